@@ -1,0 +1,44 @@
+"""echoassess: mitral regurgitation colour-Doppler jet area from echo DICOM clips.
+
+The public API::
+
+    >>> import echoassess
+    >>> clip = echoassess.load_clip(path)          # doctest: +SKIP
+    >>> clip.spacing_cm, clip.n_frames              # doctest: +SKIP
+"""
+
+from ._version import __version__
+from .calibration import UltrasoundRegion
+from .errors import (
+    CalibrationError,
+    CorruptPixelDataError,
+    DicomReadError,
+    EchoAssessError,
+    FrameIndexError,
+    InvalidDimensionsError,
+    InvalidParameterError,
+    NoPixelDataError,
+    NotDicomError,
+    TruncatedFileError,
+    UnsupportedEncodingError,
+)
+from .io import ClipMetadata, EchoClip, load_clip
+
+__all__ = [
+    "__version__",
+    "load_clip",
+    "EchoClip",
+    "ClipMetadata",
+    "UltrasoundRegion",
+    "EchoAssessError",
+    "DicomReadError",
+    "NotDicomError",
+    "TruncatedFileError",
+    "NoPixelDataError",
+    "UnsupportedEncodingError",
+    "CorruptPixelDataError",
+    "InvalidDimensionsError",
+    "CalibrationError",
+    "FrameIndexError",
+    "InvalidParameterError",
+]

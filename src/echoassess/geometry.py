@@ -1,0 +1,154 @@
+"""Image geometry of an echo screen: the imaging sector.
+
+Pure array code. A phased-array (cardiac) image is a fan: an apex at the
+transducer, two straight edges and a far arc at the imaging depth. Knowing
+the fan gives a pixel scale when the file has no calibration but the user
+reads the depth off the screen: ``spacing = depth_cm / (apex to far arc)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = ["Sector", "detect_sector", "sector_mask"]
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A detected imaging fan, in pixel coordinates (x = column, y = row).
+
+    Attributes
+    ----------
+    apex_x, apex_y : float
+        The fan's apex (may lie slightly above the image for a truncated fan).
+    radius_px : float
+        Distance from the apex to the far arc.
+    angle_left_deg, angle_right_deg : float
+        Directions of the two edges, measured from straight down, positive
+        towards increasing x (so ``angle_left_deg < 0 < angle_right_deg`` for
+        a fan centred under its apex).
+    """
+
+    apex_x: float
+    apex_y: float
+    radius_px: float
+    angle_left_deg: float
+    angle_right_deg: float
+
+    @property
+    def opening_deg(self) -> float:
+        return self.angle_right_deg - self.angle_left_deg
+
+    def spacing_from_depth(self, depth_cm: float) -> float:
+        """cm per pixel when the far arc lies at ``depth_cm``."""
+        return float(depth_cm) / self.radius_px
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """``(rows, cols)`` bool mask of the pixels inside the fan."""
+        return sector_mask(shape, self)
+
+
+def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
+    """Boolean ``(rows, cols)`` mask of the pixels inside ``sector``."""
+    rows, cols = shape[:2]
+    yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    dx = xx - sector.apex_x
+    dy = yy - sector.apex_y
+    r = np.hypot(dx, dy)
+    theta = np.degrees(np.arctan2(dx, dy))
+    return (
+        (r <= sector.radius_px)
+        & (theta >= sector.angle_left_deg)
+        & (theta <= sector.angle_right_deg)
+        & (dy > 0)
+    )
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
+    labels, n = ndi.label(mask)
+    if n == 0:
+        return mask
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    return labels == int(np.argmax(sizes))
+
+
+def detect_sector(
+    frames: np.ndarray, *, threshold: int = 12, min_fraction: float = 0.05
+) -> Sector | None:
+    """Find the imaging fan in one frame or a stack of frames.
+
+    Parameters
+    ----------
+    frames : (H, W, 3) or (T, H, W, 3) uint8, or (H, W) / (T, H, W)
+        RGB or grey frames. With several frames the maximum projection is
+        used, so speckle that moves fills the fan.
+    threshold : int
+        Grey level above which a pixel counts as "lit".
+    min_fraction : float
+        Smallest fan area accepted, as a fraction of the image.
+
+    Returns
+    -------
+    Sector or None
+        ``None`` when no fan-shaped region is found (e.g. a linear probe).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> truth = Sector(100.0, 10.0, 150.0, -40.0, 40.0)
+    >>> img = (sector_mask((200, 200), truth) * 120).astype(np.uint8)
+    >>> found = detect_sector(img)
+    >>> abs(found.radius_px - 150) < 3 and abs(found.apex_x - 100) < 2
+    True
+    """
+    arr = np.asarray(frames)
+    if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] != 3):
+        arr = arr.max(axis=0)
+    grey = arr.max(axis=-1) if arr.ndim == 3 else arr
+    lit = grey > threshold
+    # close the dark speckle gaps, then open away thin text, lines and traces
+    lit = ndi.binary_closing(lit, structure=np.ones((5, 5)), iterations=2)
+    lit = ndi.binary_fill_holes(lit)
+    lit = ndi.binary_opening(lit, structure=np.ones((9, 9)))
+    fan = _largest_component(lit)
+    rows, cols = grey.shape
+    if fan.sum() < min_fraction * rows * cols:
+        return None
+    ys = np.flatnonzero(fan.any(axis=1))
+    y_top, y_bottom = int(ys[0]), int(ys[-1])
+    height = y_bottom - y_top + 1
+    if height < 20:
+        return None
+    left = np.array([np.flatnonzero(fan[y])[0] if fan[y].any() else -1 for y in range(rows)])
+    right = np.array([np.flatnonzero(fan[y])[-1] if fan[y].any() else -1 for y in range(rows)])
+    width = right - left
+    # straight edges: rows where the fan still widens, from just below the
+    # top to where the width stops growing (the arc takes over there)
+    widest = int(np.argmax(np.where(left >= 0, width, -1)))
+    lo = y_top + max(2, int(0.05 * height))
+    hi = y_top + int(0.85 * (widest - y_top))
+    if hi - lo < 10:
+        return None
+    yy = np.arange(lo, hi)
+    try:
+        al, bl = np.polyfit(yy, left[lo:hi], 1)  # x = a*y + b
+        ar, br = np.polyfit(yy, right[lo:hi], 1)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not (ar - al) > 0.05:  # edges must diverge downwards
+        return None
+    apex_y = (bl - br) / (ar - al)
+    apex_x = al * apex_y + bl
+    angle_left = math.degrees(math.atan(al))
+    angle_right = math.degrees(math.atan(ar))
+    fy, fx = np.nonzero(fan)
+    dist = np.hypot(fx - apex_x, fy - apex_y)
+    radius = float(np.percentile(dist, 99.9))
+    if not (radius > 10 and angle_right - angle_left > 5):
+        return None
+    return Sector(float(apex_x), float(apex_y), radius, angle_left, angle_right)

@@ -1,0 +1,1039 @@
+"""Read ultrasound DICOM clips: RGB frames, timing and physical calibration.
+
+This is the only module that imports pydicom. :func:`load_clip` reads the
+header once, checks it against the file (so a hostile or truncated header is
+refused before any decoding), and returns an :class:`EchoClip` that decodes
+frames on demand: ``clip.frame(i)`` decodes one frame and ``clip.iter_frames()``
+streams them, so memory stays bounded for long clips.
+
+Every frame comes out as ``(rows, cols, 3) uint8`` RGB, whatever the storage:
+RGB (both planar configurations), YBR_FULL / YBR_FULL_422 / YBR_ICT / YBR_RCT,
+JPEG files whose header says RGB but whose codestream holds YCbCr, PALETTE
+COLOR (8- or 16-bit entries) and MONOCHROME1/2.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import struct
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .calibration import (
+    DATA_COLOUR_FLOW,
+    UltrasoundRegion,
+    colour_flow_region,
+    region_containing,
+    spatial_region_for,
+)
+from .errors import (
+    CalibrationError,
+    CorruptPixelDataError,
+    DicomReadError,
+    EchoAssessError,
+    FrameIndexError,
+    InvalidDimensionsError,
+    InvalidParameterError,
+    NoPixelDataError,
+    NotDicomError,
+    TruncatedFileError,
+    UnsupportedEncodingError,
+)
+
+__all__ = ["EchoClip", "ClipMetadata", "load_clip", "ULTRASOUND_SOP_CLASSES"]
+
+logger = logging.getLogger("echoassess")
+
+#: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (current
+#: and retired) SOP class UIDs.
+ULTRASOUND_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.6.1": "Ultrasound Image Storage",
+    "1.2.840.10008.5.1.4.1.1.3.1": "Ultrasound Multi-frame Image Storage",
+    "1.2.840.10008.5.1.4.1.1.6": "Ultrasound Image Storage (Retired)",
+    "1.2.840.10008.5.1.4.1.1.3": "Ultrasound Multi-frame Image Storage (Retired)",
+}
+
+# Limits that no real echo clip comes near; beyond them a header is refused
+# before anything is allocated.
+MAX_SIDE_PX = 16384
+MAX_FRAME_BYTES = 512 * 1024**2
+MAX_FRAMES = 100_000
+
+_SUPPORTED_PI = {
+    "RGB",
+    "YBR_FULL",
+    "YBR_FULL_422",
+    "YBR_ICT",
+    "YBR_RCT",
+    "PALETTE COLOR",
+    "MONOCHROME1",
+    "MONOCHROME2",
+}
+_PIXEL_TAGS = {(0x7FE0, 0x0010): "PixelData", (0x7FE0, 0x0008): "FloatPixelData",
+               (0x7FE0, 0x0009): "DoubleFloatPixelData"}
+_ITEM = (0xFFFE, 0xE000)
+_SEQ_DELIM = (0xFFFE, 0xE0DD)
+_JPEG_BASELINE_LIKE = {
+    "1.2.840.10008.1.2.4.50",  # JPEG Baseline (Process 1)
+    "1.2.840.10008.1.2.4.51",  # JPEG Extended (Process 2 and 4)
+}
+
+
+@dataclass(frozen=True)
+class ClipMetadata:
+    """Descriptive header fields of a clip, without patient identity.
+
+    Patient name, ID and birth date are deliberately absent: read them with
+    :meth:`EchoClip.read_header` if you really need them.
+    """
+
+    sop_class_uid: str | None
+    modality: str | None
+    manufacturer: str | None
+    model: str | None
+    study_instance_uid: str | None
+    series_instance_uid: str | None
+    sop_instance_uid: str | None
+    acquisition_datetime: datetime | None
+    heart_rate_bpm: float | None
+    series_description: str | None
+    study_description: str | None
+    series_number: int | None
+    instance_number: int | None
+    transfer_syntax_uid: str
+    transfer_syntax: str
+    photometric_interpretation: str
+
+    @property
+    def is_ultrasound(self) -> bool:
+        return self.modality == "US" or self.sop_class_uid in ULTRASOUND_SOP_CLASSES
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        if self.acquisition_datetime is not None:
+            out["acquisition_datetime"] = self.acquisition_datetime.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class _PixelLayout:
+    """What the scan of the pixel data element found."""
+
+    keyword: str
+    encapsulated: bool
+    value_offset: int
+    value_length: int  # bytes of the value (all items for encapsulated data)
+    n_fragments: int  # encapsulated only: data fragments, excluding the offset table
+    first_fragment_offset: int | None
+
+
+class EchoClip:
+    """An ultrasound clip opened by :func:`load_clip`.
+
+    Frames are decoded on demand; the object itself holds only the header.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    n_frames : int
+    shape : tuple of int
+        ``(rows, cols, 3)``, the shape of every frame.
+    frame_times_ms : (T,) float64 ndarray or None
+        Start time of each frame from the first, in ms; ``None`` when the file
+        carries no timing.
+    timing_source : str or None
+        The attribute the timing came from.
+    regions : tuple of UltrasoundRegion
+        Every item of the Sequence of Ultrasound Regions, in file order.
+    colour_flow_region : UltrasoundRegion or None
+        The colour-flow region (RegionDataType 2) when the file has one.
+    spacing_cm : tuple of float or None
+        ``(dx, dy)`` cm per pixel for the 2D image holding the colour flow, or
+        ``None`` when the clip is uncalibrated (areas will be in pixels).
+    calibration_source : str or None
+        ``"regions"``, ``"user spacing"``, ``"depth + sector"`` or ``None``.
+    calibration_note : str
+        Why the calibration is what it is, in one line.
+    metadata : ClipMetadata
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        header: Any,
+        layout: _PixelLayout,
+        *,
+        n_frames: int,
+        decode_opts: dict[str, Any],
+        regions: tuple[UltrasoundRegion, ...],
+        region_problems: tuple[str, ...],
+    ) -> None:
+        self.path = path
+        self._header = header
+        self._layout = layout
+        self._decode_opts = decode_opts
+        self.n_frames = n_frames
+        rows, cols = int(header.Rows), int(header.Columns)
+        self.shape: tuple[int, int, int] = (rows, cols, 3)
+        self.photometric_interpretation = str(header.PhotometricInterpretation).strip()
+        self.regions = regions
+        self.region_problems = region_problems
+        self.colour_flow_region = colour_flow_region(regions)
+        self.frame_times_ms, self.timing_source = _frame_times(header, n_frames)
+        self.metadata = _metadata(header)
+        self.spacing_cm: tuple[float, float] | None = None
+        self.calibration_source: str | None = None
+        self.calibration_note = "not calibrated"
+        self._spatial_region: UltrasoundRegion | None = None
+        self._palette: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    # -- frames --------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __repr__(self) -> str:
+        rows, cols, _ = self.shape
+        cal = (
+            f"{self.spacing_cm[0]:.4f} x {self.spacing_cm[1]:.4f} cm/px"
+            if self.spacing_cm
+            else "uncalibrated"
+        )
+        return (
+            f"<EchoClip {self.path.name}: {self.n_frames} frames {rows}x{cols}, "
+            f"{self.metadata.transfer_syntax}, {self.photometric_interpretation}, {cal}>"
+        )
+
+    def frame(self, index: int) -> np.ndarray:
+        """Decode one frame.
+
+        Parameters
+        ----------
+        index : int
+            ``0 .. n_frames - 1``; negative indices count from the end.
+
+        Returns
+        -------
+        (rows, cols, 3) uint8 ndarray
+            The frame in RGB.
+
+        Raises
+        ------
+        FrameIndexError
+            The index is out of range.
+        CorruptPixelDataError
+            The frame cannot be decoded.
+        """
+        from pydicom.pixels import pixel_array
+
+        i = self._check_index(index)
+        with _decoding(self.path, i):
+            arr = pixel_array(os.fspath(self.path), index=i, raw=False, **self._decode_opts)
+        return self._to_rgb(arr, i)
+
+    def iter_frames(
+        self, indices: Iterable[int] | None = None
+    ) -> Iterator[np.ndarray]:
+        """Stream frames one at a time, decoding each only when it is needed.
+
+        Parameters
+        ----------
+        indices : iterable of int, optional
+            The frames wanted, in increasing order; all frames by default.
+
+        Yields
+        ------
+        (rows, cols, 3) uint8 ndarray
+        """
+        from pydicom.pixels import iter_pixels
+
+        wanted = None if indices is None else [self._check_index(i) for i in indices]
+        if wanted is not None and wanted != sorted(set(wanted)):
+            raise InvalidParameterError(
+                self.path, "iter_frames(indices=...) must be increasing and unique",
+                hint="use clip.frame(i) for random access",
+            )
+        order = range(self.n_frames) if wanted is None else wanted
+        it = iter_pixels(
+            os.fspath(self.path), indices=wanted, raw=False, **self._decode_opts
+        )
+        for i in order:
+            with _decoding(self.path, i):
+                arr = next(it)
+            yield self._to_rgb(arr, i)
+
+    def read_frames(self, indices: Sequence[int] | None = None) -> np.ndarray:
+        """Decode several frames (all by default) into one array.
+
+        Returns
+        -------
+        (T, rows, cols, 3) uint8 ndarray
+            Mind the memory: a long clip is large. Prefer :meth:`iter_frames`.
+        """
+        idx = list(range(self.n_frames)) if indices is None else list(indices)
+        out = np.empty((len(idx), *self.shape), dtype=np.uint8)
+        if idx == sorted(set(idx)):
+            for k, frame in enumerate(self.iter_frames(idx)):
+                out[k] = frame
+        else:
+            for k, i in enumerate(idx):
+                out[k] = self.frame(i)
+        return out
+
+    def _check_index(self, index: int) -> int:
+        try:
+            i = int(index)
+        except (TypeError, ValueError):
+            raise FrameIndexError(self.path, f"frame index {index!r} is not an integer")
+        if i < 0:
+            i += self.n_frames
+        if not 0 <= i < self.n_frames:
+            raise FrameIndexError(
+                self.path, f"frame {index} requested but the clip has {self.n_frames} frames"
+            )
+        return i
+
+    def _to_rgb(self, arr: np.ndarray, index: int) -> np.ndarray:
+        pi = self.photometric_interpretation
+        rows, cols, _ = self.shape
+        if pi == "PALETTE COLOR":
+            arr = self._apply_palette(arr)
+        elif pi.startswith("MONOCHROME"):
+            arr = _monochrome_to_uint8(arr, self._header, invert=pi == "MONOCHROME1")
+            arr = np.repeat(arr[..., None], 3, axis=-1)
+        elif arr.dtype != np.uint8:
+            bits = int(self._header.get("BitsStored", 8) or 8)
+            arr = _scale_to_uint8(arr, bits)
+        if arr.shape != self.shape:
+            raise CorruptPixelDataError(
+                self.path,
+                f"frame {index} decoded to shape {arr.shape}, expected {self.shape}",
+            )
+        return np.ascontiguousarray(arr, dtype=np.uint8)
+
+    def _apply_palette(self, arr: np.ndarray) -> np.ndarray:
+        if self._palette is None:
+            self._palette = _palette_luts(self.path, self._header)
+        red, green, blue = self._palette
+        first = int(self._header.RedPaletteColorLookupTableDescriptor[1])
+        idx = np.clip(arr.astype(np.int64) - first, 0, len(red) - 1)
+        return np.stack([red[idx], green[idx], blue[idx]], axis=-1)
+
+    # -- calibration --------------------------------------------------------
+    @property
+    def is_calibrated(self) -> bool:
+        return self.spacing_cm is not None
+
+    @property
+    def pixel_area_cm2(self) -> float | None:
+        """Area of one pixel in cm^2, or ``None`` when uncalibrated."""
+        if self.spacing_cm is None:
+            return None
+        return self.spacing_cm[0] * self.spacing_cm[1]
+
+    @property
+    def spatial_region(self) -> UltrasoundRegion | None:
+        """The region whose scale gave :attr:`spacing_cm` (file calibration only)."""
+        return self._spatial_region
+
+    def region_at(
+        self, x0: float, y0: float, x1: float | None = None, y1: float | None = None,
+        *, spatial_only: bool = False,
+    ) -> UltrasoundRegion | None:
+        """The smallest region that contains pixel ``(x0, y0)`` or the box to ``(x1, y1)``.
+
+        With ``spatial_only=True``, only 2D regions calibrated in cm count.
+        """
+        return region_containing(self.regions, x0, y0, x1, y1, spatial_only=spatial_only)
+
+    def require_spacing_cm(self) -> tuple[float, float]:
+        """``spacing_cm``, or a :class:`CalibrationError` saying why there is none."""
+        if self.spacing_cm is None:
+            raise CalibrationError(
+                self.path, f"no physical calibration: {self.calibration_note}",
+                hint="pass spacing_cm=... or depth_cm=... (the depth shown on screen)",
+            )
+        return self.spacing_cm
+
+    def read_header(self, *, include_patient_identity: bool = False) -> Any:
+        """The pydicom header (without pixel data).
+
+        Patient name, ID, birth date and other identifying attributes are
+        removed unless ``include_patient_identity=True``.
+        """
+        ds = self._header.copy()
+        if not include_patient_identity:
+            for keyword in _IDENTITY_KEYWORDS:
+                if keyword in ds:
+                    delattr(ds, keyword)
+        return ds
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description of the clip (no patient identity)."""
+        return {
+            "file": self.path.name,
+            "frames": self.n_frames,
+            "rows": self.shape[0],
+            "columns": self.shape[1],
+            "photometric_interpretation": self.photometric_interpretation,
+            "frame_time_ms": self.frame_time_ms,
+            "frame_rate_hz": self.frame_rate_hz,
+            "timing_source": self.timing_source,
+            "pixel_spacing_cm": list(self.spacing_cm) if self.spacing_cm else None,
+            "calibration_source": self.calibration_source,
+            "calibration_note": self.calibration_note,
+            "colour_flow_region": (
+                list(self.colour_flow_region.bounds) if self.colour_flow_region else None
+            ),
+            "regions": [r.describe() for r in self.regions],
+            **self.metadata.to_dict(),
+        }
+
+    # -- timing --------------------------------------------------------------
+    @property
+    def frame_time_ms(self) -> float | None:
+        """Mean time between frames in ms (``None`` without timing or with one frame)."""
+        t = self.frame_times_ms
+        if t is None or len(t) < 2:
+            return None
+        return float((t[-1] - t[0]) / (len(t) - 1))
+
+    @property
+    def frame_rate_hz(self) -> float | None:
+        ft = self.frame_time_ms
+        return None if not ft else 1000.0 / ft
+
+    @property
+    def duration_ms(self) -> float | None:
+        ft = self.frame_time_ms
+        return None if ft is None else ft * self.n_frames
+
+
+_IDENTITY_KEYWORDS = (
+    "PatientName", "PatientID", "PatientBirthDate", "PatientBirthTime",
+    "OtherPatientIDs", "OtherPatientNames", "OtherPatientIDsSequence",
+    "PatientAddress", "PatientTelephoneNumbers", "PatientMotherBirthName",
+    "IssuerOfPatientID", "MedicalRecordLocator", "ReferringPhysicianName",
+    "PerformingPhysicianName", "OperatorsName", "InstitutionName",
+    "InstitutionAddress", "AccessionNumber", "StudyID",
+)
+
+
+# -- loading -------------------------------------------------------------------
+def load_clip(
+    path: str | os.PathLike[str],
+    *,
+    spacing_cm: float | tuple[float, float] | None = None,
+    depth_cm: float | None = None,
+) -> EchoClip:
+    """Open an ultrasound DICOM clip.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A DICOM Part 10 file (single- or multi-frame).
+    spacing_cm : float or (float, float), optional
+        Pixel spacing ``dx`` (or ``(dx, dy)``) in cm to use instead of the
+        file's calibration.
+    depth_cm : float, optional
+        The imaging depth printed on the screen, for files without
+        calibration regions: the pixel scale is derived from the detected
+        sector (apex to far arc). Ignored when the file is calibrated or
+        ``spacing_cm`` is given.
+
+    Returns
+    -------
+    EchoClip
+
+    Raises
+    ------
+    NotDicomError, TruncatedFileError, NoPixelDataError, UnsupportedEncodingError,
+    InvalidDimensionsError, CalibrationError, InvalidParameterError
+        All subclasses of :class:`echoassess.EchoAssessError`; the message names
+        the file and the problem.
+
+    Examples
+    --------
+    >>> from pydicom.data import get_testdata_file
+    >>> clip = load_clip(get_testdata_file("color3d_jpeg_baseline.dcm"))
+    >>> clip.n_frames, clip.shape
+    (120, (480, 640, 3))
+    >>> round(clip.spacing_cm[0], 4), clip.calibration_source
+    (0.051, 'regions')
+    """
+    p = Path(path)
+    user_spacing = _check_spacing(p, spacing_cm)
+    if depth_cm is not None and not (_finite(depth_cm) and 0 < float(depth_cm) < 100):
+        raise InvalidParameterError(
+            p, f"depth_cm={depth_cm!r} must be a positive depth in cm (e.g. 16)"
+        )
+    header, layout = _read_header(p)
+    n_frames, decode_opts = _check_image(p, header, layout)
+    regions, problems = _parse_regions(p, header)
+    clip = EchoClip(
+        p, header, layout, n_frames=n_frames, decode_opts=decode_opts,
+        regions=regions, region_problems=problems,
+    )
+    _calibrate(clip, user_spacing, depth_cm)
+    return clip
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_spacing(p: Path, spacing_cm: Any) -> tuple[float, float] | None:
+    if spacing_cm is None:
+        return None
+    values = (spacing_cm, spacing_cm) if np.isscalar(spacing_cm) else tuple(spacing_cm)
+    if len(values) != 2 or not all(_finite(v) and 0 < float(v) < 10 for v in values):
+        raise InvalidParameterError(
+            p, f"spacing_cm={spacing_cm!r} must be a positive cm-per-pixel value "
+            "or a (dx, dy) pair (typically 0.01-0.1)"
+        )
+    return (float(values[0]), float(values[1]))
+
+
+def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    if not p.exists():
+        raise DicomReadError(p, "file does not exist")
+    if p.is_dir():
+        raise DicomReadError(p, "is a directory, not a DICOM file",
+                             hint="use `echoassess batch` for folders")
+    size = p.stat().st_size
+    try:
+        with open(p, "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                header = pydicom.dcmread(f, stop_before_pixels=True)
+            except InvalidDicomError as exc:
+                raise NotDicomError(
+                    p, "not a DICOM file (no 'DICM' preamble marker)",
+                    hint="only DICOM Part 10 files can be read",
+                ) from exc
+            layout = _scan_pixel_element(p, f, header, size)
+    except EchoAssessError:
+        raise
+    except PermissionError as exc:
+        raise DicomReadError(p, "permission denied") from exc
+    except (EOFError, struct.error, OSError) as exc:
+        raise TruncatedFileError(p, f"file ends inside the DICOM header ({exc})") from exc
+    except Exception as exc:  # pydicom raises many kinds on garbage
+        if size < 132 or _looks_truncated(exc):
+            raise TruncatedFileError(p, f"file ends inside the DICOM header ({exc})") from exc
+        raise NotDicomError(p, f"unreadable DICOM header: {exc}") from exc
+    if len(header) == 0:
+        raise NotDicomError(p, "no DICOM data elements after the preamble")
+    return header, layout
+
+
+def _looks_truncated(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("end of file", "eof", "unexpected end", "truncat",
+                                   "expected 4 bytes", "expected 8 bytes"))
+
+
+def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout | None:
+    """Read the pixel data element's header and walk its items without reading them."""
+    ts = header.file_meta.get("TransferSyntaxUID") if hasattr(header, "file_meta") else None
+    little = True if ts is None else ts.is_little_endian
+    implicit = False if ts is None else ts.is_implicit_VR
+    end = "<" if little else ">"
+    start = f.tell()
+    head = f.read(8)
+    if len(head) < 8:
+        return None
+    group, elem = struct.unpack(end + "HH", head[:4])
+    if (group, elem) not in _PIXEL_TAGS:
+        return None
+    keyword = _PIXEL_TAGS[(group, elem)]
+    if implicit:
+        (length,) = struct.unpack(end + "L", head[4:8])
+    else:
+        rest = f.read(4)
+        if len(rest) < 4:
+            raise TruncatedFileError(p, "file ends inside the pixel data element header")
+        (length,) = struct.unpack(end + "L", rest)
+    value_offset = f.tell()
+    if length != 0xFFFFFFFF:
+        if value_offset + length > size:
+            raise TruncatedFileError(
+                p, f"pixel data announces {length} bytes but the file holds only "
+                f"{size - value_offset}",
+                hint="the file was probably cut short while copying",
+            )
+        return _PixelLayout(keyword, False, value_offset, length, 0, None)
+    # encapsulated: walk the items (always little endian) by seeking
+    n_items = 0
+    first_fragment = None
+    pos = value_offset
+    while True:
+        f.seek(pos)
+        item = f.read(8)
+        if len(item) < 8:
+            raise TruncatedFileError(
+                p, f"encapsulated pixel data ends after {max(n_items - 1, 0)} fragments "
+                "without its sequence delimiter",
+                hint="the file was probably cut short while copying",
+            )
+        g, e, item_len = struct.unpack("<HHL", item)
+        if (g, e) == _SEQ_DELIM:
+            break
+        if (g, e) != _ITEM or item_len == 0xFFFFFFFF:
+            raise CorruptPixelDataError(
+                p, f"malformed encapsulated pixel data: found tag ({g:04X},{e:04X}) "
+                f"where a fragment item was expected at byte {pos}"
+            )
+        pos += 8 + item_len
+        if pos > size:
+            raise TruncatedFileError(
+                p, f"fragment {n_items} of the pixel data runs past the end of the file",
+                hint="the file was probably cut short while copying",
+            )
+        if n_items == 1:
+            first_fragment = pos - item_len
+        n_items += 1
+    if n_items == 0:
+        raise CorruptPixelDataError(p, "encapsulated pixel data has no basic offset table item")
+    return _PixelLayout(keyword, True, value_offset, pos - value_offset, n_items - 1,
+                        first_fragment)
+
+
+def _int(header: Any, keyword: str) -> int | None:
+    value = header.get(keyword)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int, dict]:
+    from pydicom.pixels import get_decoder
+
+    if layout is None:
+        kind = str(header.get("SOPClassUID", "unknown SOP class"))
+        try:
+            kind = header.SOPClassUID.name
+        except Exception:
+            pass
+        raise NoPixelDataError(
+            p, f"no pixel data in this DICOM object ({kind})",
+            hint="structured reports and measurement objects hold no image",
+        )
+    if layout.keyword != "PixelData":
+        raise UnsupportedEncodingError(
+            p, f"{layout.keyword} (floating-point pixels) is not an ultrasound image"
+        )
+    ts = header.file_meta.get("TransferSyntaxUID")
+    if ts is None:
+        raise UnsupportedEncodingError(p, "file meta information has no Transfer Syntax UID")
+    try:
+        decoder = get_decoder(ts)
+    except NotImplementedError:
+        raise UnsupportedEncodingError(
+            p, f"transfer syntax {ts.name} ({ts}) cannot be decoded",
+            hint="convert it with e.g. `gdcmconv --raw` or `dcmdjpeg`",
+        ) from None
+    if not decoder.is_available:
+        raise UnsupportedEncodingError(
+            p, f"no installed plugin decodes {ts.name}",
+            hint="pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pylibjpeg-rle",
+        )
+    rows, cols = _int(header, "Rows"), _int(header, "Columns")
+    spp = _int(header, "SamplesPerPixel")
+    bits = _int(header, "BitsAllocated")
+    pi = str(header.get("PhotometricInterpretation", "")).strip()
+    missing = [k for k, v in (("Rows", rows), ("Columns", cols), ("SamplesPerPixel", spp),
+                              ("BitsAllocated", bits), ("PhotometricInterpretation", pi))
+               if v in (None, "")]
+    if missing:
+        raise InvalidDimensionsError(p, f"image attributes missing: {', '.join(missing)}")
+    if pi not in _SUPPORTED_PI:
+        raise UnsupportedEncodingError(
+            p, f"photometric interpretation {pi!r} is not supported",
+            hint=f"supported: {', '.join(sorted(_SUPPORTED_PI))}",
+        )
+    if not 0 < rows <= MAX_SIDE_PX or not 0 < cols <= MAX_SIDE_PX:
+        raise InvalidDimensionsError(
+            p, f"absurd image size {rows} x {cols} (rows x columns)",
+            hint=f"each side must be 1..{MAX_SIDE_PX}",
+        )
+    expected_spp = 1 if pi in ("PALETTE COLOR", "MONOCHROME1", "MONOCHROME2") else 3
+    if spp != expected_spp:
+        raise InvalidDimensionsError(
+            p, f"SamplesPerPixel is {spp} but {pi} needs {expected_spp}"
+        )
+    if bits not in (1, 8, 16, 32):
+        raise InvalidDimensionsError(p, f"BitsAllocated {bits} is not 1, 8, 16 or 32")
+    raw_frames = header.get("NumberOfFrames", 1)
+    try:
+        n_frames = 1 if raw_frames in (None, "") else int(raw_frames)
+    except (TypeError, ValueError):
+        raise InvalidDimensionsError(p, f"NumberOfFrames {raw_frames!r} is not a number") from None
+    if n_frames <= 0:
+        raise InvalidDimensionsError(p, f"NumberOfFrames is {n_frames}: the clip has no frames")
+    if n_frames > MAX_FRAMES:
+        raise InvalidDimensionsError(p, f"absurd NumberOfFrames {n_frames} (limit {MAX_FRAMES})")
+    frame_bytes = rows * cols * spp * max(bits, 8) // 8
+    if frame_bytes > MAX_FRAME_BYTES:
+        raise InvalidDimensionsError(
+            p, f"one frame would need {frame_bytes / 1024**2:.0f} MiB (limit "
+            f"{MAX_FRAME_BYTES // 1024**2} MiB)"
+        )
+    if layout.encapsulated:
+        if layout.n_fragments == 0:
+            raise NoPixelDataError(p, "encapsulated pixel data holds no fragments")
+        has_eot = "ExtendedOffsetTable" in header
+        if n_frames > layout.n_fragments and not has_eot:
+            raise InvalidDimensionsError(
+                p, f"header announces {n_frames} frames but the pixel data holds only "
+                f"{layout.n_fragments} compressed fragments",
+                hint="the NumberOfFrames value is wrong or the file is damaged",
+            )
+    else:
+        expected = _native_length(rows, cols, spp, bits, n_frames, pi)
+        if layout.value_length < expected:
+            raise TruncatedFileError(
+                p, f"pixel data holds {layout.value_length} bytes but {n_frames} frames of "
+                f"{rows} x {cols} need {expected}",
+                hint="the file is truncated or NumberOfFrames/Rows/Columns is wrong",
+            )
+    opts: dict[str, Any] = {}
+    if pi == "RGB" and layout.encapsulated and ts in _JPEG_BASELINE_LIKE:
+        actual = _jpeg_colour_space(p, layout)
+        if actual is not None and actual != "RGB":
+            logger.info("%s: header says RGB but the JPEG codestream holds %s", p, actual)
+            opts["photometric_interpretation"] = actual
+    return n_frames, opts
+
+
+def _native_length(rows: int, cols: int, spp: int, bits: int, frames: int, pi: str) -> int:
+    if bits == 1:
+        return math.ceil(rows * cols * spp * frames / 8)
+    per_frame = rows * cols * spp * bits // 8
+    if pi == "YBR_FULL_422":
+        per_frame = per_frame * 2 // 3
+    return per_frame * frames
+
+
+def _jpeg_colour_space(p: Path, layout: _PixelLayout) -> str | None:
+    """What colour space a 3-component JPEG codestream holds, as IJG libjpeg decides.
+
+    An Adobe APP14 marker's transform flag wins; then component IDs 'R','G','B'
+    mean RGB; otherwise (JFIF marker, or IDs 1, 2, 3) the data is YCbCr.
+    """
+    from pydicom.pixels.utils import _get_jpg_parameters
+
+    if layout.first_fragment_offset is None:
+        return None
+    with open(p, "rb") as f:
+        f.seek(layout.first_fragment_offset)
+        head = f.read(65536)
+    try:
+        info = _get_jpg_parameters(head)
+    except Exception:
+        return None
+    if info.get("components", 3) != 3:
+        return None
+    for marker in info.get("app", {}).values():
+        if marker.startswith(b"Adobe") and len(marker) >= 12:
+            return "RGB" if marker[11] == 0 else "YBR_FULL_422"
+    ids = info.get("component_ids")
+    if ids in ([82, 71, 66], [114, 103, 98]):
+        return "RGB"
+    return "YBR_FULL_422"
+
+
+class _decoding:
+    """Turn decoder failures into CorruptPixelDataError naming file and frame."""
+
+    def __init__(self, path: Path, index: int) -> None:
+        self.path, self.index = path, index
+        self._warnings = warnings.catch_warnings()
+
+    def __enter__(self) -> None:
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore")
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._warnings.__exit__(exc_type, exc, tb)
+        if exc is None or isinstance(exc, EchoAssessError):
+            return False
+        if isinstance(exc, (MemoryError, KeyboardInterrupt, StopIteration, GeneratorExit)):
+            return False
+        if isinstance(exc, Exception):
+            raise CorruptPixelDataError(
+                self.path, f"frame {self.index} cannot be decoded: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+            ) from exc
+        return False
+
+
+def _scale_to_uint8(arr: np.ndarray, bits_stored: int) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    top = float(2**bits_stored - 1)
+    scaled = np.rint(np.clip(arr.astype(np.float64), 0, top) * (255.0 / top))
+    return scaled.astype(np.uint8)
+
+
+def _monochrome_to_uint8(arr: np.ndarray, header: Any, *, invert: bool) -> np.ndarray:
+    bits = int(header.get("BitsStored", header.BitsAllocated) or 8)
+    if arr.dtype.kind == "i":  # signed: shift to the unsigned range
+        arr = arr.astype(np.int64) + 2 ** (bits - 1)
+    if bits == 8 and arr.dtype == np.uint8:
+        out = arr
+    else:
+        out = _scale_to_uint8(arr.astype(np.uint32), bits)
+    return 255 - out if invert else out
+
+
+def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three palette LUTs scaled to uint8."""
+    luts = []
+    try:
+        for colour in ("Red", "Green", "Blue"):
+            desc = header[f"{colour}PaletteColorLookupTableDescriptor"].value
+            n_entries = int(desc[0]) or 65536
+            lut_bits = int(desc[2])
+            seg_kw = f"Segmented{colour}PaletteColorLookupTableData"
+            if seg_kw in header:
+                from pydicom.pixels.processing import _expand_segmented_lut
+
+                fmt = "B" if lut_bits == 8 else "H"
+                end = "<" if header.original_encoding[1] else ">"
+                raw = header[seg_kw].value
+                data = _expand_segmented_lut(
+                    struct.unpack(f"{end}{len(raw) // struct.calcsize(fmt)}{fmt}", raw), fmt
+                )
+                lut = np.asarray(data)
+            else:
+                raw = header[f"{colour}PaletteColorLookupTableData"].value
+                dtype = np.dtype("u1") if lut_bits == 8 else np.dtype("u2")
+                if lut_bits != 8:
+                    dtype = dtype.newbyteorder("<" if header.original_encoding[1] else ">")
+                lut = np.frombuffer(raw, dtype=dtype)
+                if lut_bits == 8 and len(lut) == 2 * n_entries:  # 8-bit entries in 16-bit words
+                    lut = lut[::2] if header.original_encoding[1] else lut[1::2]
+            luts.append((lut[:n_entries].astype(np.uint32), lut_bits))
+    except KeyError as exc:
+        raise UnsupportedEncodingError(
+            p, f"PALETTE COLOR image without its lookup table ({exc.args[0]})"
+        ) from None
+    except Exception as exc:
+        raise CorruptPixelDataError(p, f"unreadable palette lookup table: {exc}") from exc
+    top = max(int(lut.max()) if lut.size else 0 for lut, _ in luts)
+    out = []
+    for lut, lut_bits in luts:
+        if lut_bits > 8 and top > 255:
+            # true 16-bit entries: map 0..65535 onto 0..255 (x / 257, rounded)
+            lut = (lut + 128) // 257
+        out.append(np.clip(lut, 0, 255).astype(np.uint8))
+    return out[0], out[1], out[2]
+
+
+def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], tuple[str, ...]]:
+    seq = header.get("SequenceOfUltrasoundRegions")
+    if not seq:
+        return (), ()
+    regions: list[UltrasoundRegion] = []
+    problems: list[str] = []
+    for k, item in enumerate(seq, start=1):
+        try:
+            region = UltrasoundRegion(
+                spatial_format=int(item.get("RegionSpatialFormat", 0) or 0),
+                data_type=int(item.get("RegionDataType", 0) or 0),
+                flags=int(item.get("RegionFlags", 0) or 0),
+                x0=int(item.RegionLocationMinX0),
+                y0=int(item.RegionLocationMinY0),
+                x1=int(item.RegionLocationMaxX1),
+                y1=int(item.RegionLocationMaxY1),
+                units_x=int(item.get("PhysicalUnitsXDirection", 0) or 0),
+                units_y=int(item.get("PhysicalUnitsYDirection", 0) or 0),
+                delta_x=float(item.get("PhysicalDeltaX", 0.0) or 0.0),
+                delta_y=float(item.get("PhysicalDeltaY", 0.0) or 0.0),
+                reference_pixel_x0=_int(item, "ReferencePixelX0"),
+                reference_pixel_y0=_int(item, "ReferencePixelY0"),
+                reference_physical_x=_float_or_none(item.get("ReferencePixelPhysicalValueX")),
+                reference_physical_y=_float_or_none(item.get("ReferencePixelPhysicalValueY")),
+            )
+        except (AttributeError, TypeError, ValueError) as exc:
+            problems.append(f"ultrasound region {k}: unusable ({exc})")
+            continue
+        if region.x1 < region.x0 or region.y1 < region.y0:
+            problems.append(f"ultrasound region {k}: inverted bounds {region.bounds}")
+            continue
+        regions.append(region)
+    return tuple(regions), tuple(problems)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if _finite(value) else None
+
+
+def _calibrate(
+    clip: EchoClip, user_spacing: tuple[float, float] | None, depth_cm: float | None
+) -> None:
+    rows, cols, _ = clip.shape
+    for problem in clip.region_problems:
+        logger.warning("%s: %s", clip.path, problem)
+    if user_spacing is not None:
+        clip.spacing_cm = user_spacing
+        clip.calibration_source = "user spacing"
+        clip.calibration_note = f"spacing {user_spacing[0]:g} x {user_spacing[1]:g} cm/px given by the user"
+        return
+    region = spatial_region_for(clip.regions)
+    tol = 2  # some writers put MaxX1 = Columns instead of Columns - 1
+    if region is not None and (region.x1 >= cols + tol or region.y1 >= rows + tol):
+        clip.calibration_note = (
+            f"the calibration region {region.bounds} lies outside the {cols} x {rows} "
+            "image (resized after export?): its scale cannot be trusted"
+        )
+        region = None
+        bad_region = True
+    else:
+        bad_region = False
+    if region is not None:
+        clip.spacing_cm = region.spacing_cm
+        clip._spatial_region = region
+        clip.calibration_source = "regions"
+        clip.calibration_note = f"from the {region.describe()} ultrasound region"
+        return
+    # no usable cm region: say why
+    spatial = [r for r in clip.regions if r.is_2d]
+    if bad_region:
+        pass
+    elif spatial:
+        units = sorted({f"{r.units_x_name}/{r.units_y_name}" for r in spatial})
+        flow = clip.colour_flow_region
+        if all(not r.is_spatial_cm for r in spatial):
+            clip.calibration_note = (
+                f"the 2D region's physical units are {', '.join(units)}, not cm: "
+                "areas are refused in those units"
+            )
+        elif flow is None:
+            clip.calibration_note = (
+                "several 2D regions with different scales and no colour-flow region to choose by"
+            )
+        else:
+            clip.calibration_note = "no cm-calibrated 2D region holds the colour-flow box"
+    elif clip.regions:
+        clip.calibration_note = "the file's ultrasound regions hold no 2D image region"
+    else:
+        clip.calibration_note = "the file has no SequenceOfUltrasoundRegions"
+    if depth_cm is not None:
+        from .geometry import detect_sector
+
+        sample = list(range(0, clip.n_frames, max(1, clip.n_frames // 8)))[:8]
+        sector = detect_sector(clip.read_frames(sample))
+        if sector is None:
+            raise CalibrationError(
+                clip.path, "depth_cm given but no imaging sector (fan) was found in the frames",
+                hint="pass spacing_cm=... instead",
+            )
+        s = sector.spacing_from_depth(depth_cm)
+        clip.spacing_cm = (s, s)
+        clip.calibration_source = "depth + sector"
+        clip.calibration_note = (
+            f"{depth_cm:g} cm depth over a {sector.radius_px:.0f} px sector radius "
+            f"({clip.calibration_note})"
+        )
+
+
+def _frame_times(header: Any, n_frames: int) -> tuple[np.ndarray | None, str | None]:
+    ftv = header.get("FrameTimeVector")
+    if ftv is not None:
+        values = [ftv] if np.isscalar(ftv) else list(ftv)
+        try:
+            inc = np.asarray([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            inc = np.empty(0)
+        if len(inc) == n_frames and np.all(np.isfinite(inc)) and np.all(inc[1:] > 0):
+            inc[0] = 0.0
+            return np.cumsum(inc), "FrameTimeVector"
+        logger.debug("ignoring FrameTimeVector of length %d for %d frames", len(inc), n_frames)
+    for keyword, to_ms in (
+        ("FrameTime", lambda v: v),
+        ("CineRate", lambda v: 1000.0 / v),
+        ("RecommendedDisplayFrameRate", lambda v: 1000.0 / v),
+    ):
+        value = header.get(keyword)
+        if _finite(value) and float(value) > 0:
+            dt = to_ms(float(value))
+            return np.arange(n_frames, dtype=np.float64) * dt, keyword
+    return None, None
+
+
+def _str(header: Any, keyword: str) -> str | None:
+    value = header.get(keyword)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _metadata(header: Any) -> ClipMetadata:
+    ts = header.file_meta.get("TransferSyntaxUID")
+    return ClipMetadata(
+        sop_class_uid=_str(header, "SOPClassUID"),
+        modality=_str(header, "Modality"),
+        manufacturer=_str(header, "Manufacturer"),
+        model=_str(header, "ManufacturerModelName"),
+        study_instance_uid=_str(header, "StudyInstanceUID"),
+        series_instance_uid=_str(header, "SeriesInstanceUID"),
+        sop_instance_uid=_str(header, "SOPInstanceUID"),
+        acquisition_datetime=_acquisition_datetime(header),
+        heart_rate_bpm=_float_or_none(header.get("HeartRate")),
+        series_description=_str(header, "SeriesDescription"),
+        study_description=_str(header, "StudyDescription"),
+        series_number=_int(header, "SeriesNumber"),
+        instance_number=_int(header, "InstanceNumber"),
+        transfer_syntax_uid=str(ts),
+        transfer_syntax=getattr(ts, "name", str(ts)),
+        photometric_interpretation=str(header.get("PhotometricInterpretation", "")).strip(),
+    )
+
+
+def _acquisition_datetime(header: Any) -> datetime | None:
+    from pydicom.valuerep import DA, DT, TM
+
+    dt = header.get("AcquisitionDateTime")
+    if dt:
+        try:
+            return DT(str(dt))
+        except ValueError:
+            pass
+    for date_kw, time_kw in (("AcquisitionDate", "AcquisitionTime"),
+                             ("ContentDate", "ContentTime"),
+                             ("SeriesDate", "SeriesTime"),
+                             ("StudyDate", "StudyTime")):
+        date = header.get(date_kw)
+        if not date:
+            continue
+        try:
+            d = DA(str(date))
+            time = header.get(time_kw)
+            t = TM(str(time)) if time else None
+        except ValueError:
+            continue
+        if d is None:
+            continue
+        if t is None:
+            return datetime(d.year, d.month, d.day)
+        return datetime.combine(d, t)
+    return None
