@@ -1,0 +1,317 @@
+"""Pre/post-clip comparison of two clip results.
+
+Pure Python (pandas only inside :meth:`Comparison.to_frame`): takes two
+:class:`~echoassess.results.ClipResult` and answers "how much did the clip
+reduce the regurgitant jet?", with the context the number needs: both clips'
+machine settings, and warnings when the settings differ enough to make the
+comparison unreliable (colour-jet area depends on the Nyquist limit, frame
+rate and depth as much as on the valve).
+
+Examples
+--------
+>>> from echoassess.results import ClipResult
+>>> def result(name, area):
+...     return ClipResult(source=name, frames=1, frame_time_ms=None,
+...                       pixel_spacing_cm=(0.05, 0.05), calibration_source="regions",
+...                       per_frame=(), max_frame=0, max_jet_area_px=int(area / 0.0025),
+...                       max_jet_area_cm2=area, jets_at_max=(), mean_systolic_jet_area_cm2=None,
+...                       settings={"nyquist_cm_s": 60.0})
+>>> c = compare(result("pre.dcm", 12.0), result("post.dcm", 3.0))
+>>> c.area_reduction_cm2, c.area_reduction_pct, c.class_change
+(9.0, 75.0, 'severe -> mild')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from .errors import InvalidParameterError
+from .results import ClipResult, jet_area_class
+
+__all__ = [
+    "SETTING_TOLERANCES",
+    "NYQUIST_RANGE_CM_S",
+    "Comparison",
+    "compare",
+    "clip_label",
+]
+
+#: The settings whose difference between pre and post makes jet areas hard to
+#: compare, with the tolerance below which they count as equal:
+#: ``key: (label, unit, absolute tolerance, relative tolerance)``.
+SETTING_TOLERANCES: dict[str, tuple[str, str, float, float]] = {
+    "nyquist_cm_s": ("Nyquist limit", "cm/s", 2.0, 0.05),
+    "frame_rate_hz": ("frame rate", "Hz", 1.0, 0.10),
+    "depth_cm": ("imaging depth", "cm", 0.5, 0.05),
+}
+#: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
+NYQUIST_RANGE_CM_S = (50.0, 70.0)
+
+
+def clip_label(result: ClipResult) -> str:
+    """A short identity for a clip that never holds patient identity.
+
+    File name, then the series description and the last digits of the SOP
+    instance UID when the result carries them.
+
+    >>> from echoassess.results import ClipResult
+    >>> r = ClipResult("/data/p1/pre.dcm", 1, None, None, None, (), None, 0, None, (), None,
+    ...                identifiers={"series_description": "TEE 4C colour",
+    ...                             "sop_instance_uid": "1.2.826.0.1.3680043.2.1125.123456789"})
+    >>> clip_label(r)
+    'pre.dcm · TEE 4C colour · UID …456789'
+    """
+    parts = [PurePath(str(result.source)).name or str(result.source)]
+    ids = result.identifiers or {}
+    description = ids.get("series_description") or ids.get("study_description")
+    if description:
+        parts.append(str(description).strip())
+    uid = ids.get("sop_instance_uid")
+    if uid:
+        parts.append(f"UID …{str(uid)[-6:]}")
+    return " · ".join(parts)
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _differs(a: float, b: float, abs_tol: float, rel_tol: float) -> bool:
+    return abs(a - b) > max(abs_tol, rel_tol * max(abs(a), abs(b)))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The change in colour-jet area from a pre-clip to a post-clip acquisition.
+
+    Areas are the maximal systolic jet area of each clip, summed over jets, in
+    ``area_unit`` (``"cm2"``; ``"px"`` only when neither clip is calibrated).
+    ``area_reduction_*`` are positive when the jet got smaller; they are
+    ``None`` when the two areas cannot be compared (one clip calibrated and the
+    other not) or, for the percentage, when there was no pre-clip jet.
+
+    ``warnings`` says why the numbers may mislead (different settings, Nyquist
+    outside 50-70 cm/s, uncalibrated clips); ``setting_differences`` lists the
+    settings that differ as ``(key, pre, post)``.
+    """
+
+    pre: ClipResult
+    post: ClipResult
+    pre_label: str
+    post_label: str
+    area_unit: str
+    pre_max_jet_area: float | None
+    post_max_jet_area: float | None
+    area_reduction: float | None
+    area_reduction_pct: float | None
+    pre_n_jets: int
+    post_n_jets: int
+    pre_class: str | None
+    post_class: str | None
+    setting_differences: tuple[tuple[str, Any, Any], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    # cm^2 accessors: the headline numbers, None when uncalibrated
+    @property
+    def pre_max_jet_area_cm2(self) -> float | None:
+        return self.pre_max_jet_area if self.area_unit == "cm2" else None
+
+    @property
+    def post_max_jet_area_cm2(self) -> float | None:
+        return self.post_max_jet_area if self.area_unit == "cm2" else None
+
+    @property
+    def area_reduction_cm2(self) -> float | None:
+        return self.area_reduction if self.area_unit == "cm2" else None
+
+    @property
+    def class_change(self) -> str | None:
+        """``"severe -> mild"``-style text, or ``None`` when either class is unknown."""
+        if self.pre_class is None or self.post_class is None:
+            return None
+        return f"{self.pre_class} -> {self.post_class}"
+
+    @property
+    def settings_match(self) -> bool:
+        return not self.setting_differences
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the summary numbers plus both clips' full results."""
+        return {
+            "pre_label": self.pre_label,
+            "post_label": self.post_label,
+            "area_unit": self.area_unit,
+            "pre_max_jet_area": _round(self.pre_max_jet_area),
+            "post_max_jet_area": _round(self.post_max_jet_area),
+            "pre_max_jet_area_cm2": _round(self.pre_max_jet_area_cm2),
+            "post_max_jet_area_cm2": _round(self.post_max_jet_area_cm2),
+            "area_reduction_cm2": _round(self.area_reduction_cm2),
+            "area_reduction": _round(self.area_reduction),
+            "area_reduction_pct": _round(self.area_reduction_pct, 2),
+            "pre_n_jets": self.pre_n_jets,
+            "post_n_jets": self.post_n_jets,
+            "pre_class": self.pre_class,
+            "post_class": self.post_class,
+            "class_change": self.class_change,
+            "settings": {
+                "pre": dict(self.pre.settings),
+                "post": dict(self.post.settings),
+                "differences": [
+                    {"setting": k, "pre": a, "post": b} for k, a, b in self.setting_differences
+                ],
+            },
+            "warnings": list(self.warnings),
+            "pre": self.pre.to_dict(),
+            "post": self.post.to_dict(),
+        }
+
+    def to_frame(self):
+        """A one-row ``pandas.DataFrame`` (concatenate rows across patients for a cohort).
+
+        Columns: ``pre_source, post_source, area_unit, pre_max_jet_area,
+        post_max_jet_area, area_reduction, area_reduction_pct, pre_n_jets,
+        post_n_jets, pre_class, post_class, pre_max_frame, post_max_frame``,
+        the compared settings as ``pre_<key>`` / ``post_<key>``,
+        ``settings_match`` and ``n_warnings``.
+        """
+        import pandas as pd
+
+        row: dict[str, Any] = {
+            "pre_source": self.pre.source,
+            "post_source": self.post.source,
+            "area_unit": self.area_unit,
+            "pre_max_jet_area": self.pre_max_jet_area,
+            "post_max_jet_area": self.post_max_jet_area,
+            "area_reduction": self.area_reduction,
+            "area_reduction_pct": self.area_reduction_pct,
+            "pre_n_jets": self.pre_n_jets,
+            "post_n_jets": self.post_n_jets,
+            "pre_class": self.pre_class,
+            "post_class": self.post_class,
+            "pre_max_frame": self.pre.max_frame,
+            "post_max_frame": self.post.max_frame,
+        }
+        for key in SETTING_TOLERANCES:
+            row[f"pre_{key}"] = _num(self.pre.settings.get(key))
+            row[f"post_{key}"] = _num(self.post.settings.get(key))
+        row["settings_match"] = self.settings_match
+        row["n_warnings"] = len(self.warnings)
+        return pd.DataFrame([row])
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def compare(pre: ClipResult, post: ClipResult) -> Comparison:
+    """Compare the maximal colour-jet area before and after the clip.
+
+    Parameters
+    ----------
+    pre, post : ClipResult
+        The analyses of the pre-clip and post-clip acquisitions (ideally the
+        same view and the same machine settings).
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        When ``pre`` or ``post`` is not a ClipResult.
+    """
+    for name, value in (("pre", pre), ("post", post)):
+        if not isinstance(value, ClipResult):
+            raise InvalidParameterError(
+                None, f"compare: {name} must be a ClipResult, got {type(value).__name__}",
+                hint="analyse each clip first with echoassess.analyze_clip(path)",
+            )
+    warnings: list[str] = []
+
+    # areas: compare in cm^2 when both are calibrated
+    if pre.calibrated and post.calibrated:
+        unit = "cm2"
+        a_pre, a_post = pre.max_jet_area_cm2, post.max_jet_area_cm2
+    elif not pre.calibrated and not post.calibrated:
+        unit = "px"
+        a_pre, a_post = float(pre.max_jet_area_px), float(post.max_jet_area_px)
+        warnings.append(
+            "Neither clip is calibrated: areas are in pixels and the reduction assumes both "
+            "clips have the same pixel size. No ASE class can be given."
+        )
+    else:
+        unit = "cm2"
+        a_pre, a_post = pre.max_jet_area_cm2, post.max_jet_area_cm2
+        which = "pre" if not pre.calibrated else "post"
+        warnings.append(
+            f"The {which}-clip acquisition is not calibrated, so its area is in pixels only: the "
+            "reduction cannot be computed. Give its pixel spacing or depth (--spacing-cm / "
+            "--depth-cm)."
+        )
+
+    reduction = pct = None
+    if a_pre is not None and a_post is not None:
+        reduction = a_pre - a_post
+        pct = 100.0 * reduction / a_pre if a_pre > 0 else None
+        if a_pre <= 0:
+            warnings.append("No jet was found on the pre-clip acquisition: a percentage reduction "
+                            "is undefined.")
+
+    # settings
+    differences: list[tuple[str, Any, Any]] = []
+    for key, (label, unit_s, abs_tol, rel_tol) in SETTING_TOLERANCES.items():
+        v_pre, v_post = _num(pre.settings.get(key)), _num(post.settings.get(key))
+        if v_pre is None or v_post is None:
+            missing = [n for n, v in (("pre", v_pre), ("post", v_post)) if v is None]
+            warnings.append(
+                f"The {label} is not recorded for the {' and '.join(missing)}-clip "
+                f"acquisition{'s' if len(missing) > 1 else ''}: the settings cannot be checked "
+                "to match."
+            )
+            continue
+        if _differs(v_pre, v_post, abs_tol, rel_tol):
+            differences.append((key, v_pre, v_post))
+            warnings.append(
+                f"The {label} differs (pre {_fmt(v_pre)} {unit_s}, post {_fmt(v_post)} {unit_s}): "
+                "jet area depends on it, so part of the change may come from the settings."
+            )
+    lo, hi = NYQUIST_RANGE_CM_S
+    for name, res in (("pre", pre), ("post", post)):
+        nyq = _num(res.settings.get("nyquist_cm_s"))
+        if nyq is not None and not lo <= nyq <= hi:
+            effect = "over" if nyq < lo else "under"
+            warnings.append(
+                f"The {name}-clip Nyquist limit ({_fmt(nyq)} cm/s) is outside the usual "
+                f"{lo:.0f}-{hi:.0f} cm/s: its jet area is likely {effect}estimated relative to the "
+                "ASE cut-offs."
+            )
+
+    return Comparison(
+        pre=pre,
+        post=post,
+        pre_label=clip_label(pre),
+        post_label=clip_label(post),
+        area_unit=unit,
+        pre_max_jet_area=a_pre,
+        post_max_jet_area=a_post,
+        area_reduction=reduction,
+        area_reduction_pct=pct,
+        pre_n_jets=pre.n_jets_at_max,
+        post_n_jets=post.n_jets_at_max,
+        pre_class=jet_area_class(pre.max_jet_area_cm2),
+        post_class=jet_area_class(post.max_jet_area_cm2),
+        setting_differences=tuple(differences),
+        warnings=tuple(warnings),
+    )
