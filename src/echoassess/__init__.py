@@ -9,6 +9,7 @@ The public API::
 
 from ._version import __version__
 from .calibration import UltrasoundRegion
+from .compare import Comparison, compare
 from .errors import (
     CalibrationError,
     CorruptPixelDataError,
@@ -30,6 +31,8 @@ __all__ = [
     "EchoClip",
     "ClipMetadata",
     "UltrasoundRegion",
+    "compare",
+    "Comparison",
     "EchoAssessError",
     "DicomReadError",
     "NotDicomError",
