@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib import patheffects
@@ -31,7 +31,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .results import JetMeasurement
+from .results import ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2, ClipResult, JetMeasurement
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compare import Comparison
 
 __all__ = [
     "OKABE_ITO",
@@ -41,6 +44,12 @@ __all__ = [
     "new_axes",
     "save_figure",
     "plot_overlay",
+    "plot_max_frame",
+    "plot_jet_area_time",
+    "plot_area_change",
+    "plot_cohort",
+    "plot_comparison",
+    "ase_bands",
 ]
 
 #: The Okabe-Ito colour-blind-safe palette.
@@ -254,3 +263,417 @@ def plot_overlay(
     title_artist = ax.set_title(title, fontsize=10) if title else None
     return {"image": image, "contours": contours, "labels": texts, "total": total,
             "title": title_artist}
+
+
+def plot_max_frame(
+    frame: np.ndarray,
+    result: ClipResult,
+    *,
+    mask: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """The clip's maximal-jet frame with its jets outlined (see :func:`plot_overlay`).
+
+    Parameters
+    ----------
+    frame : (H, W, 3) uint8
+        Frame ``result.max_frame`` of the clip.
+    result : ClipResult
+        Supplies the jets and, unless ``mask`` is given, the mask
+        ``result.masks[result.max_frame]``.
+    mask : (H, W) bool or int, optional
+        The jet mask of that frame when the result kept no masks.
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        When no mask is given and the result kept none.
+    """
+    from .errors import InvalidParameterError
+
+    if mask is None:
+        if result.max_frame is None:
+            mask = np.zeros(np.asarray(frame).shape[:2], bool)
+        elif result.masks is None:
+            raise InvalidParameterError(
+                result.source, "plot_max_frame: the result kept no masks and no mask was given",
+                hint="analyse with masks kept, or pass mask=",
+            )
+        else:
+            mask = result.masks[result.max_frame]
+    if title is None:
+        title = PurePath(str(result.source)).name
+    if result.max_frame is not None:
+        t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
+        when = f"frame {result.max_frame}" + (f", {t:.0f} ms" if t is not None else "")
+        title = f"{title}\n{when}"
+    return plot_overlay(frame, mask, jets=result.jets_at_max or None, ax=ax, title=title,
+                        spacing_cm=result.pixel_spacing_cm)
+
+
+def _systole_runs(phases: Sequence[str]) -> list[tuple[int, int]]:
+    """Index ranges ``[start, stop)`` of consecutive systolic frames."""
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, p in enumerate(list(phases) + ["end"]):
+        if p == "systole" and start is None:
+            start = i
+        elif p != "systole" and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]:
+    """x (ms or frames from systole onset), area, x label, y unit, and whether timed."""
+    pf = result.per_frame
+    timed = bool(pf) and all(f.time_ms is not None for f in pf)
+    cal = result.calibrated
+    y = np.array([(f.jet_area_cm2 if cal else f.jet_area_px) or 0.0 for f in pf], float)
+    x = np.array([f.time_ms for f in pf], float) if timed else np.array([f.index for f in pf],
+                                                                        float)
+    runs = _systole_runs([f.phase for f in pf])
+    x0 = x[runs[0][0]] if runs else (x[0] if len(x) else 0.0)
+    if timed:
+        xlabel = "time from systole onset (ms)" if runs else "time from clip start (ms)"
+    else:
+        xlabel = "frames from systole onset" if runs else "frame"
+    return x - x0, y, xlabel, "cm²" if cal else "px", timed
+
+
+def plot_jet_area_time(
+    results: ClipResult | Sequence[ClipResult],
+    *,
+    names: Sequence[str] | None = None,
+    colours: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Jet area against time, one line per clip, aligned at systole onset.
+
+    Systolic frames are shaded in each clip's colour, and each clip's maximal
+    systolic frame is marked and labelled.
+
+    Parameters
+    ----------
+    results : ClipResult or sequence of ClipResult
+        Typically ``(pre, post)``.
+    names : sequence of str, optional
+        Legend names; default ``"pre-clip"``/``"post-clip"`` for two results,
+        else the file names.
+    colours : sequence of str, optional
+        Default: pre blue, post vermillion, then the rest of Okabe-Ito.
+
+    Returns
+    -------
+    dict
+        ``"lines"``: Line2D per clip (x = ms from systole onset, y = area);
+        ``"maxima"``: Line2D marker per clip; ``"max_labels"``: Text per clip;
+        ``"systole"``: list of lists of the shaded spans per clip;
+        ``"legend"``: the Legend.
+    """
+    if isinstance(results, ClipResult):
+        results = [results]
+    results = list(results)
+    if names is None:
+        names = (["pre-clip", "post-clip"] if len(results) == 2
+                 else [PurePath(str(r.source)).name for r in results])
+    if colours is None:
+        colours = [PRE_COLOUR, POST_COLOUR, OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"],
+                   OKABE_ITO["orange"], OKABE_ITO["sky_blue"]]
+    markers = ["o", "s", "^", "D", "v", "P"]
+    styles = ["-", "--", "-.", ":"]
+    ax = _axes(ax, (7.0, 3.6))
+    lines, maxima, max_labels, spans = [], [], [], []
+    units, xlabels = set(), set()
+    for k, res in enumerate(results):
+        colour = colours[k % len(colours)]
+        x, y, xlabel, unit, timed = _series(res)
+        units.add(unit)
+        xlabels.add(xlabel)
+        step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
+        clip_spans = []
+        # systolic frames: a light grey band across the plot, plus a strip in
+        # the clip's colour along the top (one strip per clip, stacked)
+        strip = (1.0 - 0.035 * (k + 1), 1.0 - 0.035 * k)
+        for a, b in _systole_runs([f.phase for f in res.per_frame]):
+            x_lo, x_hi = x[a] - step / 2, x[b - 1] + step / 2
+            ax.axvspan(x_lo, x_hi, color="0.5", alpha=0.10, lw=0, zorder=0)
+            clip_spans.append(ax.axvspan(x_lo, x_hi, ymin=strip[0], ymax=strip[1], color=colour,
+                                         alpha=0.55, lw=0, zorder=1,
+                                         label=f"{names[k]} systole" if not clip_spans else None))
+        spans.append(clip_spans)
+        (line,) = ax.plot(x, y, color=colour, marker=markers[k % len(markers)], markersize=3.5,
+                          linestyle=styles[k % len(styles)], linewidth=1.8, label=names[k],
+                          zorder=3)
+        lines.append(line)
+        if res.max_frame is not None and res.per_frame:
+            i = [f.index for f in res.per_frame].index(res.max_frame)
+            (mk,) = ax.plot([x[i]], [y[i]], marker="*", markersize=14, color=colour,
+                            markeredgecolor="black", linestyle="none", zorder=4)
+            maxima.append(mk)
+            max_labels.append(ax.annotate(
+                f"max {y[i]:.1f} {unit}" if unit == "cm²" else f"max {y[i]:.0f} {unit}",
+                (x[i], y[i]), xytext=(8, 6), textcoords="offset points", color=colour,
+                fontsize=9, fontweight="bold", zorder=5))
+    ax.set_xlabel(" / ".join(sorted(xlabels)))
+    ax.set_ylabel(f"jet area ({' / '.join(sorted(units))})")
+    ax.set_ylim(bottom=0)
+    top = ax.get_ylim()[1]
+    ax.set_ylim(0, top * (1.15 + 0.04 * len(results)))
+    ax.grid(True, alpha=0.3)
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8,
+                       frameon=False, ncols=2 * len(results))
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {"lines": lines, "maxima": maxima, "max_labels": max_labels, "systole": spans,
+            "legend": legend}
+
+
+#: ASE colour-jet area bands: (name, low, high, fill colour).
+_BANDS = (
+    ("mild", 0.0, ASE_MILD_BELOW_CM2, OKABE_ITO["bluish_green"]),
+    ("moderate", ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2, OKABE_ITO["yellow"]),
+    ("severe", ASE_SEVERE_ABOVE_CM2, np.inf, OKABE_ITO["vermillion"]),
+)
+
+
+def ase_bands(ax: Axes, *, top: float, label: bool = True) -> dict[str, Any]:
+    """Shade the ASE colour-jet area bands (< 4, 4-10, > 10 cm²) across ``ax``.
+
+    Returns ``{"spans": [Polygon x3], "labels": [Text x3]}`` (mild, moderate, severe).
+    """
+    spans, labels = [], []
+    for name, lo, hi, colour in _BANDS:
+        hi_eff = min(hi, top)
+        spans.append(ax.axhspan(lo, hi_eff, color=colour, alpha=0.16, lw=0, zorder=0))
+        if label and lo < top:
+            text = {"mild": "mild",
+                    "moderate": "moderate",
+                    "severe": "severe"}[name]
+            labels.append(ax.text(1.03, (lo + hi_eff) / 2, text, transform=ax.get_yaxis_transform(),
+                                  ha="left", va="center", fontsize=8, color="#333333",
+                                  rotation=90,
+                                  zorder=1))
+    return {"spans": spans, "labels": labels}
+
+
+def plot_area_change(
+    pre_area: float | None,
+    post_area: float | None,
+    *,
+    unit: str = "cm2",
+    names: tuple[str, str] = ("pre-clip", "post-clip"),
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Maximal jet area before and after, as two bars over the ASE bands.
+
+    Parameters
+    ----------
+    pre_area, post_area : float or None
+        Maximal jet area of each clip, in ``unit`` (``None`` = not measurable).
+    unit : {"cm2", "px"}
+        With ``"px"`` no ASE bands are drawn (the cut-offs are in cm²).
+
+    Returns
+    -------
+    dict
+        ``"bars"``: BarContainer (heights = areas, 0 for None); ``"values"``:
+        Text per bar; ``"bands"``: see :func:`ase_bands` (empty for px);
+        ``"change"``: Text with the reduction, or None.
+    """
+    ax = _axes(ax, (3.6, 3.6))
+    heights = [0.0 if a is None else float(a) for a in (pre_area, post_area)]
+    bars = ax.bar([0, 1], heights, width=0.55, color=[PRE_COLOUR, POST_COLOUR],
+                  edgecolor="black", linewidth=0.8, zorder=2)
+    bars[1].set_hatch("//")
+    unit_text = "cm²" if unit == "cm2" else unit
+    top = max(max(heights) * 1.25, 12.0 if unit == "cm2" else 1.0)
+    values = []
+    for x, a in zip([0, 1], (pre_area, post_area)):
+        txt = "n/a" if a is None else (f"{a:.1f} {unit_text}" if unit == "cm2"
+                                       else f"{a:.0f} {unit_text}")
+        values.append(ax.text(x, (a or 0.0) + top * 0.015, txt, ha="center", va="bottom",
+                              fontsize=10, fontweight="bold", zorder=3))
+    bands = ase_bands(ax, top=top) if unit == "cm2" else {"spans": [], "labels": []}
+    change = None
+    if pre_area is not None and post_area is not None and pre_area > 0:
+        pct = 100.0 * (pre_area - post_area) / pre_area
+        word = "reduction" if pct >= 0 else "increase"
+        change = ax.text(0.5, 0.97, f"{abs(pct):.0f} % {word}", transform=ax.transAxes,
+                         ha="center", va="top", fontsize=10, fontweight="bold",
+                         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6"},
+                         zorder=4)
+    ax.set_xticks([0, 1], list(names))
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_ylim(0, top)
+    ax.set_ylabel(f"max jet area ({unit_text})")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {"bars": bars, "values": values, "bands": bands, "change": change}
+
+
+def plot_cohort(
+    pre_areas_cm2: Sequence[float],
+    post_areas_cm2: Sequence[float],
+    *,
+    ids: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Paired pre -> post maximal jet area, one line per patient, over the ASE bands.
+
+    ``ids`` label the lines at their post end (study codes, never names).
+    From a list of :class:`~echoassess.compare.Comparison`::
+
+        plot_cohort([c.pre_max_jet_area_cm2 for c in comps],
+                    [c.post_max_jet_area_cm2 for c in comps], ids=[...])
+
+    Returns
+    -------
+    dict
+        ``"lines"``: Line2D per patient (x = [0, 1], y = [pre, post]);
+        ``"median"``: the median Line2D; ``"labels"``: Text per id; ``"bands"``.
+    """
+    from .errors import InvalidParameterError
+
+    pre = np.asarray(pre_areas_cm2, float)
+    post = np.asarray(post_areas_cm2, float)
+    if pre.shape != post.shape or pre.ndim != 1:
+        raise InvalidParameterError(
+            None, f"plot_cohort: pre has shape {pre.shape} but post has {post.shape}",
+            hint="give one pre and one post area per patient")
+    if ids is not None and len(ids) != len(pre):
+        raise InvalidParameterError(
+            None, f"plot_cohort: {len(ids)} ids for {len(pre)} patients")
+    ax = _axes(ax, (4.2, 4.2))
+    lines, labels = [], []
+    for k in range(len(pre)):
+        (line,) = ax.plot([0, 1], [pre[k], post[k]], color="0.35", linewidth=1.0, alpha=0.8,
+                          marker="o", markersize=4, markerfacecolor="0.35", zorder=2)
+        lines.append(line)
+        if ids is not None:
+            labels.append(ax.text(1.04, post[k], str(ids[k]), fontsize=7, va="center",
+                                  color="0.25"))
+    ax.plot(np.zeros(len(pre)), pre, "o", color=PRE_COLOUR, markersize=5, zorder=3)
+    ax.plot(np.ones(len(post)), post, "s", color=POST_COLOUR, markersize=5, zorder=3)
+    median = None
+    if len(pre):
+        (median,) = ax.plot([0, 1], [np.nanmedian(pre), np.nanmedian(post)], color="black",
+                            linewidth=3, zorder=4, label=f"median (n = {len(pre)})")
+        ax.legend(loc="upper right", fontsize=8)
+    finite = np.concatenate([pre, post])
+    finite = finite[np.isfinite(finite)]
+    top = max(float(finite.max()) * 1.15 if finite.size else 0.0, 12.0)
+    bands = ase_bands(ax, top=top)
+    ax.set_xticks([0, 1], ["pre-clip", "post-clip"])
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylim(0, top)
+    ax.set_ylabel("max jet area (cm²)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {"lines": lines, "median": median, "labels": labels, "bands": bands}
+
+
+def plot_comparison(
+    comparison: Comparison,
+    pre_frame: np.ndarray,
+    post_frame: np.ndarray,
+    *,
+    pre_mask: np.ndarray | None = None,
+    post_mask: np.ndarray | None = None,
+    fig: Figure | None = None,
+) -> dict[str, Any]:
+    """The full comparison figure: both max frames, jet area over time, pre vs post.
+
+    Layout: top row the pre and post maximal frames side by side with the
+    jets outlined; bottom row jet area against time (wide) and the pre/post
+    bars over the ASE bands.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    pre_frame, post_frame : (H, W, 3) uint8
+        The maximal-jet frame of each clip.
+    pre_mask, post_mask : (H, W) bool, optional
+        Their jet masks, when the results kept no masks.
+    fig : Figure, optional
+        Drawn on (cleared first); a new 12 x 9.5 in figure otherwise.
+
+    Returns
+    -------
+    dict
+        ``"figure"`` and the artist dicts ``"pre_frame"``, ``"post_frame"``,
+        ``"area_time"``, ``"area_change"``.
+    """
+    if fig is None:
+        fig = Figure(figsize=(12, 8.6), layout="constrained")
+        FigureCanvasAgg(fig)
+    else:
+        fig.clear()
+    grid = fig.add_gridspec(2, 3, height_ratios=[1.1, 1], width_ratios=[1, 1, 0.75])
+    ax_pre = fig.add_subplot(grid[0, 0:1])
+    ax_post = fig.add_subplot(grid[0, 1:2])
+    ax_time = fig.add_subplot(grid[1, 0:2])
+    ax_bar = fig.add_subplot(grid[1, 2])
+    ax_info = fig.add_subplot(grid[0, 2])
+    c = comparison
+    pre_art = plot_max_frame(pre_frame, c.pre, mask=pre_mask, ax=ax_pre,
+                             title=f"PRE-CLIP · {c.pre_label}")
+    post_art = plot_max_frame(post_frame, c.post, mask=post_mask, ax=ax_post,
+                              title=f"POST-CLIP · {c.post_label}")
+    ax_pre.title.set_color(PRE_COLOUR)
+    ax_post.title.set_color(POST_COLOUR)
+    time_art = plot_jet_area_time([c.pre, c.post], ax=ax_time,
+                                  title="Colour-jet area over the clip")
+    bar_art = plot_area_change(c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit,
+                               ax=ax_bar, title="Maximal jet area")
+    info = _summary_text(c)
+    ax_info.axis("off")
+    ax_info.text(0.0, 1.0, info, transform=ax_info.transAxes, ha="left", va="top",
+                 fontsize=9.5, family="monospace", wrap=True)
+    fig.suptitle("Mitral regurgitation colour-jet area, before and after the clip",
+                 fontsize=13, fontweight="bold")
+    return {"figure": fig, "pre_frame": pre_art, "post_frame": post_art,
+            "area_time": time_art, "area_change": bar_art}
+
+
+def _summary_text(c: Comparison) -> str:
+    unit = "cm²" if c.area_unit == "cm2" else "px"
+
+    def area(a: float | None) -> str:
+        return "n/a" if a is None else f"{a:.1f} {unit}"
+
+    lines = [
+        "Maximal colour-jet area",
+        f"  pre-clip   {area(c.pre_max_jet_area):>10}  ({c.pre_n_jets} jet"
+        f"{'s' if c.pre_n_jets != 1 else ''})",
+        f"  post-clip  {area(c.post_max_jet_area):>10}  ({c.post_n_jets} jet"
+        f"{'s' if c.post_n_jets != 1 else ''})",
+    ]
+    if c.area_reduction is not None:
+        pct = "" if c.area_reduction_pct is None else f", {c.area_reduction_pct:.0f} %"
+        lines.append(f"  reduction  {area(c.area_reduction):>10}{pct}")
+    if c.class_change:
+        lines.append(f"  ASE class  {c.class_change}")
+    lines.append("")
+    lines.append("Settings (pre / post)")
+    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.0f} cm/s"),
+                            ("frame_rate_hz", "frame rate", "{:.0f} Hz"),
+                            ("depth_cm", "depth", "{:.1f} cm")):
+        vals = []
+        for res in (c.pre, c.post):
+            v = res.settings.get(key)
+            vals.append("?" if v is None else fmt.format(float(v)))
+        flag = "  ≠" if any(k == key for k, _, _ in c.setting_differences) else ""
+        lines.append(f"  {label:<10} {vals[0]} / {vals[1]}{flag}")
+    if c.warnings:
+        lines.append("")
+        lines.append(f"{len(c.warnings)} warning{'s' if len(c.warnings) > 1 else ''}: "
+                     "see the report")
+    lines.append("")
+    lines.append("Colour-jet area only: not a full")
+    lines.append("MR grade; depends on settings.")
+    return "\n".join(lines)

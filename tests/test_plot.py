@@ -1,0 +1,176 @@
+"""Plots: check the artists' data (not pixels) against the synthetic truth."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from _clip_results import make_clip
+from matplotlib.figure import Figure
+
+from echoassess import compare
+from echoassess.errors import InvalidParameterError
+from echoassess.plot import (
+    JET_COLOURS,
+    POST_COLOUR,
+    PRE_COLOUR,
+    plot_area_change,
+    plot_cohort,
+    plot_comparison,
+    plot_jet_area_time,
+    plot_max_frame,
+    plot_overlay,
+    save_figure,
+)
+
+
+def _ax():
+    return Figure().add_subplot()
+
+
+def test_overlay_outlines_follow_the_mask():
+    frame = np.zeros((40, 60, 3), np.uint8)
+    mask = np.zeros((40, 60), bool)
+    mask[10:20, 10:30] = True
+    mask[25:35, 40:50] = True
+    art = plot_overlay(frame, mask, spacing_cm=(0.1, 0.1), ax=_ax(), title="pre.dcm")
+    assert len(art["contours"]) == 2 and len(art["labels"]) == 2
+    x, y = art["contours"][0].get_data()
+    # the outline runs half a pixel outside the first rectangle
+    assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((9.5, 29.5, 9.5, 19.5))
+    assert [t.get_text() for t in art["labels"]] == ["1: 2.00 cm²", "2: 1.00 cm²"]
+    assert art["total"].get_text() == "2 jets, total 3.00 cm²"
+    assert art["title"].get_text() == "pre.dcm"
+    # each jet has its own outline colour from the colour-blind-safe palette
+    colours = [c.get_color() for c in art["contours"]]
+    assert colours == [JET_COLOURS[0], JET_COLOURS[1]]
+    assert art["image"].get_array().shape == (40, 60, 3)
+
+
+def test_overlay_label_image_and_pixel_units():
+    labels = np.zeros((30, 30), np.int32)
+    labels[2:6, 2:6] = 3
+    art = plot_overlay(np.zeros((30, 30), np.uint8), labels, ax=_ax())
+    assert [t.get_text() for t in art["labels"]] == ["16 px"]
+    assert art["contours"][0].get_gid() == "jet-3"
+
+
+def test_overlay_no_jet_says_so():
+    art = plot_overlay(np.zeros((10, 10, 3), np.uint8), np.zeros((10, 10), bool), ax=_ax())
+    assert art["contours"] == [] and art["total"].get_text() == "no jet detected"
+
+
+def test_overlay_rejects_mismatched_shapes():
+    with pytest.raises(InvalidParameterError, match="does not match mask shape"):
+        plot_overlay(np.zeros((10, 12, 3), np.uint8), np.zeros((10, 10), bool))
+
+
+def test_max_frame_uses_measured_jets():
+    s = make_clip(n_jets=2)
+    art = plot_max_frame(s.frames[s.max_frame], s.result, ax=_ax())
+    expected = [f"{k + 1}: {j.area_cm2:.2f} cm²" for k, j in enumerate(s.result.jets_at_max)]
+    assert [t.get_text() for t in art["labels"]] == expected
+    assert f"frame {s.max_frame}" in art["title"].get_text()
+    assert "/data" not in art["title"].get_text()
+
+
+def test_max_frame_without_masks_needs_a_mask():
+    s = make_clip(keep_masks=False)
+    with pytest.raises(InvalidParameterError, match="kept no masks"):
+        plot_max_frame(s.frames[s.max_frame], s.result, ax=_ax())
+    mask = make_clip().result.masks[s.max_frame]
+    art = plot_max_frame(s.frames[s.max_frame], s.result, mask=mask, ax=_ax())
+    assert len(art["contours"]) == 1
+
+
+def test_area_time_series_matches_truth():
+    pre = make_clip(peak_scale=1.5, systole=(3, 9), frame_time_ms=40.0)
+    post = make_clip(peak_scale=0.5, systole=(2, 10), frame_time_ms=30.0)
+    ax = _ax()
+    art = plot_jet_area_time([pre.result, post.result], ax=ax)
+    for line, s, onset, dt in zip(art["lines"], (pre, post), (3, 2), (40.0, 30.0)):
+        x, y = line.get_data()
+        np.testing.assert_allclose(x, (np.arange(12) - onset) * dt)  # ms from systole onset
+        np.testing.assert_allclose(y, s.areas_cm2)
+    for mk, s, onset, dt in zip(art["maxima"], (pre, post), (3, 2), (40.0, 30.0)):
+        mx, my = mk.get_data()
+        assert mx[0] == pytest.approx((s.max_frame - onset) * dt)
+        assert my[0] == pytest.approx(s.areas_cm2.max())
+    assert art["max_labels"][0].get_text() == f"max {pre.areas_cm2.max():.1f} cm²"
+    # one shaded span per systolic run, covering exactly the systolic frames
+    (span,) = art["systole"][0]
+    assert (span.get_x(), span.get_x() + span.get_width()) == pytest.approx((-20.0, 5 * 40.0 + 20.0))
+    assert [ln.get_color() for ln in art["lines"]] == [PRE_COLOUR, POST_COLOUR]
+    assert ax.get_xlabel() == "time from systole onset (ms)"
+    assert ax.get_ylabel() == "jet area (cm²)"
+    assert [t.get_text() for t in art["legend"].get_texts()].count("pre-clip") == 1
+
+
+def test_area_time_without_timing_uses_frames():
+    s = make_clip(frame_time_ms=None, spacing_cm=None)
+    ax = _ax()
+    art = plot_jet_area_time(s.result, ax=ax)
+    assert ax.get_xlabel() == "frames from systole onset"
+    assert ax.get_ylabel() == "jet area (px)"
+    np.testing.assert_allclose(art["lines"][0].get_ydata(), s.areas_cm2)  # px here
+
+
+def test_area_change_bars_and_ase_bands():
+    ax = _ax()
+    art = plot_area_change(12.0, 3.0, ax=ax)
+    assert [b.get_height() for b in art["bars"]] == [12.0, 3.0]
+    assert [t.get_text() for t in art["values"]] == ["12.0 cm²", "3.0 cm²"]
+    assert art["change"].get_text() == "75 % reduction"
+    bands = [(p.get_y(), p.get_y() + p.get_height()) for p in art["bands"]["spans"]]
+    assert bands[0] == pytest.approx((0, 4)) and bands[1] == pytest.approx((4, 10))
+    assert bands[2][0] == pytest.approx(10)
+    assert [t.get_text() for t in art["bands"]["labels"]] == ["mild", "moderate", "severe"]
+    assert "cm²" in ax.get_ylabel()
+
+
+def test_area_change_increase_and_missing():
+    art = plot_area_change(2.0, 3.0, ax=_ax())
+    assert art["change"].get_text() == "50 % increase"
+    art = plot_area_change(500, None, unit="px", ax=_ax())
+    assert art["values"][1].get_text() == "n/a" and art["bands"]["spans"] == []
+    assert art["change"] is None
+
+
+def test_cohort_paired_lines():
+    pre, post = [12.0, 8.0, 15.0], [3.0, 2.0, 5.0]
+    art = plot_cohort(pre, post, ids=["P01", "P02", "P03"], ax=_ax())
+    assert [tuple(ln.get_ydata()) for ln in art["lines"]] == list(zip(pre, post))
+    assert all(tuple(ln.get_xdata()) == (0, 1) for ln in art["lines"])
+    assert tuple(art["median"].get_ydata()) == (12.0, 3.0)
+    assert [t.get_text() for t in art["labels"]] == ["P01", "P02", "P03"]
+    with pytest.raises(InvalidParameterError, match="pre has shape"):
+        plot_cohort([1.0, 2.0], [1.0])
+
+
+def test_comparison_figure_composes_everything(tmp_path):
+    pre = make_clip(name="pre.dcm", peak_scale=1.5)
+    post = make_clip(name="post.dcm", n_jets=2, peak_scale=0.5)
+    c = compare(pre.result, post.result)
+    art = plot_comparison(c, pre.frames[pre.max_frame], post.frames[post.max_frame])
+    fig = art["figure"]
+    assert len(fig.axes) == 5
+    assert art["pre_frame"]["title"].get_text().startswith("PRE-CLIP · pre.dcm")
+    assert art["post_frame"]["title"].get_text().startswith("POST-CLIP · post.dcm")
+    assert len(art["post_frame"]["labels"]) == 2
+    assert [b.get_height() for b in art["area_change"]["bars"]] == pytest.approx(
+        [c.pre_max_jet_area_cm2, c.post_max_jet_area_cm2])
+    path = save_figure(fig, tmp_path / "cmp.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_never_imports_pyplot():
+    code = ("import sys, numpy as np; from echoassess.plot import plot_overlay, save_figure;"
+            "a = plot_overlay(np.zeros((8, 8, 3), np.uint8), np.eye(8, dtype=bool));"
+            "save_figure(a['image'].figure, sys.argv[1]);"
+            "assert 'matplotlib.pyplot' not in sys.modules")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([sys.executable, "-c", code, f"{d}/x.png"], check=True)
