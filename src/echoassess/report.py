@@ -1,0 +1,606 @@
+"""The pre/post comparison report: JSON, CSV, PNG figures, animations and one HTML page.
+
+Two layers, both usable from a notebook:
+
+* :func:`render_html` turns a :class:`~echoassess.compare.Comparison` and its
+  figures into one self-contained HTML page (figures and animations embedded
+  as base64 data URIs, inline CSS, no JavaScript, no network).
+* :func:`write_report` writes every output for a comparison into a folder;
+  :func:`write_comparison` first analyses the two DICOM clips, then calls it.
+  The ``echoassess compare`` and ``demo`` commands are thin wrappers around
+  :func:`write_comparison`.
+
+The report never holds patient identity: clips are named by file name, series
+description and the last digits of the SOP instance UID.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._version import __version__
+from .compare import SETTING_TOLERANCES, Comparison, compare
+from .errors import InvalidParameterError
+from .results import ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2, ClipResult
+
+__all__ = [
+    "CAVEATS",
+    "ReportOutputs",
+    "render_html",
+    "write_report",
+    "write_comparison",
+    "summary_table",
+]
+
+logger = logging.getLogger("echoassess")
+
+#: The caveats every report states, whatever the numbers.
+CAVEATS = (
+    "This is the colour-Doppler jet area only, not a full grade of mitral regurgitation. "
+    "Integrate it with vena contracta, PISA/EROA, pulmonary-vein flow and the clinical picture.",
+    "Jet area depends on the machine settings: Nyquist limit (the ASE cut-offs assume about "
+    "50-70 cm/s), colour gain, frame rate, imaging depth and the angle of the view. Compare pre "
+    "and post only when the settings match.",
+    "After a clip, the device casts a bright echo and an acoustic shadow that can hide or break "
+    "up the jet: the post-clip area is less reliable, and eccentric or multiple jets may be "
+    "under-measured in a single plane.",
+    "ASE colour-jet area classes (< {mild:g} cm² mild, > {severe:g} cm² severe) are older "
+    "absolute cut-offs; they do not apply to eccentric wall-hugging jets, which look smaller than "
+    "they are.".format(mild=ASE_MILD_BELOW_CM2, severe=ASE_SEVERE_ABOVE_CM2),
+    "Mean transmitral gradient, vena contracta and other post-clip measures come from other views "
+    "and modes and are not measured here.",
+    "Automated segmentation can mistake inflow, flow convergence or colour noise for jet: check "
+    "the outlined frames before using the numbers.",
+)
+
+_SETTING_ROWS = (
+    ("nyquist_cm_s", "Nyquist limit", "cm/s", "{:.0f}"),
+    ("frame_rate_hz", "Frame rate", "Hz", "{:.1f}"),
+    ("depth_cm", "Imaging depth", "cm", "{:.1f}"),
+)
+
+#: Embed an animation in the HTML only when it is smaller than this (bytes);
+#: larger ones are linked as files next to the report.
+MAX_EMBEDDED_ANIMATION_BYTES = 6_000_000
+
+
+@dataclass(frozen=True)
+class ReportOutputs:
+    """What :func:`write_report` wrote: the comparison and the path of each file."""
+
+    comparison: Comparison
+    out_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.files["report"]
+
+
+# -- formatting helpers -------------------------------------------------------------
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _area(value: float | None, unit: str, digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f} cm²" if unit == "cm2" else f"{value:.0f} px"
+
+
+def _data_uri(data: bytes | Path, mime: str) -> str:
+    raw = data.read_bytes() if isinstance(data, Path) else data
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+def _mime(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
+            ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
+        suffix, "application/octet-stream")
+
+
+def _headline(c: Comparison) -> str:
+    unit = c.area_unit
+    parts = [f"Maximal colour-jet area <b>{_area(c.pre_max_jet_area, unit)}</b> before, "
+             f"<b>{_area(c.post_max_jet_area, unit)}</b> after the clip"]
+    if c.area_reduction is not None:
+        if c.area_reduction_pct is not None:
+            word = "reduction" if c.area_reduction >= 0 else "increase"
+            parts.append(f": <b>{abs(c.area_reduction_pct):.0f}&nbsp;% {word}</b> "
+                         f"({_area(abs(c.area_reduction), unit)})")
+    else:
+        parts.append(": the reduction cannot be computed (see warnings)")
+    return "".join(parts) + "."
+
+
+def _class_badge(cls: str | None) -> str:
+    if cls is None:
+        return '<span class="badge none">no class</span>'
+    return f'<span class="badge {cls}">{_e(cls)}</span>'
+
+
+def summary_table(c: Comparison) -> str:
+    """A short plain-text table of the comparison (what the CLI prints)."""
+    unit = c.area_unit
+
+    def n_jets(n: int) -> str:
+        return f"{n} jet{'s' if n != 1 else ''}"
+
+    rows = [
+        ("", "pre-clip", "post-clip"),
+        ("clip", c.pre_label, c.post_label),
+        ("max jet area", _area(c.pre_max_jet_area, unit, 2), _area(c.post_max_jet_area, unit, 2)),
+        ("jets at max", n_jets(c.pre_n_jets), n_jets(c.post_n_jets)),
+        ("ASE jet-area class", c.pre_class or "n/a", c.post_class or "n/a"),
+    ]
+    for key, label, unit_s, fmt in _SETTING_ROWS:
+        vals = []
+        for res in (c.pre, c.post):
+            v = res.settings.get(key)
+            vals.append("?" if v is None else f"{fmt.format(float(v))} {unit_s}")
+        rows.append((label.lower(), *vals))
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines = [f"{a:<{w0}}  {b:<{w1}}  {d}" for a, b, d in rows]
+    if c.area_reduction is not None:
+        pct = "" if c.area_reduction_pct is None else f" ({c.area_reduction_pct:.1f} %)"
+        lines.append(f"{'reduction':<{w0}}  {_area(c.area_reduction, unit, 2)}{pct}")
+    else:
+        lines.append(f"{'reduction':<{w0}}  n/a")
+    for w in c.warnings:
+        lines.append(f"warning: {w}")
+    return "\n".join(lines)
+
+
+# -- HTML --------------------------------------------------------------------------
+_CSS = """
+:root { --pre: #0072B2; --post: #D55E00; --ink: #1a1a1a; --muted: #5a5a5a; --line: #d8d8d8; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; color: var(--ink);
+       margin: 0; background: #f4f4f2; line-height: 1.45; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: white; }
+h1 { font-size: 1.55em; margin: 0 0 4px; }
+h2 { font-size: 1.2em; margin: 30px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+.sub { color: var(--muted); margin: 0 0 18px; font-size: 0.95em; }
+.pre { color: var(--pre); font-weight: bold; } .post { color: var(--post); font-weight: bold; }
+.headline { font-size: 1.18em; padding: 14px 18px; border-left: 6px solid var(--pre);
+            background: #eef5fa; margin: 12px 0; }
+.kpis { display: flex; gap: 14px; flex-wrap: wrap; margin: 14px 0; }
+.kpi { flex: 1 1 180px; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
+.kpi .label { color: var(--muted); font-size: 0.85em; }
+.kpi .value { font-size: 1.45em; font-weight: bold; }
+.warn { background: #fff6d6; border: 1px solid #e6c34a; border-radius: 6px; padding: 10px 16px; }
+.warn ul, .caveats ul { margin: 6px 0; padding-left: 22px; }
+.ok { background: #e8f4ee; border: 1px solid #8cc5a6; border-radius: 6px; padding: 10px 16px; }
+figure { margin: 10px 0; } figure img { max-width: 100%; border: 1px solid var(--line); }
+figcaption { color: var(--muted); font-size: 0.9em; margin-top: 4px; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 0.95em; }
+th, td { border: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top; }
+th { background: #f0f0ee; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.differs td { background: #fff1c9; }
+.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 0.9em;
+         border: 1px solid #888; }
+.badge.mild { background: #cfeee3; } .badge.moderate { background: #fbf6c4; }
+.badge.severe { background: #f7d3bf; } .badge.none { background: #eee; }
+.anims { display: flex; gap: 18px; flex-wrap: wrap; }
+.anims figure { flex: 1 1 420px; }
+details { margin: 8px 0; } summary { cursor: pointer; color: var(--pre); }
+.caveats li { margin-bottom: 4px; }
+footer { margin-top: 34px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line);
+         padding-top: 10px; }
+code { font-size: 0.92em; }
+@media print { body { background: white; } main { padding: 0; } details { display: none; } }
+"""
+
+
+def _settings_table(c: Comparison) -> str:
+    differing = {k for k, _, _ in c.setting_differences}
+    rows = []
+    keys_done = set()
+    for key, label, unit, fmt in _SETTING_ROWS:
+        keys_done.add(key)
+        cells = []
+        for res in (c.pre, c.post):
+            v = res.settings.get(key)
+            cells.append("not recorded" if v is None else f"{fmt.format(float(v))} {unit}")
+        cls = ' class="differs"' if key in differing else ""
+        flag = "differs" if key in differing else ""
+        rows.append(f"<tr{cls}><th>{_e(label)}</th><td class='num'>{_e(cells[0])}</td>"
+                    f"<td class='num'>{_e(cells[1])}</td><td>{flag}</td></tr>")
+    # any other settings the analysis recorded (gain, probe, ...), as given
+    extra = sorted((set(c.pre.settings) | set(c.post.settings)) - keys_done)
+    for key in extra:
+        a, b = c.pre.settings.get(key), c.post.settings.get(key)
+        rows.append(f"<tr><th>{_e(key.replace('_', ' ').capitalize())}</th><td>{_e('' if a is None else a)}</td>"
+                    f"<td>{_e('' if b is None else b)}</td><td></td></tr>")
+    return ("<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
+            "<th class='post'>Post-clip</th><th></th></tr>" + "".join(rows) + "</table>")
+
+
+def _clip_rows(c: Comparison) -> str:
+    def time_at(res: ClipResult) -> str:
+        if res.max_frame is None:
+            return "no systolic frame"
+        t = next((f.time_ms for f in res.per_frame if f.index == res.max_frame), None)
+        return f"frame {res.max_frame}" + ("" if t is None else f" ({t:.0f} ms)")
+
+    def jets(res: ClipResult) -> str:
+        if not res.jets_at_max:
+            return "none"
+        return "<br>".join(
+            f"jet {k + 1}: " + (_area(j.area_cm2, "cm2", 2) if j.area_cm2 is not None
+                                else _area(j.area_px, "px"))
+            for k, j in enumerate(res.jets_at_max))
+
+    def spacing(res: ClipResult) -> str:
+        if res.pixel_spacing_cm is None:
+            return "uncalibrated (areas in px)"
+        dx, dy = res.pixel_spacing_cm
+        return f"{dx * 10:.3f} × {dy * 10:.3f} mm/px ({_e(res.calibration_source or '?')})"
+
+    def timing(res: ClipResult) -> str:
+        if not res.frame_time_ms:
+            return f"{res.frames} frames, no timing in the file"
+        return (f"{res.frames} frames, {res.frame_time_ms:.1f} ms/frame "
+                f"({1000 / res.frame_time_ms:.0f} Hz)")
+
+    def mean_sys(res: ClipResult) -> str:
+        return _area(res.mean_systolic_jet_area_cm2, "cm2", 2)
+
+    unit = c.area_unit
+    rows = [
+        ("Clip", _e(c.pre_label), _e(c.post_label)),
+        ("Maximal jet area (sum of jets)", f"<b>{_area(c.pre_max_jet_area, unit, 2)}</b>",
+         f"<b>{_area(c.post_max_jet_area, unit, 2)}</b>"),
+        ("ASE colour-jet area class", _class_badge(c.pre_class), _class_badge(c.post_class)),
+        ("Number of jets at maximum", str(c.pre_n_jets), str(c.post_n_jets)),
+        ("Each jet at maximum", jets(c.pre), jets(c.post)),
+        ("Maximal frame", time_at(c.pre), time_at(c.post)),
+        ("Mean systolic jet area", mean_sys(c.pre), mean_sys(c.post)),
+        ("Frames and timing", timing(c.pre), timing(c.post)),
+        ("Pixel spacing", spacing(c.pre), spacing(c.post)),
+    ]
+    body = "".join(f"<tr><th>{a}</th><td>{b}</td><td>{d}</td></tr>" for a, b, d in rows)
+    return ("<table><tr><th></th><th class='pre'>Pre-clip</th><th class='post'>Post-clip</th>"
+            "</tr>" + body + "</table>")
+
+
+def _per_frame_table(res: ClipResult, role: str) -> str:
+    unit = res.area_unit
+    rows = []
+    for f in res.per_frame:
+        area = f.jet_area_cm2 if unit == "cm2" else f.jet_area_px
+        mark = " ◀ max" if f.index == res.max_frame else ""
+        t = "" if f.time_ms is None else f"{f.time_ms:.0f}"
+        rows.append(f"<tr><td class='num'>{f.index}</td><td class='num'>{t}</td>"
+                    f"<td>{_e(f.phase)}</td><td class='num'>{_area(area, unit, 2)}</td>"
+                    f"<td class='num'>{f.n_jets}</td><td>{mark}</td></tr>")
+    return (f"<details><summary>{_e(role)}: jet area on every frame ({len(rows)} frames)"
+            "</summary><table><tr><th>frame</th><th>time (ms)</th><th>phase</th>"
+            "<th>jet area</th><th>jets</th><th></th></tr>" + "".join(rows) + "</table></details>")
+
+
+def render_html(
+    comparison: Comparison,
+    *,
+    figures: Mapping[str, bytes | Path],
+    animations: Mapping[str, bytes | Path] | None = None,
+    created: _dt.datetime | None = None,
+) -> str:
+    """One self-contained HTML page for a comparison.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    figures : mapping of str to PNG bytes or path
+        Keys used: ``"comparison"`` (the composed figure, required),
+        ``"jet_area_time"``, ``"area_change"`` (optional, shown larger).
+    animations : mapping of str to GIF/WebP bytes or path, optional
+        Keys ``"pre"`` and ``"post"``. Embedded when smaller than
+        ``MAX_EMBEDDED_ANIMATION_BYTES``; a path that is too large is linked by
+        its file name (it must sit next to the report).
+    created : datetime, optional
+        Printed in the footer (default: now).
+
+    Returns
+    -------
+    str
+        The HTML document. It loads nothing from the network and needs no
+        JavaScript.
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        When the ``"comparison"`` figure is missing.
+    """
+    if "comparison" not in figures:
+        raise InvalidParameterError(None, "render_html: figures must include 'comparison'",
+                                    hint="make it with echoassess.plot.plot_comparison")
+    c = comparison
+    created = created or _dt.datetime.now().astimezone()
+    animations = animations or {}
+
+    def img(key: str, alt: str) -> str:
+        data = figures[key]
+        name = data.name if isinstance(data, Path) else f"{key}.png"
+        return f'<img src="{_data_uri(data, _mime(name))}" alt="{_e(alt)}">'
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # forbid any network load, so a stray reference can never leak data
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "img-src data: 'self'; style-src 'unsafe-inline'\">",
+        f"<title>MR colour-jet area: {_e(c.pre_label)} vs {_e(c.post_label)}</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        "<h1>Mitral regurgitation: colour-jet area before and after the clip</h1>",
+        f'<p class="sub">Pre-clip: <span class="pre">{_e(c.pre_label)}</span> &nbsp;·&nbsp; '
+        f'Post-clip: <span class="post">{_e(c.post_label)}</span></p>',
+        f'<div class="headline">{_headline(c)}</div>',
+        '<div class="kpis">',
+        f'<div class="kpi"><div class="label">Pre-clip maximal jet area</div>'
+        f'<div class="value pre">{_area(c.pre_max_jet_area, c.area_unit)}</div>'
+        f'<div>{_class_badge(c.pre_class)} · {c.pre_n_jets} jet{"s" if c.pre_n_jets != 1 else ""}'
+        "</div></div>",
+        f'<div class="kpi"><div class="label">Post-clip maximal jet area</div>'
+        f'<div class="value post">{_area(c.post_max_jet_area, c.area_unit)}</div>'
+        f'<div>{_class_badge(c.post_class)} · {c.post_n_jets} jet'
+        f'{"s" if c.post_n_jets != 1 else ""}</div></div>',
+    ]
+    if c.area_reduction is not None:
+        pct = "n/a" if c.area_reduction_pct is None else f"{c.area_reduction_pct:.0f} %"
+        parts.append(f'<div class="kpi"><div class="label">Reduction</div>'
+                     f'<div class="value">{_e(pct)}</div>'
+                     f"<div>{_area(c.area_reduction, c.area_unit)} smaller"
+                     f"{'' if c.area_reduction >= 0 else ' (negative: the jet grew)'}</div></div>")
+    parts.append("</div>")
+
+    if c.warnings:
+        items = "".join(f"<li>{_e(w)}</li>" for w in c.warnings)
+        parts.append(f'<div class="warn"><b>Read these numbers with care:</b><ul>{items}</ul></div>')
+    else:
+        parts.append('<div class="ok">Nyquist limit, frame rate and imaging depth match between '
+                     "the two clips, so the areas are comparable.</div>")
+
+    parts += [
+        "<h2>Overview</h2>",
+        "<figure>" + img("comparison", "Comparison figure: maximal frames with the jets "
+                         "outlined, jet area over time and the pre/post maximal areas") +
+        "<figcaption>Top: the frame of largest jet area in each clip, each jet outlined with its "
+        "area. Bottom left: jet area on every frame, aligned at the onset of systole (shaded; "
+        "stars mark the maxima). Bottom right: maximal jet area over the ASE bands."
+        "</figcaption></figure>",
+        "<h2>Measurements</h2>",
+        _clip_rows(c),
+        "<h2>Acquisition settings</h2>",
+        "<p>Colour-jet area changes with these settings; they should match between the two "
+        "clips.</p>",
+        _settings_table(c),
+    ]
+
+    if animations:
+        parts.append("<h2>Segmentation on every frame</h2>")
+        parts.append("<p>The whole clip with the detected jet outlined in white; the banner gives "
+                     "the frame, its time, the cardiac phase and the measured area (the maximal "
+                     "frame is marked MAX). Check that the outline follows the jet and not "
+                     "inflow or noise.</p>")
+        parts.append('<div class="anims">')
+        for key, role in (("pre", "Pre-clip"), ("post", "Post-clip")):
+            if key not in animations:
+                continue
+            data = animations[key]
+            size = data.stat().st_size if isinstance(data, Path) else len(data)
+            name = data.name if isinstance(data, Path) else f"{key}.gif"
+            if size <= MAX_EMBEDDED_ANIMATION_BYTES:
+                src = _data_uri(data, _mime(name))
+                parts.append(f'<figure><img src="{src}" alt="{_e(role)} clip with the jet '
+                             f'outlined"><figcaption class="{key}">{_e(role)}</figcaption></figure>')
+            else:
+                parts.append(f'<figure><p><a href="{_e(name)}">{_e(name)}</a> (too large to '
+                             f'embed: {size / 1e6:.1f} MB; open it from the report\'s folder)</p>'
+                             f'<figcaption class="{key}">{_e(role)}</figcaption></figure>')
+        parts.append("</div>")
+
+    parts.append("<h2>Frame by frame</h2>")
+    parts.append(_per_frame_table(c.pre, "Pre-clip"))
+    parts.append(_per_frame_table(c.post, "Post-clip"))
+
+    items = "".join(f"<li>{_e(t)}</li>" for t in CAVEATS)
+    parts.append(f'<h2>Caveats</h2><div class="caveats"><ul>{items}</ul></div>')
+
+    clip_warnings = [(role, w) for role, res in (("pre-clip", c.pre), ("post-clip", c.post))
+                     for w in res.warnings]
+    if clip_warnings:
+        items = "".join(f"<li><b>{_e(r)}:</b> {_e(w)}</li>" for r, w in clip_warnings)
+        parts.append(f"<h2>Analysis notes</h2><ul>{items}</ul>")
+
+    algo = c.pre.algorithm_version or c.post.algorithm_version or "unknown"
+    params = c.pre.params or c.post.params
+    params_html = ""
+    if params:
+        params_html = ("<details><summary>Analysis parameters</summary><pre>"
+                       f"{_e(json.dumps(params, indent=2, default=str))}</pre></details>")
+    parts.append(
+        f"<footer>echoassess {_e(__version__)} (algorithm {_e(algo)}) · report made "
+        f"{_e(created.strftime('%Y-%m-%d %H:%M %Z').strip())} · This report holds no patient "
+        f"identity: clips are named by file, series and UID suffix only.{params_html}</footer>")
+    parts.append("</main></body></html>")
+    return "\n".join(parts)
+
+
+# -- writing every output -------------------------------------------------------------
+def _require_masks(res: ClipResult, role: str) -> np.ndarray:
+    if res.masks is None:
+        raise InvalidParameterError(
+            res.source, f"write_report: the {role}-clip result kept no jet masks",
+            hint="analyse with masks kept (echoassess.analyze_clip(..., keep_masks=True))")
+    return res.masks
+
+
+def write_report(
+    comparison: Comparison,
+    out_dir: str | os.PathLike[str],
+    *,
+    pre_frames: np.ndarray | Sequence[np.ndarray],
+    post_frames: np.ndarray | Sequence[np.ndarray],
+    animate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ReportOutputs:
+    """Write comparison.json, comparison.csv, frames.csv, the PNG figures, the animations and report.html.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        Both results must carry their jet masks (``ClipResult.masks``).
+    out_dir : path
+        Created when missing; existing files of the same names are replaced.
+    pre_frames, post_frames : (T, H, W, 3) uint8
+        The decoded clips (``EchoClip.read_frames()``).
+    animate : bool
+        Also write ``pre_overlay.gif`` / ``post_overlay.gif`` and show them in the report.
+    progress : callable, optional
+        Called with a short message before each step.
+
+    Returns
+    -------
+    ReportOutputs
+    """
+    from . import plot
+    from .animate import animate_overlay
+
+    say = progress or (lambda msg: None)
+    c = comparison
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pre_masks = _require_masks(c.pre, "pre")
+    post_masks = _require_masks(c.post, "post")
+    for role, res, frames in (("pre", c.pre, pre_frames), ("post", c.post, post_frames)):
+        if len(frames) != res.frames or len(res.masks) != len(frames):
+            raise InvalidParameterError(
+                res.source, f"write_report: {len(frames)} {role}-clip frames but the result has "
+                f"{res.frames} frames and {len(res.masks)} masks")
+    files: dict[str, Path] = {}
+
+    say("tables")
+    files["json"] = out / "comparison.json"
+    files["json"].write_text(json.dumps(c.to_dict(), indent=2, default=str) + "\n",
+                             encoding="utf-8")
+    files["csv"] = out / "comparison.csv"
+    c.to_frame().to_csv(files["csv"], index=False)
+    import pandas as pd
+
+    per_frame = pd.concat(
+        [res.to_frame().assign(clip=role) for role, res in (("pre", c.pre), ("post", c.post))],
+        ignore_index=True)
+    per_frame = per_frame[["clip", *[col for col in per_frame.columns if col != "clip"]]]
+    per_frame["source"] = per_frame["source"].map(lambda s: Path(str(s)).name)
+    files["frames_csv"] = out / "frames.csv"
+    per_frame.to_csv(files["frames_csv"], index=False)
+
+    say("figures")
+
+    def max_frame(res: ClipResult, frames) -> np.ndarray:
+        return np.asarray(frames[res.max_frame if res.max_frame is not None else 0])
+
+    pre_img, post_img = max_frame(c.pre, pre_frames), max_frame(c.post, post_frames)
+    art = plot.plot_comparison(c, pre_img, post_img)
+    files["comparison_png"] = plot.save_figure(art["figure"], out / "comparison.png", dpi=110)
+    for role, res, image in (("pre", c.pre, pre_img), ("post", c.post, post_img)):
+        ax = plot.new_axes((6.4, 5.2))
+        label = c.pre_label if role == "pre" else c.post_label
+        plot.plot_max_frame(image, res, ax=ax, title=f"{role.upper()}-CLIP · {label}")
+        files[f"{role}_max_frame_png"] = plot.save_figure(ax.figure, out / f"{role}_max_frame.png")
+    ax = plot.new_axes((8.0, 4.0))
+    plot.plot_jet_area_time([c.pre, c.post], ax=ax,
+                            title=f"Colour-jet area: {c.pre_label} vs {c.post_label}")
+    files["jet_area_time_png"] = plot.save_figure(ax.figure, out / "jet_area_time.png")
+    ax = plot.new_axes((4.2, 4.4))
+    plot.plot_area_change(c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit, ax=ax,
+                          title="Maximal jet area")
+    files["area_change_png"] = plot.save_figure(ax.figure, out / "area_change.png")
+
+    animations: dict[str, Path] = {}
+    if animate:
+        say("animations")
+        for role, res, frames, masks in (("pre", c.pre, pre_frames, pre_masks),
+                                         ("post", c.post, post_frames, post_masks)):
+            label = c.pre_label if role == "pre" else c.post_label
+            path = animate_overlay(frames, masks, out / f"{role}_overlay.gif",
+                                   per_frame=res.per_frame, frame_time_ms=res.frame_time_ms,
+                                   max_frame=res.max_frame, title=f"{role.upper()}-CLIP · {label}",
+                                   max_width=520, slowdown=2.0)
+            files[f"{role}_overlay_gif"] = animations[role] = path
+
+    say("report")
+    page = render_html(c, figures={"comparison": files["comparison_png"]}, animations=animations)
+    files["report"] = out / "report.html"
+    files["report"].write_text(page, encoding="utf-8")
+    logger.info("wrote the comparison report to %s", files["report"])
+    return ReportOutputs(comparison=c, out_dir=out, files=files)
+
+
+def write_comparison(
+    pre_path: str | os.PathLike[str],
+    post_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    params: Any = None,
+    animate: bool = True,
+    progress: Callable[[str], None] | None = None,
+    **hints: Any,
+) -> ReportOutputs:
+    """Analyse a pre-clip and a post-clip DICOM clip, compare them and write every output.
+
+    Parameters
+    ----------
+    pre_path, post_path : path
+        The two DICOM clips (same view, ideally same settings).
+    out_dir : path
+        Receives comparison.json, comparison.csv, frames.csv, comparison.png,
+        pre_max_frame.png, post_max_frame.png, jet_area_time.png,
+        area_change.png, pre_overlay.gif, post_overlay.gif and report.html.
+    params : optional
+        Analysis parameters passed to :func:`echoassess.analyze_clip`.
+    animate : bool
+        Write the animated overlays (the slowest step).
+    progress : callable, optional
+        Called with a short message before each step.
+    **hints
+        Passed to :func:`echoassess.analyze_clip` (e.g. ``spacing_cm=``).
+
+    Returns
+    -------
+    ReportOutputs
+
+    Raises
+    ------
+    echoassess.EchoAssessError
+        When a clip cannot be read or analysed (the message names the file).
+    """
+    from .io import load_clip
+    from .pipeline import analyze_clip
+
+    say = progress or (lambda msg: None)
+    results, frames = [], []
+    for role, path in (("pre", pre_path), ("post", post_path)):
+        say(f"analysing the {role}-clip clip {Path(path).name}")
+        clip = load_clip(path, **{k: v for k, v in hints.items()
+                                  if k in ("spacing_cm", "depth_cm")})
+        results.append(analyze_clip(clip, params=params, keep_masks=True, **hints))
+        frames.append(clip.read_frames())
+    comparison = compare(results[0], results[1])
+    return write_report(comparison, out_dir, pre_frames=frames[0], post_frames=frames[1],
+                        animate=animate, progress=progress)
