@@ -1,0 +1,128 @@
+"""HTML report and the output folder: embedded figures, numbers, caveats, no identity."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+
+import pandas as pd
+import pytest
+from _clip_results import make_clip
+
+from echoassess import compare, report
+from echoassess.errors import InvalidParameterError
+from echoassess.report import CAVEATS, render_html, summary_table, write_report
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-bytes"
+
+
+def _pair(**post_kw):
+    pre = make_clip(name="pre.dcm", peak_scale=1.5, n_frames=10, size=(60, 80), systole=(2, 8))
+    post = make_clip(name="post.dcm", n_jets=2, peak_scale=0.5, n_frames=10, size=(60, 80),
+                     systole=(2, 8), **post_kw)
+    return pre, post, compare(pre.result, post.result)
+
+
+def test_html_embeds_figures_and_loads_nothing():
+    _, _, c = _pair()
+    page = render_html(c, figures={"comparison": PNG}, animations={"pre": b"GIF89a-pre"})
+    assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in page
+    assert f'src="data:image/gif;base64,{base64.b64encode(b"GIF89a-pre").decode()}"' in page
+    assert "<script" not in page.lower()
+    assert "http://" not in page and "https://" not in page
+    # every src/href is a data URI or a same-folder file
+    for ref in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert ref.startswith("data:")
+
+
+def test_html_states_numbers_settings_and_caveats():
+    _, _, c = _pair(settings={"nyquist_cm_s": 40.0, "frame_rate_hz": 25.0, "depth_cm": 14.0})
+    page = render_html(c, figures={"comparison": PNG})
+    assert f"{c.area_reduction_pct:.0f}&nbsp;% reduction" in page
+    assert f"{c.pre_max_jet_area_cm2:.1f} cm²" in page and f"{c.post_max_jet_area_cm2:.1f} cm²" in page
+    assert '<span class="badge severe">severe</span>' in page
+    assert '<span class="badge mild">mild</span>' in page
+    assert "The Nyquist limit differs (pre 60 cm/s, post 40 cm/s)" in page
+    assert '<tr class="differs"><th>Nyquist limit</th>' in page
+    for caveat in CAVEATS:
+        assert html.escape(caveat) in page
+    assert "acoustic shadow" in page and "not a full grade" in page
+
+
+def test_html_says_settings_match_when_they_do():
+    _, _, c = _pair()
+    page = render_html(c, figures={"comparison": PNG})
+    assert "match between the two clips" in page and "Read these numbers with care" not in page
+
+
+def test_html_holds_no_patient_identity():
+    ids = {"patient_name": "SYNTHETIC^PATIENT001", "patient_id": "SYN001",
+           "series_description": "Apical 4C colour"}
+    pre = make_clip(name="pre.dcm")
+    post = make_clip(name="post.dcm")
+    pre_r = pre.result.__class__(**{**pre.result.__dict__, "identifiers": ids})
+    post_r = post.result.__class__(**{**post.result.__dict__, "identifiers": ids})
+    page = render_html(compare(pre_r, post_r), figures={"comparison": PNG})
+    assert "SYNTHETIC" not in page and "SYN001" not in page and "PATIENT" not in page
+    assert "pre.dcm · Apical 4C colour" in page
+    assert "/data/study" not in page  # file names only, no directories
+
+
+def test_render_needs_the_comparison_figure():
+    _, _, c = _pair()
+    with pytest.raises(InvalidParameterError, match="must include 'comparison'"):
+        render_html(c, figures={})
+
+
+def test_large_animation_is_linked_not_embedded(tmp_path, monkeypatch):
+    _, _, c = _pair()
+    gif = tmp_path / "pre_overlay.gif"
+    gif.write_bytes(b"GIF89a" + b"x" * 100)
+    monkeypatch.setattr(report, "MAX_EMBEDDED_ANIMATION_BYTES", 10)
+    page = render_html(c, figures={"comparison": PNG}, animations={"pre": gif})
+    assert '<a href="pre_overlay.gif">' in page and "data:image/gif" not in page
+
+
+def test_write_report_writes_every_output(tmp_path):
+    pre, post, c = _pair()
+    out = write_report(c, tmp_path / "out", pre_frames=pre.frames, post_frames=post.frames)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted([
+        "comparison.json", "comparison.csv", "frames.csv", "comparison.png",
+        "pre_max_frame.png", "post_max_frame.png", "jet_area_time.png", "area_change.png",
+        "pre_overlay.gif", "post_overlay.gif", "report.html"])
+    for p in out.files.values():
+        if p.suffix == ".png":
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    d = json.loads(out.files["json"].read_text())
+    assert d["area_reduction_pct"] == pytest.approx(c.area_reduction_pct, abs=0.01)
+    assert d["pre"]["max_frame"] == pre.max_frame and d["post"]["n_jets_at_max"] == 2
+    row = pd.read_csv(out.files["csv"]).iloc[0]
+    assert row["area_reduction"] == pytest.approx(pre.areas_cm2.max() - post.areas_cm2.max())
+    frames = pd.read_csv(out.files["frames_csv"])
+    assert list(frames["clip"]) == ["pre"] * 10 + ["post"] * 10
+    assert frames.loc[frames["clip"] == "post", "jet_area_cm2"].to_numpy() == pytest.approx(
+        post.areas_cm2, abs=1e-4)
+    assert set(frames["source"]) == {"pre.dcm", "post.dcm"}
+    page = out.report.read_text()
+    png = out.files["comparison_png"].read_bytes()
+    assert base64.b64encode(png).decode() in page  # the figure is embedded, not linked
+    assert base64.b64encode(out.files["post_overlay_gif"].read_bytes()).decode() in page
+
+
+def test_write_report_needs_masks(tmp_path):
+    pre = make_clip(keep_masks=False)
+    post = make_clip()
+    with pytest.raises(InvalidParameterError, match="pre-clip result kept no jet masks"):
+        write_report(compare(pre.result, post.result), tmp_path, pre_frames=pre.frames,
+                     post_frames=post.frames, animate=False)
+
+
+def test_summary_table_lists_both_clips():
+    _, _, c = _pair()
+    text = summary_table(c)
+    assert "max jet area" in text and f"{c.pre_max_jet_area_cm2:.2f} cm²" in text
+    assert f"({c.area_reduction_pct:.1f} %)" in text
+    assert "severe" in text and "mild" in text
