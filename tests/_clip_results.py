@@ -113,3 +113,42 @@ def make_clip(
         masks=masks if keep_masks else None,
     )
     return Synthetic(frames=frames, result=result, areas_cm2=areas, max_frame=m)
+
+
+def result_from_truth(sc, name: str) -> ClipResult:
+    """A ClipResult that reports a synthetic clip's exact truth (a perfect analysis)."""
+    from scipy import ndimage
+
+    t = sc.truth
+    dx, dy = t.spacing_cm
+    pa = dx * dy
+    px = t.masks.reshape(t.n_frames, -1).sum(1)
+    per_frame = tuple(
+        FrameMeasurement(index=i, time_ms=i * t.frame_time_ms, phase=str(t.phase[i]),
+                         jet_area_px=int(px[i]), jet_area_cm2=float(px[i] * pa),
+                         n_jets=int(t.n_jets[i]))
+        for i in range(t.n_frames))
+    systolic = np.array([p == "systole" for p in t.phase])
+    m = int(np.argmax(np.where(systolic, px, -1)))
+    jets = []
+    for k in range(t.n_jet_sources):
+        region = t.jet_labels[m] == k + 1
+        if not region.any():
+            continue
+        cy, cx = ndimage.center_of_mass(region)
+        ys, xs = np.nonzero(region)
+        jets.append(JetMeasurement(k + 1, int(region.sum()), float(region.sum() * pa),
+                                   (float(cx), float(cy)),
+                                   (int(xs.min()), int(ys.min()), int(xs.max()) + 1,
+                                    int(ys.max()) + 1)))
+    return ClipResult(
+        source=name, frames=t.n_frames, frame_time_ms=t.frame_time_ms,
+        pixel_spacing_cm=(dx, dy), calibration_source="regions", per_frame=per_frame,
+        max_frame=m, max_jet_area_px=int(px[m]), max_jet_area_cm2=float(px[m] * pa),
+        jets_at_max=tuple(jets),
+        mean_systolic_jet_area_cm2=float(px[systolic].mean() * pa) if systolic.any() else None,
+        settings={"nyquist_cm_s": t.nyquist_cm_s, "frame_rate_hz": 1000.0 / t.frame_time_ms,
+                  "depth_cm": float(t.params["depth_cm"])},
+        identifiers={"sop_instance_uid": sc.study.sop_instance_uid},
+        algorithm_version="truth", masks=t.masks,
+    )

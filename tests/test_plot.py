@@ -41,7 +41,10 @@ def test_overlay_outlines_follow_the_mask():
     # the outline runs half a pixel outside the first rectangle
     assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((9.5, 29.5, 9.5, 19.5))
     assert [t.get_text() for t in art["labels"]] == ["1: 2.00 cm²", "2: 1.00 cm²"]
-    assert art["total"].get_text() == "2 jets, total 3.00 cm²"
+    assert art["total"].get_text() == "total 3.00 cm² (2 jets)"
+    # a number tag sits just above each jet's top edge, keyed to the list
+    assert [t.get_text() for t in art["tags"]] == ["1", "2"]
+    assert art["tags"][1].xy == (40, 25)
     assert art["title"].get_text() == "pre.dcm"
     # each jet has its own outline colour from the colour-blind-safe palette
     colours = [c.get_color() for c in art["contours"]]
@@ -55,6 +58,36 @@ def test_overlay_label_image_and_pixel_units():
     art = plot_overlay(np.zeros((30, 30), np.uint8), labels, ax=_ax())
     assert [t.get_text() for t in art["labels"]] == ["16 px"]
     assert art["contours"][0].get_gid() == "jet-3"
+
+
+def test_overlay_measured_jets_are_authoritative():
+    from echoassess.results import JetMeasurement
+
+    mask = np.zeros((50, 50), bool)
+    mask[10:20, 10:20] = True
+    mask[10:12, 22:24] = True  # a speck beside the jet belongs to it
+    mask[35:45, 30:40] = True
+    jets = [JetMeasurement(7, 104, 1.04, (15.0, 15.0), (10, 10, 24, 20)),
+            JetMeasurement(9, 100, 1.0, (35.0, 40.0), (30, 35, 40, 45))]
+    art = plot_overlay(np.zeros((50, 50, 3), np.uint8), mask, jets=jets, ax=_ax(),
+                       zoom_xyxy=(5, 5, 44, 44))
+    assert [t.get_text() for t in art["labels"]] == ["1: 1.04 cm²", "2: 1.00 cm²"]
+    assert [c.get_gid() for c in art["contours"]] == ["jet-7", "jet-7", "jet-9"]
+    assert art["contours"][1].get_color() == art["contours"][0].get_color()
+    ax = art["image"].axes
+    assert ax.get_xlim() == (4.5, 44.5) and ax.get_ylim() == (44.5, 4.5)
+
+
+def test_zoom_box_keeps_aspect_and_stays_inside():
+    from echoassess.plot import jet_zoom_box
+
+    m = np.zeros((300, 400), bool)
+    m[280:295, 380:398] = True  # in the corner
+    x0, y0, x1, y1 = jet_zoom_box(m)
+    assert 0 <= x0 and x1 <= 399 and 0 <= y0 and y1 <= 299
+    assert (x1 - x0 + 1) / (y1 - y0 + 1) == pytest.approx(400 / 300, rel=0.02)
+    assert x0 <= 380 and x1 >= 397 and y0 <= 280 and y1 >= 294
+    assert jet_zoom_box(np.zeros((5, 5), bool)) is None
 
 
 def test_overlay_no_jet_says_so():
@@ -106,6 +139,20 @@ def test_area_time_series_matches_truth():
     assert ax.get_xlabel() == "time from systole onset (ms)"
     assert ax.get_ylabel() == "jet area (cm²)"
     assert [t.get_text() for t in art["legend"].get_texts()].count("pre-clip") == 1
+
+
+def test_area_time_aligns_at_the_systole_of_the_maximum():
+    # two beats: the second systole (frames 12-17) holds the maximum
+    pre = make_clip(n_frames=24, systole=(12, 18), frame_time_ms=40.0)
+    phases = ["systole" if (0 <= i < 3) or (12 <= i < 18) else "diastole" for i in range(24)]
+    from dataclasses import replace
+
+    result = replace(pre.result, per_frame=tuple(
+        replace(f, phase=p) for f, p in zip(pre.result.per_frame, phases)))
+    art = plot_jet_area_time(result, ax=_ax())
+    x = art["lines"][0].get_xdata()
+    assert x[12] == 0.0 and x[0] == -480.0
+    assert len(art["systole"][0]) == 2
 
 
 def test_area_time_without_timing_uses_frames():

@@ -45,6 +45,7 @@ __all__ = [
     "save_figure",
     "plot_overlay",
     "plot_max_frame",
+    "jet_zoom_box",
     "plot_jet_area_time",
     "plot_area_change",
     "plot_cohort",
@@ -125,31 +126,31 @@ def _label_mask(mask: np.ndarray) -> np.ndarray:
     return np.asarray(mask).astype(np.int64, copy=False)
 
 
-def _match_jets(
+def _jet_regions(
     labels: np.ndarray, jets: Sequence[JetMeasurement] | None, is_label_image: bool
-) -> list[tuple[int, JetMeasurement | None]]:
-    """Pair each region label of ``labels`` with its JetMeasurement (or None)."""
-    present = [int(v) for v in np.unique(labels) if v > 0]
-    if not jets:
-        return [(lab, None) for lab in present]
-    pairs: list[tuple[int, JetMeasurement | None]] = []
-    if is_label_image and all(j.label in present for j in jets):
-        return [(j.label, j) for j in jets]
-    # bool mask: components were numbered by us; match each jet to the component
-    # whose centroid is nearest to the jet's centroid.
+) -> list[tuple[int, JetMeasurement | None, np.ndarray]]:
+    """Each jet's label, measurement (or None) and pixels.
+
+    Without ``jets``, every labelled region is a jet. With them, the jets are
+    authoritative: a label image is matched by label; the components of a
+    bool mask are each given to the jet whose centroid is nearest (so a jet
+    broken into pieces, or a speck beside it, is outlined in that jet's colour).
+    """
     from scipy import ndimage
 
-    centroids = ndimage.center_of_mass(np.ones_like(labels), labels, present)
-    free = dict(zip(present, centroids))
-    for jet in jets:
-        if not free:
-            break
-        cx, cy = jet.centroid_xy
-        lab = min(free, key=lambda k: (free[k][1] - cx) ** 2 + (free[k][0] - cy) ** 2)
-        pairs.append((lab, jet))
-        del free[lab]
-    pairs.extend((lab, None) for lab in free)
-    return pairs
+    present = [int(v) for v in np.unique(labels) if v > 0]
+    if not jets:
+        return [(lab, None, labels == lab) for lab in present]
+    if is_label_image and all(j.label in present for j in jets):
+        return [(j.label, j, labels == j.label) for j in jets]
+    regions = [np.zeros(labels.shape, bool) for _ in jets]
+    if present:
+        centroids = ndimage.center_of_mass(np.ones(labels.shape), labels, present)
+        for lab, (cy, cx) in zip(present, centroids):
+            k = min(range(len(jets)), key=lambda i: (jets[i].centroid_xy[0] - cx) ** 2
+                    + (jets[i].centroid_xy[1] - cy) ** 2)
+            regions[k] |= labels == lab
+    return [(j.label, j, r) for j, r in zip(jets, regions)]
 
 
 def plot_overlay(
@@ -161,8 +162,9 @@ def plot_overlay(
     title: str | None = None,
     spacing_cm: tuple[float, float] | None = None,
     show_total: bool = True,
+    zoom_xyxy: tuple[float, float, float, float] | None = None,
 ) -> dict[str, Any]:
-    """Show a frame with each jet outlined and its area written beside it.
+    """Show a frame with each jet outlined and its area written on it.
 
     Parameters
     ----------
@@ -182,15 +184,19 @@ def plot_overlay(
     spacing_cm : (dx, dy) float, optional
         Pixel spacing, used only when ``jets`` is not given.
     show_total : bool
-        With two or more jets, write the summed area in the top-left corner.
+        With two or more jets, write the summed area under the list of areas.
+    zoom_xyxy : (x0, y0, x1, y1), optional
+        Show only this box of the frame (pixels, inclusive).
 
     Returns
     -------
     dict
         ``"image"``: the AxesImage; ``"contours"``: list of Line2D, one per
         closed outline (``gid`` is ``"jet-<label>"``); ``"labels"``: list of
-        Text, one per jet, in jet order; ``"total"``: Text or None;
-        ``"title"``: Text or None.
+        Text, one per jet, in jet order, giving its area (listed in the
+        top-left corner); ``"tags"``: with several jets, the Text number
+        placed beside each jet; ``"total"``: Text or None; ``"title"``:
+        Text or None.
 
     Raises
     ------
@@ -214,19 +220,19 @@ def plot_overlay(
     image = ax.imshow(frame, cmap="gray" if frame.ndim == 2 else None, interpolation="nearest")
     is_label_image = mask.dtype != bool
     labels = _label_mask(mask)
-    pairs = _match_jets(labels, jets, is_label_image)
+    pairs = _jet_regions(labels, jets, is_label_image)
 
-    contours = []
-    texts = []
+    contours, texts, tags = [], [], []
     total_cm2: float | None = 0.0
     total_px = 0
-    for k, (lab, jet) in enumerate(pairs):
+    many = len(pairs) > 1
+    for k, (lab, jet, region) in enumerate(pairs):
         colour = JET_COLOURS[k % len(JET_COLOURS)]
-        region = labels == lab
+        gid = f"jet-{lab}"
         padded = np.pad(region, 1).astype(float)
         for c in find_contours(padded, 0.5):
             (line,) = ax.plot(c[:, 1] - 1, c[:, 0] - 1, color=colour, linewidth=1.6,
-                              path_effects=_OUTLINE_EDGE, gid=f"jet-{lab}")
+                              path_effects=_OUTLINE_EDGE, gid=gid)
             contours.append(line)
         if jet is not None:
             area_cm2, area_px = jet.area_cm2, int(jet.area_px)
@@ -235,34 +241,42 @@ def plot_overlay(
             area_cm2 = area_px * spacing_cm[0] * spacing_cm[1] if spacing_cm else None
         total_px += area_px
         total_cm2 = None if (area_cm2 is None or total_cm2 is None) else total_cm2 + area_cm2
-        rows, cols = np.nonzero(region)
-        # label just right of the jet, at its vertical centre; left when near the edge
-        x_right = cols.max() + 4
-        ha = "left"
-        if x_right > w * 0.8:
-            x_right, ha = cols.min() - 4, "right"
-        prefix = f"{k + 1}: " if len(pairs) > 1 else ""
-        text = ax.text(x_right, rows.mean(), prefix + _area_text(area_cm2, area_px),
-                       color=colour, fontsize=9, fontweight="bold", ha=ha, va="center",
-                       path_effects=_TEXT_EDGE, gid=f"jet-{lab}")
-        texts.append(text)
+        # the areas are listed in the top-left corner (never over the jets or each
+        # other); with several jets, a number beside each jet keys it to the list
+        texts.append(ax.text(0.02, 0.98 - 0.07 * k, (f"{k + 1}: " if many else "")
+                             + _area_text(area_cm2, area_px), transform=ax.transAxes,
+                             color=colour, fontsize=10, fontweight="bold", ha="left", va="top",
+                             path_effects=_TEXT_EDGE, gid=gid))
+        if many and region.any():
+            rows, cols = np.nonzero(region)
+            top = rows.argmin()
+            tags.append(ax.annotate(str(k + 1), (cols[top], rows[top]), xytext=(0, 5),
+                                    textcoords="offset points", color=colour, fontsize=10,
+                                    fontweight="bold", ha="center", va="bottom",
+                                    path_effects=_TEXT_EDGE, gid=gid))
 
     total = None
-    if show_total and len(pairs) > 1:
-        total = ax.text(0.02, 0.98, f"{len(pairs)} jets, total {_area_text(total_cm2, total_px)}",
-                        transform=ax.transAxes, color="white", fontsize=9, fontweight="bold",
+    if show_total and many:
+        total = ax.text(0.02, 0.98 - 0.07 * len(pairs),
+                        f"total {_area_text(total_cm2, total_px)} ({len(pairs)} jets)",
+                        transform=ax.transAxes, color="white", fontsize=10, fontweight="bold",
                         ha="left", va="top", path_effects=_TEXT_EDGE)
     elif show_total and not pairs:
         total = ax.text(0.02, 0.98, "no jet detected", transform=ax.transAxes, color="white",
-                        fontsize=9, fontweight="bold", ha="left", va="top",
+                        fontsize=10, fontweight="bold", ha="left", va="top",
                         path_effects=_TEXT_EDGE)
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(h - 0.5, -0.5)
+    if zoom_xyxy is not None:
+        x0, y0, x1, y1 = zoom_xyxy
+        ax.set_xlim(max(-0.5, x0 - 0.5), min(w - 0.5, x1 + 0.5))
+        ax.set_ylim(min(h - 0.5, y1 + 0.5), max(-0.5, y0 - 0.5))
+    else:
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
     title_artist = ax.set_title(title, fontsize=10) if title else None
-    return {"image": image, "contours": contours, "labels": texts, "total": total,
-            "title": title_artist}
+    return {"image": image, "contours": contours, "labels": texts, "tags": tags,
+            "total": total, "title": title_artist}
 
 
 def plot_max_frame(
@@ -272,6 +286,7 @@ def plot_max_frame(
     mask: np.ndarray | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    zoom: bool = True,
 ) -> dict[str, Any]:
     """The clip's maximal-jet frame with its jets outlined (see :func:`plot_overlay`).
 
@@ -284,6 +299,9 @@ def plot_max_frame(
         ``result.masks[result.max_frame]``.
     mask : (H, W) bool or int, optional
         The jet mask of that frame when the result kept no masks.
+    zoom : bool
+        Show the region around the jets (every frame's jets, with a wide
+        margin, at the frame's aspect ratio) rather than the whole screen.
 
     Raises
     ------
@@ -308,8 +326,46 @@ def plot_max_frame(
         t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
         when = f"frame {result.max_frame}" + (f", {t:.0f} ms" if t is not None else "")
         title = f"{title}\n{when}"
+    box = None
+    if zoom:
+        union = result.masks.any(axis=0) if result.masks is not None else np.asarray(mask) > 0
+        box = jet_zoom_box(union)
     return plot_overlay(frame, mask, jets=result.jets_at_max or None, ax=ax, title=title,
-                        spacing_cm=result.pixel_spacing_cm)
+                        spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
+
+
+def jet_zoom_box(
+    mask: np.ndarray, *, margin: float = 1.0, min_fraction: float = 0.4
+) -> tuple[int, int, int, int] | None:
+    """A box around the jets, with the frame's aspect ratio, for zooming in.
+
+    The jets' bounding box grown by ``margin`` times its size on each side,
+    at least ``min_fraction`` of the frame, shifted to stay inside it.
+    ``None`` when the mask is empty.
+
+    >>> m = np.zeros((100, 200), bool); m[40:50, 90:110] = True
+    >>> jet_zoom_box(m)
+    (60, 24, 139, 63)
+    """
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return None
+    h, w = mask.shape
+    bh = rows.max() - rows.min() + 1
+    bw = cols.max() - cols.min() + 1
+    cy = (rows.max() + rows.min()) / 2
+    cx = (cols.max() + cols.min()) / 2
+    zh = max(bh * (1 + 2 * margin), min_fraction * h)
+    zw = max(bw * (1 + 2 * margin), min_fraction * w)
+    # keep the frame's aspect ratio
+    if zw / zh > w / h:
+        zh = zw * h / w
+    else:
+        zw = zh * w / h
+    zh, zw = min(zh, h), min(zw, w)
+    y0 = int(round(min(max(cy - zh / 2, 0), h - zh)))
+    x0 = int(round(min(max(cx - zw / 2, 0), w - zw)))
+    return (x0, y0, int(x0 + round(zw)) - 1, int(y0 + round(zh)) - 1)
 
 
 def _systole_runs(phases: Sequence[str]) -> list[tuple[int, int]]:
@@ -334,7 +390,13 @@ def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]
     x = np.array([f.time_ms for f in pf], float) if timed else np.array([f.index for f in pf],
                                                                         float)
     runs = _systole_runs([f.phase for f in pf])
-    x0 = x[runs[0][0]] if runs else (x[0] if len(x) else 0.0)
+    # align at the onset of the systole that holds the maximal frame (the clip
+    # may start mid-systole or span several beats); else the first onset
+    idx = [f.index for f in pf]
+    i_max = idx.index(result.max_frame) if result.max_frame in idx else None
+    run = next((r for r in runs if i_max is not None and r[0] <= i_max < r[1]),
+               runs[0] if runs else None)
+    x0 = x[run[0]] if run else (x[0] if len(x) else 0.0)
     if timed:
         xlabel = "time from systole onset (ms)" if runs else "time from clip start (ms)"
     else:
@@ -351,6 +413,9 @@ def plot_jet_area_time(
     title: str | None = None,
 ) -> dict[str, Any]:
     """Jet area against time, one line per clip, aligned at systole onset.
+
+    Time zero is the first frame of the systole that holds each clip's
+    maximal frame, so the beats being compared line up.
 
     Systolic frames are shaded in each clip's colour, and each clip's maximal
     systolic frame is marked and labelled.
