@@ -442,6 +442,14 @@ def render_html(
 
 
 # -- writing every output -------------------------------------------------------------
+def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameterError(out, "the output path exists and is not a folder",
+                                    hint="give --out a new or existing folder")
+    return out
+
+
 def _require_masks(res: ClipResult, role: str) -> np.ndarray:
     if res.masks is None:
         raise InvalidParameterError(
@@ -483,7 +491,7 @@ def write_report(
 
     say = progress or (lambda msg: None)
     c = comparison
-    out = Path(out_dir)
+    out = _check_out_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pre_masks = _require_masks(c.pre, "pre")
     post_masks = _require_masks(c.post, "post")
@@ -591,14 +599,17 @@ def write_comparison(
         When a clip cannot be read or analysed (the message names the file).
     """
     from .io import load_clip
-    from .pipeline import analyze_clip
 
     say = progress or (lambda msg: None)
+    _check_out_dir(out_dir)
+    load_hints = {k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}
+    # open both files first, so a bad path fails before any slow analysis
+    clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
+    from .pipeline import analyze_clip
+
     results, frames = [], []
-    for role, path in (("pre", pre_path), ("post", post_path)):
-        say(f"analysing the {role}-clip clip {Path(path).name}")
-        clip = load_clip(path, **{k: v for k, v in hints.items()
-                                  if k in ("spacing_cm", "depth_cm")})
+    for role, clip in zip(("pre", "post"), clips):
+        say(f"analysing the {role}-clip clip {clip.path.name}")
         results.append(analyze_clip(clip, params=params, keep_masks=True, **hints))
         frames.append(clip.read_frames())
     comparison = compare(results[0], results[1])

@@ -1,0 +1,123 @@
+"""The demo: run the pre/post comparison on the repository's sample clips.
+
+``echoassess demo --out demo-out`` finds ``sample_data/`` in the clone the
+package was installed from (``pip install -e .``), picks one patient's
+pre-clip and post-clip clips and writes the full report with
+:func:`echoassess.report.write_comparison`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidParameterError
+
+__all__ = ["default_sample_dir", "find_pre_post", "run_demo"]
+
+_PRE = re.compile(r"(?:^|[^a-z])pre(?:[^a-z]|clip|$)", re.IGNORECASE)
+_POST = re.compile(r"(?:^|[^a-z])post(?:[^a-z]|clip|$)", re.IGNORECASE)
+
+
+def default_sample_dir() -> Path | None:
+    """``sample_data/`` of the clone this package runs from, else of the working directory.
+
+    ``None`` when neither exists (e.g. a wheel installed from PyPI).
+    """
+    here = Path(__file__).resolve()
+    candidates = [here.parents[2] / "sample_data", Path.cwd() / "sample_data"]
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+def _role(path: Path) -> str | None:
+    """"pre" or "post" from the file name, else from its folder's name."""
+    name = path.name[: -len(".dcm")] if path.name.lower().endswith(".dcm") else path.name
+    for text in (name, path.parent.name):
+        is_pre, is_post = bool(_PRE.search(text)), bool(_POST.search(text))
+        if is_pre != is_post:
+            return "pre" if is_pre else "post"
+    return None
+
+
+def _patient_key(path: Path, root: Path) -> str:
+    rel = path.relative_to(root)
+    stem = rel.name[: -len(".dcm")] if rel.name.lower().endswith(".dcm") else rel.name
+    key = _POST.sub("_", stem)
+    key = _PRE.sub("_", key).strip("_- .")
+    parent = str(rel.parent) if str(rel.parent) != "." else ""
+    parent = _PRE.sub("_", _POST.sub("_", parent)).strip("_- ./")
+    return "/".join(p for p in (parent, key) if p)
+
+
+def find_pre_post(
+    data_dir: str | os.PathLike[str], *, patient: str | None = None
+) -> tuple[Path, Path]:
+    """One patient's pre-clip and post-clip DICOM files in ``data_dir``.
+
+    Files are recognised by ``pre`` / ``post`` in their name (or folder):
+    ``patient01_pre.dcm`` + ``patient01_post.dcm``, or ``patient01/pre.dcm`` +
+    ``patient01/post.dcm``. The first patient (in name order) is taken unless
+    ``patient`` names one.
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        When the folder is missing or holds no complete pre/post pair.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise InvalidParameterError(root, "no such folder",
+                                    hint="pass the folder holding the pre/post clips with --data")
+    pairs: dict[str, dict[str, Path]] = {}
+    for path in sorted(root.rglob("*.dcm")):
+        role = _role(path)
+        if role is None:
+            continue
+        pairs.setdefault(_patient_key(path, root), {}).setdefault(role, path)
+    complete = {k: v for k, v in sorted(pairs.items()) if "pre" in v and "post" in v}
+    if patient is not None:
+        complete = {k: v for k, v in complete.items() if patient.lower() in k.lower()}
+    if not complete:
+        found = ", ".join(sorted(p.name for p in root.rglob("*.dcm"))[:6]) or "no .dcm files"
+        raise InvalidParameterError(
+            root, "no pre/post pair of DICOM clips found"
+            + (f" for patient {patient!r}" if patient else "") + f" ({found})",
+            hint="name them like patient01_pre.dcm and patient01_post.dcm")
+    first = next(iter(complete.values()))
+    return first["pre"], first["post"]
+
+
+def run_demo(
+    out_dir: str | os.PathLike[str],
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    patient: str | None = None,
+    animate: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Any:
+    """Compare the sample pre/post clips and write the report into ``out_dir``.
+
+    Returns the :class:`echoassess.report.ReportOutputs`.
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        When no sample data is found.
+    """
+    from .report import write_comparison
+
+    if data_dir is None:
+        data_dir = default_sample_dir()
+        if data_dir is None:
+            raise InvalidParameterError(
+                "sample_data", "the sample clips were not found next to the package or in the "
+                "working directory",
+                hint="run from a clone of the echoassess repository, or pass --data DIR")
+    pre, post = find_pre_post(data_dir, patient=patient)
+    return write_comparison(pre, post, out_dir, animate=animate, progress=progress)
