@@ -102,6 +102,74 @@ def _format_summary(s: dict) -> str:
     return "\n".join(lines)
 
 
+def _progress(quiet: bool):
+    if quiet:
+        return None
+    return lambda msg: typer.secho(f"… {msg}", err=True, fg=typer.colors.BRIGHT_BLACK)
+
+
+def _report_outputs(outputs, as_json: bool) -> None:
+    from .report import summary_table
+
+    if as_json:
+        typer.echo(json.dumps(outputs.comparison.to_dict(), indent=2, default=str))
+        return
+    typer.echo(summary_table(outputs.comparison))
+    typer.echo(f"\nreport: {outputs.report}")
+
+
+@app.command("compare")
+def compare_cmd(
+    pre: Annotated[Path, typer.Argument(metavar="PRE", help="The pre-clip DICOM clip.")],
+    post: Annotated[Path, typer.Argument(metavar="POST", help="The post-clip DICOM clip.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report and tables.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the comparison as JSON instead of a table.")
+    ] = False,
+    animate: Annotated[
+        bool, typer.Option("--animate/--no-animate", help="Write the animated overlays (GIF).")
+    ] = True,
+) -> None:
+    """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
+
+    Writes comparison.json, comparison.csv, frames.csv, the figures (PNG), the
+    animated overlays (GIF) and report.html into OUT, and prints a summary.
+    """
+    from .report import write_comparison
+
+    try:
+        outputs = write_comparison(pre, post, out, animate=animate,
+                                   progress=_progress(as_json))
+    except EchoAssessError as err:
+        _fail(err)
+    _report_outputs(outputs, as_json)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report.")] = Path(
+        "demo-out"),
+    data: Annotated[
+        Optional[Path],
+        typer.Option("--data", help="Folder of pre/post clips (default: the clone's sample_data/)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    animate: Annotated[
+        bool, typer.Option("--animate/--no-animate", help="Write the animated overlays (GIF).")
+    ] = True,
+) -> None:
+    """Run the pre/post comparison on the sample clips and write the report into OUT."""
+    from .demo import run_demo
+
+    try:
+        outputs = run_demo(out, data_dir=data, animate=animate, progress=_progress(as_json))
+    except EchoAssessError as err:
+        _fail(err)
+    _report_outputs(outputs, as_json)
+    if not as_json:
+        typer.echo("open it in a browser, e.g.  xdg-open " + str(outputs.report))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
