@@ -259,7 +259,8 @@ def spatial_region_for(regions: Sequence[UltrasoundRegion]) -> UltrasoundRegion 
     """
     flow = colour_flow_region(regions)
     if flow is not None:
-        holder = region_containing(regions, flow.x0, flow.y0, flow.x1, flow.y1)
+        others = [r for r in regions if r is not flow]
+        holder = region_containing(others, flow.x0, flow.y0, flow.x1, flow.y1)
         if holder is not None:
             return holder
         if flow.is_spatial_cm:
@@ -267,7 +268,7 @@ def spatial_region_for(regions: Sequence[UltrasoundRegion]) -> UltrasoundRegion 
         # a colour box that overlaps but sticks out of its tissue region: use
         # the cm region holding the box centre
         cx, cy = (flow.x0 + flow.x1) / 2, (flow.y0 + flow.y1) / 2
-        return region_containing(regions, cx, cy)
+        return region_containing(others, cx, cy)
     spatial = [r for r in regions if r.is_2d and r.is_spatial_cm]
     if len(spatial) == 1:
         return spatial[0]

@@ -14,6 +14,7 @@ COLOR (8- or 16-bit entries) and MONOCHROME1/2.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -133,6 +134,7 @@ class _PixelLayout:
     value_length: int  # bytes of the value (all items for encapsulated data)
     n_fragments: int  # encapsulated only: data fragments, excluding the offset table
     first_fragment_offset: int | None
+    streamable: bool = True  # False: decode from a fully read dataset
 
 
 class EchoClip:
@@ -194,6 +196,7 @@ class EchoClip:
         self.calibration_note = "not calibrated"
         self._spatial_region: UltrasoundRegion | None = None
         self._palette: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._dataset: Any = None
 
     # -- frames --------------------------------------------------------------
     def __len__(self) -> int:
@@ -235,7 +238,7 @@ class EchoClip:
 
         i = self._check_index(index)
         with _decoding(self.path, i):
-            arr = pixel_array(os.fspath(self.path), index=i, raw=False, **self._decode_opts)
+            arr = pixel_array(self._source(), index=i, raw=False, **self._decode_opts)
         return self._to_rgb(arr, i)
 
     def iter_frames(
@@ -261,9 +264,7 @@ class EchoClip:
                 hint="use clip.frame(i) for random access",
             )
         order = range(self.n_frames) if wanted is None else wanted
-        it = iter_pixels(
-            os.fspath(self.path), indices=wanted, raw=False, **self._decode_opts
-        )
+        it = iter_pixels(self._source(), indices=wanted, raw=False, **self._decode_opts)
         for i in order:
             with _decoding(self.path, i):
                 arr = next(it)
@@ -286,6 +287,20 @@ class EchoClip:
             for k, i in enumerate(idx):
                 out[k] = self.frame(i)
         return out
+
+    def _source(self) -> Any:
+        """What pydicom decodes from: the path (streaming, the normal case) or,
+        for files pydicom cannot stream (deflated, or whose meta header
+        misstates the VR encoding), the whole dataset read once."""
+        if not self._layout.streamable:
+            if self._dataset is None:
+                import pydicom
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._dataset = pydicom.dcmread(self.path)
+            return self._dataset
+        return os.fspath(self.path)
 
     def _check_index(self, index: int) -> int:
         try:
@@ -368,7 +383,7 @@ class EchoClip:
         Patient name, ID, birth date and other identifying attributes are
         removed unless ``include_patient_identity=True``.
         """
-        ds = self._header.copy()
+        ds = copy.deepcopy(self._header)
         if not include_patient_identity:
             for keyword in _IDENTITY_KEYWORDS:
                 if keyword in ds:
@@ -524,7 +539,11 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
                     p, "not a DICOM file (no 'DICM' preamble marker)",
                     hint="only DICOM Part 10 files can be read",
                 ) from exc
-            layout = _scan_pixel_element(p, f, header, size)
+            ts = header.file_meta.get("TransferSyntaxUID")
+            if ts is not None and ts.is_deflated:
+                layout = _layout_from_dataset(p)
+            else:
+                layout = _scan_pixel_element(p, f, header, size)
     except EchoAssessError:
         raise
     except PermissionError as exc:
@@ -540,6 +559,23 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
     return header, layout
 
 
+def _layout_from_dataset(p: Path) -> _PixelLayout | None:
+    """Pixel layout of a deflated file, which must be inflated to be read."""
+    import pydicom
+    from pydicom.encaps import generate_fragments
+
+    ds = pydicom.dcmread(p)
+    for keyword in _PIXEL_TAGS.values():
+        if keyword in ds:
+            break
+    else:
+        return None
+    data = ds[keyword].value
+    encapsulated = ds.file_meta.TransferSyntaxUID.is_encapsulated
+    n_fragments = sum(1 for _ in generate_fragments(data)) - 1 if encapsulated else 0
+    return _PixelLayout(keyword, encapsulated, 0, len(data), n_fragments, None, False)
+
+
 def _looks_truncated(exc: Exception) -> bool:
     text = str(exc).lower()
     return any(w in text for w in ("end of file", "eof", "unexpected end", "truncat",
@@ -548,11 +584,8 @@ def _looks_truncated(exc: Exception) -> bool:
 
 def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout | None:
     """Read the pixel data element's header and walk its items without reading them."""
-    ts = header.file_meta.get("TransferSyntaxUID") if hasattr(header, "file_meta") else None
-    little = True if ts is None else ts.is_little_endian
-    implicit = False if ts is None else ts.is_implicit_VR
-    end = "<" if little else ">"
-    start = f.tell()
+    little = header.original_encoding[1]
+    end = "<" if little in (None, True) else ">"
     head = f.read(8)
     if len(head) < 8:
         return None
@@ -560,13 +593,18 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
     if (group, elem) not in _PIXEL_TAGS:
         return None
     keyword = _PIXEL_TAGS[(group, elem)]
-    if implicit:
-        (length,) = struct.unpack(end + "L", head[4:8])
-    else:
+    # decide explicit/implicit VR from the bytes themselves: some files lie
+    # in their meta header and pydicom silently switches per element
+    explicit = head[4:6] in (b"OB", b"OW", b"OF", b"OD", b"OL", b"UN", b"OV")
+    ts = header.file_meta.get("TransferSyntaxUID")
+    streamable = ts is None or ts.is_implicit_VR != explicit
+    if explicit:
         rest = f.read(4)
         if len(rest) < 4:
             raise TruncatedFileError(p, "file ends inside the pixel data element header")
         (length,) = struct.unpack(end + "L", rest)
+    else:
+        (length,) = struct.unpack(end + "L", head[4:8])
     value_offset = f.tell()
     if length != 0xFFFFFFFF:
         if value_offset + length > size:
@@ -575,7 +613,7 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
                 f"{size - value_offset}",
                 hint="the file was probably cut short while copying",
             )
-        return _PixelLayout(keyword, False, value_offset, length, 0, None)
+        return _PixelLayout(keyword, False, value_offset, length, 0, None, streamable)
     # encapsulated: walk the items (always little endian) by seeking
     n_items = 0
     first_fragment = None
@@ -609,7 +647,7 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
     if n_items == 0:
         raise CorruptPixelDataError(p, "encapsulated pixel data has no basic offset table item")
     return _PixelLayout(keyword, True, value_offset, pos - value_offset, n_items - 1,
-                        first_fragment)
+                        first_fragment, streamable)
 
 
 def _int(header: Any, keyword: str) -> int | None:
@@ -732,10 +770,11 @@ def _native_length(rows: int, cols: int, spp: int, bits: int, frames: int, pi: s
 
 
 def _jpeg_colour_space(p: Path, layout: _PixelLayout) -> str | None:
-    """What colour space a 3-component JPEG codestream holds, as IJG libjpeg decides.
+    """The colour space of a 3-component JPEG codestream labelled RGB.
 
-    An Adobe APP14 marker's transform flag wins; then component IDs 'R','G','B'
-    mean RGB; otherwise (JFIF marker, or IDs 1, 2, 3) the data is YCbCr.
+    The DICOM header is trusted unless the codestream positively says YCbCr,
+    as IJG libjpeg reads it: a JFIF marker, an Adobe APP14 marker with
+    transform 1, or (with no Adobe marker) component IDs 1, 2, 3.
     """
     from pydicom.pixels.utils import _get_jpg_parameters
 
@@ -750,13 +789,15 @@ def _jpeg_colour_space(p: Path, layout: _PixelLayout) -> str | None:
         return None
     if info.get("components", 3) != 3:
         return None
-    for marker in info.get("app", {}).values():
+    markers = list(info.get("app", {}).values())
+    for marker in markers:
         if marker.startswith(b"Adobe") and len(marker) >= 12:
-            return "RGB" if marker[11] == 0 else "YBR_FULL_422"
-    ids = info.get("component_ids")
-    if ids in ([82, 71, 66], [114, 103, 98]):
-        return "RGB"
-    return "YBR_FULL_422"
+            return "YBR_FULL_422" if marker[11] == 1 else "RGB"
+    if any(m.startswith(b"JFIF") for m in markers):
+        return "YBR_FULL_422"
+    if info.get("component_ids") == [1, 2, 3]:
+        return "YBR_FULL_422"
+    return "RGB"
 
 
 class _decoding:
@@ -841,8 +882,9 @@ def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
     out = []
     for lut, lut_bits in luts:
         if lut_bits > 8 and top > 255:
-            # true 16-bit entries: map 0..65535 onto 0..255 (x / 257, rounded)
-            lut = (lut + 128) // 257
+            # true 16-bit entries: keep the high byte, which recovers the
+            # 8-bit value exactly for both x * 256 and x * 257 encodings
+            lut = lut >> 8
         out.append(np.clip(lut, 0, 255).astype(np.uint8))
     return out[0], out[1], out[2]
 
