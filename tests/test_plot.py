@@ -221,3 +221,16 @@ def test_plot_never_imports_pyplot():
 
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, "-c", code, f"{d}/x.png"], check=True)
+
+
+def test_zoom_box_stays_within_bounds():
+    from echoassess.plot import jet_zoom_box
+
+    m = np.zeros((300, 400), bool)
+    m[100:120, 200:230] = True
+    m[5:8, 5:8] = True  # outside the bounds: ignored
+    x0, y0, x1, y1 = jet_zoom_box(m, bounds_xyxy=(50, 40, 349, 279))
+    assert x0 >= 50 and y0 >= 40 and x1 <= 349 and y1 <= 279
+    assert x0 <= 200 and x1 >= 229 and y0 <= 100 and y1 >= 119
+    assert jet_zoom_box(np.zeros((300, 400), bool), bounds_xyxy=(50, 40, 349, 279)) == (
+        50, 40, 349, 279)

@@ -126,3 +126,39 @@ def test_summary_table_lists_both_clips():
     assert "max jet area" in text and f"{c.pre_max_jet_area_cm2:.2f} cm²" in text
     assert f"({c.area_reduction_pct:.1f} %)" in text
     assert "severe" in text and "mild" in text
+
+
+def test_images_never_show_beyond_the_imaging_region(tmp_path):
+    pre, post, c = _pair()
+    box = (10, 5, 69, 54)  # the frames are 80 x 60
+    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames,
+                       pre_bounds_xyxy=box, post_bounds_xyxy=box, notes=("a note",))
+    from PIL import Image
+
+    with Image.open(out.files["pre_overlay_gif"]) as im:
+        banner = im.size[1] - 50
+        assert im.size[0] == 60 and banner > 0  # 60 x 50 px region + banner
+    page = out.report.read_text()
+    assert "Images are cut to the imaging region" in page and "a note" in page
+
+
+def test_report_warns_when_no_imaging_region(tmp_path):
+    pre, post, c = _pair()
+    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames,
+                       animate=False)
+    assert "defines no imaging region" in out.report.read_text()
+    assert not (tmp_path / "pre_overlay.gif").exists()
+
+
+def test_imaging_box_takes_the_2d_region_holding_the_colour_box():
+    from types import SimpleNamespace as NS
+
+    from echoassess.report import imaging_box
+
+    small = NS(spatial_format=1, x0=0, y0=0, x1=50, y1=40)
+    tissue = NS(spatial_format=1, x0=60, y0=42, x1=670, y1=510)
+    colour = NS(spatial_format=1, x0=300, y0=230, x1=520, y1=460)
+    ecg = NS(spatial_format=4, x0=0, y0=520, x1=799, y1=599)
+    clip = NS(regions=(small, tissue, colour, ecg), colour_flow_region=colour)
+    assert imaging_box(clip) == (60, 42, 670, 510)
+    assert imaging_box(NS(regions=(), colour_flow_region=None)) is None

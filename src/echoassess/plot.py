@@ -287,6 +287,7 @@ def plot_max_frame(
     ax: Axes | None = None,
     title: str | None = None,
     zoom: bool = True,
+    bounds_xyxy: tuple[int, int, int, int] | None = None,
 ) -> dict[str, Any]:
     """The clip's maximal-jet frame with its jets outlined (see :func:`plot_overlay`).
 
@@ -302,6 +303,9 @@ def plot_max_frame(
     zoom : bool
         Show the region around the jets (every frame's jets, with a wide
         margin, at the frame's aspect ratio) rather than the whole screen.
+    bounds_xyxy : (x0, y0, x1, y1), optional
+        Never show beyond this box (inclusive pixels), e.g. the imaging region
+        of the file, so text burned in around the image stays out.
 
     Raises
     ------
@@ -326,30 +330,46 @@ def plot_max_frame(
         t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
         when = f"frame {result.max_frame}" + (f", {t:.0f} ms" if t is not None else "")
         title = f"{title}\n{when}"
-    box = None
+    box = bounds_xyxy
     if zoom:
         union = result.masks.any(axis=0) if result.masks is not None else np.asarray(mask) > 0
-        box = jet_zoom_box(union)
+        box = jet_zoom_box(union, bounds_xyxy=bounds_xyxy)
     return plot_overlay(frame, mask, jets=result.jets_at_max or None, ax=ax, title=title,
                         spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
 
 
 def jet_zoom_box(
-    mask: np.ndarray, *, margin: float = 1.0, min_fraction: float = 0.4
+    mask: np.ndarray,
+    *,
+    margin: float = 1.0,
+    min_fraction: float = 0.4,
+    bounds_xyxy: tuple[int, int, int, int] | None = None,
 ) -> tuple[int, int, int, int] | None:
     """A box around the jets, with the frame's aspect ratio, for zooming in.
 
     The jets' bounding box grown by ``margin`` times its size on each side,
-    at least ``min_fraction`` of the frame, shifted to stay inside it.
-    ``None`` when the mask is empty.
+    at least ``min_fraction`` of the frame, shifted to stay inside it (inside
+    ``bounds_xyxy``, inclusive, when given: e.g. the imaging region, which
+    leaves out text burned in around the image). ``None`` when the mask is
+    empty and no bounds are given; the bounds when no jet lies inside them.
 
     >>> m = np.zeros((100, 200), bool); m[40:50, 90:110] = True
     >>> jet_zoom_box(m)
     (60, 24, 139, 63)
     """
+    mask = np.asarray(mask)
+    ox = oy = 0
+    if bounds_xyxy is not None:
+        bx0, by0, bx1, by1 = (int(v) for v in bounds_xyxy)
+        bx0, by0 = max(bx0, 0), max(by0, 0)
+        bx1, by1 = min(bx1, mask.shape[1] - 1), min(by1, mask.shape[0] - 1)
+        mask = mask[by0:by1 + 1, bx0:bx1 + 1]
+        ox, oy = bx0, by0
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
-        return None
+        if bounds_xyxy is None:
+            return None
+        return (ox, oy, ox + mask.shape[1] - 1, oy + mask.shape[0] - 1)
     h, w = mask.shape
     bh = rows.max() - rows.min() + 1
     bw = cols.max() - cols.min() + 1
@@ -365,7 +385,7 @@ def jet_zoom_box(
     zh, zw = min(zh, h), min(zw, w)
     y0 = int(round(min(max(cy - zh / 2, 0), h - zh)))
     x0 = int(round(min(max(cx - zw / 2, 0), w - zw)))
-    return (x0, y0, int(x0 + round(zw)) - 1, int(y0 + round(zh)) - 1)
+    return (ox + x0, oy + y0, ox + int(x0 + round(zw)) - 1, oy + int(y0 + round(zh)) - 1)
 
 
 def _systole_runs(phases: Sequence[str]) -> list[tuple[int, int]]:
@@ -649,6 +669,8 @@ def plot_comparison(
     *,
     pre_mask: np.ndarray | None = None,
     post_mask: np.ndarray | None = None,
+    pre_bounds_xyxy: tuple[int, int, int, int] | None = None,
+    post_bounds_xyxy: tuple[int, int, int, int] | None = None,
     fig: Figure | None = None,
 ) -> dict[str, Any]:
     """The full comparison figure: both max frames, jet area over time, pre vs post.
@@ -664,6 +686,8 @@ def plot_comparison(
         The maximal-jet frame of each clip.
     pre_mask, post_mask : (H, W) bool, optional
         Their jet masks, when the results kept no masks.
+    pre_bounds_xyxy, post_bounds_xyxy : (x0, y0, x1, y1), optional
+        The imaging region of each frame: the overlays never show beyond it.
     fig : Figure, optional
         Drawn on (cleared first); a new 12 x 9.5 in figure otherwise.
 
@@ -686,9 +710,9 @@ def plot_comparison(
     ax_info = fig.add_subplot(grid[0, 2])
     c = comparison
     pre_art = plot_max_frame(pre_frame, c.pre, mask=pre_mask, ax=ax_pre,
-                             title=f"PRE-CLIP · {c.pre_label}")
+                             title=f"PRE-CLIP · {c.pre_label}", bounds_xyxy=pre_bounds_xyxy)
     post_art = plot_max_frame(post_frame, c.post, mask=post_mask, ax=ax_post,
-                              title=f"POST-CLIP · {c.post_label}")
+                              title=f"POST-CLIP · {c.post_label}", bounds_xyxy=post_bounds_xyxy)
     ax_pre.title.set_color(PRE_COLOUR)
     ax_post.title.set_color(POST_COLOUR)
     time_art = plot_jet_area_time([c.pre, c.post], ax=ax_time,

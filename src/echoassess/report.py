@@ -41,6 +41,7 @@ __all__ = [
     "write_report",
     "write_comparison",
     "summary_table",
+    "imaging_box",
 ]
 
 logger = logging.getLogger("echoassess")
@@ -297,6 +298,7 @@ def render_html(
     *,
     figures: Mapping[str, bytes | Path],
     animations: Mapping[str, bytes | Path] | None = None,
+    notes: Sequence[str] = (),
     created: _dt.datetime | None = None,
 ) -> str:
     """One self-contained HTML page for a comparison.
@@ -311,6 +313,8 @@ def render_html(
         Keys ``"pre"`` and ``"post"``. Embedded when smaller than
         ``MAX_EMBEDDED_ANIMATION_BYTES``; a path that is too large is linked by
         its file name (it must sit next to the report).
+    notes : sequence of str
+        Extra notes on how the report was made (listed under "Analysis notes").
     created : datetime, optional
         Printed in the footer (default: now).
 
@@ -423,8 +427,9 @@ def render_html(
 
     clip_warnings = [(role, w) for role, res in (("pre-clip", c.pre), ("post-clip", c.post))
                      for w in res.warnings]
-    if clip_warnings:
+    if clip_warnings or notes:
         items = "".join(f"<li><b>{_e(r)}:</b> {_e(w)}</li>" for r, w in clip_warnings)
+        items += "".join(f"<li>{_e(n)}</li>" for n in notes)
         parts.append(f"<h2>Analysis notes</h2><ul>{items}</ul>")
 
     algo = c.pre.algorithm_version or c.post.algorithm_version or "unknown"
@@ -450,6 +455,55 @@ def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     return out
 
 
+def _crop(frames, masks: np.ndarray, box: tuple[int, int, int, int] | None):
+    if box is None:
+        return frames, masks
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    return ([np.asarray(f)[y0:y1 + 1, x0:x1 + 1] for f in frames],
+            np.asarray(masks)[:, y0:y1 + 1, x0:x1 + 1])
+
+
+def _hide_outside_fan(frames: np.ndarray, masks: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """Black out the pixels outside the imaging fan (in place), keeping every jet pixel.
+
+    Text burned in beside the fan (patient name, dates, measurements) thus
+    never reaches the report's images. Frames are returned unchanged when no
+    fan is found (e.g. a linear probe). Returns ``(frames, fan_found)``.
+    """
+    from scipy import ndimage
+
+    from .geometry import detect_sector, sector_mask
+
+    sector = detect_sector(frames)
+    if sector is None:
+        return frames, False
+    keep = ndimage.binary_dilation(sector_mask(frames.shape[1:3], sector), iterations=3)
+    if masks is not None:
+        keep |= np.asarray(masks).any(axis=0)
+    frames[:, ~keep] = 0
+    return frames, True
+
+
+def imaging_box(clip: Any) -> tuple[int, int, int, int] | None:
+    """The bounding box of the clip's 2D imaging region (inclusive pixels), or None.
+
+    The largest 2D region of the file's Sequence of Ultrasound Regions that
+    contains the colour-flow region (when there is one). Text burned in
+    around the image (header, patient name, measurements) lies outside it.
+    """
+    regions = [r for r in getattr(clip, "regions", ()) if r.spatial_format == 1]
+    cf = getattr(clip, "colour_flow_region", None)
+    if cf is not None:
+        inside = [r for r in regions
+                  if r.x0 <= cf.x0 and r.y0 <= cf.y0 and r.x1 >= cf.x1 and r.y1 >= cf.y1]
+        regions = inside or [cf]
+    if not regions:
+        return None
+    r = max(regions, key=lambda r: (r.x1 - r.x0) * (r.y1 - r.y0))
+    return (int(r.x0), int(r.y0), int(r.x1), int(r.y1))
+
+
 def _require_masks(res: ClipResult, role: str) -> np.ndarray:
     if res.masks is None:
         raise InvalidParameterError(
@@ -464,7 +518,10 @@ def write_report(
     *,
     pre_frames: np.ndarray | Sequence[np.ndarray],
     post_frames: np.ndarray | Sequence[np.ndarray],
+    pre_bounds_xyxy: tuple[int, int, int, int] | None = None,
+    post_bounds_xyxy: tuple[int, int, int, int] | None = None,
     animate: bool = True,
+    notes: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ReportOutputs:
     """Write comparison.json, comparison.csv, frames.csv, the PNG figures, the animations and report.html.
@@ -477,8 +534,15 @@ def write_report(
         Created when missing; existing files of the same names are replaced.
     pre_frames, post_frames : (T, H, W, 3) uint8
         The decoded clips (``EchoClip.read_frames()``).
+    pre_bounds_xyxy, post_bounds_xyxy : (x0, y0, x1, y1), optional
+        The imaging region of each clip (inclusive pixels). Images in the
+        outputs never show beyond it, which keeps out text burned in around
+        the image (patient name, dates). Without it the full screen is shown
+        and the report says so.
     animate : bool
         Also write ``pre_overlay.gif`` / ``post_overlay.gif`` and show them in the report.
+    notes : sequence of str
+        Added to the report's "Analysis notes".
     progress : callable, optional
         Called with a short message before each step.
 
@@ -523,13 +587,25 @@ def write_report(
     def max_frame(res: ClipResult, frames) -> np.ndarray:
         return np.asarray(frames[res.max_frame if res.max_frame is not None else 0])
 
+    bounds = {"pre": pre_bounds_xyxy, "post": post_bounds_xyxy}
+    notes = list(notes)
+    for role in ("pre", "post"):
+        if bounds[role] is None:
+            notes.append(f"The {role}-clip file defines no imaging region, so its images are "
+                         "not cut to it: check them for text burned into the pixels (names, "
+                         "dates) before sharing this report.")
+    if all(b is not None for b in bounds.values()):
+        notes.append("Images are cut to the imaging region the files declare, so text burned in "
+                     "around the image (such as names or dates) is left out.")
     pre_img, post_img = max_frame(c.pre, pre_frames), max_frame(c.post, post_frames)
-    art = plot.plot_comparison(c, pre_img, post_img)
+    art = plot.plot_comparison(c, pre_img, post_img, pre_bounds_xyxy=pre_bounds_xyxy,
+                               post_bounds_xyxy=post_bounds_xyxy)
     files["comparison_png"] = plot.save_figure(art["figure"], out / "comparison.png", dpi=110)
     for role, res, image in (("pre", c.pre, pre_img), ("post", c.post, post_img)):
         ax = plot.new_axes((6.4, 5.2))
         label = c.pre_label if role == "pre" else c.post_label
-        plot.plot_max_frame(image, res, ax=ax, title=f"{role.upper()}-CLIP · {label}")
+        plot.plot_max_frame(image, res, ax=ax, title=f"{role.upper()}-CLIP · {label}",
+                            bounds_xyxy=bounds[role])
         files[f"{role}_max_frame_png"] = plot.save_figure(ax.figure, out / f"{role}_max_frame.png")
     ax = plot.new_axes((8.0, 4.0))
     plot.plot_jet_area_time([c.pre, c.post], ax=ax,
@@ -546,6 +622,7 @@ def write_report(
         for role, res, frames, masks in (("pre", c.pre, pre_frames, pre_masks),
                                          ("post", c.post, post_frames, post_masks)):
             label = c.pre_label if role == "pre" else c.post_label
+            frames, masks = _crop(frames, masks, bounds[role])
             path = animate_overlay(frames, masks, out / f"{role}_overlay.gif",
                                    per_frame=res.per_frame, frame_time_ms=res.frame_time_ms,
                                    max_frame=res.max_frame, title=f"{role.upper()}-CLIP · {label}",
@@ -553,7 +630,8 @@ def write_report(
             files[f"{role}_overlay_gif"] = animations[role] = path
 
     say("report")
-    page = render_html(c, figures={"comparison": files["comparison_png"]}, animations=animations)
+    page = render_html(c, figures={"comparison": files["comparison_png"]}, animations=animations,
+                       notes=notes)
     files["report"] = out / "report.html"
     files["report"].write_text(page, encoding="utf-8")
     logger.info("wrote the comparison report to %s", files["report"])
@@ -607,11 +685,17 @@ def write_comparison(
     clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
     from .pipeline import analyze_clip
 
-    results, frames = [], []
+    results, frames, notes = [], [], []
     for role, clip in zip(("pre", "post"), clips):
         say(f"analysing the {role}-clip clip {clip.path.name}")
         results.append(analyze_clip(clip, params=params, keep_masks=True, **hints))
-        frames.append(clip.read_frames())
+        shown, fan = _hide_outside_fan(clip.read_frames(), results[-1].masks)
+        frames.append(shown)
+        if fan:
+            notes.append(f"The {role}-clip images show only the imaging fan: pixels outside it "
+                         "(text, ECG, colour bar) are blacked out.")
     comparison = compare(results[0], results[1])
     return write_report(comparison, out_dir, pre_frames=frames[0], post_frames=frames[1],
-                        animate=animate, progress=progress)
+                        pre_bounds_xyxy=imaging_box(clips[0]),
+                        post_bounds_xyxy=imaging_box(clips[1]),
+                        animate=animate, notes=notes, progress=progress)
