@@ -78,8 +78,8 @@ def colour_lut(name: str, n_rows: int, n_var: int = 1) -> np.ndarray:
     Examples
     --------
     >>> lut = colour_lut("vendor_a", 64)
-    >>> lut.shape, tuple(lut[32, 0])
-    ((64, 1, 3), (0, 0, 0))
+    >>> lut.shape, lut[32, 0].tolist()
+    ((64, 1, 3), [0, 0, 0])
     """
     has_var = COLOUR_MAPS[name]
     n_var = n_var if has_var else 1

@@ -294,6 +294,8 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     hx = x_cm[::2, ::2]
     hy = y_cm[::2, ::2]
 
+    static_fields = _combine([_chamber_field(ana.rv, 0.5, hx, hy), _chamber_field(ana.la, 0.35, hx, hy),
+                              _chamber_field(ana.ra, 0.35, hx, hy)])
     beat_gain = 1.0 + 0.06 * rng.standard_normal(16)
     beat_gain = np.clip(beat_gain, 0.85, 1.15)
     timings = [_timing(p, k, beat_gain) for k in range(T)]
@@ -311,11 +313,15 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     map_b = ((theta + lay.half_angle_rad) / (2 * lay.half_angle_rad) * (n_beams - 1)).astype(
         np.float32
     )
-    speck = [cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for z in fields]
+    speck = [cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+             for z in fields]
+    fan_flat = in_fan
+    z0f, z1f, z2f = ((z[..., 0] + 1j * z[..., 1])[fan_flat].astype(np.complex64) for z in speck)
 
     # static tissue texture and depth gain
-    texture = 1.0 + 0.25 * _smooth_noise(rng, (hr, hc), 6.0)
-    outside_tex = 0.22 * np.exp(0.5 * _smooth_noise(rng, (hr, hc), 10.0))
+    texture = np.clip(1.0 + 0.22 * _smooth_noise(rng, (hr, hc), 4.0)
+                      + 0.3 * _smooth_noise(rng, (hr, hc), 14.0), 0.3, None)
+    outside_tex = 0.065 * np.exp(0.8 * _smooth_noise(rng, (hr, hc), 9.0))
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.35 * rn) * (1 - 0.35 * (np.abs(theta) / lay.half_angle_rad) ** 6)
     haze = (0.06 + 0.18 * p.noise_level) * np.exp(-y_cm / 2.5)
@@ -333,6 +339,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         edge = np.clip((half_w - np.abs(theta - th_clip)) / (0.4 * half_w) + 0.5, 0, 1)
         behind = np.clip((r_px - (r_clip + 0.35 / s)) / 4.0, 0, 1)
         shadow = (1.0 - 0.88 * edge * behind).astype(np.float32)
+    shadow_f = shadow[fan_flat]
+    haze_f = haze[fan_flat].astype(np.float32)
+    gain_f = (depth_gain * np.float32(p.tissue_gain))[fan_flat]
 
     # -- colour box (annular sector over the MV and LA)
     v_r = math.hypot(*ana.coapt) / s
@@ -430,6 +439,12 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     pv_s = pr_x * pv_dir[0] + pr_y * pv_dir[1]
     pv_d = np.abs(pr_x * pv_dir[1] - pr_y * pv_dir[0])
 
+    # colour cells: ~0.07 cm along the beam x ~0.8 degree across
+    cell_r = (r_px[crop] * s / 0.07).astype(np.float32)
+    dth = math.radians(0.8)
+    cell_b = ((theta[crop] - th0) / dth + 1).astype(np.float32)
+    cell_shape = (int(cell_r.max()) + 3, int(cell_b.max()) + 3)
+
     # colour table
     n_rows_bar = lay.colour_bar_xyxy[3] - lay.colour_bar_xyxy[1] + 1
     lut = colour_lut(p.colour_map, n_rows_bar, lay.n_var)
@@ -449,6 +464,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     confounders = np.zeros((T, rows, cols), bool)
     phase = np.empty(T, dtype="<U8")
     leaflet_layer = np.zeros((rows, cols), np.uint8)
+    vy = lay.to_px(0.0, ana.mv_septal[1])[1]
+    reach = 3.0 * ana.scale / s
+    valve_rows = slice(max(0, int(vy - reach)), min(rows, int(vy + 0.6 * reach)))
 
     for k, tm in enumerate(timings):
         phase[k] = "systole" if tm.systolic else "diastole"
@@ -457,36 +475,41 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         cshr = 1.0 - 0.12 * tm.contraction
         lv_k = _Ellipse(lv.cx, lv.cut_below - (lv.cut_below - lv.cy) * (1 - 0.06 * tm.contraction),
                         lv.a * cshr, lv.b * (1 - 0.06 * tm.contraction), lv.rot, lv.cut_below)
-        E_half = _echogenicity(ana, lv_k, hx, hy, texture, outside_tex, k, p)
+        E_half = _echogenicity(ana, lv_k, hx, hy, texture, outside_tex, static_fields, p)
         E = cv2.resize(E_half, (cols, rows), interpolation=cv2.INTER_LINEAR)
         leaflet_layer[:] = 0
         _draw_valves(leaflet_layer, ana, lay, tm.opening)
-        E = np.maximum(E, leaflet_layer.astype(np.float32) * (2.2 / 255.0))
+        E[valve_rows] = np.maximum(E[valve_rows],
+                                   leaflet_layer[valve_rows].astype(np.float32) * (2.2 / 255.0))
         if p.post_clip and clip_xy is not None:
             _draw_clip(E, lay, clip_xy, ana)
-        E = E * shadow
+        Ef = E[fan_flat] * shadow_f
         a = 0.35 * math.sin(2 * math.pi * tm.t_ms / 1400.0)
         b = 2 * math.pi * k * 0.37
-        z0, z1, z2 = speck
-        zt = math.cos(a) * z0 + math.sin(a) * z1
-        zb = math.cos(b) * z2 + math.sin(b) * z1
-        env_t = np.sqrt((zt**2).sum(axis=-1))
-        env_b = np.sqrt((zb**2).sum(axis=-1))
-        env = np.where(E < 0.1, env_b, env_t)
-        amp = (E + haze) * env * depth_gain * p.tissue_gain
-        db = 20.0 * np.log10(amp + 1e-3)
-        grey = np.clip((db + 30.0) / 44.0, 0.0, 1.0) ** 1.6 * 250.0
+        env_t = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
+        env_b = np.abs(np.complex64(math.cos(b)) * z2f + np.complex64(math.sin(b)) * z1f)
+        env = np.where(Ef < 0.1, env_b, env_t)
+        amp = (Ef + haze_f) * env * gain_f
+        db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0) + np.float32(36.0 / 52.0)
+        grey_f = np.clip(db, 0.0, 1.0) ** np.float32(1.45) * np.float32(250.0)
+        grey = np.zeros((rows, cols), np.float32)
+        grey[fan_flat] = grey_f
+        grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
         grey = np.where(in_fan, grey, 0.0).astype(np.uint8)
         frame = static.copy()
-        fan_idx = in_fan
-        frame[fan_idx] = grey[fan_idx][:, None]
+        frame[in_fan] = grey[in_fan][:, None]
         frame[outline] = (150, 150, 150)
 
         # ---- colour flow (crop)
         vel = np.zeros((ch, cw), np.float32)
         var = np.zeros((ch, cw), np.float32)
         src = np.zeros((ch, cw), np.uint8)
-        turb_noise = _smooth_noise(rng, (ch, cw), 1.1)
+        # colour data is coarse and noisy: cells along the colour beams
+        cells = rng.standard_normal(cell_shape).astype(np.float32)
+        cells = cv2.GaussianBlur(cells, (0, 0), 0.8)
+        turb_noise = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_REFLECT)
+        turb_noise = turb_noise / (float(turb_noise.std()) or 1.0)
         # specks
         n_specks = rng.poisson(p.noise_level * p.gain**2 * box_in_c.sum() * s * s * 0.5)
         if n_specks:
@@ -514,7 +537,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         # diastolic inflow (LV side) and convergence on the LA side
         if p.inflow and tm.inflow > 0.05:
             L = (2.5 + 2.5 * tm.inflow) * ana.scale
-            w = (0.45 + 0.35 * np.clip(in_s / L, 0, 1)) * ana.scale * tm.opening ** 0.5
+            w = (0.6 + 0.55 * np.clip(in_s / L, 0, 1)) * ana.scale * tm.opening ** 0.5
             w = w * (1 + 0.12 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_blood_c
             speed = 90.0 * tm.inflow * (1 - (in_d / np.maximum(w, 1e-3)) ** 2).clip(0) ** 0.5
@@ -540,7 +563,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 speed = np.minimum(nyq * (rp / ro) ** 2, 4 * nyq)
                 v = speed * (ox * beam_x + oy * beam_y) / ro  # toward the orifice
                 v = v + 0.1 * nyq * turb_noise
-                m = (plane < -0.02) & (ro < 2.1 * rp) & (np.abs(v) > 0.25 * nyq) & (
+                m = (plane < -0.02) & (ro < 1.9 * rp) & (np.abs(v) > 0.3 * nyq) & (
                     lv_blood_c | (ro < 0.6 * rp)
                 )
                 vel[m] = v[m]
@@ -559,9 +582,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 speed = p.jet_velocity_cm_s * g**0.5 / (1 + jet.s / 1.2) * prof**0.6
                 speed = speed + 0.55 * nyq
                 v = -speed * (jet.tx * beam_x + jet.ty * beam_y)
-                v = v + p.turbulence * 1.3 * nyq * (0.2 + prof) * turb_noise
+                v = v + p.turbulence * nyq * (0.25 + 2.6 * prof) * turb_noise
                 vel[m] = v[m]
-                var[m] = np.clip(p.turbulence * (0.25 + 1.1 * prof[m]) + 0.15 * turb_noise[m], 0, 1)
+                var[m] = np.clip(p.turbulence * (0.05 + 0.75 * prof[m]) + 0.18 * turb_noise[m], 0, 1)
                 src[m] = j + 1
         shown = (src > 0) & colour_ok
         if shown.any():
@@ -586,7 +609,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         cur = int(round(min(max(cur, ex[0]), ex[2])))
         cv2.line(frame, (cur, ex[1]), (cur, ex[3]), (235, 235, 235), 1)
         fs = _font_scale(p)
-        cv2.putText(frame, f"{k + 1}/{T}", (round(0.86 * cols), round(0.845 * rows)), _FONT,
+        cv2.putText(frame, f"{k + 1}/{T}", (round(0.78 * cols), round(0.1 * rows)), _FONT,
                     fs, (200, 200, 200), 1, cv2.LINE_AA)
         frames[k] = frame
 
@@ -609,33 +632,65 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     )
 
 
+@dataclass
+class _ChamberField:
+    dw: np.ndarray  # signed distance (cm) to the outer wall surface
+    d: np.ndarray  # signed distance (cm) to the blood boundary
+    nx: np.ndarray  # unit normal of the boundary
+    ny: np.ndarray
+    blood: np.ndarray  # 0..1
+
+
+def _chamber_field(e: _Ellipse, wall: float, x: np.ndarray, y: np.ndarray) -> _ChamberField:
+    step = float(abs(x[0, 1] - x[0, 0])) or 1.0
+    f = e.f(x, y)
+    gy, gx = np.gradient(f, step)
+    gn = np.hypot(gx, gy) + 1e-6
+    d = (f - 1.0) / gn  # first-order distance to the chamber boundary (cm)
+    if e.cut_below is not None:
+        d = np.where(y < e.cut_below + wall, d, np.maximum(d, (y - e.cut_below)))
+        bl = np.where(y < e.cut_below, np.clip(-d / 0.12, 0, 1), 0)
+    else:
+        bl = np.clip(-d / 0.12, 0, 1)
+    return _ChamberField(d - wall, d, gx / gn, gy / gn, bl)
+
+
+def _combine(fields: list[_ChamberField]) -> _ChamberField:
+    out = fields[0]
+    dw, d, nx, ny, bl = out.dw, out.d, out.nx, out.ny, out.blood
+    for f in fields[1:]:
+        closer = np.abs(f.d) < np.abs(d)
+        d = np.where(closer, f.d, d)
+        nx = np.where(closer, f.nx, nx)
+        ny = np.where(closer, f.ny, ny)
+        dw = np.minimum(dw, f.dw)
+        bl = np.maximum(bl, f.blood)
+    return _ChamberField(dw, d, nx, ny, bl)
+
+
 def _echogenicity(
     ana: _Anatomy, lv: _Ellipse, x: np.ndarray, y: np.ndarray, texture: np.ndarray,
-    outside: np.ndarray, k: int, p: SceneParams,
+    outside: np.ndarray, static: _ChamberField, p: SceneParams,
 ) -> np.ndarray:
-    """Linear backscatter amplitude on the half-resolution grid."""
-    E = outside.copy()
-    walls = ((lv, 1.0), (ana.rv, 0.5), (ana.la, 0.35), (ana.ra, 0.35))
-    blood = np.zeros_like(x)
-    heart = np.zeros_like(x, dtype=bool)
-    peri = np.zeros_like(x)
-    for e, wall in walls:
-        f = e.f(x, y)
-        thick = wall / min(e.a, e.b)
-        inside = f < 1.0
-        if e.cut_below is not None:
-            inside &= y < e.cut_below
-        heart |= f < 1.0 + thick
-        bl = np.clip((1.0 - f) / (0.12 / min(e.a, e.b)), 0, 1)
-        if e.cut_below is not None:
-            bl = np.where(y < e.cut_below, bl, 0)
-        blood = np.maximum(blood, bl)
-        if e is lv or e is ana.rv:
-            ring = np.exp(-(((f - 1.0 - thick - 0.25 / e.a) / (0.12 / e.a)) ** 2))
-            peri = np.maximum(peri, ring)
-    E = np.where(heart, 0.9 * texture, E)
-    E = np.where(heart, E, np.maximum(E, 2.2 * peri * texture))
-    E = E * (1 - blood) + 0.015 * blood
+    """Linear backscatter amplitude on the half-resolution grid.
+
+    Myocardium is brighter where its surface faces the beam (specular
+    reflection) and fades where it runs along the beam, as on real scans
+    (lateral-wall drop-out); a bright pericardium wraps the ventricles; lung
+    and mediastinum outside are dark and patchy; blood is nearly black.
+    ``static`` holds the chambers that do not move (RV and atria).
+    """
+    c = _combine([_chamber_field(lv, 1.0, x, y), static])
+    r = np.hypot(x, y) + 1e-6
+    facing = np.abs(c.nx * x / r + c.ny * y / r)  # |normal . beam|
+    myo = 0.9 * texture * (0.35 + 0.85 * facing**2)
+    peri = np.exp(-(((c.dw - 0.2) / 0.13) ** 2)) * (0.6 + 1.4 * facing)
+    peri = peri * np.clip((ana.mv_septal[1] + 0.5 - y) / 1.5, 0.25, 1.0)  # fades round the atria
+    E = np.where(c.dw < 0, myo, outside)
+    E = np.maximum(E, 2.0 * peri * texture)
+    # near-field clutter in the apex
+    blood = c.blood
+    E = E * (1 - blood) + (0.012 + 0.02 * p.noise_level + 0.15 * np.exp(-y / 1.8)) * blood
     return E.astype(np.float32)
 
 
@@ -709,7 +764,7 @@ def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray,
     _put(img, "SynthEcho", (x0 + sz + 6, y0 + sz - 2), fs * 1.15, (255, 170, 0), 1)
     _put(img, "ECHOASSESS SYNTHETIC  ADULT ECHO", (round(0.3 * cols), y0 + sz - 4), fs,
          (200, 200, 200))
-    _put(img, "SYNTHETIC^PATIENT", (round(0.3 * cols), y0 + sz - 4 + lh), fs * 0.9, (170, 170, 170))
+    _put(img, "SYNTHETIC PATIENT", (round(0.3 * cols), y0 + sz - 4 + lh), fs * 0.9, (170, 170, 170))
     _put(img, f"MI 1.1  TIs 0.7", (round(0.78 * cols), y0 + sz - 4), fs * 0.9, (200, 200, 200))
     left = [
         ("A4C", (230, 230, 230)),
