@@ -277,3 +277,34 @@ def test_make_cohort_writes_manifest(tmp_path):
             assert load_truth(path).n_frames == 4
     with pytest.raises(InvalidParameterError, match="n_patients"):
         make_cohort(tmp_path / "x", 0, seed=1)
+
+
+# -- shipped sample data -------------------------------------------------------------
+def test_sample_data_is_what_the_script_makes():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "sample_data"
+    spec = importlib.util.spec_from_file_location("make_sample_data", root / "make_sample_data.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.check(root) == []
+    total = sum(p.stat().st_size for p in root.iterdir() if p.is_file())
+    assert total < 5 * 1024**2
+    pre, post = (load_truth(root / mod.FILES[k]) for k in ("pre", "post"))
+    assert "systole" in set(pre.phase) and "diastole" in set(pre.phase)
+    assert pre.max_area_cm2 > 2 * post.max_area_cm2
+    assert post.post_clip and post.n_jets[post.max_frame] == 2
+
+
+@pytest.mark.parametrize("name", ["patient01_pre.dcm", "patient01_post.dcm"])
+def test_sample_data_validates_with_dciodvfy(name):
+    from pathlib import Path
+
+    exe = shutil.which("dciodvfy")
+    if exe is None:
+        pytest.skip("dciodvfy (Debian package dicom3tools) is not installed")
+    path = Path(__file__).resolve().parents[1] / "sample_data" / name
+    out = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=120)
+    errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
+    assert not errors

@@ -171,13 +171,28 @@ class ClipTruth:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``path`` (``.truth.npz``): labels, confounders and the JSON summary."""
         path = Path(path)
-        np.savez_compressed(
+        _savez_reproducible(
             path,
             jet_labels=self.jet_labels,
             confounders=np.packbits(self.confounder_masks, axis=-1),
             meta=np.array(json.dumps(self.to_dict(), sort_keys=True)),
         )
         return path
+
+
+def _savez_reproducible(path: Path, **arrays: np.ndarray) -> None:
+    """Like ``np.savez_compressed`` but byte-reproducible (fixed zip timestamps)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, arr in arrays.items():
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue(), compresslevel=6)
 
 
 def load_truth(path: str | os.PathLike[str]) -> ClipTruth:

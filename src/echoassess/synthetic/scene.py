@@ -439,9 +439,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     pv_s = pr_x * pv_dir[0] + pr_y * pv_dir[1]
     pv_d = np.abs(pr_x * pv_dir[1] - pr_y * pv_dir[0])
 
-    # colour cells: ~0.07 cm along the beam x ~0.8 degree across
-    cell_r = (r_px[crop] * s / 0.07).astype(np.float32)
-    dth = math.radians(0.8)
+    # colour cells: ~0.09 cm along the beam x ~0.7 degree across
+    cell_r = (r_px[crop] * s / 0.09).astype(np.float32)
+    dth = math.radians(0.7)
     cell_b = ((theta[crop] - th0) / dth + 1).astype(np.float32)
     cell_shape = (int(cell_r.max()) + 3, int(cell_b.max()) + 3)
 
@@ -506,7 +506,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         src = np.zeros((ch, cw), np.uint8)
         # colour data is coarse and noisy: cells along the colour beams
         cells = rng.standard_normal(cell_shape).astype(np.float32)
-        cells = cv2.GaussianBlur(cells, (0, 0), 0.8)
+        cells = cv2.GaussianBlur(cells, (0, 0), 1.1)
         turb_noise = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST,
                                borderMode=cv2.BORDER_REFLECT)
         turb_noise = turb_noise / (float(turb_noise.std()) or 1.0)
