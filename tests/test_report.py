@@ -109,7 +109,11 @@ def test_write_report_writes_every_output(tmp_path):
     page = out.report.read_text()
     png = out.files["comparison_png"].read_bytes()
     assert base64.b64encode(png).decode() in page  # the figure is embedded, not linked
-    assert base64.b64encode(out.files["post_overlay_gif"].read_bytes()).decode() in page
+    # the page plays a WebP of each clip and steps through one JPEG per frame
+    assert page.count('src="data:image/webp;base64,') == 2
+    assert page.count('type="radio" name="pre-frame"') == 10
+    assert page.count('type="radio" name="post-frame"') == 10
+    assert f'id="pre-frame-{pre.max_frame}" checked' in page
 
 
 def test_write_report_needs_masks(tmp_path):
@@ -128,16 +132,29 @@ def test_summary_table_lists_both_clips():
     assert "severe" in text and "mild" in text
 
 
+def _green_pixels(img) -> int:
+    import numpy as np
+
+    a = np.asarray(img.convert("RGB")).astype(int)
+    return int(((a[..., 1] > 200) & (a[..., 0] < 60) & (a[..., 2] < 60)).sum())
+
+
 def test_images_never_show_beyond_the_imaging_region(tmp_path):
+    from PIL import Image, ImageSequence
+
     pre, post, c = _pair()
     box = (10, 5, 69, 54)  # the frames are 80 x 60
+    for frames in (pre.frames, post.frames):  # paint everything outside the box green
+        frames[:, :5] = frames[:, 55:] = (0, 255, 0)
+        frames[:, :, :10] = frames[:, :, 70:] = (0, 255, 0)
     out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames,
                        pre_bounds_xyxy=box, post_bounds_xyxy=box, notes=("a note",))
-    from PIL import Image
-
-    with Image.open(out.files["pre_overlay_gif"]) as im:
-        banner = im.size[1] - 50
-        assert im.size[0] == 60 and banner > 0  # 60 x 50 px region + banner
+    for key in ("pre_overlay_gif", "post_overlay_gif"):
+        with Image.open(out.files[key]) as im:
+            assert all(_green_pixels(f) == 0 for f in ImageSequence.Iterator(im))
+    for key in ("pre_max_frame_png", "post_max_frame_png", "comparison_png"):
+        with Image.open(out.files[key]) as im:
+            assert _green_pixels(im) == 0, key
     page = out.report.read_text()
     assert "Images are cut to the imaging region" in page and "a note" in page
 

@@ -30,7 +30,7 @@ import numpy as np
 from .errors import InvalidParameterError
 from .results import FrameMeasurement
 
-__all__ = ["animate_overlay", "overlay_frames"]
+__all__ = ["animate_overlay", "overlay_frames", "save_animation", "animation_bytes"]
 
 #: Outline colour (white, with a black ring outside) and banner colours.
 _OUTLINE = (255, 255, 255)
@@ -74,7 +74,7 @@ def _font(size: int = 13):
 
 def _banner_text(i: int, n: int, fm: FrameMeasurement | None, title: str | None,
                  frame_time_ms: float | None, unit_cm2: bool, cm2: str = "cm²") -> str:
-    parts = [f"frame {i + 1}/{n}"]
+    parts = [f"frame {i} [0-{n - 1}]"]
     t = fm.time_ms if fm is not None and fm.time_ms is not None else (
         i * frame_time_ms if frame_time_ms else None)
     if t is not None:
@@ -99,6 +99,7 @@ def overlay_frames(
     max_frame: int | None = None,
     title: str | None = None,
     max_width: int = 560,
+    max_upscale: float = 1.0,
 ) -> list[np.ndarray]:
     """Each frame with its jet outlined and a banner on top (title, then frame facts).
 
@@ -117,6 +118,9 @@ def overlay_frames(
         The clip's identity (file name), never the patient's name.
     max_width : int
         Frames wider than this are scaled down (outlines are drawn after scaling).
+    max_upscale : float
+        Narrower frames (e.g. a crop around the jet) are enlarged towards
+        ``max_width``, by at most this factor.
 
     Returns
     -------
@@ -144,7 +148,7 @@ def overlay_frames(
             raise InvalidParameterError(
                 None, f"overlay_frames: frame {i} has shape {frame.shape} but the masks "
                 f"{masks.shape[1:]}")
-        scale = min(1.0, max_width / frame.shape[1])
+        scale = min(max_upscale, max_width / frame.shape[1])
         img, m = _resize(frame.astype(np.uint8, copy=False), masks[i], scale)
         img = img.copy()
         inner, outer = _boundaries(m)
@@ -177,6 +181,7 @@ def animate_overlay(
     max_frame: int | None = None,
     title: str | None = None,
     max_width: int = 560,
+    max_upscale: float = 1.0,
     slowdown: float = 1.0,
 ) -> Path:
     """Write an animated GIF (``.gif``) or WebP (``.webp``) of the clip with jets outlined.
@@ -198,8 +203,6 @@ def animate_overlay(
     echoassess.InvalidParameterError
         On an unsupported suffix or mismatched frames and masks.
     """
-    from PIL import Image
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".webp"):
@@ -212,18 +215,82 @@ def animate_overlay(
         if len(times) > 1 and all(t is not None for t in times):
             frame_time_ms = float((times[-1] - times[0]) / (len(times) - 1))
     images = overlay_frames(frames, masks, per_frame=per_frame, frame_time_ms=frame_time_ms,
-                            max_frame=max_frame, title=title, max_width=max_width)
-    if not images:
+                            max_frame=max_frame, title=title, max_width=max_width,
+                            max_upscale=max_upscale)
+    return save_animation(images, path, frame_time_ms=frame_time_ms, slowdown=slowdown)
+
+
+def save_animation(
+    images: Sequence[np.ndarray],
+    path: str | os.PathLike[str],
+    *,
+    frame_time_ms: float | None = None,
+    slowdown: float = 1.0,
+) -> Path:
+    """Write RGB images (e.g. from :func:`overlay_frames`) as an animated GIF or WebP.
+
+    Parameters
+    ----------
+    images : sequence of (H, W, 3) uint8
+    path : str or PathLike
+        ``.gif`` or ``.webp``.
+    frame_time_ms : float, optional
+        Real-time frame interval (40 ms when unknown).
+    slowdown : float
+        Play this many times slower than real time.
+
+    Raises
+    ------
+    echoassess.InvalidParameterError
+        On an unsupported suffix, a non-positive slowdown or no images.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".webp"):
+        raise InvalidParameterError(path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
+                                    hint="use a .gif or .webp file name")
+    if not slowdown > 0:
+        raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
+    if not len(images):
         raise InvalidParameterError(path, "animate_overlay: no frames to write")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(animation_bytes(images, format=suffix[1:], frame_time_ms=frame_time_ms,
+                                     slowdown=slowdown))
+    return path
+
+
+def animation_bytes(
+    images: Sequence[np.ndarray],
+    *,
+    format: str = "webp",
+    frame_time_ms: float | None = None,
+    slowdown: float = 1.0,
+    quality: int = 75,
+) -> bytes:
+    """Encode RGB images as an animated ``"gif"`` or ``"webp"`` in memory.
+
+    WebP is about a tenth of the size of GIF for echo frames (speckle defeats
+    GIF's compression); GIF opens everywhere, including slide software.
+    """
+    import io
+
+    from PIL import Image
+
+    if format not in ("gif", "webp"):
+        raise InvalidParameterError(None, f"animation_bytes: unknown format {format!r}",
+                                    hint="use 'gif' or 'webp'")
+    if not len(images):
+        raise InvalidParameterError(None, "animation_bytes: no frames to encode")
     # GIF stores 10 ms units, and browsers play delays under 20 ms at 100 ms
     duration = max(20, 10 * int(round((frame_time_ms or 40.0) * slowdown / 10)))
-    pil = [Image.fromarray(a) for a in images]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".gif":
+    pil = [Image.fromarray(np.asarray(a)) for a in images]
+    buf = io.BytesIO()
+    if format == "gif":
         pil = [im.quantize(colors=256, method=Image.Quantize.MEDIANCUT) for im in pil]
-        pil[0].save(path, save_all=True, append_images=pil[1:], duration=duration, loop=0,
-                    disposal=1, optimize=False)
+        pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration,
+                    loop=0, disposal=1, optimize=False)
     else:
-        pil[0].save(path, save_all=True, append_images=pil[1:], duration=duration, loop=0,
-                    quality=80, method=4)
+        pil[0].save(buf, format="WEBP", save_all=True, append_images=pil[1:], duration=duration,
+                    loop=0, quality=quality, method=4)
+    return buf.getvalue()
     return path

@@ -198,6 +198,21 @@ tr.differs td { background: #fff1c9; }
 .anims { display: flex; gap: 18px; flex-wrap: wrap; }
 .anims figure { flex: 1 1 420px; }
 details { margin: 8px 0; } summary { cursor: pointer; color: var(--pre); }
+.anims figcaption { font-size: 1.05em; margin-bottom: 4px; }
+.scrub .view { position: relative; }
+.scrub .view input { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
+.scrub .view img { display: none; }
+.scrub .view input:checked + img { display: block; }
+.scrub .view input:focus-visible + img { outline: 3px solid #56B4E9; }
+.steps { display: flex; flex-wrap: wrap; gap: 2px; margin-top: 4px; }
+.steps label { min-width: 22px; padding: 1px 3px; font-size: 0.75em; text-align: center;
+               border: 1px solid #bbb; border-radius: 3px; cursor: pointer; background: #fafafa; }
+.steps label:hover { background: #e0e0e0; }
+.scrub-pre .steps label.sys, .scrub-pre .sys-key { background: #cfe3f1; }
+.scrub-post .steps label.sys, .scrub-post .sys-key { background: #f6d9c6; }
+.steps label.max { font-weight: bold; border: 2px solid #1a1a1a; }
+.legend-steps { font-size: 0.8em; color: var(--muted); margin-top: 3px; }
+.sys-key { display: inline-block; width: 14px; height: 10px; border: 1px solid #bbb; }
 .caveats li { margin-bottom: 4px; }
 footer { margin-top: 34px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line);
          padding-top: 10px; }
@@ -293,11 +308,42 @@ def _per_frame_table(res: ClipResult, role: str) -> str:
             "<th>jet area</th><th>jets</th><th></th></tr>" + "".join(rows) + "</table></details>")
 
 
+def _stepper(key: str, role: str, images: Sequence[bytes], res: ClipResult) -> str:
+    """A no-JavaScript frame stepper: one radio button per frame shows its image."""
+    by_index = {f.index: f for f in res.per_frame}
+    start = res.max_frame if res.max_frame is not None and res.max_frame < len(images) else 0
+    view, steps = [], []
+    for i, data in enumerate(images):
+        mime = "image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
+        fid = f"{key}-frame-{i}"
+        checked = " checked" if i == start else ""
+        view.append(f'<input type="radio" name="{key}-frame" id="{fid}"{checked} '
+                    f'aria-label="{_e(role)} frame {i}"><img src="{_data_uri(data, mime)}" '
+                    f'alt="{_e(role)} frame {i} with the jet outlined">')
+        f = by_index.get(i)
+        cls = ["sys"] if f is not None and f.phase == "systole" else []
+        if i == res.max_frame:
+            cls.append("max")
+        tip = f"frame {i}"
+        if f is not None:
+            if f.time_ms is not None:
+                tip += f", {f.time_ms:.0f} ms"
+            tip += f", {f.phase}"
+            area = f.jet_area_cm2 if f.jet_area_cm2 is not None else f.jet_area_px
+            tip += ", " + _area(area, "cm2" if f.jet_area_cm2 is not None else "px", 2)
+        steps.append(f'<label for="{fid}" class="{" ".join(cls)}" title="{_e(tip)}">{i}</label>')
+    return (f'<div class="scrub scrub-{key}"><div class="view">{"".join(view)}</div>'
+            f'<div class="steps">{"".join(steps)}</div>'
+            '<div class="legend-steps"><span class="sys-key"></span> systolic frame '
+            '&nbsp; <b>bold</b> = maximal frame</div></div>')
+
+
 def render_html(
     comparison: Comparison,
     *,
     figures: Mapping[str, bytes | Path],
     animations: Mapping[str, bytes | Path] | None = None,
+    frame_steps: Mapping[str, Sequence[bytes]] | None = None,
     notes: Sequence[str] = (),
     created: _dt.datetime | None = None,
 ) -> str:
@@ -313,6 +359,11 @@ def render_html(
         Keys ``"pre"`` and ``"post"``. Embedded when smaller than
         ``MAX_EMBEDDED_ANIMATION_BYTES``; a path that is too large is linked by
         its file name (it must sit next to the report).
+    frame_steps : mapping of str to sequence of JPEG/PNG bytes, optional
+        Keys ``"pre"`` and ``"post"``: one image per frame of the clip (e.g.
+        :func:`echoassess.animate.overlay_frames`, encoded). Shown as a
+        frame-by-frame stepper that needs no JavaScript (radio buttons and
+        CSS; arrow keys step once a frame number is clicked).
     notes : sequence of str
         Extra notes on how the report was made (listed under "Analysis notes").
     created : datetime, optional
@@ -395,27 +446,37 @@ def render_html(
         _settings_table(c),
     ]
 
-    if animations:
+    frame_steps = frame_steps or {}
+    if animations or frame_steps:
         parts.append("<h2>Segmentation on every frame</h2>")
-        parts.append("<p>The whole clip with the detected jet outlined in white; the banner gives "
-                     "the frame, its time, the cardiac phase and the measured area (the maximal "
-                     "frame is marked MAX). Check that the outline follows the jet and not "
-                     "inflow or noise.</p>")
+        parts.append(
+            "<p>Each clip around the jet, with the detected jet outlined in white; the banner "
+            "gives the frame, its time, the cardiac phase and the measured area (the maximal "
+            "frame, shown first, is marked MAX). Click a frame number below an image, then use "
+            "the arrow keys to step through the clip. Check that the outline follows the jet "
+            "and not inflow, flow convergence or noise.</p>")
         parts.append('<div class="anims">')
-        for key, role in (("pre", "Pre-clip"), ("post", "Post-clip")):
-            if key not in animations:
+        for key, role, res in (("pre", "Pre-clip", c.pre), ("post", "Post-clip", c.post)):
+            if key not in animations and key not in frame_steps:
                 continue
-            data = animations[key]
-            size = data.stat().st_size if isinstance(data, Path) else len(data)
-            name = data.name if isinstance(data, Path) else f"{key}.gif"
-            if size <= MAX_EMBEDDED_ANIMATION_BYTES:
-                src = _data_uri(data, _mime(name))
-                parts.append(f'<figure><img src="{src}" alt="{_e(role)} clip with the jet '
-                             f'outlined"><figcaption class="{key}">{_e(role)}</figcaption></figure>')
-            else:
-                parts.append(f'<figure><p><a href="{_e(name)}">{_e(name)}</a> (too large to '
-                             f'embed: {size / 1e6:.1f} MB; open it from the report\'s folder)</p>'
-                             f'<figcaption class="{key}">{_e(role)}</figcaption></figure>')
+            parts.append(f'<figure><figcaption class="{key}">{_e(role)}</figcaption>')
+            if key in frame_steps:
+                parts.append(_stepper(key, role, frame_steps[key], res))
+            if key in animations:
+                data = animations[key]
+                size = data.stat().st_size if isinstance(data, Path) else len(data)
+                name = data.name if isinstance(data, Path) else (
+                    f"{key}.webp" if data[:4] == b"RIFF" else f"{key}.gif")
+                if size <= MAX_EMBEDDED_ANIMATION_BYTES:
+                    anim = (f'<img src="{_data_uri(data, _mime(name))}" alt="{_e(role)} clip '
+                            'playing, with the jet outlined">')
+                else:
+                    anim = (f'<a href="{_e(name)}">{_e(name)}</a> (too large to embed: '
+                            f"{size / 1e6:.1f} MB; open it from the report's folder)")
+                if key in frame_steps:
+                    anim = f"<details><summary>Play the clip (slowed 2×)</summary>{anim}</details>"
+                parts.append(anim)
+            parts.append("</figure>")
         parts.append("</div>")
 
     parts.append("<h2>Frame by frame</h2>")
@@ -453,6 +514,16 @@ def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
         raise InvalidParameterError(out, "the output path exists and is not a folder",
                                     hint="give --out a new or existing folder")
     return out
+
+
+def _jpeg(image: np.ndarray, quality: int = 82) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image)).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def _crop(frames, masks: np.ndarray, box: tuple[int, int, int, int] | None):
@@ -551,7 +622,7 @@ def write_report(
     ReportOutputs
     """
     from . import plot
-    from .animate import animate_overlay
+    from .animate import animation_bytes, overlay_frames, save_animation
 
     say = progress or (lambda msg: None)
     c = comparison
@@ -616,22 +687,33 @@ def write_report(
                           title="Maximal jet area")
     files["area_change_png"] = plot.save_figure(ax.figure, out / "area_change.png")
 
-    animations: dict[str, Path] = {}
+    animations: dict[str, bytes] = {}
+    steps: dict[str, list[bytes]] = {}
     if animate:
         say("animations")
         for role, res, frames, masks in (("pre", c.pre, pre_frames, pre_masks),
                                          ("post", c.post, post_frames, post_masks)):
             label = c.pre_label if role == "pre" else c.post_label
-            frames, masks = _crop(frames, masks, bounds[role])
-            path = animate_overlay(frames, masks, out / f"{role}_overlay.gif",
-                                   per_frame=res.per_frame, frame_time_ms=res.frame_time_ms,
-                                   max_frame=res.max_frame, title=f"{role.upper()}-CLIP · {label}",
-                                   max_width=520, slowdown=2.0)
-            files[f"{role}_overlay_gif"] = animations[role] = path
+            # the region around the jets (wide enough to show the valve and the
+            # atrium), never beyond the imaging region
+            box = plot.jet_zoom_box(np.asarray(masks).any(axis=0), min_fraction=0.55,
+                                    bounds_xyxy=bounds[role]) or bounds[role]
+            frames, masks = _crop(frames, masks, box)
+            images = overlay_frames(frames, masks, per_frame=res.per_frame,
+                                    frame_time_ms=res.frame_time_ms, max_frame=res.max_frame,
+                                    title=f"{role.upper()}-CLIP · {label}", max_width=520,
+                                    max_upscale=1.6)
+            files[f"{role}_overlay_gif"] = save_animation(
+                images, out / f"{role}_overlay.gif", frame_time_ms=res.frame_time_ms,
+                slowdown=2.0)
+            # the page plays a WebP (a tenth of the GIF's size) and steps through JPEGs
+            animations[role] = animation_bytes(images, format="webp",
+                                               frame_time_ms=res.frame_time_ms, slowdown=2.0)
+            steps[role] = [_jpeg(im) for im in images]
 
     say("report")
     page = render_html(c, figures={"comparison": files["comparison_png"]}, animations=animations,
-                       notes=notes)
+                       frame_steps=steps, notes=notes)
     files["report"] = out / "report.html"
     files["report"].write_text(page, encoding="utf-8")
     logger.info("wrote the comparison report to %s", files["report"])
