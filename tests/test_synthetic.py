@@ -308,3 +308,15 @@ def test_sample_data_validates_with_dciodvfy(name):
     out = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=120)
     errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
     assert not errors
+
+
+def test_command_line_writes_a_clip_and_refuses_bad_names(tmp_path, capsys):
+    from echoassess.synthetic.__main__ import main
+
+    out = tmp_path / "one.dcm"
+    assert main(["clip", str(out), "--seed", "2", "--rows", "120", "--cols", "160",
+                 "--encoding", "rgb", "--png-dir", str(tmp_path / "png")]) == 0
+    assert load_clip(out).shape == (120, 160, 3)
+    assert len(list((tmp_path / "png").glob("one_*.png"))) == load_truth(out).n_frames
+    assert main(["clip", str(tmp_path / "one.png")]) == 2
+    assert "must end in .dcm" in capsys.readouterr().err

@@ -536,12 +536,13 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
             src[m] = SRC_PV
         # diastolic inflow (LV side) and convergence on the LA side
         if p.inflow and tm.inflow > 0.05:
-            L = (2.5 + 2.5 * tm.inflow) * ana.scale
-            w = (0.6 + 0.55 * np.clip(in_s / L, 0, 1)) * ana.scale * tm.opening ** 0.5
-            w = w * (1 + 0.12 * in_wob)
+            L = (2.8 + 2.4 * tm.inflow) * ana.scale
+            u_in = np.clip(in_s / L, 0, 1)
+            w = 1.05 * ana.scale * tm.opening ** 0.5 * _half_width_profile(u_in, 0.5)
+            w = w * (1 + 0.15 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_blood_c
-            speed = 90.0 * tm.inflow * (1 - (in_d / np.maximum(w, 1e-3)) ** 2).clip(0) ** 0.5
-            speed = speed * (1 - 0.55 * np.clip(in_s / L, 0, 1))
+            speed = 95.0 * tm.inflow * (1 - (in_d / np.maximum(w, 1e-3)) ** 2).clip(0) ** 0.5
+            speed = speed * (1 - 0.7 * u_in)
             v_lv = -(speed * (in_dir[0] * beam_x + in_dir[1] * beam_y))
             rc = 1.4 * ana.scale
             laside = (to_vc < rc) & (plane > -0.1) & (la_f < 1.0)
