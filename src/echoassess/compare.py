@@ -64,7 +64,7 @@ def clip_label(result: ClipResult) -> str:
     >>> clip_label(r)
     'pre.dcm · TEE 4C colour · UID …456789'
     """
-    parts = [PurePath(str(result.source)).name or str(result.source)]
+    parts = [_file_name(result.source)]
     ids = result.identifiers or {}
     description = ids.get("series_description") or ids.get("study_description")
     if description:
@@ -147,7 +147,11 @@ class Comparison:
         return not self.setting_differences
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: the summary numbers plus both clips' full results."""
+        """A JSON-ready dict: the summary numbers plus both clips' full results.
+
+        ``pre`` and ``post`` are :meth:`ClipResult.to_dict` with ``source``
+        cut to the file name (folder names often carry a patient's name).
+        """
         return {
             "pre_label": self.pre_label,
             "post_label": self.post_label,
@@ -172,8 +176,8 @@ class Comparison:
                 ],
             },
             "warnings": list(self.warnings),
-            "pre": self.pre.to_dict(),
-            "post": self.post.to_dict(),
+            "pre": _public_dict(self.pre),
+            "post": _public_dict(self.post),
         }
 
     def to_frame(self):
@@ -188,8 +192,8 @@ class Comparison:
         import pandas as pd
 
         row: dict[str, Any] = {
-            "pre_source": self.pre.source,
-            "post_source": self.post.source,
+            "pre_source": _file_name(self.pre.source),
+            "post_source": _file_name(self.post.source),
             "area_unit": self.area_unit,
             "pre_max_jet_area": self.pre_max_jet_area,
             "post_max_jet_area": self.post_max_jet_area,
@@ -208,6 +212,16 @@ class Comparison:
         row["settings_match"] = self.settings_match
         row["n_warnings"] = len(self.warnings)
         return pd.DataFrame([row])
+
+
+def _file_name(source: Any) -> str:
+    return PurePath(str(source)).name or str(source)
+
+
+def _public_dict(result: ClipResult) -> dict[str, Any]:
+    d = result.to_dict()
+    d["source"] = _file_name(result.source)
+    return d
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
