@@ -29,6 +29,7 @@ __all__ = [
     "CalibrationError",
     "FrameIndexError",
     "InvalidParameterError",
+    "NoColourFlowError",
 ]
 
 
@@ -109,3 +110,7 @@ class FrameIndexError(EchoAssessError, IndexError):
 
 class InvalidParameterError(EchoAssessError, ValueError):
     """A user-supplied parameter is out of range or malformed."""
+
+
+class NoColourFlowError(EchoAssessError):
+    """The clip shows no colour-Doppler flow to analyse (e.g. a grey B-mode clip)."""
