@@ -62,3 +62,19 @@ def test_demo_without_data_fails_cleanly(tmp_path):
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "o"), "--data",
                               str(tmp_path / "none")])
     assert res.exit_code == 1 and "error:" in res.output and "no such folder" in res.output
+
+
+def test_truth_notes_for_synthetic_clips(tmp_path):
+    from echoassess.demo import truth_notes
+    from echoassess.synthetic import SceneParams, generate_clip
+
+    paths = []
+    for name, post in (("p_pre.dcm", False), ("p_post.dcm", True)):
+        clip = generate_clip(SceneParams(rows=120, cols=160, n_frames=4, post_clip=post), rng=1)
+        paths.append(clip.save(tmp_path / name)[0])
+        if not post:
+            truth_pre = clip.truth
+    (note,) = truth_notes(*paths)
+    assert f"{truth_pre.max_area_cm2:.2f} cm² before" in note
+    (tmp_path / "p_post.truth.npz").unlink()
+    assert truth_notes(*paths) == []

@@ -120,4 +120,34 @@ def run_demo(
                 "working directory",
                 hint="run from a clone of the echoassess repository, or pass --data DIR")
     pre, post = find_pre_post(data_dir, patient=patient)
-    return write_comparison(pre, post, out_dir, animate=animate, progress=progress)
+    return write_comparison(pre, post, out_dir, animate=animate, notes=truth_notes(pre, post),
+                            progress=progress)
+
+
+def truth_notes(pre: Path, post: Path) -> list[str]:
+    """For synthetic sample clips, a note giving their true maximal jet areas.
+
+    Reads the ``<stem>.truth.npz`` files that :mod:`echoassess.synthetic`
+    writes beside its clips; nothing when they are absent.
+    """
+    from .synthetic import load_truth, truth_path_for
+
+    truths = []
+    for path in (pre, post):
+        tp = truth_path_for(path)
+        if not tp.is_file():
+            return []
+        try:
+            truths.append(load_truth(tp))
+        except Exception:  # a damaged truth file must not stop the demo
+            return []
+    def jets(t: Any) -> str:
+        n = int(t.n_jets.max())
+        return f"{n} jet{'s' if n != 1 else ''}"
+
+    pre_t, post_t = truths
+    return [
+        "These sample clips are synthetic, so the true answer is known: maximal jet area "
+        f"{pre_t.max_area_cm2:.2f} cm² before ({jets(pre_t)}) and {post_t.max_area_cm2:.2f} cm² "
+        f"after ({jets(post_t)}). Compare them with the measurements above."
+    ]

@@ -727,6 +727,7 @@ def write_comparison(
     *,
     params: Any = None,
     animate: bool = True,
+    notes: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
     **hints: Any,
 ) -> ReportOutputs:
@@ -744,6 +745,8 @@ def write_comparison(
         Analysis parameters passed to :func:`echoassess.analyze_clip`.
     animate : bool
         Write the animated overlays (the slowest step).
+    notes : sequence of str
+        Added to the report's "Analysis notes".
     progress : callable, optional
         Called with a short message before each step.
     **hints
@@ -767,7 +770,7 @@ def write_comparison(
     clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
     from .pipeline import analyze_clip
 
-    results, frames, notes = [], [], []
+    results, frames, notes = [], [], list(notes)
     for role, clip in zip(("pre", "post"), clips):
         say(f"analysing the {role}-clip clip {clip.path.name}")
         results.append(analyze_clip(clip, params=params, keep_masks=True, **hints))
