@@ -133,3 +133,14 @@ def test_clip_label_has_no_directory():
     label = clip_label(make_clip(name="post.dcm").result)
     assert label.startswith("post.dcm · Apical 4C colour · UID …")
     assert "/data" not in label
+
+
+def test_no_systole_means_no_maximum():
+    from dataclasses import replace
+
+    pre = make_clip().result
+    no_sys = replace(pre, max_frame=None, max_jet_area_cm2=None, max_jet_area_px=0,
+                     jets_at_max=())
+    c = compare(no_sys, make_clip().result)
+    assert c.area_reduction_cm2 is None and c.pre_class is None
+    assert any("No systolic frame was found in the pre-clip" in w for w in c.warnings)

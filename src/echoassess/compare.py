@@ -275,6 +275,10 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
             "--depth-cm)."
         )
 
+    for name, res in (("pre", pre), ("post", post)):
+        if res.max_frame is None:
+            warnings.append(f"No systolic frame was found in the {name}-clip acquisition, so it "
+                            "has no maximal jet area: check the clip covers systole.")
     reduction = pct = None
     if a_pre is not None and a_post is not None:
         reduction = a_pre - a_post
