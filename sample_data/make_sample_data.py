@@ -139,10 +139,10 @@ def _readme(pre, post, written: list[Path]) -> str:
     def summary(clip) -> str:
         t = clip.truth
         per_jet = ", ".join(f"{a:.2f}" for a in t.max_jet_areas_cm2)
-        sys = [i + 1 for i, ph in enumerate(t.phase) if ph == "systole"]
+        sys = [i for i, ph in enumerate(t.phase) if ph == "systole"]
         return (
-            f"max jet area **{t.max_area_cm2:.2f} cm^2** on frame {t.max_frame + 1} "
-            f"(1-based; per jet {per_jet} cm^2, {int(t.n_jets[t.max_frame])} jet(s)); "
+            f"max jet area **{t.max_area_cm2:.2f} cm^2** on frame {t.max_frame} "
+            f"(0-based; per jet {per_jet} cm^2, {int(t.n_jets[t.max_frame])} jet(s)); "
             f"systole on frames {sys[0]}-{sys[-1]}"
         )
 

@@ -188,7 +188,7 @@ def clip_to_dataset(
     ds.BurnedInAnnotation = "YES"
     ds.ImageComments = (
         "SYNTHETIC IMAGE made by echoassess.synthetic - not from a patient. "
-        f"Truth: max jet area {truth.max_area_cm2:.3f} cm2 on frame {truth.max_frame + 1}."
+        f"Truth: max jet area {truth.max_area_cm2:.3f} cm2 on frame {truth.max_frame} (0-based)."
     )
     # US image
     ds.TransducerData = ["SYNTH-P4", "", ""]
