@@ -1,0 +1,445 @@
+"""Colour-flow geometry and the colour -> velocity map.
+
+Pure array code (numpy, scipy, OpenCV). The stages of the data's path that
+live here:
+
+1. the colour box: where colour flow may be shown (the DICOM colour-flow
+   region when the file has one, otherwise found from the pixels that change
+   colour over time, see :func:`find_colour_box`);
+2. the colour bar: the legend beside the image, located in the frame
+   (:func:`find_colour_bar`) and read into a colour -> signed velocity lookup
+   in units of the Nyquist limit (:func:`build_colour_lut`): the top of the bar
+   is +1 (toward the probe), the bottom -1 (away). Bars whose columns differ
+   (velocity-variance maps) also give a variance (turbulence) level. The
+   lookup matches colours to the bar in CIELAB, so it works with any vendor's
+   map;
+3. the per-frame flow map (:func:`flow_map`): every pixel of the colour box ->
+   flow or not, signed velocity fraction, variance.
+
+Grey (B-mode) pixels have no chroma and are never flow; JPEG 4:2:2 chroma
+blur at colour edges is handled by the chroma threshold (a blurred edge pixel
+keeps about half the chroma of its coloured neighbour) and by closing small
+holes later in :mod:`echoassess.segmentation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
+
+__all__ = [
+    "ColourBar",
+    "ColourLUT",
+    "FlowMap",
+    "rgb_to_lab",
+    "chroma",
+    "find_colour_bar",
+    "default_colour_bar",
+    "colour_bar_from_pixels",
+    "build_colour_lut",
+    "flow_map",
+    "find_colour_box",
+]
+
+
+# -- colour spaces -------------------------------------------------------------
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of sRGB colours.
+
+    Parameters
+    ----------
+    rgb : (..., 3) uint8
+
+    Returns
+    -------
+    (..., 3) float32
+        L in 0..100, a and b roughly -128..127.
+
+    Examples
+    --------
+    >>> lab = rgb_to_lab(np.array([[255, 255, 255], [255, 0, 0]], np.uint8))
+    >>> np.round(lab[:, 0]).tolist()
+    [100.0, 53.0]
+    """
+    arr = np.asarray(rgb, dtype=np.uint8)
+    flat = arr.reshape(-1, 1, 3).astype(np.float32) / 255.0
+    lab = cv2.cvtColor(flat, cv2.COLOR_RGB2Lab)
+    return lab.reshape(arr.shape).astype(np.float32)
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB chroma ``sqrt(a^2 + b^2)`` of sRGB colours, ``(...,)`` float32.
+
+    Grey (R = G = B) has chroma 0.
+    """
+    lab = rgb_to_lab(rgb)
+    return np.hypot(lab[..., 1], lab[..., 2])
+
+
+# -- the colour bar -------------------------------------------------------------
+@dataclass(frozen=True)
+class ColourBar:
+    """A colour-Doppler legend read into samples.
+
+    Attributes
+    ----------
+    bbox_xyxy : (int, int, int, int)
+        Inclusive pixel bounds of the bar (``(-1, -1, -1, -1)`` for the
+        built-in default map).
+    colours : (N, 3) uint8
+        Sampled bar colours.
+    velocities : (N,) float32
+        Signed velocity of each sample in units of the Nyquist limit:
+        +1 = top of the bar (toward the probe), -1 = bottom (away).
+    variances : (N,) float32
+        Variance (turbulence) level 0..1 of each sample; all 0 for maps
+        without variance.
+    has_variance : bool
+        Whether the bar's columns differ (a velocity-variance map).
+    source : str
+        ``"detected"`` (read from the frame) or ``"default"``.
+    """
+
+    bbox_xyxy: tuple[int, int, int, int]
+    colours: np.ndarray
+    velocities: np.ndarray
+    variances: np.ndarray
+    has_variance: bool
+    source: str = "detected"
+
+    @property
+    def n_rows(self) -> int:
+        x0, y0, x1, y1 = self.bbox_xyxy
+        return y1 - y0 + 1 if y0 >= 0 else 0
+
+
+def colour_bar_from_pixels(
+    bar_rgb: np.ndarray,
+    *,
+    bbox_xyxy: tuple[int, int, int, int] = (-1, -1, -1, -1),
+    source: str = "detected",
+    variance_min_diff: float = 12.0,
+) -> ColourBar:
+    """Read a cut-out colour bar (top = +Nyquist) into a :class:`ColourBar`.
+
+    Parameters
+    ----------
+    bar_rgb : (rows, cols, 3) uint8
+        The bar's pixels. Row ``i`` of ``n`` stands for the velocity
+        ``1 - (2 i + 1) / n`` (Nyquist units). When the first and last
+        columns differ by more than ``variance_min_diff`` (mean absolute RGB
+        difference) the bar is read as a velocity-variance map: column ``j``
+        of ``m`` has variance ``j / (m - 1)``.
+
+    Examples
+    --------
+    >>> bar = np.zeros((4, 2, 3), np.uint8)
+    >>> bar[0], bar[1], bar[2], bar[3] = (255, 255, 0), (200, 0, 0), (0, 0, 200), (0, 255, 255)
+    >>> cb = colour_bar_from_pixels(bar)
+    >>> cb.velocities.tolist(), cb.has_variance
+    ([0.75, 0.25, -0.25, -0.75], False)
+    """
+    bar = np.asarray(bar_rgb, dtype=np.uint8)
+    n, m = bar.shape[:2]
+    vel_rows = (1.0 - (2.0 * np.arange(n) + 1.0) / n).astype(np.float32)
+    # compare columns a fifth in from each side (the outermost columns may be
+    # smeared by JPEG chroma subsampling)
+    j0, j1 = int(round(0.2 * (m - 1))), int(round(0.8 * (m - 1)))
+    diff = float(np.abs(bar[:, j0].astype(np.int16) - bar[:, j1].astype(np.int16)).mean())
+    has_var = m > 2 and diff > variance_min_diff * (j1 - j0) / max(m - 1, 1)
+    if has_var:
+        # keep the inner columns; variance follows the column position
+        cols = np.arange(1, m - 1) if m >= 6 else np.arange(m)
+        colours = bar[:, cols].reshape(-1, 3)
+        velocities = np.repeat(vel_rows, len(cols))
+        variances = np.tile((cols / (m - 1)).astype(np.float32), n)
+    else:
+        inner = bar[:, 1:-1] if m >= 6 else bar
+        colours = np.median(inner, axis=1).astype(np.uint8)
+        velocities = vel_rows
+        variances = np.zeros(n, np.float32)
+    return ColourBar(tuple(int(v) for v in bbox_xyxy), colours, velocities.astype(np.float32),
+                     variances.astype(np.float32), bool(has_var), source)
+
+
+def default_colour_bar(n_rows: int = 128) -> ColourBar:
+    """A generic red-yellow (toward) / blue-cyan (away) velocity map.
+
+    Used only when no colour bar can be found in the image; results then carry
+    a warning.
+    """
+    u = 1.0 - (2.0 * np.arange(n_rows) + 1.0) / n_rows
+    mag = np.clip((np.abs(u) - 0.08) / 0.92, 0, 1)
+    pos = np.stack([np.interp(mag, [0, 0.4, 0.75, 1], c) for c in
+                    ([80, 200, 255, 255], [0, 20, 130, 240], [0, 10, 20, 140])], axis=-1)
+    neg = np.stack([np.interp(mag, [0, 0.4, 0.75, 1], c) for c in
+                    ([0, 10, 40, 170], [10, 60, 170, 245], [90, 230, 255, 255])], axis=-1)
+    rgb = np.where((u >= 0)[:, None], pos, neg)
+    rgb[np.abs(u) < 0.08] = 0
+    return colour_bar_from_pixels(np.rint(rgb).astype(np.uint8)[:, None, :], source="default")
+
+
+def find_colour_bar(
+    frame: np.ndarray,
+    *,
+    exclude_xyxy: tuple[int, int, int, int] | None = None,
+    min_height_px: int = 24,
+    min_saturation: int = 40,
+) -> ColourBar | None:
+    """Locate the colour-Doppler legend in a frame and read it.
+
+    The bar is a tall, narrow strip of saturated colour whose colour changes
+    from top to bottom (usually split in two by a black zero-velocity band).
+    Strips of colour are found as connected components, pieces stacked in one
+    column are joined, and the tallest strip that changes colour along its
+    height wins.
+
+    Parameters
+    ----------
+    frame : (H, W, 3) uint8
+        One RGB frame (the bar is static, any frame will do).
+    exclude_xyxy : (int, int, int, int), optional
+        The colour box (inclusive bounds), whose flow colours are ignored.
+    min_height_px : int
+        Shortest bar accepted.
+    min_saturation : int
+        ``max(R, G, B) - min(R, G, B)`` above which a pixel counts as coloured.
+
+    Returns
+    -------
+    ColourBar or None
+        ``None`` when no bar-like strip is found.
+    """
+    rgb = np.asarray(frame)
+    sat = rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1)
+    coloured = sat > min_saturation
+    if exclude_xyxy is not None:
+        x0, y0, x1, y1 = exclude_xyxy
+        coloured[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = False
+    labels, n = ndi.label(coloured, structure=np.ones((3, 3)))
+    if n == 0:
+        return None
+    boxes = ndi.find_objects(labels)
+    pieces = []
+    for k, sl in enumerate(boxes, start=1):
+        h = sl[0].stop - sl[0].start
+        w = sl[1].stop - sl[1].start
+        if h < 6 or w < 2 or h < 1.5 * w:
+            continue
+        fill = float((labels[sl] == k).mean())
+        if fill < 0.6:  # text, traces and outlines are sparse
+            continue
+        pieces.append([sl[1].start, sl[0].start, sl[1].stop - 1, sl[0].stop - 1])
+    if not pieces:
+        return None
+    # join pieces stacked in the same columns (the two halves of the bar)
+    pieces.sort(key=lambda b: b[1])
+    groups: list[list[int]] = []
+    for b in pieces:
+        for g in groups:
+            overlap = min(g[2], b[2]) - max(g[0], b[0]) + 1
+            narrow = min(g[2] - g[0], b[2] - b[0]) + 1
+            gap = b[1] - g[3]
+            if overlap >= 0.6 * narrow and gap <= 0.5 * max(g[3] - g[1], b[3] - b[1]) + 2:
+                g[:] = [max(g[0], b[0]), min(g[1], b[1]), min(g[2], b[2]), max(g[3], b[3])]
+                break
+        else:
+            groups.append(list(b))
+    best = None
+    for x0, y0, x1, y1 in groups:
+        h, w = y1 - y0 + 1, x1 - x0 + 1
+        if h < min_height_px or h < 3 * w:
+            continue
+        strip = rgb[y0 : y1 + 1, x0 : x1 + 1]
+        lab = rgb_to_lab(np.median(strip, axis=1).astype(np.uint8))
+        # the colour must change along the bar: top and bottom quarters differ
+        q = max(1, h // 4)
+        if np.linalg.norm(lab[:q].mean(0) - lab[-q:].mean(0)) < 30:
+            continue
+        if best is None or h > best[3] - best[1] + 1:
+            best = (x0, y0, x1, y1)
+    if best is None:
+        return None
+    x0, y0, x1, y1 = best
+    return colour_bar_from_pixels(rgb[y0 : y1 + 1, x0 : x1 + 1], bbox_xyxy=best)
+
+
+# -- lookup table ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ColourLUT:
+    """Quantised RGB -> (flow, velocity, variance), built once per clip.
+
+    Index of a colour: ``(r >> s) << 2b | (g >> s) << b | (b >> s)`` with
+    ``b = bits`` and ``s = 8 - bits``.
+
+    Attributes
+    ----------
+    bits : int
+        Bits kept per channel (5 -> 32 x 32 x 32 bins).
+    is_flow : (2**(3*bits),) bool
+        The colour is a flow colour: chroma at least ``min_chroma`` and
+        within ``max_distance`` (CIELAB) of a bar colour.
+    velocity : (2**(3*bits),) float32
+        Signed velocity (Nyquist units) of the nearest bar colour.
+    variance : (2**(3*bits),) float32
+    bar : ColourBar
+    """
+
+    bits: int
+    is_flow: np.ndarray
+    velocity: np.ndarray
+    variance: np.ndarray
+    bar: ColourBar
+
+    def index(self, rgb: np.ndarray) -> np.ndarray:
+        """Bin index of each pixel of ``(..., 3) uint8``, as ``(...,)`` int32."""
+        s = 8 - self.bits
+        rgb = np.asarray(rgb)
+        r = (rgb[..., 0] >> s).astype(np.int32)
+        g = (rgb[..., 1] >> s).astype(np.int32)
+        b = (rgb[..., 2] >> s).astype(np.int32)
+        return (r << (2 * self.bits)) | (g << self.bits) | b
+
+
+def build_colour_lut(
+    bar: ColourBar,
+    *,
+    bits: int = 5,
+    min_chroma: float = 14.0,
+    max_distance: float = 40.0,
+    bar_min_chroma: float = 10.0,
+) -> ColourLUT:
+    """Build the quantised colour -> velocity lookup of a clip from its bar.
+
+    Each RGB bin is converted to CIELAB and matched to the nearest bar colour
+    (black and grey bar samples, the zero-velocity band, are left out of the
+    match: they are indistinguishable from tissue).
+
+    Examples
+    --------
+    >>> bar = colour_bar_from_pixels(np.array([[[255, 255, 0]], [[200, 0, 0]], [[0, 0, 0]],
+    ...                                          [[0, 0, 200]], [[0, 255, 255]]], np.uint8))
+    >>> lut = build_colour_lut(bar)
+    >>> px = np.array([[200, 0, 0], [0, 250, 250], [90, 90, 90]], np.uint8)
+    >>> lut.is_flow[lut.index(px)].tolist(), lut.velocity[lut.index(px)][:2].round(2).tolist()
+    ([True, True, False], [0.4, -0.8])
+    """
+    n = 1 << bits
+    centres = (np.arange(n) << (8 - bits)) + (1 << (7 - bits))
+    r, g, b = np.meshgrid(centres, centres, centres, indexing="ij")
+    cube = np.stack([r, g, b], axis=-1).reshape(-1, 3).astype(np.uint8)
+    lab = rgb_to_lab(cube)
+    c = np.hypot(lab[:, 1], lab[:, 2])
+    bar_lab = rgb_to_lab(bar.colours)
+    keep = np.hypot(bar_lab[:, 1], bar_lab[:, 2]) >= bar_min_chroma
+    size = n**3
+    velocity = np.zeros(size, np.float32)
+    variance = np.zeros(size, np.float32)
+    is_flow = np.zeros(size, bool)
+    if keep.any():
+        tree = cKDTree(bar_lab[keep])
+        cand = np.flatnonzero(c >= min_chroma)
+        dist, idx = tree.query(lab[cand], k=1)
+        velocity[cand] = bar.velocities[keep][idx]
+        variance[cand] = bar.variances[keep][idx]
+        is_flow[cand] = dist <= max_distance
+    return ColourLUT(bits, is_flow, velocity, variance, bar)
+
+
+# -- per-frame flow map -------------------------------------------------------------
+@dataclass(frozen=True)
+class FlowMap:
+    """The flow shown in one colour box.
+
+    Attributes
+    ----------
+    flow : (h, w) bool
+        Pixels showing colour flow.
+    velocity : (h, w) float32
+        Signed velocity in Nyquist units (+ toward the probe), 0 where no flow.
+    variance : (h, w) float32
+        Variance level 0..1 (0 for maps without variance or where no flow).
+    """
+
+    flow: np.ndarray
+    velocity: np.ndarray
+    variance: np.ndarray
+
+
+def flow_map(rgb: np.ndarray, lut: ColourLUT, *, inside: np.ndarray | None = None) -> FlowMap:
+    """Map the pixels of a colour box to flow, velocity and variance.
+
+    Parameters
+    ----------
+    rgb : (h, w, 3) uint8
+        The colour box cut out of a frame.
+    lut : ColourLUT
+    inside : (h, w) bool, optional
+        Pixels that belong to the box (for non-rectangular boxes); pixels
+        outside are never flow.
+
+    Examples
+    --------
+    >>> bar = colour_bar_from_pixels(np.array([[[255, 255, 0]], [[200, 0, 0]], [[0, 0, 0]],
+    ...                                          [[0, 0, 200]], [[0, 255, 255]]], np.uint8))
+    >>> lut = build_colour_lut(bar)
+    >>> box = np.array([[[200, 0, 0], [120, 120, 120]]], np.uint8)
+    >>> fm = flow_map(box, lut)
+    >>> fm.flow.tolist(), fm.velocity.round(2).tolist()
+    ([[True, False]], [[0.4, 0.0]])
+    """
+    idx = lut.index(rgb)
+    flow = lut.is_flow[idx]
+    if inside is not None:
+        flow &= inside
+    velocity = np.where(flow, lut.velocity[idx], np.float32(0))
+    variance = np.where(flow, lut.variance[idx], np.float32(0))
+    return FlowMap(flow, velocity.astype(np.float32), variance.astype(np.float32))
+
+
+# -- the colour box when the file does not give one ------------------------------
+def find_colour_box(
+    frames: np.ndarray, *, min_saturation: int = 40, margin_px: int = 2
+) -> tuple[int, int, int, int] | None:
+    """Find the colour box from the pixels of a few frames.
+
+    Colour flow changes from frame to frame; the colour bar, logos, the ECG
+    trace and coloured text do not. The box is the bounding box of the largest
+    cluster of pixels that are coloured in some frames but not identical in
+    all of them.
+
+    Parameters
+    ----------
+    frames : (T, H, W, 3) uint8
+        A handful of frames spread over the clip (``T >= 2``).
+
+    Returns
+    -------
+    (x0, y0, x1, y1) or None
+        Inclusive bounds, or ``None`` when no colour flow is seen.
+    """
+    arr = np.asarray(frames)
+    sat = arr.max(axis=-1).astype(np.int16) - arr.min(axis=-1)
+    coloured = sat > min_saturation
+    ever = coloured.any(axis=0)
+    if arr.shape[0] >= 2:
+        spread = (arr.max(axis=0).astype(np.int16) - arr.min(axis=0)).max(axis=-1)
+        ever &= spread > 24
+    if not ever.any():
+        return None
+    size = max(5, int(0.02 * max(arr.shape[1:3])))
+    merged = cv2.dilate(ever.astype(np.uint8), np.ones((size, size), np.uint8))
+    labels, n = ndi.label(merged)
+    counts = np.bincount(labels[ever], minlength=n + 1)
+    counts[0] = 0
+    k = int(np.argmax(counts))
+    if counts[k] < 20:
+        return None
+    ys, xs = np.nonzero(ever & (labels == k))
+    h, w = arr.shape[1:3]
+    return (max(0, int(xs.min()) - margin_px), max(0, int(ys.min()) - margin_px),
+            min(w - 1, int(xs.max()) + margin_px), min(h - 1, int(ys.max()) + margin_px))

@@ -1,0 +1,165 @@
+"""Jet areas per frame and per clip.
+
+Pure array code: jet label images (from :mod:`echoassess.segmentation`) ->
+:class:`~echoassess.results.JetMeasurement` / ``FrameMeasurement`` and the
+clip summary :class:`~echoassess.results.ClipResult`.
+
+Areas are ``pixel count x dx x dy`` in cm^2 when the clip is calibrated;
+otherwise the ``*_cm2`` fields are ``None`` and only pixel areas are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .results import ClipResult, FrameMeasurement, JetMeasurement
+
+__all__ = ["pixel_area_cm2", "measure_jets", "measure_frame", "summarize_clip"]
+
+
+def pixel_area_cm2(spacing_cm: tuple[float, float] | None) -> float | None:
+    """Area of one pixel, ``dx * dy`` cm^2, or ``None`` when uncalibrated.
+
+    >>> pixel_area_cm2((0.05, 0.04)), pixel_area_cm2(None)
+    (0.002, None)
+    """
+    if spacing_cm is None:
+        return None
+    return float(spacing_cm[0]) * float(spacing_cm[1])
+
+
+def measure_jets(
+    labels: np.ndarray,
+    n_jets: int,
+    *,
+    spacing_cm: tuple[float, float] | None,
+    offset_xy: tuple[int, int] = (0, 0),
+) -> tuple[JetMeasurement, ...]:
+    """Area, centroid and box of each labelled jet.
+
+    Parameters
+    ----------
+    labels : (h, w) int
+        0 = background, ``1..n_jets`` = jets.
+    spacing_cm : (dx, dy) or None
+    offset_xy : (int, int)
+        Position of ``labels[0, 0]`` in the full frame (the colour box corner),
+        added to centroids and boxes.
+
+    Examples
+    --------
+    >>> lab = np.zeros((4, 6), int); lab[0:2, 0:2] = 1; lab[1:4, 3:6] = 2
+    >>> jets = measure_jets(lab, 2, spacing_cm=(0.1, 0.1), offset_xy=(10, 20))
+    >>> [(j.label, j.area_px, round(j.area_cm2, 3), j.bbox_xyxy) for j in jets]
+    [(1, 4, 0.04, (10, 20, 11, 21)), (2, 9, 0.09, (13, 21, 15, 23))]
+    """
+    px_cm2 = pixel_area_cm2(spacing_cm)
+    ox, oy = offset_xy
+    out = []
+    for k in range(1, n_jets + 1):
+        ys, xs = np.nonzero(labels == k)
+        if ys.size == 0:
+            continue
+        area = int(ys.size)
+        out.append(JetMeasurement(
+            label=k,
+            area_px=area,
+            area_cm2=None if px_cm2 is None else area * px_cm2,
+            centroid_xy=(float(xs.mean()) + ox, float(ys.mean()) + oy),
+            bbox_xyxy=(int(xs.min()) + ox, int(ys.min()) + oy, int(xs.max()) + ox,
+                       int(ys.max()) + oy),
+        ))
+    return tuple(out)
+
+
+def measure_frame(
+    index: int,
+    labels: np.ndarray | None,
+    n_jets: int,
+    *,
+    phase: str,
+    time_ms: float | None,
+    spacing_cm: tuple[float, float] | None,
+) -> FrameMeasurement:
+    """The summed jet area and jet count of one frame.
+
+    >>> lab = np.zeros((5, 5), int); lab[:2, :2] = 1; lab[3:, 3:] = 2
+    >>> m = measure_frame(3, lab, 2, phase="systole", time_ms=99.0, spacing_cm=(0.5, 0.5))
+    >>> m.jet_area_px, m.jet_area_cm2, m.n_jets
+    (8, 2.0, 2)
+    """
+    area = 0 if labels is None else int(np.count_nonzero(labels))
+    px_cm2 = pixel_area_cm2(spacing_cm)
+    return FrameMeasurement(
+        index=int(index),
+        time_ms=None if time_ms is None else float(time_ms),
+        phase=phase,
+        jet_area_px=area,
+        jet_area_cm2=None if px_cm2 is None else area * px_cm2,
+        n_jets=int(n_jets) if area else 0,
+    )
+
+
+def summarize_clip(
+    per_frame: Sequence[FrameMeasurement],
+    jets_by_frame: dict[int, tuple[JetMeasurement, ...]],
+    *,
+    source: str,
+    frame_time_ms: float | None,
+    spacing_cm: tuple[float, float] | None,
+    calibration_source: str | None,
+    settings: dict[str, Any] | None = None,
+    algorithm_version: str = "",
+    params: dict[str, Any] | None = None,
+    warnings: Sequence[str] = (),
+    masks: np.ndarray | None = None,
+) -> ClipResult:
+    """Fold per-frame measurements into a :class:`ClipResult`.
+
+    The maximum is taken over systolic frames only (the first one on ties);
+    the mean systolic area averages every systolic frame (zeros included).
+
+    Examples
+    --------
+    >>> fm = [measure_frame(i, None, 0, phase="diastole", time_ms=None, spacing_cm=(0.1, 0.1))
+    ...       for i in range(3)]
+    >>> r = summarize_clip(fm, {}, source="x", frame_time_ms=None, spacing_cm=(0.1, 0.1),
+    ...                    calibration_source="regions")
+    >>> r.max_frame, r.max_jet_area_cm2, r.jet_area_class
+    (None, None, None)
+    """
+    px_cm2 = pixel_area_cm2(spacing_cm)
+    systolic = [f for f in per_frame if f.phase == "systole"]
+    max_frame = None
+    max_px = 0
+    if systolic:
+        best = max(systolic, key=lambda f: (f.jet_area_px, -f.index))
+        max_frame = best.index
+        max_px = best.jet_area_px
+    mean_sys = None
+    if systolic and px_cm2 is not None:
+        mean_sys = float(np.mean([f.jet_area_px for f in systolic])) * px_cm2
+    max_cm2 = None
+    if max_frame is not None and px_cm2 is not None:
+        max_cm2 = max_px * px_cm2
+    return ClipResult(
+        source=source,
+        frames=len(per_frame),
+        frame_time_ms=frame_time_ms,
+        pixel_spacing_cm=None if spacing_cm is None else (float(spacing_cm[0]), float(spacing_cm[1])),
+        calibration_source=calibration_source,
+        per_frame=tuple(per_frame),
+        max_frame=max_frame,
+        max_jet_area_px=int(max_px),
+        max_jet_area_cm2=max_cm2,
+        jets_at_max=jets_by_frame.get(max_frame, ()) if max_frame is not None and max_px else (),
+        mean_systolic_jet_area_cm2=mean_sys,
+        settings=dict(settings or {}),
+        algorithm_version=algorithm_version,
+        params=dict(params or {}),
+        warnings=tuple(warnings),
+        masks=masks,
+    )

@@ -1,0 +1,383 @@
+"""One clip, end to end: DICOM -> flow maps -> jet masks -> :class:`ClipResult`.
+
+:func:`analyze_clip` streams the frames once (only the colour box of each
+frame is kept, as compact masks), then segments the jets with clip-level
+knowledge (the valve line, the systolic frames) and measures them. Every
+tunable lives in the frozen :class:`AnalysisParams`; the result records them
+with the algorithm version.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from . import colorflow, measure, segmentation
+from ._version import __version__
+from .errors import InvalidParameterError, NoColourFlowError
+from .io import EchoClip, load_clip
+from .results import ClipResult, FrameMeasurement, JetMeasurement
+
+__all__ = ["AnalysisParams", "analyze_clip", "ALGORITHM"]
+
+log = logging.getLogger("echoassess")
+
+#: Name and version of the jet-area algorithm recorded in every result.
+ALGORITHM = f"echoassess-jet {__version__}"
+
+#: Pixel size assumed for size thresholds when a clip has no calibration
+#: (areas are then reported in pixels only).
+_NOMINAL_DEPTH_CM = 16.0
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Every tunable of the jet-area analysis.
+
+    Sizes are physical (cm, cm^2) and converted to pixels with the clip's
+    spacing, so one set of parameters fits any frame size.
+
+    Attributes
+    ----------
+    lut_bits : int
+        Bits per RGB channel of the colour lookup (5 -> 32^3 bins).
+    min_chroma : float
+        CIELAB chroma below which a pixel is grey (no flow).
+    max_colour_distance : float
+        CIELAB distance beyond which a coloured pixel matches no bar colour
+        (and is not flow).
+    bar_min_saturation : int
+        ``max(RGB) - min(RGB)`` above which a pixel may belong to the colour bar.
+    turbulence_window_cm : float
+        Side of the window of the phase-coherence (mosaic) measure.
+    turbulence_threshold : float
+        Incoherence 0..1 above which flow is turbulent (mosaic).
+    variance_threshold : float
+        Variance level 0..1 above which flow is turbulent (variance maps).
+    min_turbulent_area_cm2 : float
+        Smallest turbulent patch kept.
+    min_core_area_cm2 : float
+        Turbulent area a region of LA-side flow needs to be a jet.
+    min_systole_area_cm2 : float
+        Turbulent LA-side area that makes a frame systolic.
+    valve_band_cm : float
+        Depth below the valve line where jet origins are looked for.
+    min_jet_area_cm2 : float
+        Smallest jet counted separately.
+    valve_candidate_fraction : float
+        Frames whose turbulent area reaches this fraction of the clip's
+        largest take part in locating the valve.
+    fill_holes : bool
+        Fill holes inside jets (JPEG chroma blur between mosaic colours).
+    """
+
+    lut_bits: int = 5
+    min_chroma: float = 14.0
+    max_colour_distance: float = 40.0
+    bar_min_saturation: int = 40
+    turbulence_window_cm: float = 0.25
+    turbulence_threshold: float = 0.35
+    variance_threshold: float = 0.6
+    min_turbulent_area_cm2: float = 0.015
+    min_core_area_cm2: float = 0.05
+    min_systole_area_cm2: float = 0.08
+    valve_band_cm: float = 0.3
+    min_jet_area_cm2: float = 0.05
+    valve_candidate_fraction: float = 0.3
+    fill_holes: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def replace(self, **changes: Any) -> AnalysisParams:
+        return replace(self, **changes)
+
+
+def _check_params(params: AnalysisParams | None) -> AnalysisParams:
+    if params is None:
+        return AnalysisParams()
+    if not isinstance(params, AnalysisParams):
+        raise InvalidParameterError(
+            None, f"params must be an AnalysisParams, got {type(params).__name__}",
+            hint="use echoassess.AnalysisParams(...) or params=None for the defaults",
+        )
+    return params
+
+
+def _check_point(path: Any, name: str, value: Any, shape: tuple[int, int]) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            path, f"{name}={value!r} must be two numbers (x, y) in pixels", hint="e.g. 400,300"
+        ) from None
+    rows, cols = shape
+    if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < cols and 0 <= y < rows):
+        raise InvalidParameterError(
+            path, f"{name}={value!r} lies outside the {cols} x {rows} image",
+        )
+    return x, y
+
+
+def _check_roi(path: Any, value: Any, shape: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    if value is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            path, f"roi={value!r} must be four numbers x0,y0,x1,y1 in pixels",
+            hint="e.g. 300,300,500,450",
+        ) from None
+    rows, cols = shape
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or not (x1 > x0 and y1 > y0):
+        raise InvalidParameterError(path, f"roi={value!r} must have x1 > x0 and y1 > y0")
+    if x1 < 0 or y1 < 0 or x0 >= cols or y0 >= rows:
+        raise InvalidParameterError(path, f"roi={value!r} lies outside the {cols} x {rows} image")
+    return (max(0, int(round(x0))), max(0, int(round(y0))), min(cols - 1, int(round(x1))),
+            min(rows - 1, int(round(y1))))
+
+
+def analyze_clip(
+    clip_or_path: EchoClip | str | os.PathLike[str],
+    params: AnalysisParams | None = None,
+    *,
+    keep_masks: bool = False,
+    nyquist_cm_s: float | None = None,
+    spacing_cm: float | tuple[float, float] | None = None,
+    depth_cm: float | None = None,
+    valve_xy: tuple[float, float] | None = None,
+    roi_xyxy: tuple[float, float, float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClipResult:
+    """Measure the MR colour-jet area of one clip.
+
+    Parameters
+    ----------
+    clip_or_path : EchoClip or path
+        A clip from :func:`echoassess.load_clip`, or a DICOM file.
+    params : AnalysisParams, optional
+        The tunables; defaults when ``None``.
+    keep_masks : bool
+        Keep the ``(T, H, W)`` bool jet masks in ``result.masks``.
+    nyquist_cm_s : float, optional
+        The Nyquist limit printed beside the colour bar, recorded in the
+        settings (velocities are otherwise in Nyquist units).
+    spacing_cm, depth_cm : optional
+        Calibration for uncalibrated files (see :func:`echoassess.load_clip`).
+    valve_xy : (x, y), optional
+        Hint: a point on the mitral valve (pixels); sets the valve line.
+    roi_xyxy : (x0, y0, x1, y1), optional
+        Hint: the left atrium; nothing outside it counts.
+    progress : callable(done, total), optional
+        Called after each frame.
+
+    Returns
+    -------
+    ClipResult
+
+    Raises
+    ------
+    NoColourFlowError
+        The clip shows no colour flow.
+    InvalidParameterError
+        A malformed hint or parameter.
+    echoassess.EchoAssessError
+        Any loader error (the message names the file).
+
+    Examples
+    --------
+    >>> from echoassess.synthetic import SceneParams, generate_clip
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.dcm")
+    >>> _ = generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=1).save(path)
+    >>> r = analyze_clip(path)
+    >>> r.frames, r.max_jet_area_cm2 > 0
+    (12, True)
+    """
+    p = _check_params(params)
+    if isinstance(clip_or_path, EchoClip):
+        clip = clip_or_path
+        if spacing_cm is not None or depth_cm is not None:
+            clip = load_clip(clip.path, spacing_cm=spacing_cm, depth_cm=depth_cm)
+    else:
+        clip = load_clip(clip_or_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
+    if nyquist_cm_s is not None and not (
+        isinstance(nyquist_cm_s, (int, float)) and math.isfinite(nyquist_cm_s) and 0 < nyquist_cm_s < 1000
+    ):
+        raise InvalidParameterError(
+            clip.path, f"nyquist_cm_s={nyquist_cm_s!r} must be a velocity in cm/s (e.g. 60)"
+        )
+    rows, cols, _ = clip.shape
+    valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
+    roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
+    warnings: list[str] = []
+
+    # -- geometry: colour box and colour bar
+    first = clip.frame(0)
+    if clip.colour_flow_region is not None:
+        r = clip.colour_flow_region
+        box = (max(0, r.x0), max(0, r.y0), min(cols - 1, r.x1), min(rows - 1, r.y1))
+        box_source = "regions"
+    else:
+        n_probe = min(clip.n_frames, 8)
+        idx = sorted(set(np.linspace(0, clip.n_frames - 1, n_probe).round().astype(int).tolist()))
+        sample = clip.read_frames(idx)
+        box = colorflow.find_colour_box(sample, min_saturation=p.bar_min_saturation)
+        box_source = "pixels"
+        if box is None:
+            raise NoColourFlowError(
+                clip.path, "no colour-Doppler flow found (no colour-flow region and no changing "
+                "colour pixels)", hint="is this a colour-Doppler clip?",
+            )
+    bar = colorflow.find_colour_bar(first, exclude_xyxy=box, min_saturation=p.bar_min_saturation)
+    if bar is None:
+        bar = colorflow.default_colour_bar()
+        warnings.append("no colour bar found: a generic red/blue velocity map was assumed")
+    lut = colorflow.build_colour_lut(
+        bar, bits=p.lut_bits, min_chroma=p.min_chroma, max_distance=p.max_colour_distance
+    )
+    bx0, by0, bx1, by1 = box
+    h, w = by1 - by0 + 1, bx1 - bx0 + 1
+
+    # -- scales
+    if clip.spacing_cm is not None:
+        scale_cm = float(np.sqrt(clip.spacing_cm[0] * clip.spacing_cm[1]))
+    else:
+        scale_cm = _NOMINAL_DEPTH_CM / (0.8 * rows)
+        warnings.append("uncalibrated clip: areas in pixels; size thresholds assume a "
+                        f"{_NOMINAL_DEPTH_CM:g} cm deep image")
+
+    def px(area_cm2: float) -> int:
+        return max(1, int(round(area_cm2 / scale_cm**2)))
+
+    window = max(3, int(round(p.turbulence_window_cm / scale_cm)) | 1)
+    roi_crop = None
+    if roi is not None:
+        roi_crop = np.zeros((h, w), bool)
+        rx0, ry0, rx1, ry1 = roi
+        roi_crop[max(0, ry0 - by0) : max(0, ry1 - by0 + 1), max(0, rx0 - bx0) : max(0, rx1 - bx0 + 1)] = True
+        if not roi_crop.any():
+            raise InvalidParameterError(clip.path, f"roi={roi_xyxy!r} does not overlap the colour box "
+                                        f"{list(box)}")
+
+    # -- pass over the frames: flow maps of the colour box
+    T = clip.n_frames
+    flows = np.zeros((T, h, w), bool)
+    turbs = np.zeros((T, h, w), bool)
+    smooth_away_rows = np.zeros((T, h), np.float32)
+    turb_rows = np.zeros((T, h), np.float32)
+    any_flow = False
+    min_turb = px(p.min_turbulent_area_cm2)
+    for i, frame in enumerate(clip.iter_frames()):
+        fm = colorflow.flow_map(frame[by0 : by1 + 1, bx0 : bx1 + 1], lut)
+        turb = segmentation.turbulent_mask(
+            fm.velocity, fm.flow, fm.variance if bar.has_variance else None,
+            window_px=window, threshold=p.turbulence_threshold,
+            variance_threshold=p.variance_threshold, min_area_px=min_turb,
+        )
+        flows[i] = fm.flow
+        turbs[i] = turb
+        any_flow = any_flow or bool(fm.flow.any())
+        smooth_away_rows[i] = (fm.flow & ~turb & (fm.velocity < 0)).sum(axis=1)
+        turb_rows[i] = turb.sum(axis=1)
+        if progress is not None:
+            progress(i + 1, T)
+    if not any_flow:
+        if bar.source == "default":
+            raise NoColourFlowError(
+                clip.path, "no colour-Doppler flow in the colour box and no colour bar",
+                hint="is this a colour-Doppler clip?",
+            )
+        warnings.append("no colour flow shown in the colour box")
+
+    # -- the valve line
+    if valve is not None:
+        valve_row = int(round(valve[1])) - by0
+        valve_source = "user"
+    else:
+        tot = turb_rows.sum(axis=1)
+        valve_row = None
+        valve_source = "none"
+        if tot.max() > 0:
+            cand = tot >= max(px(p.min_systole_area_cm2), p.valve_candidate_fraction * tot.max())
+            valve_row = segmentation.estimate_valve_row(
+                smooth_away_rows[cand].sum(axis=0), turb_rows[cand].sum(axis=0)
+            )
+            valve_source = "flow"
+    if valve_row is not None:
+        valve_row = int(np.clip(valve_row, 0, h))
+
+    # -- systole from the turbulent flow on the LA side
+    cut = 0 if valve_row is None else valve_row
+    la_turb = turb_rows[:, cut:].sum(axis=1)
+    if roi_crop is not None:
+        la_turb = np.array([(turbs[i] & roi_crop)[cut:].sum() for i in range(T)], np.float32)
+    systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
+    if not systolic.any():
+        warnings.append("no systolic jet found")
+
+    # -- jets per frame
+    times = clip.frame_times_ms
+    per_frame: list[FrameMeasurement] = []
+    jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
+    masks = np.zeros((T, rows, cols), bool) if keep_masks else None
+    band = max(2, int(round(p.valve_band_cm / scale_cm)))
+    for i in range(T):
+        labels, n = None, 0
+        if systolic[i]:
+            m = segmentation.jet_mask(
+                flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
+                min_core_px=px(p.min_core_area_cm2), fill_holes=p.fill_holes,
+            )
+            labels, n = segmentation.label_jets(
+                m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),
+                min_jet_px=px(p.min_jet_area_cm2),
+            )
+            jets_by_frame[i] = measure.measure_jets(
+                labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
+            )
+            if masks is not None:
+                masks[i, by0 : by1 + 1, bx0 : bx1 + 1] = labels > 0
+        per_frame.append(measure.measure_frame(
+            i, labels, n, phase="systole" if systolic[i] else "diastole",
+            time_ms=None if times is None else float(times[i]), spacing_cm=clip.spacing_cm,
+        ))
+
+    settings = {
+        "nyquist_cm_s": None if nyquist_cm_s is None else float(nyquist_cm_s),
+        "velocity_unit": "cm/s" if nyquist_cm_s is not None else "fraction of Nyquist",
+        "frame_rate_hz": clip.frame_rate_hz,
+        "depth_cm": None if depth_cm is None else float(depth_cm),
+        "heart_rate_bpm": clip.metadata.heart_rate_bpm,
+        "colour_box_xyxy": [int(v) for v in box],
+        "colour_box_source": box_source,
+        "colour_bar_xyxy": [int(v) for v in bar.bbox_xyxy] if bar.source == "detected" else None,
+        "colour_bar_source": bar.source,
+        "colour_map_variance": bar.has_variance,
+        "valve_row": None if valve_row is None else int(valve_row + by0),
+        "valve_source": valve_source,
+        "roi_xyxy": None if roi is None else list(roi),
+        "manufacturer": clip.metadata.manufacturer,
+        "model": clip.metadata.model,
+    }
+    return measure.summarize_clip(
+        per_frame, jets_by_frame,
+        source=clip.path.name,
+        frame_time_ms=clip.frame_time_ms,
+        spacing_cm=clip.spacing_cm,
+        calibration_source=clip.calibration_source,
+        settings=settings,
+        algorithm_version=ALGORITHM,
+        params=p.to_dict(),
+        warnings=warnings,
+        masks=masks,
+    )

@@ -1,0 +1,348 @@
+"""Regurgitant-jet segmentation on colour-flow maps.
+
+Pure array code. Works on the colour box cut out of each frame (see
+:mod:`echoassess.colorflow`), in pixel coordinates of that cut-out.
+
+The physics it leans on:
+
+* An MR jet is fast (4-6 m/s, many times the Nyquist limit), so its core is an
+  aliased *mosaic*: the velocity phase ``pi * v`` jumps at random from pixel to
+  pixel. Aliasing of a smooth flow (diastolic inflow, the PISA shells, venous
+  flow) wraps the velocity but keeps its phase continuous. The local phase
+  coherence ``|mean(exp(i pi v))|`` therefore tells turbulent jet from smooth
+  confounders, on any colour map; a variance (green) channel, when the map has
+  one, adds to it.
+* In an apical view the LV is above the mitral valve and the LA below. The
+  flow-convergence (PISA) shells sit on the LV side, smooth and flowing away
+  from the probe; the jet starts at the valve and is turbulent. The valve line
+  is the row that best puts smooth away-flow above and turbulence below
+  (:func:`estimate_valve_row`), unless the user gives it.
+* The jet exists only in systole, so frames with no turbulent flow below the
+  valve are diastole (:func:`detect_systole`).
+
+Jets are counted by their origins along the valve line (:func:`label_jets`),
+so two jets that merge downstream still count as two.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+
+__all__ = [
+    "turbulence_map",
+    "turbulent_mask",
+    "estimate_valve_row",
+    "jet_mask",
+    "detect_systole",
+    "label_jets",
+    "remove_small",
+]
+
+_EIGHT = np.ones((3, 3), bool)
+
+
+def turbulence_map(
+    velocity: np.ndarray, flow: np.ndarray, *, window_px: int = 7
+) -> np.ndarray:
+    """Local velocity-phase incoherence, 0 (smooth) .. 1 (random).
+
+    ``1 - |sum exp(i pi v)| / n`` over the flow pixels of a ``window_px``
+    square window. Aliasing (``v`` wrapping from +1 to -1) is continuous in
+    phase and does not count as turbulence.
+
+    Parameters
+    ----------
+    velocity : (h, w) float
+        Signed velocity in Nyquist units.
+    flow : (h, w) bool
+        Pixels showing flow; others are left out of the windows and get 0.
+
+    Returns
+    -------
+    (h, w) float32
+
+    Examples
+    --------
+    >>> v = np.tile(np.linspace(-1, 1, 20, dtype=np.float32), (20, 1))  # smooth, with a wrap
+    >>> float(turbulence_map(v, np.ones_like(v, bool))[10, 10]) < 0.1
+    True
+    >>> rng = np.random.default_rng(0)
+    >>> noisy = rng.uniform(-1, 1, (20, 20)).astype(np.float32)
+    >>> float(turbulence_map(noisy, np.ones_like(v, bool))[10, 10]) > 0.5
+    True
+    """
+    f = flow.astype(np.float32)
+    ph = np.pi * velocity.astype(np.float32)
+    k = (int(window_px), int(window_px))
+    c = cv2.boxFilter(np.cos(ph) * f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    s = cv2.boxFilter(np.sin(ph) * f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    n = cv2.boxFilter(f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    coherence = np.hypot(c, s) / np.maximum(n, 1.0)
+    out = np.where(flow, 1.0 - coherence, 0.0)
+    return out.astype(np.float32)
+
+
+def turbulent_mask(
+    velocity: np.ndarray,
+    flow: np.ndarray,
+    variance: np.ndarray | None = None,
+    *,
+    window_px: int = 7,
+    threshold: float = 0.35,
+    variance_threshold: float = 0.6,
+    min_area_px: int = 12,
+) -> np.ndarray:
+    """Flow pixels in an aliased mosaic (or, on variance maps, high variance).
+
+    Returns
+    -------
+    (h, w) bool
+        Small isolated turbulent bits (< ``min_area_px``) are removed.
+    """
+    t = turbulence_map(velocity, flow, window_px=window_px) > threshold
+    if variance is not None:
+        t |= flow & (variance > variance_threshold)
+    return remove_small(t & flow, min_area_px)
+
+
+def remove_small(mask: np.ndarray, min_area_px: int, *, connectivity: int = 8) -> np.ndarray:
+    """``mask`` without its connected components smaller than ``min_area_px``.
+
+    >>> m = np.zeros((5, 5), bool); m[0, 0] = True; m[2:5, 2:5] = True
+    >>> int(remove_small(m, 4).sum())
+    9
+    """
+    if min_area_px <= 1 or not mask.any():
+        return mask.copy()
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=connectivity)
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area_px
+    keep[0] = False
+    return keep[labels]
+
+
+def estimate_valve_row(
+    smooth_away_rows: np.ndarray, turbulent_rows: np.ndarray, *, tolerance: float = 0.03
+) -> int | None:
+    """The row of the valve line: smooth away-flow above it, turbulence below.
+
+    Parameters
+    ----------
+    smooth_away_rows : (h,) float
+        Per row of the colour box, the number of smooth flow pixels moving away
+        from the probe (PISA shells, jet rim), summed over systolic frames.
+    turbulent_rows : (h,) float
+        Per row, the number of turbulent (mosaic) pixels over the same frames.
+    tolerance : float
+        Near-ties (within this fraction of all turbulent pixels) are resolved
+        toward the lowest row, the top of the mosaic.
+
+    Returns
+    -------
+    int or None
+        The first row below the valve (cut: rows ``>= row`` are LA side);
+        ``None`` without turbulence.
+
+    Examples
+    --------
+    >>> s = np.zeros(10); m = np.zeros(10)
+    >>> s[2:5] = 10      # PISA shells on rows 2-4
+    >>> m[5:9] = 20      # mosaic on rows 5-8
+    >>> estimate_valve_row(s, m)
+    5
+    """
+    s = np.asarray(smooth_away_rows, dtype=np.float64)
+    m = np.asarray(turbulent_rows, dtype=np.float64)
+    total = m.sum()
+    if total <= 0:
+        return None
+    gain = np.concatenate([[0.0], np.cumsum(s - m)])  # gain[y] = sum over rows < y
+    best = gain.max()
+    ok = np.flatnonzero(gain >= best - tolerance * total)
+    first_turb = int(np.flatnonzero(m > 0)[0])
+    ok = ok[ok <= max(first_turb, int(np.argmax(gain)))]
+    return int(ok[-1]) if ok.size else int(np.argmax(gain))
+
+
+def jet_mask(
+    flow: np.ndarray,
+    turbulent: np.ndarray,
+    *,
+    valve_row: int | None,
+    roi: np.ndarray | None = None,
+    min_core_px: int = 30,
+    fill_holes: bool = True,
+) -> np.ndarray:
+    """The regurgitant jet pixels of one frame.
+
+    Connected regions of flow on the LA side of the valve (rows
+    ``>= valve_row``, inside ``roi`` when given) that hold at least
+    ``min_core_px`` turbulent pixels; their rims (smooth, slower flow) come
+    with them and small holes are filled.
+
+    Parameters
+    ----------
+    flow, turbulent : (h, w) bool
+    valve_row : int or None
+        First LA-side row; ``None`` puts no limit.
+    roi : (h, w) bool, optional
+        Where the LA is (user hint); nothing outside counts.
+
+    Returns
+    -------
+    (h, w) bool
+
+    Examples
+    --------
+    >>> flow = np.zeros((12, 12), bool); flow[2:10, 3:9] = True
+    >>> turb = np.zeros_like(flow); turb[5:9, 4:8] = True
+    >>> m = jet_mask(flow, turb, valve_row=4, min_core_px=4)
+    >>> int(m.sum()), int(np.flatnonzero(m.any(1))[0])
+    (36, 4)
+    """
+    allowed = flow.copy()
+    if valve_row is not None:
+        allowed[: max(0, int(valve_row))] = False
+    if roi is not None:
+        allowed &= roi
+    if not allowed.any():
+        return allowed
+    n, labels = cv2.connectedComponents(allowed.astype(np.uint8), connectivity=8)
+    core = np.bincount(labels[turbulent & allowed], minlength=n)
+    keep = core >= min_core_px
+    keep[0] = False
+    mask = keep[labels]
+    if fill_holes and mask.any():
+        mask = ndi.binary_fill_holes(mask)
+        if roi is not None:
+            mask &= roi
+        if valve_row is not None:
+            mask[: max(0, int(valve_row))] = False
+    return mask
+
+
+def detect_systole(
+    jet_px: np.ndarray, *, min_jet_px: float, max_gap_frames: int = 1
+) -> np.ndarray:
+    """Systolic frames from the jet size over time.
+
+    A frame is systolic when its turbulent LA-side flow reaches ``min_jet_px``;
+    short gaps (at most ``max_gap_frames``) between systolic frames are
+    closed and isolated single systolic frames between diastolic ones are
+    dropped when the clip has longer systolic runs.
+
+    Parameters
+    ----------
+    jet_px : (T,) float
+        Per frame, the turbulent LA-side pixel count.
+
+    Returns
+    -------
+    (T,) bool
+
+    Examples
+    --------
+    >>> detect_systole(np.array([0, 50, 60, 0, 70, 0, 0, 0, 40, 0, 0]), min_jet_px=30).astype(int).tolist()
+    [0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    """
+    s = np.asarray(jet_px, dtype=np.float64) >= min_jet_px
+    T = len(s)
+    if max_gap_frames > 0 and T > 2:
+        idx = np.flatnonzero(s)
+        for a, b in zip(idx[:-1], idx[1:]):
+            if 1 < b - a <= max_gap_frames + 1:
+                s[a:b] = True
+    # lone systolic frames, when longer runs exist, are noise
+    runs = _runs(s)
+    if any(b - a >= 3 for a, b in runs):
+        for a, b in runs:
+            if b - a == 1 and 0 < a and b < T:
+                s[a:b] = False
+    return s
+
+
+def _runs(s: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, stop)`` of the runs of True."""
+    d = np.diff(np.concatenate([[0], s.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
+
+
+def label_jets(
+    mask: np.ndarray,
+    *,
+    valve_row: int | None,
+    band_px: int = 8,
+    min_seed_px: int = 6,
+    min_jet_px: int = 20,
+) -> tuple[np.ndarray, int]:
+    """Label the jets of a jet mask, one label per origin at the valve.
+
+    Jets are seeded by the separate pieces of the mask within ``band_px`` rows
+    below the valve line (each orifice gives one); every jet pixel goes to its
+    nearest seed, so jets that touch downstream are still told apart. Pieces
+    that never reach the valve band (e.g. a jet cut by a clip's shadow) join
+    the nearest jet. Without a valve row, connected components are the jets.
+
+    Parameters
+    ----------
+    mask : (h, w) bool
+
+    Returns
+    -------
+    labels : (h, w) int32
+        0 = background, 1..n the jets (ordered left to right by origin).
+    n : int
+
+    Examples
+    --------
+    >>> m = np.zeros((20, 20), bool)
+    >>> m[2:18, 2:6] = True; m[2:18, 12:16] = True; m[14:18, 2:16] = True  # two jets merging
+    >>> labels, n = label_jets(m, valve_row=2, band_px=5, min_seed_px=4, min_jet_px=4)
+    >>> n, sorted(np.unique(labels).tolist())
+    (2, [0, 1, 2])
+    """
+    labels = np.zeros(mask.shape, np.int32)
+    if not mask.any():
+        return labels, 0
+    n_cc, cc = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    seeds = np.zeros(mask.shape, np.int32)
+    n = 0
+    if valve_row is not None:
+        top = np.flatnonzero(mask.any(axis=1))[0]
+        y0 = max(int(valve_row), int(top))
+        band = np.zeros_like(mask)
+        band[y0 : y0 + band_px] = mask[y0 : y0 + band_px]
+        n_b, lb, stats, cent = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
+        order = [k for k in np.argsort(cent[1:, 0]) + 1 if stats[k, cv2.CC_STAT_AREA] >= min_seed_px]
+        for k in order:
+            n += 1
+            seeds[lb == k] = n
+    if n == 0:
+        sizes = np.bincount(cc.ravel(), minlength=n_cc)
+        cents = ndi.center_of_mass(mask, cc, range(1, n_cc)) if n_cc > 1 else []
+        order = sorted(range(1, n_cc), key=lambda k: cents[k - 1][1])
+        for k in order:
+            if sizes[k] >= min_jet_px:
+                n += 1
+                labels[cc == k] = n
+        return labels, n
+    if n == 1:
+        labels[mask] = 1
+        return labels, 1
+    _, (iy, ix) = ndi.distance_transform_edt(seeds == 0, return_indices=True)
+    labels = np.where(mask, seeds[iy, ix], 0).astype(np.int32)
+    # drop jets too small to be real, renumbering the rest
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    keep = [k for k in range(1, n + 1) if sizes[k] >= min_jet_px]
+    if len(keep) < n:
+        remap = np.zeros(n + 1, np.int32)
+        for new, k in enumerate(keep, start=1):
+            remap[k] = new
+        small = mask & (remap[labels] == 0)
+        labels = remap[labels]
+        if small.any() and keep:  # give their pixels to the nearest kept jet
+            _, (iy, ix) = ndi.distance_transform_edt(labels == 0, return_indices=True)
+            labels[small] = labels[iy[small], ix[small]]
+        n = len(keep)
+    return labels, n
