@@ -18,16 +18,22 @@ from .errors import (
     FrameIndexError,
     InvalidDimensionsError,
     InvalidParameterError,
+    NoColourFlowError,
     NoPixelDataError,
     NotDicomError,
     TruncatedFileError,
     UnsupportedEncodingError,
 )
 from .io import ClipMetadata, EchoClip, load_clip
+from .pipeline import AnalysisParams, analyze_clip
+from .results import ClipResult
 
 __all__ = [
     "__version__",
     "load_clip",
+    "analyze_clip",
+    "AnalysisParams",
+    "ClipResult",
     "EchoClip",
     "ClipMetadata",
     "UltrasoundRegion",
@@ -44,4 +50,5 @@ __all__ = [
     "CalibrationError",
     "FrameIndexError",
     "InvalidParameterError",
+    "NoColourFlowError",
 ]
