@@ -121,6 +121,9 @@ class ClipResult:
     params: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     masks: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: ``(H, W)`` int32 jet labels of frame ``max_frame`` (0 = background,
+    #: ``k`` = ``jets_at_max[k - 1]``), for overlays; never in :meth:`to_dict`.
+    jet_labels_at_max: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def calibrated(self) -> bool:
