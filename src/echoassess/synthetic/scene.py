@@ -107,6 +107,7 @@ class _Anatomy:
     rv: _Ellipse
     la: _Ellipse
     ra: _Ellipse
+    ao: _Ellipse  # descending aorta, behind the LA
     mv_septal: tuple[float, float]
     mv_lateral: tuple[float, float]
     tv_septal: tuple[float, float]
@@ -116,12 +117,18 @@ class _Anatomy:
     scale: float
 
 
-def _anatomy(p: SceneParams) -> _Anatomy:
+def _anatomy(p: SceneParams, rng: np.random.Generator) -> _Anatomy:
     k = min(p.heart_scale, (p.depth_cm - 0.4) / 15.8)
-    lv = _Ellipse(1.3, 7.5, 2.1, 5.6, math.radians(-4), cut_below=10.8).scaled(k)
-    rv = _Ellipse(-3.2, 8.4, 1.55, 4.6, math.radians(10), cut_below=10.5).scaled(k)
-    la = _Ellipse(1.4, 13.25, 2.15, 2.5).scaled(k)
-    ra = _Ellipse(-3.1, 12.8, 1.85, 2.2).scaled(k)
+    u = rng.uniform
+    dx = u(-0.45, 0.45)  # the probe is never placed twice the same way
+    lv = _Ellipse(1.3 + dx, 7.5, 2.1 * u(0.92, 1.08), 5.6 * u(0.95, 1.05),
+                  math.radians(-4 + u(-3, 3)), cut_below=10.8).scaled(k)
+    rv = _Ellipse(-3.2 + dx, 8.4, 1.55 * u(0.9, 1.1), 4.6, math.radians(10 + u(-3, 3)),
+                  cut_below=10.5).scaled(k)
+    la = _Ellipse(1.4 + dx, 13.25, 2.15 * u(0.9, 1.12), 2.5 * u(0.9, 1.1), math.radians(u(-8, 8))
+                  ).scaled(k)
+    ra = _Ellipse(-3.1 + dx, 12.8, 1.85 * u(0.9, 1.1), 2.2 * u(0.9, 1.1)).scaled(k)
+    ao = _Ellipse(la.cx / k + 1.3, la.cy / k + la.b / k + 1.05, 0.7, 0.75).scaled(k)
 
     def hinges(e: _Ellipse) -> tuple[tuple[float, float], tuple[float, float]]:
         y = e.cut_below
@@ -132,7 +139,7 @@ def _anatomy(p: SceneParams) -> _Anatomy:
     mv_s, mv_l = hinges(lv)
     tv_l, tv_s = hinges(rv)  # tricuspid: lateral hinge on the left of the screen
     coapt = ((mv_s[0] + mv_l[0]) / 2 + 0.15 * k, mv_s[1] - 0.2 * k)
-    return _Anatomy(lv, rv, la, ra, mv_s, mv_l, tv_s, tv_l, coapt, (1.0 * k, 2.1 * k), k)
+    return _Anatomy(lv, rv, la, ra, ao, mv_s, mv_l, tv_s, tv_l, coapt, ((1.0 + dx) * k, 2.1 * k), k)
 
 
 # -- timing -------------------------------------------------------------------
@@ -276,7 +283,7 @@ class RenderedScene:
 
 def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     lay = make_layout(p)
-    ana = _anatomy(p)
+    ana = _anatomy(p, rng)
     rows, cols = p.rows, p.cols
     s = lay.spacing_cm
     T = p.n_frames
@@ -294,8 +301,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     hx = x_cm[::2, ::2]
     hy = y_cm[::2, ::2]
 
-    static_fields = _combine([_chamber_field(ana.rv, 0.5, hx, hy), _chamber_field(ana.la, 0.35, hx, hy),
-                              _chamber_field(ana.ra, 0.35, hx, hy)])
+    wob = (0.12 * ana.scale * _smooth_noise(rng, (hr, hc), max(3.0, 0.6 / (2 * s)))).astype(np.float32)
+    static_fields = _combine([_chamber_field(e, w, hx, hy, wob) for e, w in
+                              ((ana.rv, 0.5), (ana.la, 0.35), (ana.ra, 0.35), (ana.ao, 0.25))])
     beat_gain = 1.0 + 0.06 * rng.standard_normal(16)
     beat_gain = np.clip(beat_gain, 0.85, 1.15)
     timings = [_timing(p, k, beat_gain) for k in range(T)]
@@ -324,7 +332,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     outside_tex = 0.065 * np.exp(0.8 * _smooth_noise(rng, (hr, hc), 9.0))
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.35 * rn) * (1 - 0.35 * (np.abs(theta) / lay.half_angle_rad) ** 6)
-    haze = (0.06 + 0.18 * p.noise_level) * np.exp(-y_cm / 2.5)
+    haze = (0.06 + 0.18 * p.noise_level) * np.exp(-y_cm / 2.5) + 0.8 * np.exp(-r_px * s / 0.35)
     depth_gain = np.clip(depth_gain, 0.05, None).astype(np.float32)
 
     # post-clip device: bright echo + shadow
@@ -475,7 +483,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         cshr = 1.0 - 0.12 * tm.contraction
         lv_k = _Ellipse(lv.cx, lv.cut_below - (lv.cut_below - lv.cy) * (1 - 0.06 * tm.contraction),
                         lv.a * cshr, lv.b * (1 - 0.06 * tm.contraction), lv.rot, lv.cut_below)
-        E_half = _echogenicity(ana, lv_k, hx, hy, texture, outside_tex, static_fields, p)
+        E_half = _echogenicity(ana, lv_k, hx, hy, texture, outside_tex, static_fields, wob, p)
         E = cv2.resize(E_half, (cols, rows), interpolation=cv2.INTER_LINEAR)
         leaflet_layer[:] = 0
         _draw_valves(leaflet_layer, ana, lay, tm.opening)
@@ -642,12 +650,14 @@ class _ChamberField:
     blood: np.ndarray  # 0..1
 
 
-def _chamber_field(e: _Ellipse, wall: float, x: np.ndarray, y: np.ndarray) -> _ChamberField:
+def _chamber_field(
+    e: _Ellipse, wall: float, x: np.ndarray, y: np.ndarray, wob: np.ndarray
+) -> _ChamberField:
     step = float(abs(x[0, 1] - x[0, 0])) or 1.0
     f = e.f(x, y)
     gy, gx = np.gradient(f, step)
     gn = np.hypot(gx, gy) + 1e-6
-    d = (f - 1.0) / gn  # first-order distance to the chamber boundary (cm)
+    d = (f - 1.0) / gn + wob  # first-order distance to the (irregular) boundary, cm
     if e.cut_below is not None:
         d = np.where(y < e.cut_below + wall, d, np.maximum(d, (y - e.cut_below)))
         bl = np.where(y < e.cut_below, np.clip(-d / 0.12, 0, 1), 0)
@@ -671,7 +681,7 @@ def _combine(fields: list[_ChamberField]) -> _ChamberField:
 
 def _echogenicity(
     ana: _Anatomy, lv: _Ellipse, x: np.ndarray, y: np.ndarray, texture: np.ndarray,
-    outside: np.ndarray, static: _ChamberField, p: SceneParams,
+    outside: np.ndarray, static: _ChamberField, wob: np.ndarray, p: SceneParams,
 ) -> np.ndarray:
     """Linear backscatter amplitude on the half-resolution grid.
 
@@ -681,7 +691,7 @@ def _echogenicity(
     and mediastinum outside are dark and patchy; blood is nearly black.
     ``static`` holds the chambers that do not move (RV and atria).
     """
-    c = _combine([_chamber_field(lv, 1.0, x, y), static])
+    c = _combine([_chamber_field(lv, 1.0, x, y, wob), static])
     r = np.hypot(x, y) + 1e-6
     facing = np.abs(c.nx * x / r + c.ny * y / r)  # |normal . beam|
     myo = 0.9 * texture * (0.35 + 0.85 * facing**2)
