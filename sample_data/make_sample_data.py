@@ -42,6 +42,7 @@ _COMMON = dict(
     start_phase=0.72,
     colour_map="vendor_a",
     heart_scale=1.0,
+    anatomy_seed=20240917,
     tissue_gain=1.0,
     gain=1.0,
     noise_level=0.5,

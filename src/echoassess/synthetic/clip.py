@@ -437,21 +437,22 @@ def generate_study(
     Returns
     -------
     (pre, post) : SyntheticClip
-        Same patient and study; series 1 and 2, the post clip acquired 30 to
-        120 minutes later.
+        Same patient (same heart: a shared ``anatomy_seed``) and study;
+        series 1 and 2, the post clip acquired 30 to 120 minutes later.
     """
     if not isinstance(patient, (int, np.integer)) or not 0 < int(patient) < 1_000_000:
         raise InvalidParameterError(None, f"patient must be a positive integer, got {patient!r}")
     g = np.random.default_rng(rng)
     base = _default_study(g, int(patient))
+    anatomy_seed = int(g.integers(0, 2**31))
     if pre_params is None:
-        pre_params = SceneParams.random(g, **overrides)
+        pre_params = SceneParams.random(g, **{"anatomy_seed": anatomy_seed, **overrides})
     if post_params is None:
         # same machine and patient: keep the settings and the heart
         shared = {
             k: getattr(pre_params, k)
             for k in ("rows", "cols", "depth_cm", "sector_angle_deg", "nyquist_cm_s",
-                      "colour_map", "heart_scale", "tissue_gain")
+                      "colour_map", "heart_scale", "tissue_gain", "anatomy_seed")
         }
         shared.update(overrides)
         post_params = SceneParams.random(g, post_clip=True, **shared)

@@ -71,6 +71,10 @@ class SceneParams:
         After MitraClip: clip artefact with acoustic shadow, jets beside it.
     heart_scale : float
         Heart size relative to a 16 cm reference (shrunk to fit the depth).
+    anatomy_seed : int or None
+        Seed of the patient's anatomy (chamber shapes, probe position, tissue
+        texture). Clips with the same value show the same heart, as the pre
+        and post clips of one study do; ``None`` draws it from the clip's rng.
     """
 
     rows: int = 600
@@ -99,6 +103,7 @@ class SceneParams:
     pulmonary_vein_flow: bool = True
     post_clip: bool = False
     heart_scale: float = 1.0
+    anatomy_seed: int | None = None
 
     def __post_init__(self) -> None:
         def check(name: str, lo: float, hi: float, *, integer: bool = False) -> None:
@@ -134,6 +139,13 @@ class SceneParams:
         check("turbulence", 0, 1)
         check("pisa_radius_cm", 0.1, 2)
         check("heart_scale", 0.6, 1.4)
+        seed = self.anatomy_seed
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63
+        ):
+            raise InvalidParameterError(
+                None, f"SceneParams.anatomy_seed must be None or a non-negative integer, got {seed!r}"
+            )
         if self.colour_map not in COLOUR_MAPS:
             raise InvalidParameterError(
                 None, f"SceneParams.colour_map must be one of {sorted(COLOUR_MAPS)}, "

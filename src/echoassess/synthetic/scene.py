@@ -283,7 +283,9 @@ class RenderedScene:
 
 def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     lay = make_layout(p)
-    ana = _anatomy(p, rng)
+    # the patient's heart: from its own seed when given (same heart pre and post)
+    ana_rng = rng if p.anatomy_seed is None else np.random.default_rng(int(p.anatomy_seed))
+    ana = _anatomy(p, ana_rng)
     rows, cols = p.rows, p.cols
     s = lay.spacing_cm
     T = p.n_frames
@@ -301,7 +303,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     hx = x_cm[::2, ::2]
     hy = y_cm[::2, ::2]
 
-    wob = (0.12 * ana.scale * _smooth_noise(rng, (hr, hc), max(3.0, 0.6 / (2 * s)))).astype(np.float32)
+    wob = (0.12 * ana.scale * _smooth_noise(ana_rng, (hr, hc), max(3.0, 0.6 / (2 * s)))).astype(np.float32)
     static_fields = _combine([_chamber_field(e, w, hx, hy, wob) for e, w in
                               ((ana.rv, 0.5), (ana.la, 0.35), (ana.ra, 0.35), (ana.ao, 0.25))])
     beat_gain = 1.0 + 0.06 * rng.standard_normal(16)
@@ -327,9 +329,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     z0f, z1f, z2f = ((z[..., 0] + 1j * z[..., 1])[fan_flat].astype(np.complex64) for z in speck)
 
     # static tissue texture and depth gain
-    texture = np.clip(1.0 + 0.22 * _smooth_noise(rng, (hr, hc), 4.0)
-                      + 0.3 * _smooth_noise(rng, (hr, hc), 14.0), 0.3, None)
-    outside_tex = 0.065 * np.exp(0.8 * _smooth_noise(rng, (hr, hc), 9.0))
+    texture = np.clip(1.0 + 0.22 * _smooth_noise(ana_rng, (hr, hc), 4.0)
+                      + 0.3 * _smooth_noise(ana_rng, (hr, hc), 14.0), 0.3, None)
+    outside_tex = 0.065 * np.exp(0.8 * _smooth_noise(ana_rng, (hr, hc), 9.0))
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.35 * rn) * (1 - 0.35 * (np.abs(theta) / lay.half_angle_rad) ** 6)
     haze = (0.06 + 0.18 * p.noise_level) * np.exp(-y_cm / 2.5) + 0.8 * np.exp(-r_px * s / 0.35)
