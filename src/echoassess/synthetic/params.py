@@ -85,7 +85,7 @@ class SceneParams:
     nyquist_cm_s: float = 62.0
     frame_rate_hz: float = 30.0
     heart_rate_bpm: float = 72.0
-    start_phase: float = 0.55
+    start_phase: float = 0.9
     colour_map: str = "vendor_a"
     gain: float = 1.0
     tissue_gain: float = 1.0
