@@ -234,3 +234,22 @@ def test_zoom_box_stays_within_bounds():
     assert x0 <= 200 and x1 >= 229 and y0 <= 100 and y1 >= 119
     assert jet_zoom_box(np.zeros((300, 400), bool), bounds_xyxy=(50, 40, 349, 279)) == (
         50, 40, 349, 279)
+
+
+def test_max_frame_prefers_the_analysis_label_image():
+    from dataclasses import replace
+
+    from echoassess.results import JetMeasurement
+
+    s = make_clip(keep_masks=False)
+    lab = np.zeros(s.frames.shape[1:3], np.int32)
+    lab[10:20, 10:30] = 1  # value k is jets_at_max[k - 1]
+    lab[40:50, 100:120] = 2
+    jets = (JetMeasurement(5, 200, 1.28, (19.5, 14.5), (10, 10, 30, 20)),
+            JetMeasurement(9, 200, 1.28, (109.5, 44.5), (100, 40, 120, 50)))
+    result = replace(s.result, jets_at_max=jets, jet_labels_at_max=lab)
+    art = plot_max_frame(s.frames[s.max_frame], result, ax=_ax(), zoom=False)
+    assert [c.get_gid() for c in art["contours"]] == ["jet-5", "jet-9"]
+    x, y = art["contours"][1].get_data()
+    assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((99.5, 119.5, 39.5, 49.5))
+    assert [t.get_text() for t in art["labels"]] == ["1: 1.28 cm²", "2: 1.28 cm²"]

@@ -179,3 +179,14 @@ def test_imaging_box_takes_the_2d_region_holding_the_colour_box():
     clip = NS(regions=(small, tissue, colour, ecg), colour_flow_region=colour)
     assert imaging_box(clip) == (60, 42, 670, 510)
     assert imaging_box(NS(regions=(), colour_flow_region=None)) is None
+
+
+def test_settings_table_keeps_screen_geometry_aside():
+    s = {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0, "heart_rate_bpm": 70.0,
+         "colour_box_xyxy": [1, 2, 3, 4]}
+    pre = make_clip(settings=s)
+    c = compare(pre.result, make_clip(settings=s).result)
+    page = render_html(c, figures={"comparison": PNG})
+    main, details = page.split("Analysis details", 1)
+    assert "<th>Heart rate</th><td>70 bpm</td>" in main
+    assert "colour_box_xyxy" not in main and "<code>colour_box_xyxy</code>" in details

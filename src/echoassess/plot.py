@@ -296,13 +296,14 @@ def plot_max_frame(
     frame : (H, W, 3) uint8
         Frame ``result.max_frame`` of the clip.
     result : ClipResult
-        Supplies the jets and, unless ``mask`` is given, the mask
+        Supplies the jets and, unless ``mask`` is given, their pixels:
+        ``result.jet_labels_at_max`` when present, else
         ``result.masks[result.max_frame]``.
     mask : (H, W) bool or int, optional
         The jet mask of that frame when the result kept no masks.
     zoom : bool
-        Show the region around the jets (every frame's jets, with a wide
-        margin, at the frame's aspect ratio) rather than the whole screen.
+        Show the region around the jets (with a wide margin, at the frame's
+        aspect ratio) rather than the whole screen.
     bounds_xyxy : (x0, y0, x1, y1), optional
         Never show beyond this box (inclusive pixels), e.g. the imaging region
         of the file, so text burned in around the image stays out.
@@ -314,6 +315,13 @@ def plot_max_frame(
     """
     from .errors import InvalidParameterError
 
+    jets = result.jets_at_max or None
+    if mask is None and result.jet_labels_at_max is not None and jets:
+        # the analysis' own label image: value k is jets_at_max[k - 1]
+        lab = np.asarray(result.jet_labels_at_max)
+        mask = np.zeros(lab.shape, np.int32)
+        for k, jet in enumerate(jets, start=1):
+            mask[lab == k] = jet.label
     if mask is None:
         if result.max_frame is None:
             mask = np.zeros(np.asarray(frame).shape[:2], bool)
@@ -332,9 +340,8 @@ def plot_max_frame(
         title = f"{title}\n{when}"
     box = bounds_xyxy
     if zoom:
-        union = result.masks.any(axis=0) if result.masks is not None else np.asarray(mask) > 0
-        box = jet_zoom_box(union, bounds_xyxy=bounds_xyxy)
-    return plot_overlay(frame, mask, jets=result.jets_at_max or None, ax=ax, title=title,
+        box = jet_zoom_box(np.asarray(mask) > 0, bounds_xyxy=bounds_xyxy)
+    return plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
                         spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
 
 
@@ -755,9 +762,12 @@ def _summary_text(c: Comparison) -> str:
         vals = []
         for res in (c.pre, c.post):
             v = res.settings.get(key)
-            vals.append("?" if v is None else fmt.format(float(v)))
+            vals.append("n/r" if v is None else fmt.format(float(v)))
         flag = "  ≠" if any(k == key for k, _, _ in c.setting_differences) else ""
         lines.append(f"  {label:<10} {vals[0]} / {vals[1]}{flag}")
+    if any(res.settings.get(k) is None for res in (c.pre, c.post)
+           for k in ("nyquist_cm_s", "frame_rate_hz", "depth_cm")):
+        lines.append("  (n/r: not recorded)")
     if c.warnings:
         lines.append("")
         lines.append(f"{len(c.warnings)} warning{'s' if len(c.warnings) > 1 else ''}: "

@@ -221,12 +221,30 @@ code { font-size: 0.92em; }
 """
 
 
+#: Other settings shown in the main table when the analysis records them
+#: (``key: (label, unit)``); everything else goes under "analysis details".
+_OTHER_SETTINGS = {
+    "colour_gain_pct": ("Colour gain", "%"),
+    "gain": ("Colour gain", ""),
+    "heart_rate_bpm": ("Heart rate", "bpm"),
+    "transducer": ("Transducer", ""),
+    "manufacturer": ("Manufacturer", ""),
+    "model": ("Model", ""),
+}
+
+
+def _value(v: Any, unit: str = "") -> str:
+    if v is None or v == "":
+        return "not recorded"
+    if isinstance(v, float):
+        v = f"{v:.1f}".rstrip("0").rstrip(".")
+    return f"{v} {unit}".strip()
+
+
 def _settings_table(c: Comparison) -> str:
     differing = {k for k, _, _ in c.setting_differences}
     rows = []
-    keys_done = set()
     for key, label, unit, fmt in _SETTING_ROWS:
-        keys_done.add(key)
         cells = []
         for res in (c.pre, c.post):
             v = res.settings.get(key)
@@ -235,14 +253,26 @@ def _settings_table(c: Comparison) -> str:
         flag = "differs" if key in differing else ""
         rows.append(f"<tr{cls}><th>{_e(label)}</th><td class='num'>{_e(cells[0])}</td>"
                     f"<td class='num'>{_e(cells[1])}</td><td>{flag}</td></tr>")
-    # any other settings the analysis recorded (gain, probe, ...), as given
-    extra = sorted((set(c.pre.settings) | set(c.post.settings)) - keys_done)
-    for key in extra:
-        a, b = c.pre.settings.get(key), c.post.settings.get(key)
-        rows.append(f"<tr><th>{_e(key.replace('_', ' ').capitalize())}</th><td>{_e('' if a is None else a)}</td>"
-                    f"<td>{_e('' if b is None else b)}</td><td></td></tr>")
-    return ("<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
-            "<th class='post'>Post-clip</th><th></th></tr>" + "".join(rows) + "</table>")
+    keys = set(c.pre.settings) | set(c.post.settings)
+    for key, (label, unit) in _OTHER_SETTINGS.items():
+        if key in keys:
+            a, b = c.pre.settings.get(key), c.post.settings.get(key)
+            rows.append(f"<tr><th>{_e(label)}</th><td>{_e(_value(a, unit))}</td>"
+                        f"<td>{_e(_value(b, unit))}</td><td></td></tr>")
+    table = ("<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
+             "<th class='post'>Post-clip</th><th></th></tr>" + "".join(rows) + "</table>")
+    # what the analysis found on the screen (colour box, colour bar, valve...),
+    # for whoever checks the segmentation
+    shown = {k for k, *_ in _SETTING_ROWS} | set(_OTHER_SETTINGS)
+    extra = sorted(keys - shown)
+    if extra:
+        detail = "".join(
+            f"<tr><th><code>{_e(k)}</code></th><td>{_e(_value(c.pre.settings.get(k)))}</td>"
+            f"<td>{_e(_value(c.post.settings.get(k)))}</td></tr>" for k in extra)
+        table += ("<details><summary>Analysis details (what was found on the screen)</summary>"
+                  "<table><tr><th></th><th class='pre'>Pre-clip</th>"
+                  f"<th class='post'>Post-clip</th></tr>{detail}</table></details>")
+    return table
 
 
 def _clip_rows(c: Comparison) -> str:
@@ -702,7 +732,7 @@ def write_report(
             images = overlay_frames(frames, masks, per_frame=res.per_frame,
                                     frame_time_ms=res.frame_time_ms, max_frame=res.max_frame,
                                     title=f"{role.upper()}-CLIP · {label}", max_width=520,
-                                    max_upscale=1.6)
+                                    max_upscale=3.0)
             files[f"{role}_overlay_gif"] = save_animation(
                 images, out / f"{role}_overlay.gif", frame_time_ms=res.frame_time_ms,
                 slowdown=2.0)
@@ -770,10 +800,11 @@ def write_comparison(
     clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
     from .pipeline import analyze_clip
 
+    other_hints = {k: v for k, v in hints.items() if k not in load_hints}
     results, frames, notes = [], [], list(notes)
     for role, clip in zip(("pre", "post"), clips):
         say(f"analysing the {role}-clip clip {clip.path.name}")
-        results.append(analyze_clip(clip, params=params, keep_masks=True, **hints))
+        results.append(analyze_clip(clip, params, keep_masks=True, **other_hints))
         shown, fan = _hide_outside_fan(clip.read_frames(), results[-1].masks)
         frames.append(shown)
         if fan:
