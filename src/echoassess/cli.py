@@ -129,6 +129,18 @@ def compare_cmd(
     animate: Annotated[
         bool, typer.Option("--animate/--no-animate", help="Write the animated overlays (GIF).")
     ] = True,
+    nyquist_cm_s: Annotated[
+        Optional[float],
+        typer.Option("--nyquist-cm-s", help="Nyquist limit printed by the colour bar (both clips)."),
+    ] = None,
+    spacing_cm: Annotated[
+        Optional[float],
+        typer.Option("--spacing-cm", help="Pixel spacing in cm, for uncalibrated files."),
+    ] = None,
+    depth_cm: Annotated[
+        Optional[float],
+        typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
+    ] = None,
 ) -> None:
     """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
 
@@ -137,9 +149,11 @@ def compare_cmd(
     """
     from .report import write_comparison
 
+    hints = {k: v for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm),
+                               ("depth_cm", depth_cm)) if v is not None}
     try:
         outputs = write_comparison(pre, post, out, animate=animate,
-                                   progress=_progress(as_json))
+                                   progress=_progress(as_json), **hints)
     except EchoAssessError as err:
         _fail(err)
     _report_outputs(outputs, as_json)
@@ -168,6 +182,132 @@ def demo(
     _report_outputs(outputs, as_json)
     if not as_json:
         typer.echo("open it in a browser, e.g.  xdg-open " + str(outputs.report))
+
+
+def _parse_numbers(text: str | None, n: int, option: str, example: str) -> tuple[float, ...] | None:
+    from .errors import InvalidParameterError
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != n:
+        raise InvalidParameterError(
+            None, f"{option} {text!r} must be {n} comma-separated numbers", hint=f"e.g. {option} {example}"
+        )
+    return values
+
+
+@app.command()
+def check(
+    clip_path: Annotated[Path, typer.Argument(metavar="CLIP", help="A colour-Doppler DICOM clip.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print ClipResult.to_dict() as JSON.")] = False,
+    overlay: Annotated[
+        Optional[Path], typer.Option("--overlay", metavar="PNG", help="Write the max frame with the jets outlined.")
+    ] = None,
+    masks: Annotated[
+        Optional[Path], typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool).")
+    ] = None,
+    nyquist: Annotated[
+        Optional[float], typer.Option("--nyquist", metavar="CM_S", help="Nyquist limit shown on the colour bar (cm/s).")
+    ] = None,
+    depth_cm: Annotated[
+        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth on screen, for uncalibrated files.")
+    ] = None,
+    spacing_cm: Annotated[
+        Optional[float], typer.Option("--spacing-cm", metavar="CM", help="Pixel spacing in cm (overrides the file).")
+    ] = None,
+    valve: Annotated[
+        Optional[str], typer.Option("--valve", metavar="X,Y", help="Hint: a point on the mitral valve (pixels).")
+    ] = None,
+    roi: Annotated[
+        Optional[str], typer.Option("--roi", metavar="X0,Y0,X1,Y1", help="Hint: the left atrium (pixels).")
+    ] = None,
+) -> None:
+    """Measure the MR colour-jet area of one clip and print a short summary."""
+    from .errors import InvalidParameterError
+
+    try:
+        if depth_cm is not None and spacing_cm is not None:
+            raise InvalidParameterError(
+                clip_path, "give either --depth-cm or --spacing-cm, not both"
+            )
+        valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
+        roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
+        from .io import load_clip
+        from .pipeline import analyze_clip
+
+        clip = load_clip(clip_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
+        result = analyze_clip(
+            clip, keep_masks=masks is not None, nyquist_cm_s=nyquist, depth_cm=depth_cm,
+            valve_xy=valve_xy, roi_xyxy=roi_xyxy,
+        )
+        if masks is not None:
+            import numpy as np
+
+            masks.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(masks, masks=result.masks)
+        if overlay is not None:
+            _write_overlay(clip, result, overlay)
+    except EchoAssessError as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    typer.echo(_format_check(result, overlay=overlay, masks=masks))
+
+
+def _write_overlay(clip, result, path: Path) -> None:
+    """The max frame (or the first, without a jet) with each jet outlined and labelled."""
+    from .plot import new_axes, plot_max_frame, save_figure
+
+    frame = clip.frame(result.max_frame if result.max_frame is not None else 0)
+    labels = result.jet_labels_at_max
+    if labels is None:
+        import numpy as np
+
+        labels = np.zeros(frame.shape[:2], np.int32)
+    ax = new_axes((7.0, 5.6))
+    plot_max_frame(frame, result, mask=labels, ax=ax, zoom=False)
+    save_figure(ax.figure, path)
+
+
+def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
+    unit = r.area_unit
+    n_sys = len(r.systolic_frames)
+    lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
+    if r.max_frame is None or r.max_jet_area_px == 0:
+        lines.append("  no regurgitant jet found")
+    else:
+        area = f"{r.max_jet_area_cm2:.2f} cm^2" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
+        t = r.per_frame[r.max_frame].time_ms
+        when = f"frame {r.max_frame}" + (f" ({t:.0f} ms)" if t is not None else "")
+        lines.append(f"  max jet area   {area} at {when}")
+        if r.jet_area_class:
+            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm^2)")
+        jets = ", ".join(
+            (f"{j.area_cm2:.2f} cm^2" if j.area_cm2 is not None else f"{j.area_px} px")
+            + f" at ({j.centroid_xy[0]:.0f}, {j.centroid_xy[1]:.0f})"
+            for j in r.jets_at_max
+        )
+        lines.append(f"  jets at max    {r.n_jets_at_max}: {jets}")
+        if r.mean_systolic_jet_area_cm2 is not None:
+            lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm^2")
+    s = r.settings
+    nyq = f"{s['nyquist_cm_s']:g} cm/s" if s.get("nyquist_cm_s") else "not given"
+    fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
+    lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}")
+    for w in r.warnings:
+        lines.append(f"  warning: {w}")
+    if overlay is not None:
+        lines.append(f"  overlay -> {overlay}")
+    if masks is not None:
+        lines.append(f"  masks -> {masks}")
+    lines.append("  (colour-jet area only, not a full MR grade; it depends on machine settings)")
+    return "\n".join(lines)
 
 
 def main() -> None:
