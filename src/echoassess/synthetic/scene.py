@@ -578,7 +578,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                     lv_blood_c | (ro < 0.6 * rp)
                 )
                 vel[m] = v[m]
-                var[m] = np.clip(0.3 * speed[m] / nyq, 0, 0.8)
+                var[m] = np.clip(0.08 * speed[m] / nyq, 0, 0.3)  # laminar convergence
                 src[m] = SRC_PISA
             for j, jet in enumerate(jets):
                 g = tm.g
@@ -590,10 +590,10 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 )
                 m = (u <= 1.0) & (jet.d <= W) & la_side & la_allowed & ~jet.behind
                 prof = np.clip(1 - (jet.d / np.maximum(W, 1e-3)) ** 2, 0, 1)
-                speed = p.jet_velocity_cm_s * g**0.5 / (1 + jet.s / 1.2) * prof**0.6
-                speed = speed + 0.55 * nyq
+                speed = p.jet_velocity_cm_s * g**0.5 / (1 + jet.s / 1.2) * prof**1.8
+                speed = speed + 0.4 * nyq
                 v = -speed * (jet.tx * beam_x + jet.ty * beam_y)
-                v = v + p.turbulence * nyq * (0.25 + 2.6 * prof) * turb_noise
+                v = v + p.turbulence * nyq * (0.12 + 2.8 * prof**1.3) * turb_noise
                 vel[m] = v[m]
                 var[m] = np.clip(p.turbulence * (0.05 + 0.75 * prof[m]) + 0.18 * turb_noise[m], 0, 1)
                 src[m] = j + 1
