@@ -340,3 +340,19 @@ def test_pre_and_post_show_the_same_heart():
     assert same < 0.4 * other
     with pytest.raises(InvalidParameterError, match="anatomy_seed"):
         SceneParams(anatomy_seed=-1)
+
+
+def test_jet_has_blue_rim_and_aliased_core():
+    import cv2
+
+    c = generate_clip(SceneParams(rows=300, cols=400, n_frames=12, start_phase=0.0, n_jets=1,
+                                  jet_width_cm=2.4, jet_length_cm=5.0), rng=6)
+    t = c.truth
+    m = t.masks[t.max_frame].astype(np.uint8)
+    f = c.frames[t.max_frame].astype(int)
+    rim = m.astype(bool) & ~cv2.erode(m, np.ones((3, 3), np.uint8)).astype(bool)
+    core = cv2.erode(m, np.ones((9, 9), np.uint8)).astype(bool)
+    assert rim.sum() > 50 and core.sum() > 50
+    blue = f[..., 2] > f[..., 0]
+    assert blue[rim].mean() > 0.7  # slow flow away from the probe at the edge
+    assert (~blue)[core].mean() > 0.3  # velocities wrapped past -Nyquist into reds/yellows
