@@ -116,6 +116,7 @@ def summarize_clip(
     params: dict[str, Any] | None = None,
     warnings: Sequence[str] = (),
     masks: np.ndarray | None = None,
+    labels_by_frame: dict[int, np.ndarray] | None = None,
 ) -> ClipResult:
     """Fold per-frame measurements into a :class:`ClipResult`.
 
@@ -162,4 +163,5 @@ def summarize_clip(
         params=dict(params or {}),
         warnings=tuple(warnings),
         masks=masks,
+        jet_labels_at_max=(labels_by_frame or {}).get(max_frame) if max_px else None,
     )

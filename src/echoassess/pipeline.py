@@ -73,6 +73,11 @@ class AnalysisParams:
     valve_candidate_fraction : float
         Frames whose turbulent area reaches this fraction of the clip's
         largest take part in locating the valve.
+    valve_search_cm : float
+        The flow-based valve line is snapped to the brightest tissue row
+        (closed leaflets, annulus) within this distance.
+    valve_offset_cm : float
+        The LA side starts this far below that bright row.
     fill_holes : bool
         Fill holes inside jets (JPEG chroma blur between mosaic colours).
     """
@@ -90,6 +95,8 @@ class AnalysisParams:
     valve_band_cm: float = 0.3
     min_jet_area_cm2: float = 0.05
     valve_candidate_fraction: float = 0.3
+    valve_search_cm: float = 1.0
+    valve_offset_cm: float = 0.05
     fill_holes: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -275,10 +282,13 @@ def analyze_clip(
     turbs = np.zeros((T, h, w), bool)
     smooth_away_rows = np.zeros((T, h), np.float32)
     turb_rows = np.zeros((T, h), np.float32)
+    tissue_sum = np.zeros((T, h), np.float32)
+    tissue_n = np.zeros((T, h), np.float32)
     any_flow = False
     min_turb = px(p.min_turbulent_area_cm2)
     for i, frame in enumerate(clip.iter_frames()):
-        fm = colorflow.flow_map(frame[by0 : by1 + 1, bx0 : bx1 + 1], lut)
+        crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
+        fm = colorflow.flow_map(crop, lut)
         turb = segmentation.turbulent_mask(
             fm.velocity, fm.flow, fm.variance if bar.has_variance else None,
             window_px=window, threshold=p.turbulence_threshold,
@@ -289,6 +299,9 @@ def analyze_clip(
         any_flow = any_flow or bool(fm.flow.any())
         smooth_away_rows[i] = (fm.flow & ~turb & (fm.velocity < 0)).sum(axis=1)
         turb_rows[i] = turb.sum(axis=1)
+        tissue = ~fm.flow
+        tissue_sum[i] = np.where(tissue, crop[..., 1], 0).sum(axis=1)
+        tissue_n[i] = tissue.sum(axis=1)
         if progress is not None:
             progress(i + 1, T)
     if not any_flow:
@@ -313,6 +326,12 @@ def analyze_clip(
                 smooth_away_rows[cand].sum(axis=0), turb_rows[cand].sum(axis=0)
             )
             valve_source = "flow"
+            if valve_row is not None and p.valve_search_cm > 0:
+                tissue_rows = tissue_sum[cand].sum(axis=0) / np.maximum(tissue_n[cand].sum(axis=0), 1)
+                valve_row = segmentation.refine_valve_row(
+                    tissue_rows, valve_row, search_px=int(round(p.valve_search_cm / scale_cm))
+                ) + int(round(p.valve_offset_cm / scale_cm))
+                valve_source = "flow + tissue"
     if valve_row is not None:
         valve_row = int(np.clip(valve_row, 0, h))
 
@@ -331,6 +350,7 @@ def analyze_clip(
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     band = max(2, int(round(p.valve_band_cm / scale_cm)))
+    best_i, best_px, best_labels = -1, 0, None
     for i in range(T):
         labels, n = None, 0
         if systolic[i]:
@@ -347,6 +367,9 @@ def analyze_clip(
             )
             if masks is not None:
                 masks[i, by0 : by1 + 1, bx0 : bx1 + 1] = labels > 0
+            area = int(np.count_nonzero(labels))
+            if area > best_px:
+                best_i, best_px, best_labels = i, area, labels
         per_frame.append(measure.measure_frame(
             i, labels, n, phase="systole" if systolic[i] else "diastole",
             time_ms=None if times is None else float(times[i]), spacing_cm=clip.spacing_cm,
@@ -380,4 +403,12 @@ def analyze_clip(
         params=p.to_dict(),
         warnings=warnings,
         masks=masks,
+        labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
     )
+
+
+def _full_frame(crop: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, crop.dtype)
+    x0, y0, x1, y1 = box
+    out[y0 : y1 + 1, x0 : x1 + 1] = crop
+    return out

@@ -34,6 +34,7 @@ __all__ = [
     "turbulence_map",
     "turbulent_mask",
     "estimate_valve_row",
+    "refine_valve_row",
     "jet_mask",
     "detect_systole",
     "label_jets",
@@ -163,6 +164,37 @@ def estimate_valve_row(
     first_turb = int(np.flatnonzero(m > 0)[0])
     ok = ok[ok <= max(first_turb, int(np.argmax(gain)))]
     return int(ok[-1]) if ok.size else int(np.argmax(gain))
+
+
+def refine_valve_row(
+    tissue_rows: np.ndarray, estimate: int, *, search_px: int, smooth_px: int = 3
+) -> int:
+    """Snap a valve-row estimate to the brightest tissue row near it.
+
+    The closed mitral leaflets and the annulus are the brightest B-mode
+    structure across the colour box at the valve level. The tissue (non-flow)
+    brightness per row is smoothed and its maximum within ``search_px`` rows
+    of ``estimate`` is returned.
+
+    Parameters
+    ----------
+    tissue_rows : (h,) float
+        Mean grey level of the non-flow pixels of each row (systolic frames).
+
+    Examples
+    --------
+    >>> prof = np.full(50, 20.0); prof[31] = 200.0
+    >>> refine_valve_row(prof, 25, search_px=10)
+    31
+    """
+    prof = np.asarray(tissue_rows, dtype=np.float64)
+    if smooth_px > 1:
+        prof = ndi.uniform_filter1d(prof, smooth_px, mode="nearest")
+    lo = max(0, int(estimate) - search_px)
+    hi = min(len(prof), int(estimate) + search_px + 1)
+    if hi <= lo:
+        return int(estimate)
+    return lo + int(np.argmax(prof[lo:hi]))
 
 
 def jet_mask(
