@@ -340,7 +340,7 @@ def plot_max_frame(
         title = f"{title}\n{when}"
     box = bounds_xyxy
     if zoom:
-        box = jet_zoom_box(np.asarray(mask) > 0, bounds_xyxy=bounds_xyxy)
+        box = jet_zoom_box(np.asarray(mask) > 0, margin=0.6, bounds_xyxy=bounds_xyxy)
     return plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
                         spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
 
