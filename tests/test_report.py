@@ -190,3 +190,13 @@ def test_settings_table_keeps_screen_geometry_aside():
     main, details = page.split("Analysis details", 1)
     assert "<th>Heart rate</th><td>70 bpm</td>" in main
     assert "colour_box_xyxy" not in main and "<code>colour_box_xyxy</code>" in details
+
+
+@pytest.mark.parametrize("module", ["compare", "plot", "animate", "report", "demo"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"echoassess.{module}")
+    failures, attempted = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert failures == 0 and (attempted > 0 or module in ("report", "demo"))
