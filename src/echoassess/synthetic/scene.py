@@ -10,6 +10,7 @@ Flow inside the colour box is a velocity field (cm/s, positive toward the
 probe) with a turbulence (variance) field; it is wrapped at the Nyquist limit
 (aliasing) and coloured with the same table that is drawn as the legend.
 Sources, from lowest to highest display priority: colour noise specks,
+wall-motion flash over the myocardium,
 pulmonary-vein flow, diastolic LV inflow, PISA convergence, regurgitant jets.
 Only the pixels finally coloured by a jet are truth.
 
@@ -33,7 +34,7 @@ __all__ = ["Layout", "RenderedScene", "render"]
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 #: source codes in the per-pixel source map
-SRC_SPECK, SRC_PV, SRC_INFLOW, SRC_PISA = 200, 103, 101, 102
+SRC_SPECK, SRC_PV, SRC_INFLOW, SRC_PISA, SRC_FLASH = 200, 103, 101, 102, 104
 
 
 # -- layout -------------------------------------------------------------------
@@ -154,6 +155,7 @@ class _FrameTiming:
     inflow: float  # diastolic inflow amplitude 0..1
     pv: float  # pulmonary vein flow amplitude (negative: reversal)
     contraction: float  # LV contraction 0..1
+    flash: float  # wall motion: + toward the probe (systole onset), - away (early diastole)
 
 
 _SYS_DELAY_MS = 30.0  # R wave to mitral closure / start of MR
@@ -185,8 +187,11 @@ def _timing(p: SceneParams, k: int, beat_gain: np.ndarray) -> _FrameTiming:
         pv = 0.55 * math.exp(-(((pd - 0.25) / 0.15) ** 2)) - 0.35 * math.exp(
             -(((pd - 0.88) / 0.06) ** 2)
         )
+    # fast wall motion just after the R wave and at the start of relaxation
+    t_relax = tc - _SYS_DELAY_MS - sys_ms
+    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(-(((t_relax - 60.0) / 40.0) ** 2))
     return _FrameTiming(t - p.start_phase * rr, beat, tc, systolic, g, opening, inflow, pv,
-                        contraction)
+                        contraction, flash)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -532,6 +537,15 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
             vel[m] = sv[sp[m] - 1]
             var[m] = rng.uniform(0, 0.6)
             src[m] = SRC_SPECK
+        # wall-motion flash: patchy low-velocity colour over moving myocardium
+        fl = tm.flash * p.noise_level * p.gain
+        if abs(fl) > 0.1:
+            tissue = (E[crop] > 0.3) & box_in_c
+            patch = tissue & (turb_noise > 2.2 - 1.6 * min(abs(fl), 1.0))
+            v = math.copysign(1.0, fl) * nyq * (0.18 + 0.25 * np.abs(turb_noise))
+            vel[patch] = v[patch]
+            var[patch] = 0.1
+            src[patch] = SRC_FLASH
         # pulmonary vein flow
         if p.pulmonary_vein_flow and abs(tm.pv) > 0.05:
             L = 2.0 * ana.scale
