@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .colourmaps import COLOUR_MAPS, black_rows, colour_lut, velocity_rows
+from .colourmaps import COLOUR_MAPS, black_rows, colour_lut
 from .params import SceneParams
 
 __all__ = ["Layout", "RenderedScene", "render"]
@@ -470,7 +470,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     v_show = 0.12 * nyq / p.gain  # display threshold for low-velocity sources
 
     # -- static screen
-    static = _static_screen(p, lay, lut, box_xyxy)
+    static = _static_screen(p, lay, lut)
     ecg_pts, ecg_t0, ecg_span = _ecg_trace(p, lay)
     cv2.polylines(static, [ecg_pts], False, (40, 220, 70), 1, cv2.LINE_AA)
 
@@ -777,8 +777,7 @@ def _put(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
     cv2.putText(img, text, (int(org[0]), int(org[1])), _FONT, scale, colour, thick, cv2.LINE_AA)
 
 
-def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray,
-                   box: tuple[int, int, int, int]) -> np.ndarray:
+def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray) -> np.ndarray:
     rows, cols = p.rows, p.cols
     img = np.zeros((rows, cols, 3), np.uint8)
     fs = _font_scale(p)
@@ -792,7 +791,7 @@ def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray,
     _put(img, "ECHOASSESS SYNTHETIC  ADULT ECHO", (round(0.3 * cols), y0 + sz - 4), fs,
          (200, 200, 200))
     _put(img, "SYNTHETIC PATIENT", (round(0.3 * cols), y0 + sz - 4 + lh), fs * 0.9, (170, 170, 170))
-    _put(img, f"MI 1.1  TIs 0.7", (round(0.78 * cols), y0 + sz - 4), fs * 0.9, (200, 200, 200))
+    _put(img, "MI 1.1  TIs 0.7", (round(0.78 * cols), y0 + sz - 4), fs * 0.9, (200, 200, 200))
     left = [
         ("A4C", (230, 230, 230)),
         (f"FR {p.frame_rate_hz:.0f}Hz", (200, 200, 200)),
