@@ -50,6 +50,9 @@ def test_overlay_outlines_follow_the_mask():
     colours = [c.get_color() for c in art["contours"]]
     assert colours == [JET_COLOURS[0], JET_COLOURS[1]]
     assert art["image"].get_array().shape == (40, 60, 3)
+    # 0.1 cm/px over a 6 cm wide view: a 1 cm scale bar, 10 px long
+    bar, label = art["scale_bar"]
+    assert np.ptp(bar.get_xdata()) == pytest.approx(10.0) and label.get_text() == "1 cm"
 
 
 def test_overlay_label_image_and_pixel_units():

@@ -182,7 +182,8 @@ def plot_overlay(
     title : str, optional
         Axes title: the clip's identity (file name, series), never the patient's name.
     spacing_cm : (dx, dy) float, optional
-        Pixel spacing, used only when ``jets`` is not given.
+        Pixel spacing: draws a scale bar, and gives areas in cm² when
+        ``jets`` is not given.
     show_total : bool
         With two or more jets, write the summed area under the list of areas.
     zoom_xyxy : (x0, y0, x1, y1), optional
@@ -195,8 +196,8 @@ def plot_overlay(
         closed outline (``gid`` is ``"jet-<label>"``); ``"labels"``: list of
         Text, one per jet, in jet order, giving its area (listed in the
         top-left corner); ``"tags"``: with several jets, the Text number
-        placed beside each jet; ``"total"``: Text or None; ``"title"``:
-        Text or None.
+        placed beside each jet; ``"total"``: Text or None;
+        ``"scale_bar"``: (Line2D, Text) or None; ``"title"``: Text or None.
 
     Raises
     ------
@@ -274,9 +275,29 @@ def plot_overlay(
         ax.set_ylim(h - 0.5, -0.5)
     ax.set_xticks([])
     ax.set_yticks([])
+    scale_bar = None
+    if spacing_cm is not None:
+        scale_bar = _scale_bar(ax, spacing_cm[0])
     title_artist = ax.set_title(title, fontsize=10) if title else None
     return {"image": image, "contours": contours, "labels": texts, "tags": tags,
-            "total": total, "title": title_artist}
+            "total": total, "scale_bar": scale_bar, "title": title_artist}
+
+
+def _scale_bar(ax: Axes, dx_cm: float) -> tuple[Any, Any]:
+    """A 1 cm (or 0.5 / 2 cm) bar in the bottom-right corner of an image axes."""
+    x_lo, x_hi = sorted(ax.get_xlim())
+    y_top, y_bottom = sorted(ax.get_ylim())
+    view_cm = (x_hi - x_lo) * dx_cm
+    length_cm = 2.0 if view_cm > 16 else (1.0 if view_cm > 4 else 0.5)
+    length_px = length_cm / dx_cm
+    x1 = x_hi - 0.04 * (x_hi - x_lo)
+    y = y_bottom - 0.05 * (y_bottom - y_top)
+    (line,) = ax.plot([x1 - length_px, x1], [y, y], color="white", linewidth=2.5,
+                      solid_capstyle="butt", path_effects=_OUTLINE_EDGE, gid="scale-bar")
+    text = ax.text(x1 - length_px / 2, y - 0.015 * (y_bottom - y_top), f"{length_cm:g} cm",
+                   color="white", fontsize=9, ha="center", va="bottom",
+                   path_effects=_TEXT_EDGE, gid="scale-bar")
+    return line, text
 
 
 def plot_max_frame(

@@ -123,7 +123,12 @@ def _headline(c: Comparison) -> str:
                          f"({_area(abs(c.area_reduction), unit)})")
     else:
         parts.append(": the reduction cannot be computed (see warnings)")
-    return "".join(parts) + "."
+    text = "".join(parts) + "."
+    if c.pre_class and c.post_class:
+        same = c.pre_class == c.post_class
+        text += (f" ASE colour-jet area class: <b>{_e(c.pre_class)}</b>"
+                 + (" before and after." if same else f" → <b>{_e(c.post_class)}</b>."))
+    return text
 
 
 def _class_badge(cls: str | None) -> str:
