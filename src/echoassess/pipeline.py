@@ -80,6 +80,10 @@ class AnalysisParams:
         The LA side starts this far below that bright row.
     fill_holes : bool
         Fill holes inside jets (JPEG chroma blur between mosaic colours).
+    min_rim_away : float
+        Fraction of a region's rim (its slowest, unaliased flow) that must move
+        away from the probe for the region to be a jet; rejects aliased
+        diastolic inflow, whose rim moves toward the probe.
     """
 
     lut_bits: int = 5
@@ -98,6 +102,7 @@ class AnalysisParams:
     valve_search_cm: float = 1.0
     valve_offset_cm: float = 0.05
     fill_holes: bool = True
+    min_rim_away: float = 0.5
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -280,6 +285,8 @@ def analyze_clip(
     T = clip.n_frames
     flows = np.zeros((T, h, w), bool)
     turbs = np.zeros((T, h, w), bool)
+    aways = np.zeros((T, h, w), bool)
+    min_core = px(p.min_core_area_cm2)
     smooth_away_rows = np.zeros((T, h), np.float32)
     turb_rows = np.zeros((T, h), np.float32)
     tissue_sum = np.zeros((T, h), np.float32)
@@ -294,11 +301,19 @@ def analyze_clip(
             window_px=window, threshold=p.turbulence_threshold,
             variance_threshold=p.variance_threshold, min_area_px=min_turb,
         )
+        away = fm.flow & (fm.velocity < 0)
         flows[i] = fm.flow
         turbs[i] = turb
+        aways[i] = away
         any_flow = any_flow or bool(fm.flow.any())
-        smooth_away_rows[i] = (fm.flow & ~turb & (fm.velocity < 0)).sum(axis=1)
-        turb_rows[i] = turb.sum(axis=1)
+        # candidate jets (and PISA) before the valve is known: turbulent
+        # regions whose rim flows away from the probe
+        cand = segmentation.jet_mask(
+            fm.flow, turb, valve_row=None, roi=roi_crop, min_core_px=min_core,
+            fill_holes=False, away=away, min_rim_away=p.min_rim_away,
+        )
+        smooth_away_rows[i] = (cand & ~turb & away).sum(axis=1)
+        turb_rows[i] = (cand & turb).sum(axis=1)
         tissue = ~fm.flow
         tissue_sum[i] = np.where(tissue, crop[..., 1], 0).sum(axis=1)
         tissue_n[i] = tissue.sum(axis=1)
@@ -338,8 +353,6 @@ def analyze_clip(
     # -- systole from the turbulent flow on the LA side
     cut = 0 if valve_row is None else valve_row
     la_turb = turb_rows[:, cut:].sum(axis=1)
-    if roi_crop is not None:
-        la_turb = np.array([(turbs[i] & roi_crop)[cut:].sum() for i in range(T)], np.float32)
     systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
     if not systolic.any():
         warnings.append("no systolic jet found")
@@ -356,7 +369,8 @@ def analyze_clip(
         if systolic[i]:
             m = segmentation.jet_mask(
                 flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
-                min_core_px=px(p.min_core_area_cm2), fill_holes=p.fill_holes,
+                min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
+                min_rim_away=p.min_rim_away,
             )
             labels, n = segmentation.label_jets(
                 m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),

@@ -38,6 +38,7 @@ __all__ = [
     "jet_mask",
     "detect_systole",
     "label_jets",
+    "rim_away_fraction",
     "remove_small",
 ]
 
@@ -205,6 +206,9 @@ def jet_mask(
     roi: np.ndarray | None = None,
     min_core_px: int = 30,
     fill_holes: bool = True,
+    away: np.ndarray | None = None,
+    min_rim_away: float = 0.5,
+    rim_px: int = 2,
 ) -> np.ndarray:
     """The regurgitant jet pixels of one frame.
 
@@ -220,6 +224,12 @@ def jet_mask(
         First LA-side row; ``None`` puts no limit.
     roi : (h, w) bool, optional
         Where the LA is (user hint); nothing outside counts.
+    away : (h, w) bool, optional
+        Flow pixels moving away from the probe (velocity < 0). When given, a
+        region is a jet only if at least ``min_rim_away`` of its rim (the
+        outer ``rim_px`` pixels, the slowest, never aliased flow) moves away
+        from the probe: this rejects aliased diastolic inflow, whose rim
+        moves toward the probe.
 
     Returns
     -------
@@ -243,6 +253,8 @@ def jet_mask(
     n, labels = cv2.connectedComponents(allowed.astype(np.uint8), connectivity=8)
     core = np.bincount(labels[turbulent & allowed], minlength=n)
     keep = core >= min_core_px
+    if away is not None:
+        keep &= rim_away_fraction(allowed, labels, n, away, rim_px=rim_px) >= min_rim_away
     keep[0] = False
     mask = keep[labels]
     if fill_holes and mask.any():
@@ -252,6 +264,35 @@ def jet_mask(
         if valve_row is not None:
             mask[: max(0, int(valve_row))] = False
     return mask
+
+
+def rim_away_fraction(
+    mask: np.ndarray, labels: np.ndarray, n: int, away: np.ndarray, *, rim_px: int = 2
+) -> np.ndarray:
+    """Per labelled region, the fraction of its rim pixels that move away.
+
+    Returns
+    -------
+    (n,) float64
+        Index 0 (background) is 0.
+
+    Examples
+    --------
+    >>> m = np.zeros((9, 9), bool); m[1:8, 1:8] = True
+    >>> away = np.zeros_like(m); away[1:8, 1:8] = True; away[3:6, 3:6] = False
+    >>> n, lab = cv2.connectedComponents(m.astype(np.uint8))
+    >>> rim_away_fraction(m, lab, n, away, rim_px=2).round(2).tolist()
+    [0.0, 1.0]
+    """
+    k = 2 * int(rim_px) + 1
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    rim = mask & ~inner
+    total = np.bincount(labels[rim], minlength=n).astype(np.float64)
+    hit = np.bincount(labels[rim & away], minlength=n).astype(np.float64)
+    out = hit / np.maximum(total, 1.0)
+    out[0] = 0.0
+    return out
 
 
 def detect_systole(
