@@ -206,8 +206,9 @@ def animate_overlay(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".webp"):
-        raise InvalidParameterError(path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
-                                    hint="use a .gif or .webp file name")
+        raise InvalidParameterError(
+            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
+            hint="use a .gif or .webp file name")
     if not slowdown > 0:
         raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
     if frame_time_ms is None and per_frame:
@@ -247,8 +248,9 @@ def save_animation(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".webp"):
-        raise InvalidParameterError(path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
-                                    hint="use a .gif or .webp file name")
+        raise InvalidParameterError(
+            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
+            hint="use a .gif or .webp file name")
     if not slowdown > 0:
         raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
     if not len(images):

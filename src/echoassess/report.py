@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._version import __version__
-from .compare import SETTING_TOLERANCES, Comparison, compare
+from .compare import Comparison, compare
 from .errors import InvalidParameterError
 from .results import ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2, ClipResult
 
@@ -155,7 +155,7 @@ def summary_table(c: Comparison) -> str:
         vals = []
         for res in (c.pre, c.post):
             v = res.settings.get(key)
-            vals.append("?" if v is None else f"{fmt.format(float(v))} {unit_s}")
+            vals.append("not recorded" if v is None else f"{fmt.format(float(v))} {unit_s}")
         rows.append((label.lower(), *vals))
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
@@ -178,7 +178,8 @@ body { font-family: "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; col
        margin: 0; background: #f4f4f2; line-height: 1.45; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; background: white; }
 h1 { font-size: 1.55em; margin: 0 0 4px; }
-h2 { font-size: 1.2em; margin: 30px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h2 { font-size: 1.2em; margin: 30px 0 10px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
 .sub { color: var(--muted); margin: 0 0 18px; font-size: 0.95em; }
 .pre { color: var(--pre); font-weight: bold; } .post { color: var(--post); font-weight: bold; }
 .headline { font-size: 1.18em; padding: 14px 18px; border-left: 6px solid var(--pre);
@@ -219,7 +220,8 @@ details { margin: 8px 0; } summary { cursor: pointer; color: var(--pre); }
 .legend-steps { font-size: 0.8em; color: var(--muted); margin-top: 3px; }
 .sys-key { display: inline-block; width: 14px; height: 10px; border: 1px solid #bbb; }
 .caveats li { margin-bottom: 4px; }
-footer { margin-top: 34px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line);
+footer { margin-top: 34px; color: var(--muted); font-size: 0.85em;
+         border-top: 1px solid var(--line);
          padding-top: 10px; }
 code { font-size: 0.92em; }
 @media print { body { background: white; } main { padding: 0; } details { display: none; } }
@@ -460,7 +462,8 @@ def render_html(
 
     if c.warnings:
         items = "".join(f"<li>{_e(w)}</li>" for w in c.warnings)
-        parts.append(f'<div class="warn"><b>Read these numbers with care:</b><ul>{items}</ul></div>')
+        parts.append('<div class="warn"><b>Read these numbers with care:</b>'
+                     f"<ul>{items}</ul></div>")
     else:
         parts.append('<div class="ok">Nyquist limit, frame rate and imaging depth match between '
                      "the two clips, so the areas are comparable.</div>")
@@ -630,7 +633,10 @@ def write_report(
     notes: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ReportOutputs:
-    """Write comparison.json, comparison.csv, frames.csv, the PNG figures, the animations and report.html.
+    """Write every output of a comparison into a folder.
+
+    comparison.json, comparison.csv, frames.csv, the PNG figures, the
+    animations and report.html.
 
     Parameters
     ----------
