@@ -131,7 +131,8 @@ def compare_cmd(
     ] = True,
     nyquist_cm_s: Annotated[
         Optional[float],
-        typer.Option("--nyquist-cm-s", help="Nyquist limit printed by the colour bar (both clips)."),
+        typer.Option("--nyquist-cm-s",
+                     help="Nyquist limit printed by the colour bar (both clips)."),
     ] = None,
     spacing_cm: Annotated[
         Optional[float],
@@ -165,7 +166,8 @@ def demo(
         "demo-out"),
     data: Annotated[
         Optional[Path],
-        typer.Option("--data", help="Folder of pre/post clips (default: the clone's sample_data/)."),
+        typer.Option("--data",
+                     help="Folder of pre/post clips (default: the clone's sample_data/)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     animate: Annotated[
