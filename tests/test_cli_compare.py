@@ -159,3 +159,12 @@ def test_demo_runs_on_a_data_folder(study_files, tmp_path):
     assert d["pre"]["source"] == "patient01_pre.dcm"
     page = (tmp_path / "demo" / "report.html").read_text()
     assert "These sample clips are synthetic" in page
+
+
+def test_compare_refuses_a_non_dicom_file(study_files, tmp_path):
+    bad = tmp_path / "notes.dcm"
+    bad.write_text("not a DICOM file")
+    res = runner.invoke(app, ["compare", str(study_files[0]), str(bad), "--out",
+                              str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert res.output.startswith("error: ") and "notes.dcm" in res.output

@@ -200,3 +200,15 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"echoassess.{module}")
     failures, attempted = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert failures == 0 and (attempted > 0 or module in ("report", "demo"))
+
+
+def test_uncalibrated_pair_reports_pixels(tmp_path):
+    pre = make_clip(name="pre.dcm", spacing_cm=None, peak_scale=1.2, n_frames=8, size=(50, 60),
+                    systole=(2, 6))
+    post = make_clip(name="post.dcm", spacing_cm=None, peak_scale=0.6, n_frames=8, size=(50, 60),
+                     systole=(2, 6))
+    c = compare(pre.result, post.result)
+    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames)
+    page = out.report.read_text()
+    assert f"{pre.result.max_jet_area_px} px" in page and "cm²</b> before" not in page
+    assert "no class" in page and "pixel" in page
