@@ -165,6 +165,7 @@ def test_post_clip_has_jets_either_side_and_a_shadow(post_clip):
     t = post_clip.truth
     assert t.post_clip and t.clip_xy is not None
     assert t.n_jet_sources == 2 and t.n_jets[t.max_frame] == 2
+    assert np.array_equal(t.n_components, t.n_jets)  # counting regions counts jets
     xs = [o[0] for o in t.orifices_xy]
     assert min(xs) < t.clip_xy[0] < max(xs)
     # acoustic shadow: the column of pixels straight below the clip is dark
@@ -356,3 +357,12 @@ def test_jet_has_blue_rim_and_aliased_core():
     blue = f[..., 2] > f[..., 0]
     assert blue[rim].mean() > 0.7  # slow flow away from the probe at the edge
     assert (~blue)[core].mean() > 0.3  # velocities wrapped past -Nyquist into reds/yellows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_jet_is_one_region_touching_no_other(seed):
+    p = SceneParams(rows=200, cols=260, n_frames=10, start_phase=0.0, n_jets=3,
+                    jet_width_cm=2.5, jet_length_cm=4.0, post_clip=bool(seed % 2))
+    t = generate_clip(p, rng=seed).truth
+    assert t.n_jets.max() >= 2
+    assert np.array_equal(t.n_components, t.n_jets)

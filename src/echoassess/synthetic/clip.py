@@ -53,9 +53,11 @@ class ClipTruth:
     jet_areas_cm2 : (T, J) float64
         Area of each jet per frame.
     n_jets : (T,) int
-        Jets with at least one coloured pixel on the frame.
+        Jets with at least one coloured pixel on the frame. The generator
+        shows each jet as one 8-connected region touching no other jet, so
+        this equals ``n_components``.
     n_components : (T,) int
-        8-connected regions of the mask (jets that touch count once).
+        8-connected regions of the mask.
     phase : (T,) str
         ``"systole"`` or ``"diastole"``.
     max_frame : int

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
 from .colourmaps import COLOUR_MAPS, black_rows, colour_lut
@@ -612,6 +613,8 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 var[m] = np.clip(p.turbulence * (0.05 + 0.75 * prof[m]) + 0.18 * turb_noise[m], 0, 1)
                 src[m] = j + 1
         shown = (src > 0) & colour_ok
+        if jets and tm.systolic:
+            _separate_jets(src, shown, len(jets))
         if shown.any():
             u = _wrap(vel[shown] / nyq)
             row = np.clip(np.floor((1.0 - u) / 2.0 * n_rows_bar), 0, n_rows_bar - 1).astype(int)
@@ -655,6 +658,33 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         frame_times_ms=np.array([t.t_ms for t in timings]),
         clip_xy=None if clip_xy is None else (float(clip_xy[0]), float(clip_xy[1])),
     )
+
+
+def _separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int) -> None:
+    """Make each jet one 8-connected region, not touching another jet (in place).
+
+    Un-colours the pixels of a jet that touch a later jet, then keeps each
+    jet's largest piece (a fragment cut off by the clip's shadow or by a
+    ragged edge is not shown), so that counting regions counts jets.
+    """
+    eight = np.ones((3, 3), np.uint8)
+    for j in range(1, n_jets):
+        later = shown & (src > j) & (src <= n_jets)
+        if later.any():
+            touch = shown & (src == j) & cv2.dilate(later.astype(np.uint8), eight).astype(bool)
+            shown &= ~touch
+            src[touch] = 0
+    for j in range(1, n_jets + 1):
+        m = shown & (src == j)
+        if not m.any():
+            continue
+        lab, n = ndi.label(m, structure=eight)
+        if n > 1:
+            sizes = np.bincount(lab.ravel())
+            sizes[0] = 0
+            drop = m & (lab != int(np.argmax(sizes)))
+            shown &= ~drop
+            src[drop] = 0
 
 
 @dataclass
