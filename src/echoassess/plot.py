@@ -50,6 +50,8 @@ __all__ = [
     "plot_area_change",
     "plot_cohort",
     "plot_comparison",
+    "plot_reduction_distribution",
+    "cohort_figure",
     "ase_bands",
 ]
 
@@ -797,3 +799,62 @@ def _summary_text(c: Comparison) -> str:
     lines.append("Colour-jet area only: not a full")
     lines.append("MR grade; depends on settings.")
     return "\n".join(lines)
+
+
+# -- cohort summary (batch) -----------------------------------------------------------
+def plot_reduction_distribution(
+    reduction_pct: Sequence[float | None],
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """Histogram of the per-patient % reduction of the maximal jet area, median marked.
+
+    ``None`` / NaN values (no pre-clip jet) are left out and counted in the
+    x-axis label. Bins are 10 % wide; a jet that grew gives a negative value.
+
+    Returns
+    -------
+    dict
+        ``"bars"``: the histogram's Rectangle patches; ``"median"``: the
+        median Line2D (``None`` without values); ``"n"``: values drawn.
+    """
+    values = np.asarray([np.nan if v is None else float(v) for v in reduction_pct], float)
+    finite = values[np.isfinite(values)]
+    ax = _axes(ax, (4.2, 4.2))
+    lo = min(0.0, np.floor(finite.min() / 10.0) * 10.0) if finite.size else 0.0
+    edges = np.arange(lo, 100.0 + 10.0, 10.0)
+    _, _, bars = ax.hist(finite, bins=edges, color=POST_COLOUR, edgecolor="white", alpha=0.85)
+    median = None
+    if finite.size:
+        m = float(np.median(finite))
+        median = ax.axvline(m, color="black", linewidth=2, label=f"median {m:.0f} %")
+        ax.legend(loc="upper left", fontsize=8)
+    ax.set_xlim(edges[0], 100)
+    left_out = len(values) - finite.size
+    ax.set_xlabel("reduction of max jet area (%)"
+                  + (f"  ({left_out} without a pre-clip jet)" if left_out else ""))
+    ax.set_ylabel("patients")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return {"bars": list(bars), "median": median, "n": int(finite.size)}
+
+
+def cohort_figure(
+    pre_areas_cm2: Sequence[float],
+    post_areas_cm2: Sequence[float],
+    reduction_pct: Sequence[float | None],
+    *,
+    ids: Sequence[str] | None = None,
+) -> Figure:
+    """A two-panel cohort figure: paired pre -> post areas (:func:`plot_cohort`) and the
+    distribution of % reduction (:func:`plot_reduction_distribution`)."""
+    fig = Figure(figsize=(9.0, 4.4), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    n = len(pre_areas_cm2)
+    plot_cohort(pre_areas_cm2, post_areas_cm2, ids=ids, ax=left,
+                title=f"Max colour-jet area, pre -> post (n = {n})")
+    plot_reduction_distribution(reduction_pct, ax=right, title="Reduction per patient")
+    return fig
