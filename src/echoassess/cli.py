@@ -96,6 +96,9 @@ def _format_summary(s: dict) -> str:
         row("pixel spacing", f"{dx:.5f} x {dy:.5f} cm ({s['calibration_source']})")
     else:
         row("pixel spacing", f"uncalibrated: {s['calibration_note']}")
+    row("imaging depth", f"{s['depth_cm']:.1f} cm" if s["depth_cm"] else None)
+    row("Nyquist limit", f"{s['nyquist_cm_s']:.1f} cm/s (from PRF and transducer frequency)"
+        if s["nyquist_cm_s"] else None)
     row("colour-flow box", s["colour_flow_region"])
     for k, region in enumerate(s["regions"], start=1):
         row(f"region {k}", region)
@@ -310,6 +313,114 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
         lines.append(f"  masks -> {masks}")
     lines.append("  (colour-jet area only, not a full MR grade; it depends on machine settings)")
     return "\n".join(lines)
+
+
+class _BatchBar:
+    """A rich progress bar on stderr fed by run_batch's progress callback."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(
+            TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"), TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=False,
+        )
+        self.task = None
+        self._t0 = 0.0
+        self._first = 0
+
+    def __enter__(self) -> "_BatchBar":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, p) -> None:
+        import time
+
+        counts = (f"[green]{p.ok} ok[/] · [red]{p.failed} failed[/] · {p.skipped} skipped"
+                  + (f" · {p.reused} reused" if p.reused else ""))
+        if self.task is None:
+            self._t0, self._first = time.perf_counter(), p.done
+            self.task = self.progress.add_task("batch", total=p.total, completed=p.done,
+                                               counts=counts, rate="")
+            return
+        elapsed = time.perf_counter() - self._t0
+        n = p.done - self._first
+        rate = f"{60.0 * n / elapsed:.0f} files/min" if elapsed > 0 and n else ""
+        self.progress.update(self.task, completed=p.done, counts=counts, rate=rate)
+
+
+@app.command("batch")
+def batch_cmd(
+    inputs: Annotated[
+        list[Path], typer.Argument(metavar="INPUT...", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")],
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count).")
+    ] = None,
+    scheduler: Annotated[
+        Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Run on this Dask distributed scheduler instead (extra 'distributed').")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo clips already analysed with the same settings.")] = False,
+    pairs: Annotated[
+        Optional[Path], typer.Option("--pairs", metavar="CSV", help="Manifest patient,pre,post (paths or SOP instance UIDs).")
+    ] = None,
+    pair_by: Annotated[
+        Optional[str], typer.Option("--pair-by", metavar="study-time", help="Pair each patient's earliest and latest colour-flow series.")
+    ] = None,
+    salt: Annotated[
+        Optional[str], typer.Option("--salt", envvar="ECHOASSESS_SALT", help="Salt of the patient hash (default: OUT/salt.key, created once).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    log_json: Annotated[
+        Optional[Path], typer.Option("--log-json", metavar="FILE", help="Append one JSON line per event (start, each file, end).")
+    ] = None,
+) -> None:
+    """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
+
+    Resumable (rerun to finish or update), never stopped by a bad file. Exit
+    status: 0 when nothing failed, 1 when some files failed (see errors.csv),
+    2 on usage errors.
+    """
+    import contextlib
+
+    from .batch import run_batch
+
+    bar = contextlib.nullcontext(None) if quiet else _BatchBar()
+    try:
+        with bar as progress:
+            outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
+                                salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
+                                log_path=log_json)
+    except EchoAssessError as err:
+        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    except KeyboardInterrupt:
+        typer.secho("interrupted: finished results are kept; rerun the same command to resume",
+                    fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(130)
+    if not quiet:
+        o = outputs
+        typer.echo(f"{o.n_files} files: {o.n_ok} clips analysed, {o.n_failed} failed, "
+                   f"{o.n_skipped} skipped ({o.n_reused} reused from earlier runs) "
+                   f"in {o.elapsed_s:.1f} s")
+        typer.echo(f"tables: {o.clips_csv}, {o.errors_csv.name}, {o.skipped_csv.name}"
+                   + (f", {o.clips_parquet.name}" if o.clips_parquet else ""))
+        if o.comparisons_csv is not None:
+            n_pairs = int((o.comparisons["status"] == "ok").sum())
+            typer.echo(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
+                       + (f", {o.cohort_figure.name}" if o.cohort_figure else ""))
+        if len(o.errors):
+            typer.secho(f"{len(o.errors)} error(s): see {o.errors_csv}", fg=typer.colors.YELLOW,
+                        err=True)
+    raise typer.Exit(outputs.exit_code)
 
 
 def main() -> None:
