@@ -8,6 +8,7 @@ The public API::
 """
 
 from ._version import __version__
+from .batch import BatchOutputs, BatchProgress, run_batch
 from .calibration import UltrasoundRegion
 from .compare import Comparison, compare
 from .errors import (
@@ -34,6 +35,9 @@ __all__ = [
     "analyze_clip",
     "AnalysisParams",
     "ClipResult",
+    "run_batch",
+    "BatchOutputs",
+    "BatchProgress",
     "EchoClip",
     "ClipMetadata",
     "UltrasoundRegion",
