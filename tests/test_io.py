@@ -393,3 +393,21 @@ def test_acquisition_datetime_is_parsed():
     date = ds.get("AcquisitionDateTime") or ds.get("AcquisitionDate") or ds.get("ContentDate") \
         or ds.get("StudyDate")
     assert dt is not None and dt.strftime("%Y%m%d") == str(date)[:8]
+
+
+def test_depth_and_nyquist_from_the_regions(tmp_path):
+    ds = read_dataset("US1_UNCR.dcm")
+    tissue = _region(20, 10, 620, 409, delta=0.04)
+    tissue.ReferencePixelX0, tissue.ReferencePixelY0 = 300, 0
+    tissue.ReferencePixelPhysicalValueX, tissue.ReferencePixelPhysicalValueY = 0.0, 0.0
+    tissue.TransducerFrequency = 3000
+    flow = _region(250, 150, 400, 350, data_type=2, delta=0.04)
+    flow.PulseRepetitionFrequency = 5000
+    ds.SequenceOfUltrasoundRegions = Sequence([tissue, flow])
+    clip = load_clip(save_variant(ds, tmp_path / "settings.dcm"))
+    assert clip.depth_cm == pytest.approx(399 * 0.04)
+    assert clip.nyquist_cm_s == pytest.approx(5000 * 154000 / (4 * 3.0e6))
+    summary = clip.summary()
+    assert summary["depth_cm"] == clip.depth_cm and summary["nyquist_cm_s"] == clip.nyquist_cm_s
+    plain = load_clip(dcm_file("color3d_jpeg_baseline.dcm"))
+    assert plain.depth_cm is None and plain.nyquist_cm_s is None

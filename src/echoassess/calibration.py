@@ -77,6 +77,8 @@ PHYSICAL_UNITS: dict[int, str] = {
 }
 
 UNITS_CM = 0x3
+#: Speed of sound in soft tissue assumed by echo machines (1540 m/s), in cm/s.
+SPEED_OF_SOUND_CM_S = 154_000.0
 SPATIAL_2D = 1
 DATA_TISSUE = 0x01
 DATA_COLOUR_FLOW = 0x02
@@ -107,6 +109,10 @@ class UltrasoundRegion:
         ReferencePixelX0/Y0, relative to the region's top-left corner.
     reference_physical_x, reference_physical_y : float or None
         ReferencePixelPhysicalValueX/Y.
+    transducer_frequency_khz : float or None
+        TransducerFrequency (0018,6030), kHz.
+    pulse_repetition_frequency_hz : float or None
+        PulseRepetitionFrequency (0018,6032), Hz (Doppler regions).
     """
 
     spatial_format: int
@@ -124,6 +130,8 @@ class UltrasoundRegion:
     reference_pixel_y0: int | None = None
     reference_physical_x: float | None = None
     reference_physical_y: float | None = None
+    transducer_frequency_khz: float | None = None
+    pulse_repetition_frequency_hz: float | None = None
 
     @property
     def spatial_format_name(self) -> str:
@@ -174,6 +182,33 @@ class UltrasoundRegion:
         if not self.is_spatial_cm:
             return None
         return (abs(float(self.delta_x)), abs(float(self.delta_y)))
+
+    @property
+    def depth_cm(self) -> float | None:
+        """Depth of the region's far edge below the transducer, in cm.
+
+        Needs a reference pixel on the vertical axis (ReferencePixelY0 with its
+        physical value, normally 0 at the transducer face) and cm units;
+        ``None`` otherwise.
+        """
+        if self.reference_pixel_y0 is None or not self.is_spatial_cm:
+            return None
+        ref_row = self.y0 + self.reference_pixel_y0
+        base = self.reference_physical_y or 0.0
+        depth = base + (self.y1 - ref_row) * abs(self.delta_y)
+        return float(depth) if depth > 0 else None
+
+    @property
+    def nyquist_cm_s(self) -> float | None:
+        """Nyquist velocity from the pulse repetition frequency and the
+        transducer frequency: ``PRF * c / (4 * f0)`` with c = 1540 m/s.
+
+        ``None`` unless both frequencies are in the region.
+        """
+        prf, f0 = self.pulse_repetition_frequency_hz, self.transducer_frequency_khz
+        if not prf or not f0 or prf <= 0 or f0 <= 0:
+            return None
+        return float(prf) * SPEED_OF_SOUND_CM_S / (4.0 * float(f0) * 1000.0)
 
     def contains(self, x: float, y: float) -> bool:
         """Whether pixel ``(x, y)`` (column, row) lies inside the region."""

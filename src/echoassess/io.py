@@ -368,6 +368,36 @@ class EchoClip:
         """
         return region_containing(self.regions, x0, y0, x1, y1, spatial_only=spatial_only)
 
+    @property
+    def depth_cm(self) -> float | None:
+        """Imaging depth (cm) from the calibrated 2D region's reference pixel.
+
+        ``None`` when the file's region carries no vertical reference pixel.
+        """
+        region = self._spatial_region
+        return None if region is None else region.depth_cm
+
+    @property
+    def nyquist_cm_s(self) -> float | None:
+        """Colour-flow Nyquist velocity (cm/s) from the colour-flow region's
+        pulse repetition frequency and transducer frequency (the tissue
+        region's transducer frequency when the colour region has none).
+
+        ``None`` when the file does not carry them (the colour bar's printed
+        limits are then the only source; pass the value to the analysis).
+        """
+        flow = self.colour_flow_region
+        if flow is None or not flow.pulse_repetition_frequency_hz:
+            return None
+        if flow.transducer_frequency_khz:
+            return flow.nyquist_cm_s
+        holder = self._spatial_region
+        if holder is None or not holder.transducer_frequency_khz:
+            return None
+        from dataclasses import replace
+
+        return replace(flow, transducer_frequency_khz=holder.transducer_frequency_khz).nyquist_cm_s
+
     def require_spacing_cm(self) -> tuple[float, float]:
         """``spacing_cm``, or a :class:`CalibrationError` saying why there is none."""
         if self.spacing_cm is None:
@@ -404,6 +434,8 @@ class EchoClip:
             "pixel_spacing_cm": list(self.spacing_cm) if self.spacing_cm else None,
             "calibration_source": self.calibration_source,
             "calibration_note": self.calibration_note,
+            "depth_cm": self.depth_cm,
+            "nyquist_cm_s": self.nyquist_cm_s,
             "colour_flow_region": (
                 list(self.colour_flow_region.bounds) if self.colour_flow_region else None
             ),
@@ -913,6 +945,10 @@ def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], 
                 reference_pixel_y0=_int(item, "ReferencePixelY0"),
                 reference_physical_x=_float_or_none(item.get("ReferencePixelPhysicalValueX")),
                 reference_physical_y=_float_or_none(item.get("ReferencePixelPhysicalValueY")),
+                transducer_frequency_khz=_float_or_none(item.get("TransducerFrequency")),
+                pulse_repetition_frequency_hz=_float_or_none(
+                    item.get("PulseRepetitionFrequency")
+                ),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             problems.append(f"ultrasound region {k}: unusable ({exc})")
