@@ -223,9 +223,13 @@ class _Jet:
 
 def _centreline(
     start: tuple[float, float], direction: tuple[float, float], length: float, la: _Ellipse,
-    *, hug: bool,
+    *, hug: bool, axis: tuple[float, float] | None = None, max_turn_deg: float = 70.0,
 ) -> np.ndarray:
-    """March a jet path from the orifice; it turns along the LA wall when it meets it."""
+    """March a jet path from the orifice; it turns along the LA wall when it meets it.
+
+    With ``axis`` (the valve axis, into the LA) the path never turns more than
+    ``max_turn_deg`` from it, so a jet cannot run back along the annulus.
+    """
     step = 0.04
     n = max(2, int(math.ceil(length / step)) + 1)
     pts = np.empty((n, 2))
@@ -251,9 +255,24 @@ def _centreline(
                 dx, dy = (1 - mix) * dx + mix * tx - 0.05 * gx, (1 - mix) * dy + mix * ty - 0.05 * gy
                 nrm = math.hypot(dx, dy)
                 dx, dy = dx / nrm, dy / nrm
+                if axis is not None:
+                    dx, dy = _limit_turn((dx, dy), axis, max_turn_deg)
                 nx, ny = x + dx * step, y + dy * step
         x, y = nx, ny
     return pts
+
+
+def _limit_turn(
+    d: tuple[float, float], axis: tuple[float, float], max_deg: float
+) -> tuple[float, float]:
+    """``d`` rotated toward ``axis`` if it points more than ``max_deg`` away from it."""
+    ang = math.atan2(d[0] * axis[1] - d[1] * axis[0], d[0] * axis[0] + d[1] * axis[1])
+    lim = math.radians(max_deg)
+    if abs(ang) <= lim:
+        return d
+    a0 = math.atan2(axis[1], axis[0])
+    a = a0 - math.copysign(lim, ang)  # ang is measured from d to the axis
+    return math.cos(a), math.sin(a)
 
 
 def _half_width_profile(u: np.ndarray, w0_frac: float) -> np.ndarray:
@@ -424,7 +443,9 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         d0 = (base_dir[0] * c + base_dir[1] * sn, -base_dir[0] * sn + base_dir[1] * c)
         length = p.jet_length_cm * rng.uniform(0.85, 1.15) * (0.8 if n_jets > 1 else 1.0)
         width = p.jet_width_cm * rng.uniform(0.85, 1.15) * (0.8 if n_jets > 1 else 1.0)
-        pts = _centreline(orf, d0, length * 1.25, ana.la, hug=p.wall_hugging)
+        axis = (float(base_dir[0]), float(base_dir[1]))
+        d0 = _limit_turn(d0, axis, 70.0)
+        pts = _centreline(orf, d0, length * 1.25, ana.la, hug=p.wall_hugging, axis=axis)
         tang = np.gradient(pts, axis=0)
         tang /= np.linalg.norm(tang, axis=1, keepdims=True)
         dist, idx = cKDTree(pts).query(pix)
