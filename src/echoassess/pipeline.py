@@ -84,10 +84,13 @@ class AnalysisParams:
         Fraction of a region's rim (its slowest, unaliased flow) that must move
         away from the probe for the region to be a jet; rejects aliased
         diastolic inflow, whose rim moves toward the probe.
+    min_attachment_area_cm2 : float
+        Smooth toward-the-probe patches this large on a jet's edge (venous
+        inflow touching the jet) are cut off the jet.
     """
 
     lut_bits: int = 5
-    min_chroma: float = 14.0
+    min_chroma: float = 17.0
     max_colour_distance: float = 40.0
     bar_min_saturation: int = 40
     turbulence_window_cm: float = 0.25
@@ -103,6 +106,7 @@ class AnalysisParams:
     valve_offset_cm: float = 0.05
     fill_holes: bool = True
     min_rim_away: float = 0.5
+    min_attachment_area_cm2: float = 0.05
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -370,7 +374,7 @@ def analyze_clip(
             m = segmentation.jet_mask(
                 flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
                 min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
-                min_rim_away=p.min_rim_away,
+                min_rim_away=p.min_rim_away, min_attachment_px=px(p.min_attachment_area_cm2),
             )
             labels, n = segmentation.label_jets(
                 m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),

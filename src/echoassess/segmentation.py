@@ -162,7 +162,9 @@ def estimate_valve_row(
     gain = np.concatenate([[0.0], np.cumsum(s - m)])  # gain[y] = sum over rows < y
     best = gain.max()
     ok = np.flatnonzero(gain >= best - tolerance * total)
-    first_turb = int(np.flatnonzero(m > 0)[0])
+    # the top of the mosaic: where the turbulence really starts (a few stray
+    # turbulent rows higher up do not count)
+    first_turb = int(np.searchsorted(np.cumsum(m), tolerance * total))
     ok = ok[ok <= max(first_turb, int(np.argmax(gain)))]
     return int(ok[-1]) if ok.size else int(np.argmax(gain))
 
@@ -209,6 +211,7 @@ def jet_mask(
     away: np.ndarray | None = None,
     min_rim_away: float = 0.5,
     rim_px: int = 2,
+    min_attachment_px: int = 0,
 ) -> np.ndarray:
     """The regurgitant jet pixels of one frame.
 
@@ -229,7 +232,9 @@ def jet_mask(
         region is a jet only if at least ``min_rim_away`` of its rim (the
         outer ``rim_px`` pixels, the slowest, never aliased flow) moves away
         from the probe: this rejects aliased diastolic inflow, whose rim
-        moves toward the probe.
+        moves toward the probe. Smooth toward-flow patches of at least
+        ``min_attachment_px`` lying on a jet's edge (venous inflow touching
+        the jet) are cut off.
 
     Returns
     -------
@@ -257,6 +262,16 @@ def jet_mask(
         keep &= rim_away_fraction(allowed, labels, n, away, rim_px=rim_px) >= min_rim_away
     keep[0] = False
     mask = keep[labels]
+    if away is not None and mask.any() and min_attachment_px > 0:
+        # smooth flow toward the probe on a jet's edge is venous inflow that
+        # happens to touch the jet: cut it off
+        toward = mask & ~turbulent & ~away
+        mask &= ~_edge_attachments(mask, toward, min_area_px=min_attachment_px, rim_px=rim_px)
+        n2, lab2 = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        core2 = np.bincount(lab2[turbulent & mask], minlength=n2)
+        keep2 = core2 >= min_core_px
+        keep2[0] = False
+        mask = keep2[lab2]
     if fill_holes and mask.any():
         mask = ndi.binary_fill_holes(mask)
         if roi is not None:
@@ -264,6 +279,27 @@ def jet_mask(
         if valve_row is not None:
             mask[: max(0, int(valve_row))] = False
     return mask
+
+
+def _edge_attachments(
+    mask: np.ndarray, patch: np.ndarray, *, min_area_px: int, rim_px: int = 2,
+    min_rim_fraction: float = 0.2,
+) -> np.ndarray:
+    """Connected pieces of ``patch`` (within ``mask``) that are large and lie
+    on the edge of ``mask`` (at least ``min_rim_fraction`` of their pixels
+    in its outer ``rim_px`` pixels)."""
+    if not patch.any():
+        return np.zeros_like(mask)
+    k = 2 * int(rim_px) + 1
+    inner = cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    rim = mask & ~inner
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
+    on_rim = np.bincount(lab[rim & patch], minlength=n)
+    area = stats[:, cv2.CC_STAT_AREA]
+    sel = (area >= min_area_px) & (on_rim >= min_rim_fraction * area)
+    sel[0] = False
+    return sel[lab]
 
 
 def rim_away_fraction(
