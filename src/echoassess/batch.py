@@ -299,15 +299,20 @@ def _run_local(
     queue: deque[Item] = deque(items)
     suspects: deque[Item] = deque()
     while queue or suspects:
-        if suspects:
-            item = suspects.popleft()
-            with ProcessPoolExecutor(1, mp_context=ctx) as ex:
-                future = ex.submit(fn, item[1], options)
-                try:
-                    rec = future.result()
-                except BrokenProcessPool:
-                    rec = _crash_record("the worker process died while reading this file")
-            on_record(item[0], rec)
+        if suspects:  # one at a time, in one process replaced only when it dies
+            ex = ProcessPoolExecutor(1, mp_context=ctx)
+            try:
+                while suspects:
+                    item = suspects.popleft()
+                    try:
+                        rec = ex.submit(fn, item[1], options).result()
+                    except BrokenProcessPool:
+                        rec = _crash_record("the worker process died while reading this file")
+                        ex.shutdown(wait=True)
+                        ex = ProcessPoolExecutor(1, mp_context=ctx)
+                    on_record(item[0], rec)
+            finally:
+                ex.shutdown(wait=True)
             continue
         n = max(1, min(workers, len(queue)))
         ex = ProcessPoolExecutor(n, mp_context=ctx)
