@@ -9,6 +9,7 @@ with the algorithm version.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -237,8 +238,10 @@ def analyze_clip(
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
     warnings: list[str] = []
 
-    # -- geometry: colour box and colour bar
-    first = clip.frame(0)
+    # -- geometry: colour box and colour bar (from the first frame of the
+    # stream, so that no frame is decoded twice)
+    frames_iter = clip.iter_frames()
+    first = next(frames_iter)
     if clip.colour_flow_region is not None:
         r = clip.colour_flow_region
         box = (max(0, r.x0), max(0, r.y0), min(cols - 1, r.x1), min(rows - 1, r.y1))
@@ -297,7 +300,7 @@ def analyze_clip(
     tissue_n = np.zeros((T, h), np.float32)
     any_flow = False
     min_turb = px(p.min_turbulent_area_cm2)
-    for i, frame in enumerate(clip.iter_frames()):
+    for i, frame in enumerate(itertools.chain([first], frames_iter)):
         crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
         fm = colorflow.flow_map(crop, lut)
         turb = segmentation.turbulent_mask(
