@@ -372,7 +372,7 @@ def _run_dask(
             for key, path in items
         }
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 key = futures.pop(future)
                 try:
                     rec = future.result()
