@@ -266,6 +266,7 @@ def analyze_clip(
     )
     bx0, by0, bx1, by1 = box
     h, w = by1 - by0 + 1, bx1 - bx0 + 1
+    sector = _sector(first)
 
     # -- scales
     if clip.spacing_cm is not None:
@@ -401,12 +402,17 @@ def analyze_clip(
         "velocity_unit": "cm/s" if nyquist_cm_s is not None else "fraction of Nyquist",
         "frame_rate_hz": clip.frame_rate_hz,
         "depth_cm": None if depth_cm is None else float(depth_cm),
+        "depth_cm_from_sector": (
+            round(sector["radius_px"] * clip.spacing_cm[1], 1)
+            if sector is not None and clip.spacing_cm is not None else None
+        ),
         "heart_rate_bpm": clip.metadata.heart_rate_bpm,
         "colour_box_xyxy": [int(v) for v in box],
         "colour_box_source": box_source,
         "colour_bar_xyxy": [int(v) for v in bar.bbox_xyxy] if bar.source == "detected" else None,
         "colour_bar_source": bar.source,
         "colour_map_variance": bar.has_variance,
+        "sector": sector,
         "valve_row": None if valve_row is None else int(valve_row + by0),
         "valve_source": valve_source,
         "roi_xyxy": None if roi is None else list(roi),
@@ -426,6 +432,22 @@ def analyze_clip(
         masks=masks,
         labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
     )
+
+
+def _sector(frame: np.ndarray) -> dict[str, float] | None:
+    """The imaging fan (apex, edge angles, far arc), found on a half-size copy."""
+    from .geometry import detect_sector
+
+    found = detect_sector(frame[::2, ::2])
+    if found is None:
+        return None
+    return {
+        "apex_x": round(2 * found.apex_x, 1),
+        "apex_y": round(2 * found.apex_y, 1),
+        "radius_px": round(2 * found.radius_px, 1),
+        "angle_left_deg": round(found.angle_left_deg, 1),
+        "angle_right_deg": round(found.angle_right_deg, 1),
+    }
 
 
 def _full_frame(crop: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
