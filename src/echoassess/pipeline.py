@@ -295,6 +295,7 @@ def analyze_clip(
     turbs = np.zeros((T, h, w), bool)
     aways = np.zeros((T, h, w), bool)
     min_core = px(p.min_core_area_cm2)
+    min_attach = px(p.min_attachment_area_cm2)
     smooth_away_rows = np.zeros((T, h), np.float32)
     turb_rows = np.zeros((T, h), np.float32)
     tissue_sum = np.zeros((T, h), np.float32)
@@ -319,6 +320,7 @@ def analyze_clip(
         cand = segmentation.jet_mask(
             fm.flow, turb, valve_row=None, roi=roi_crop, min_core_px=min_core,
             fill_holes=False, away=away, min_rim_away=p.min_rim_away,
+            min_attachment_px=min_attach,
         )
         smooth_away_rows[i] = (cand & ~turb & away).sum(axis=1)
         turb_rows[i] = (cand & turb).sum(axis=1)
@@ -378,7 +380,7 @@ def analyze_clip(
             m = segmentation.jet_mask(
                 flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
                 min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
-                min_rim_away=p.min_rim_away, min_attachment_px=px(p.min_attachment_area_cm2),
+                min_rim_away=p.min_rim_away, min_attachment_px=min_attach,
             )
             labels, n = segmentation.label_jets(
                 m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),

@@ -255,23 +255,18 @@ def jet_mask(
         allowed &= roi
     if not allowed.any():
         return allowed
-    n, labels = cv2.connectedComponents(allowed.astype(np.uint8), connectivity=8)
-    core = np.bincount(labels[turbulent & allowed], minlength=n)
-    keep = core >= min_core_px
-    if away is not None:
-        keep &= rim_away_fraction(allowed, labels, n, away, rim_px=rim_px) >= min_rim_away
-    keep[0] = False
-    mask = keep[labels]
-    if away is not None and mask.any() and min_attachment_px > 0:
-        # smooth flow toward the probe on a jet's edge is venous inflow that
-        # happens to touch the jet: cut it off
-        toward = mask & ~turbulent & ~away
-        mask &= ~_edge_attachments(mask, toward, min_area_px=min_attachment_px, rim_px=rim_px)
-        n2, lab2 = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-        core2 = np.bincount(lab2[turbulent & mask], minlength=n2)
-        keep2 = core2 >= min_core_px
-        keep2[0] = False
-        mask = keep2[lab2]
+    mask = _with_core(allowed, turbulent, min_core_px)
+    if away is not None and mask.any():
+        if min_attachment_px > 0:
+            # smooth flow toward the probe on a jet's edge (venous inflow,
+            # wall-motion colour) that happens to touch the jet: cut it off
+            toward = mask & ~turbulent & ~away
+            mask &= ~_edge_attachments(mask, toward, min_area_px=min_attachment_px, rim_px=rim_px)
+            mask = _with_core(mask, turbulent, min_core_px)
+        n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        keep = rim_away_fraction(mask, labels, n, away, rim_px=rim_px) >= min_rim_away
+        keep[0] = False
+        mask = keep[labels]
     if fill_holes and mask.any():
         mask = ndi.binary_fill_holes(mask)
         if roi is not None:
@@ -279,6 +274,17 @@ def jet_mask(
         if valve_row is not None:
             mask[: max(0, int(valve_row))] = False
     return mask
+
+
+def _with_core(mask: np.ndarray, turbulent: np.ndarray, min_core_px: int) -> np.ndarray:
+    """The connected regions of ``mask`` holding at least ``min_core_px`` turbulent pixels."""
+    if not mask.any():
+        return mask.copy()
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    core = np.bincount(labels[turbulent & mask], minlength=n)
+    keep = core >= min_core_px
+    keep[0] = False
+    return keep[labels]
 
 
 def _edge_attachments(
