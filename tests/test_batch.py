@@ -478,3 +478,13 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
     for name in ("clips.csv", "errors.csv", "skipped.csv"):
         pd.testing.assert_frame_equal(read_table(killed / name), read_table(clean / name))
     assert len(pd.read_csv(clean / "clips.csv")) == 20
+
+
+@pytest.mark.parametrize("module", ["discover", "cohort", "batch"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"echoassess.{module}"),
+                             optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
