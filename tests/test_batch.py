@@ -78,6 +78,8 @@ def test_find_files_excludes_output_folder_and_rejects_missing_input(tmp_path):
     (tmp_path / "out" / "results" / "k.json").write_text("{}")
     found = find_files([tmp_path], exclude=[tmp_path / "out"])
     assert [f.path.name for f in found] == ["a.txt"]
+    assert find_files([tmp_path / "out", tmp_path / "out" / "results" / "k.json"],
+                      exclude=[tmp_path / "out"]) == []
     with pytest.raises(InvalidParameterError, match="input does not exist"):
         find_files([tmp_path / "nope"])
 

@@ -256,6 +256,9 @@ def find_files(
             raise InvalidParameterError(given, "input does not exist",
                                         hint="give folders or DICOM files that exist")
         root = given.resolve()
+        if any(root == e or e in root.parents for e in excluded):
+            logger.warning("%s: inside the output folder, not searched", given)
+            continue
         if root.is_file():
             add(root, root.name, "argument")
             if _is_dicomdir_name(root):
