@@ -408,6 +408,9 @@ def batch_cmd(
         raise typer.Exit(130)
     if not quiet:
         o = outputs
+        if o.n_files == 0:
+            typer.secho("warning: no files found under the inputs", fg=typer.colors.YELLOW,
+                        err=True)
         typer.echo(f"{o.n_files} files: {o.n_ok} clips analysed, {o.n_failed} failed, "
                    f"{o.n_skipped} skipped ({o.n_reused} reused from earlier runs) "
                    f"in {o.elapsed_s:.1f} s")
