@@ -325,7 +325,7 @@ def build_colour_lut(
     ...                                          [[0, 0, 200]], [[0, 255, 255]]], np.uint8))
     >>> lut = build_colour_lut(bar)
     >>> px = np.array([[200, 0, 0], [0, 250, 250], [90, 90, 90]], np.uint8)
-    >>> lut.is_flow[lut.index(px)].tolist(), lut.velocity[lut.index(px)][:2].round(2).tolist()
+    >>> lut.is_flow[lut.index(px)].tolist(), lut.velocity[lut.index(px)][:2].astype(float).round(2).tolist()
     ([True, True, False], [0.4, -0.8])
     """
     n = 1 << bits
@@ -389,7 +389,7 @@ def flow_map(rgb: np.ndarray, lut: ColourLUT, *, inside: np.ndarray | None = Non
     >>> lut = build_colour_lut(bar)
     >>> box = np.array([[[200, 0, 0], [120, 120, 120]]], np.uint8)
     >>> fm = flow_map(box, lut)
-    >>> fm.flow.tolist(), fm.velocity.round(2).tolist()
+    >>> fm.flow.tolist(), fm.velocity.astype(float).round(2).tolist()
     ([[True, False]], [[0.4, 0.0]])
     """
     idx = lut.index(rgb)

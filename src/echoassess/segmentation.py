@@ -67,7 +67,8 @@ def turbulence_map(
 
     Examples
     --------
-    >>> v = np.tile(np.linspace(-1, 1, 20, dtype=np.float32), (20, 1))  # smooth, with a wrap
+    >>> ramp = np.tile(np.linspace(0.6, 1.4, 20, dtype=np.float32), (20, 1))
+    >>> v = np.mod(ramp + 1, 2) - 1  # smooth flow aliasing from +1 to -1
     >>> float(turbulence_map(v, np.ones_like(v, bool))[10, 10]) < 0.1
     True
     >>> rng = np.random.default_rng(0)
@@ -186,7 +187,7 @@ def refine_valve_row(
 
     Examples
     --------
-    >>> prof = np.full(50, 20.0); prof[31] = 200.0
+    >>> prof = np.full(50, 20.0); prof[30:33] = 200.0
     >>> refine_valve_row(prof, 25, search_px=10)
     31
     """
@@ -393,11 +394,11 @@ def label_jets(
 ) -> tuple[np.ndarray, int]:
     """Label the jets of a jet mask, one label per origin at the valve.
 
-    Jets are seeded by the separate pieces of the mask within ``band_px`` rows
-    below the valve line (each orifice gives one); every jet pixel goes to its
-    nearest seed, so jets that touch downstream are still told apart. Pieces
-    that never reach the valve band (e.g. a jet cut by a clip's shadow) join
-    the nearest jet. Without a valve row, connected components are the jets.
+    Each connected region of at least ``min_jet_px`` pixels is a jet, except
+    that a region with several origins (separate pieces of the mask within
+    ``band_px`` rows below the valve line, one per orifice) is split between
+    them, every pixel going to its nearest origin: jets that touch downstream
+    are still told apart. Smaller bits join the nearest jet.
 
     Parameters
     ----------
@@ -420,28 +421,46 @@ def label_jets(
     labels = np.zeros(mask.shape, np.int32)
     if not mask.any():
         return labels, 0
-    n_cc, cc = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    seeds = np.zeros(mask.shape, np.int32)
-    n = 0
+    n_cc, cc, stats, cents = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    # origins: separate pieces of the mask just below the valve line
+    seeds_of: dict[int, list[np.ndarray]] = {}
     if valve_row is not None:
-        top = np.flatnonzero(mask.any(axis=1))[0]
-        y0 = max(int(valve_row), int(top))
+        top = int(np.flatnonzero(mask.any(axis=1))[0])
+        y0 = max(int(valve_row), top)
         band = np.zeros_like(mask)
         band[y0 : y0 + band_px] = mask[y0 : y0 + band_px]
-        n_b, lb, stats, cent = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
-        order = [k for k in np.argsort(cent[1:, 0]) + 1 if stats[k, cv2.CC_STAT_AREA] >= min_seed_px]
-        for k in order:
-            n += 1
-            seeds[lb == k] = n
-    if n == 0:
-        sizes = np.bincount(cc.ravel(), minlength=n_cc)
-        cents = ndi.center_of_mass(mask, cc, range(1, n_cc)) if n_cc > 1 else []
-        order = sorted(range(1, n_cc), key=lambda k: cents[k - 1][1])
-        for k in order:
-            if sizes[k] >= min_jet_px:
-                n += 1
-                labels[cc == k] = n
-        return labels, n
+        n_b, lb, bstats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
+        for k in range(1, n_b):
+            if bstats[k, cv2.CC_STAT_AREA] >= min_seed_px:
+                piece = lb == k
+                seeds_of.setdefault(int(cc[piece][0]), []).append(piece)
+    pieces: list[np.ndarray] = []  # one boolean mask per jet
+    for k in range(1, n_cc):
+        comp = cc == k
+        seeds = seeds_of.get(k, [])
+        if len(seeds) >= 2:  # jets that touch downstream: split by nearest origin
+            seed_img = np.zeros(mask.shape, np.int32)
+            for j, sd in enumerate(seeds, start=1):
+                seed_img[sd] = j
+            _, (iy, ix) = ndi.distance_transform_edt(seed_img == 0, return_indices=True)
+            owner = np.where(comp, seed_img[iy, ix], 0)
+            parts = [owner == j for j in range(1, len(seeds) + 1)]
+            big = [q for q in parts if q.sum() >= min_jet_px]
+            if len(big) >= 2:
+                pieces.extend(big)
+                continue
+        if stats[k, cv2.CC_STAT_AREA] >= min_jet_px:
+            pieces.append(comp)
+    if not pieces:
+        return labels, 0
+    pieces.sort(key=lambda q: float(np.nonzero(q)[1].mean()))
+    for j, q in enumerate(pieces, start=1):
+        labels[q] = j
+    small = mask & (labels == 0)
+    if small.any():  # bits too small to be jets join the nearest jet
+        _, (iy, ix) = ndi.distance_transform_edt(labels == 0, return_indices=True)
+        labels[small] = labels[iy[small], ix[small]]
+    return labels, len(pieces)
     if n == 1:
         labels[mask] = 1
         return labels, 1
