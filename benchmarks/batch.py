@@ -67,7 +67,10 @@ def main() -> None:
     ap.add_argument("--cols", type=int, default=640)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--dask", action="store_true", help="also run on a 2-process LocalCluster")
-    ap.add_argument("--keep", type=Path, help="write the cohort and outputs here (kept)")
+    ap.add_argument("--keep", type=Path, help="write the cohort and outputs here (kept; a "
+                    "cohort already there is reused)")
+    ap.add_argument("--generate-only", action="store_true",
+                    help="only write the cohort (with --keep), to time it later on a quiet machine")
     args = ap.parse_args()
 
     from echoassess.synthetic import make_cohort
@@ -83,6 +86,9 @@ def main() -> None:
         good = (data / "patient001" / "pre.dcm").read_bytes()
         (data / "broken.dcm").write_bytes(good[: len(good) // 2])
     gen_s = time.perf_counter() - t0
+    if args.generate_only:
+        print(f"cohort written to {data} in {gen_s:.0f} s")
+        return
 
     report: dict = {"patients": args.patients, "frame": f"{args.rows}x{args.cols}",
                     "cpus": os.cpu_count(), "generate_seconds": round(gen_s, 1),
