@@ -755,6 +755,8 @@ def run_batch(
                                            rec["status"]))
 
             if todo:
+                # largest files first: the last clips to finish are then short ones
+                todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
                 options = WorkerOptions(params=params, salt=salt_bytes)
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
