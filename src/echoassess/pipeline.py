@@ -88,6 +88,9 @@ class AnalysisParams:
     min_attachment_area_cm2 : float
         Smooth toward-the-probe patches this large on a jet's edge (venous
         inflow touching the jet) are cut off the jet.
+    max_jet_start_cm : float
+        A jet starts at the valve: regions whose top is further below the
+        valve line are not jets.
     """
 
     lut_bits: int = 5
@@ -108,6 +111,7 @@ class AnalysisParams:
     fill_holes: bool = True
     min_rim_away: float = 0.5
     min_attachment_area_cm2: float = 0.05
+    max_jet_start_cm: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -381,6 +385,7 @@ def analyze_clip(
                 flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
                 min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
                 min_rim_away=p.min_rim_away, min_attachment_px=min_attach,
+                max_start_px=int(round(p.max_jet_start_cm / scale_cm)),
             )
             labels, n = segmentation.label_jets(
                 m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),

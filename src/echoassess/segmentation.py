@@ -213,6 +213,7 @@ def jet_mask(
     min_rim_away: float = 0.5,
     rim_px: int = 2,
     min_attachment_px: int = 0,
+    max_start_px: int | None = None,
 ) -> np.ndarray:
     """The regurgitant jet pixels of one frame.
 
@@ -236,6 +237,9 @@ def jet_mask(
         moves toward the probe. Smooth toward-flow patches of at least
         ``min_attachment_px`` lying on a jet's edge (venous inflow touching
         the jet) are cut off.
+    max_start_px : int, optional
+        Regions whose top lies more than this below the valve line are not
+        jets (a jet starts at the valve).
 
     Returns
     -------
@@ -266,6 +270,12 @@ def jet_mask(
             mask = _with_core(mask, turbulent, min_core_px)
         n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
         keep = rim_away_fraction(mask, labels, n, away, rim_px=rim_px) >= min_rim_away
+        keep[0] = False
+        mask = keep[labels]
+    if max_start_px is not None and valve_row is not None and mask.any():
+        # a jet starts at the valve: drop regions whose top is far below it
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        keep = stats[:, cv2.CC_STAT_TOP] <= int(valve_row) + int(max_start_px)
         keep[0] = False
         mask = keep[labels]
     if fill_holes and mask.any():
