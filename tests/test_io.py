@@ -411,3 +411,15 @@ def test_depth_and_nyquist_from_the_regions(tmp_path):
     assert summary["depth_cm"] == clip.depth_cm and summary["nyquist_cm_s"] == clip.nyquist_cm_s
     plain = load_clip(dcm_file("color3d_jpeg_baseline.dcm"))
     assert plain.depth_cm is None and plain.nyquist_cm_s is None
+
+
+def test_depth_cm_on_a_realistic_screen(tmp_path):
+    """The shipped synthetic clip, stripped of its regions: text beside the apex,
+    dark lateral walls and tick marks must not bias the sector (and so the scale)."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+    calibrated = load_clip(sample)
+    ds = read_dataset(str(sample))
+    del ds.SequenceOfUltrasoundRegions
+    clip = load_clip(save_variant(ds, tmp_path / "noregions.dcm"), depth_cm=16.0)
+    assert clip.calibration_source == "depth + sector"
+    assert clip.spacing_cm[0] == pytest.approx(calibrated.spacing_cm[0], rel=0.01)

@@ -77,6 +77,48 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     return labels == int(np.argmax(sizes))
 
 
+def _edge_line(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
+    """Fit ``x = a*y + b`` to one fan edge, from the top down.
+
+    Near the apex the fan's edges are sharp; lower down, dark tissue along an
+    edge pulls the lit boundary inside the fan. So the line is fitted on the
+    upper rows (after trimming outliers such as text merged into the tip) and
+    extended downwards only while the rows stay on it.
+    """
+    n = len(y)
+    if n < 10:
+        return None
+    m = max(10, n // 4)
+    keep = np.zeros(n, bool)
+    keep[:m] = True
+    coef = np.polyfit(y[:m], x[:m], 1)
+    for _ in range(8):  # trimmed fit on the top rows
+        resid = np.abs(x[:m] - np.polyval(coef, y[:m]))
+        new_keep = np.zeros(n, bool)
+        new_keep[:m] = resid < max(3.0, 3.0 * float(np.median(resid)))
+        if new_keep.sum() < 6:
+            return None
+        if np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+        coef = np.polyfit(y[keep], x[keep], 1)
+    # grow downwards while the boundary stays within a few pixels of the line
+    last = int(np.flatnonzero(keep)[-1])
+    misses = 0
+    for i in range(last + 1, n):
+        if abs(x[i] - np.polyval(coef, y[i])) < 4.0:
+            keep[i] = True
+            misses = 0
+            if i % 8 == 0:
+                coef = np.polyfit(y[keep], x[keep], 1)
+        else:
+            misses += 1
+            if misses > 6:
+                break
+    coef = np.polyfit(y[keep], x[keep], 1)
+    return float(coef[0]), float(coef[1])
+
+
 def detect_sector(
     frames: np.ndarray, *, threshold: int = 12, min_fraction: float = 0.05
 ) -> Sector | None:
@@ -127,19 +169,20 @@ def detect_sector(
     left = np.array([np.flatnonzero(fan[y])[0] if fan[y].any() else -1 for y in range(rows)])
     right = np.array([np.flatnonzero(fan[y])[-1] if fan[y].any() else -1 for y in range(rows)])
     width = right - left
-    # straight edges: rows where the fan still widens, from just below the
-    # top to where the width stops growing (the arc takes over there)
+    # straight edges: rows from the top to where the fan is widest (the arc
+    # takes over below); text merged into the top rows and ragged dark edges
+    # are outliers, rejected by an iteratively trimmed line fit
     widest = int(np.argmax(np.where(left >= 0, width, -1)))
-    lo = y_top + max(2, int(0.05 * height))
-    hi = y_top + int(0.85 * (widest - y_top))
+    lo = y_top + max(2, int(0.03 * height))
+    hi = y_top + int(0.9 * (widest - y_top))
     if hi - lo < 10:
         return None
     yy = np.arange(lo, hi)
-    try:
-        al, bl = np.polyfit(yy, left[lo:hi], 1)  # x = a*y + b
-        ar, br = np.polyfit(yy, right[lo:hi], 1)
-    except (np.linalg.LinAlgError, ValueError):
+    fit_l = _edge_line(yy, left[lo:hi].astype(float))
+    fit_r = _edge_line(yy, right[lo:hi].astype(float))
+    if fit_l is None or fit_r is None:
         return None
+    (al, bl), (ar, br) = fit_l, fit_r
     if not (ar - al) > 0.05:  # edges must diverge downwards
         return None
     apex_y = (bl - br) / (ar - al)
