@@ -312,10 +312,15 @@ def build_colour_lut(
     min_chroma: float = 14.0,
     max_distance: float = 40.0,
     bar_min_chroma: float = 10.0,
+    dark_lightness: float = 0.0,
+    min_chroma_dark: float | None = None,
 ) -> ColourLUT:
     """Build the quantised colour -> velocity lookup of a clip from its bar.
 
     Each RGB bin is converted to CIELAB and matched to the nearest bar colour
+    (bins with CIELAB lightness below ``dark_lightness`` need a chroma of
+    ``min_chroma_dark`` rather than ``min_chroma``: a dark blood-pool pixel
+    beside a jet keeps its dark luma under JPEG chroma blur)
     (black and grey bar samples, the zero-velocity band, are left out of the
     match: they are indistinguishable from tissue).
 
@@ -336,13 +341,17 @@ def build_colour_lut(
     c = np.hypot(lab[:, 1], lab[:, 2])
     bar_lab = rgb_to_lab(bar.colours)
     keep = np.hypot(bar_lab[:, 1], bar_lab[:, 2]) >= bar_min_chroma
+    # dark pixels beside colour pick up chroma from JPEG chroma blur while
+    # keeping their dark luma: ask more chroma of them
+    need = np.where(lab[:, 0] < dark_lightness,
+                    min_chroma if min_chroma_dark is None else min_chroma_dark, min_chroma)
     size = n**3
     velocity = np.zeros(size, np.float32)
     variance = np.zeros(size, np.float32)
     is_flow = np.zeros(size, bool)
     if keep.any():
         tree = cKDTree(bar_lab[keep])
-        cand = np.flatnonzero(c >= min_chroma)
+        cand = np.flatnonzero(c >= need)
         dist, idx = tree.query(lab[cand], k=1)
         velocity[cand] = bar.velocities[keep][idx]
         variance[cand] = bar.variances[keep][idx]

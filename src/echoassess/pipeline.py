@@ -50,6 +50,9 @@ class AnalysisParams:
         Bits per RGB channel of the colour lookup (5 -> 32^3 bins).
     min_chroma : float
         CIELAB chroma below which a pixel is grey (no flow).
+    dark_lightness, min_chroma_dark : float
+        Pixels darker than this CIELAB lightness need ``min_chroma_dark``
+        chroma to be flow (JPEG chroma blur tints dark blood beside a jet).
     max_colour_distance : float
         CIELAB distance beyond which a coloured pixel matches no bar colour
         (and is not flow).
@@ -94,7 +97,9 @@ class AnalysisParams:
     """
 
     lut_bits: int = 5
-    min_chroma: float = 17.0
+    min_chroma: float = 12.0
+    dark_lightness: float = 30.0
+    min_chroma_dark: float = 30.0
     max_colour_distance: float = 40.0
     bar_min_saturation: int = 40
     turbulence_window_cm: float = 0.25
@@ -266,7 +271,8 @@ def analyze_clip(
         bar = colorflow.default_colour_bar()
         warnings.append("no colour bar found: a generic red/blue velocity map was assumed")
     lut = colorflow.build_colour_lut(
-        bar, bits=p.lut_bits, min_chroma=p.min_chroma, max_distance=p.max_colour_distance
+        bar, bits=p.lut_bits, min_chroma=p.min_chroma, max_distance=p.max_colour_distance,
+        dark_lightness=p.dark_lightness, min_chroma_dark=p.min_chroma_dark,
     )
     bx0, by0, bx1, by1 = box
     h, w = by1 - by0 + 1, bx1 - bx0 + 1
