@@ -98,6 +98,7 @@ def evaluate(path: Path, params: AnalysisParams | None = None) -> dict:
         "n_jets": res.n_jets_at_max,
         "true_n_jets": int(truth.n_jets[truth.max_frame]),
         "diastolic_cm2": float(np.median(diastolic)) if diastolic else 0.0,
+        "diastolic_frames_cm2": diastolic,
         "seconds": seconds,
         "frames": res.frames,
     }
@@ -116,6 +117,14 @@ def summarize(rows: list[dict]) -> dict:
         "area_err_worst": float(np.max(errs)),
         "post_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in post])) if post else float("nan"),
         "diastolic_false_cm2_median": float(np.median([r["diastolic_cm2"] for r in rows])),
+        "diastolic_frames": int(sum(len(r["diastolic_frames_cm2"]) for r in rows)),
+        "diastolic_frames_with_false_area": int(sum(np.count_nonzero(r["diastolic_frames_cm2"])
+                                                    for r in rows)),
+        "diastolic_false_cm2_worst_frame": float(max((max(r["diastolic_frames_cm2"], default=0.0)
+                                                      for r in rows), default=0.0)),
+        "dice_mean": float(np.mean(dice)),
+        "area_err_mean_signed": float(np.mean([r["area_err"] for r in rows])),
+        "pre_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in rows if not r["post"]])),
     }
 
 
@@ -166,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nseeds {args.seeds}: {summary['clips']} clips ({len(seeds)} pre/post pairs), "
           f"{summary['systolic_frames']} systolic frames")
     print(format_table(summary))
+    print(f"\nalso: Dice mean {summary['dice_mean']:.3f}; signed max-area error mean "
+          f"{100 * summary['area_err_mean_signed']:+.1f} %; pre-clip jet count right "
+          f"{100 * summary['pre_count_ok']:.0f} %; diastolic frames with any false jet area "
+          f"{summary['diastolic_frames_with_false_area']} of {summary['diastolic_frames']} "
+          f"(worst frame {summary['diastolic_false_cm2_worst_frame']:.2f} cm^2)")
     if tmp is not None:
         tmp.cleanup()
     return 0
