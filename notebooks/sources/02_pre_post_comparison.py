@@ -24,11 +24,12 @@
 
 # %%
 # %matplotlib inline
+import base64
 import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
 import echoassess
 from echoassess import animate, plot
@@ -181,11 +182,11 @@ def animation_html(clip, res, title):
     images = animate.overlay_frames(clip.read_frames(), res.masks, per_frame=res.per_frame,
                                     max_frame=res.max_frame, title=title, max_width=420)
     data = animate.animation_bytes(images, format="webp", frame_time_ms=res.frame_time_ms, slowdown=3)
-    import base64
     return f'<img src="data:image/webp;base64,{base64.b64encode(data).decode()}" style="margin:4px">'
 
 
-display(HTML(animation_html(pre_clip, pre, "PRE-CLIP") + animation_html(post_clip, post, "POST-CLIP")))
+display(HTML('<div style="display:flex; flex-wrap:wrap">' + animation_html(pre_clip, pre, "PRE-CLIP")
+             + animation_html(post_clip, post, "POST-CLIP") + "</div>"))
 
 # %% [markdown]
 # ## 4 · The report, in one call
@@ -208,8 +209,7 @@ with tempfile.TemporaryDirectory() as tmp:
 # Every report states these:
 
 # %%
-for c in CAVEATS:
-    print("•", c, "\n")
+display(Markdown("\n".join(f"* {c}" for c in CAVEATS)))
 
 # %% [markdown]
 # ### Settings sensitivity, measured

@@ -109,13 +109,14 @@ clips[["file", "status", "frames", "frame_rate_hz", "calibration_source", "max_j
 skipped["reason"].value_counts()
 
 # %%
-comparisons[["pre_file", "post_file", "status", "pre_max_jet_area", "post_max_jet_area",
-             "area_reduction", "area_reduction_pct", "pre_n_jets", "post_n_jets", "class_change",
-             "settings_match"]].round(2)
+comparisons["patient"] = comparisons["pre_file"].map(lambda f: Path(f).parent.name.replace("patient", "P"))
+comparisons.set_index("patient").sort_index()[
+    ["status", "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
+     "pre_n_jets", "post_n_jets", "class_change", "settings_match"]].round(2)
 
 # %% [markdown]
-# Keep only the complete pairs (`status == "ok"`) and give each patient a short
-# label from its folder name (never a patient name). The `warnings` column says what
+# Each patient is labelled by its folder name (`P001` ...; never a patient name).
+# Keep only the complete pairs (`status == "ok"`). The `warnings` column says what
 # to check per pair; count them across the cohort. A warning every pair shares points
 # at the acquisition protocol or at what the files record, not at one patient (a
 # setting that is not recorded cannot be checked). A warning on a few pairs — say, a
@@ -123,11 +124,10 @@ comparisons[["pre_file", "post_file", "status", "pre_max_jet_area", "post_max_je
 # review, or to leave out in a sensitivity analysis.
 
 # %%
-pairs = comparisons[comparisons["status"] == "ok"].copy()
-pairs["patient"] = pairs["pre_file"].map(lambda f: Path(f).parent.name.replace("patient", "P"))
-pairs = pairs.set_index("patient").sort_index()
+pairs = comparisons[comparisons["status"] == "ok"].set_index("patient").sort_index()
 print(f"{len(pairs)} complete pairs of {len(comparisons)}")
-pairs["warnings"].str.split(" | ", regex=False).explode().value_counts()
+warnings = pairs["warnings"].str.split(" | ", regex=False).explode()
+warnings.str.replace(r"\s*\(.*?\)", "", regex=True).value_counts()  # values in brackets dropped
 
 # %% [markdown]
 # How the ASE jet-area class moved, patient by patient:
@@ -201,12 +201,14 @@ ax.set_title("Bootstrap distribution of the mean % reduction (dashed: 95 % inter
 plt.show()
 
 # %%
-print(
-    f"In words: across these {n} patients, the MitraClip reduced the maximal colour-jet area by "
+from IPython.display import Markdown, display
+
+display(Markdown(
+    f"**In words:** across these {n} patients, the MitraClip reduced the maximal colour-jet area by "
     f"{mean_d:.1f} cm² on average (95 % CI {ci_d[0]:.1f} to {ci_d[1]:.1f} cm²), that is by "
     f"{pct.mean():.0f} % of the pre-clip area (95 % CI {ci_pct[0]:.0f} to {ci_pct[1]:.0f} %). "
     f"{(pairs['post_class'] == 'mild').sum()} of {n} patients ended with a mild jet area."
-)
+))
 
 # %% [markdown]
 # **A sensitivity analysis.** Repeat the estimate on the pairs whose settings matched
