@@ -99,6 +99,7 @@ def evaluate(path: Path, params: AnalysisParams | None = None) -> dict:
         "true_n_jets": int(truth.n_jets[truth.max_frame]),
         "diastolic_cm2": float(np.median(diastolic)) if diastolic else 0.0,
         "diastolic_frames_cm2": diastolic,
+        "phase_agreement": float(np.mean([f.phase == t for f, t in zip(res.per_frame, truth.phase)])),
         "seconds": seconds,
         "frames": res.frames,
     }
@@ -124,6 +125,7 @@ def summarize(rows: list[dict]) -> dict:
                                                       for r in rows), default=0.0)),
         "dice_mean": float(np.mean(dice)),
         "area_err_mean_signed": float(np.mean([r["area_err"] for r in rows])),
+        "phase_agreement": float(np.mean([r["phase_agreement"] for r in rows])),
         "pre_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in rows if not r["post"]])),
     }
 
@@ -179,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{100 * summary['area_err_mean_signed']:+.1f} %; pre-clip jet count right "
           f"{100 * summary['pre_count_ok']:.0f} %; diastolic frames with any false jet area "
           f"{summary['diastolic_frames_with_false_area']} of {summary['diastolic_frames']} "
-          f"(worst frame {summary['diastolic_false_cm2_worst_frame']:.2f} cm^2)")
+          f"(worst frame {summary['diastolic_false_cm2_worst_frame']:.2f} cm^2); systole/diastole "
+          f"labels right on {100 * summary['phase_agreement']:.1f} % of frames")
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -370,9 +370,17 @@ def analyze_clip(
     if valve_row is not None:
         valve_row = int(np.clip(valve_row, 0, h))
 
-    # -- systole from the turbulent flow on the LA side
-    cut = 0 if valve_row is None else valve_row
-    la_turb = turb_rows[:, cut:].sum(axis=1)
+    # -- jet masks on the LA side of the valve, every frame
+    jet_masks = np.zeros((T, h, w), bool)
+    for i in range(T):
+        jet_masks[i] = segmentation.jet_mask(
+            flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
+            min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
+            min_rim_away=p.min_rim_away, min_attachment_px=min_attach,
+            max_start_px=int(round(p.max_jet_start_cm / scale_cm)),
+        )
+    # -- systole: frames whose LA-side jets hold enough mosaic
+    la_turb = (jet_masks & turbs).sum(axis=(1, 2))
     systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
     if not systolic.any():
         warnings.append("no systolic jet found")
@@ -387,15 +395,9 @@ def analyze_clip(
     for i in range(T):
         labels, n = None, 0
         if systolic[i]:
-            m = segmentation.jet_mask(
-                flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
-                min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
-                min_rim_away=p.min_rim_away, min_attachment_px=min_attach,
-                max_start_px=int(round(p.max_jet_start_cm / scale_cm)),
-            )
             labels, n = segmentation.label_jets(
-                m, valve_row=valve_row, band_px=band, min_seed_px=max(2, px(p.min_jet_area_cm2) // 8),
-                min_jet_px=px(p.min_jet_area_cm2),
+                jet_masks[i], valve_row=valve_row, band_px=band,
+                min_seed_px=max(2, px(p.min_jet_area_cm2) // 8), min_jet_px=px(p.min_jet_area_cm2),
             )
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
