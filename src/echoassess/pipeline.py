@@ -13,7 +13,7 @@ import itertools
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -299,46 +299,17 @@ def analyze_clip(
             raise InvalidParameterError(clip.path, f"roi={roi_xyxy!r} does not overlap the colour box "
                                         f"{list(box)}")
 
-    # -- pass over the frames: flow maps of the colour box
-    T = clip.n_frames
-    flows = np.zeros((T, h, w), bool)
-    turbs = np.zeros((T, h, w), bool)
-    aways = np.zeros((T, h, w), bool)
+    # -- one pass over the frames: flow maps of the colour box
     min_core = px(p.min_core_area_cm2)
     min_attach = px(p.min_attachment_area_cm2)
-    smooth_away_rows = np.zeros((T, h), np.float32)
-    turb_rows = np.zeros((T, h), np.float32)
-    tissue_sum = np.zeros((T, h), np.float32)
-    tissue_n = np.zeros((T, h), np.float32)
-    any_flow = False
-    min_turb = px(p.min_turbulent_area_cm2)
-    for i, frame in enumerate(itertools.chain([first], frames_iter)):
-        crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
-        fm = colorflow.flow_map(crop, lut)
-        turb = segmentation.turbulent_mask(
-            fm.velocity, fm.flow, fm.variance if bar.has_variance else None,
-            window_px=window, threshold=p.turbulence_threshold,
-            variance_threshold=p.variance_threshold, min_area_px=min_turb,
-        )
-        away = fm.flow & (fm.velocity < 0)
-        flows[i] = fm.flow
-        turbs[i] = turb
-        aways[i] = away
-        any_flow = any_flow or bool(fm.flow.any())
-        # candidate jets (and PISA) before the valve is known: turbulent
-        # regions whose rim flows away from the probe
-        cand = segmentation.jet_mask(
-            fm.flow, turb, valve_row=None, roi=roi_crop, min_core_px=min_core,
-            fill_holes=False, away=away, min_rim_away=p.min_rim_away,
-            min_attachment_px=min_attach,
-        )
-        smooth_away_rows[i] = (cand & ~turb & away).sum(axis=1)
-        turb_rows[i] = (cand & turb).sum(axis=1)
-        tissue = ~fm.flow
-        tissue_sum[i] = np.where(tissue, crop[..., 1], 0).sum(axis=1)
-        tissue_n[i] = tissue.sum(axis=1)
-        if progress is not None:
-            progress(i + 1, T)
+    scan = _scan_frames(
+        itertools.chain([first], frames_iter), clip.n_frames, box, lut, p,
+        window_px=window, min_turbulent_px=px(p.min_turbulent_area_cm2), min_core_px=min_core,
+        min_attachment_px=min_attach, roi=roi_crop, progress=progress,
+    )
+    T = clip.n_frames
+    flows, turbs, aways = scan.flow, scan.turbulent, scan.away
+    any_flow = bool(flows.any())
     if not any_flow:
         if bar.source == "default":
             raise NoColourFlowError(
@@ -349,24 +320,11 @@ def analyze_clip(
 
     # -- the valve line
     if valve is not None:
-        valve_row = int(round(valve[1])) - by0
-        valve_source = "user"
+        valve_row, valve_source = int(round(valve[1])) - by0, "user"
     else:
-        tot = turb_rows.sum(axis=1)
-        valve_row = None
-        valve_source = "none"
-        if tot.max() > 0:
-            cand = tot >= max(px(p.min_systole_area_cm2), p.valve_candidate_fraction * tot.max())
-            valve_row = segmentation.estimate_valve_row(
-                smooth_away_rows[cand].sum(axis=0), turb_rows[cand].sum(axis=0)
-            )
-            valve_source = "flow"
-            if valve_row is not None and p.valve_search_cm > 0:
-                tissue_rows = tissue_sum[cand].sum(axis=0) / np.maximum(tissue_n[cand].sum(axis=0), 1)
-                valve_row = segmentation.refine_valve_row(
-                    tissue_rows, valve_row, search_px=int(round(p.valve_search_cm / scale_cm))
-                ) + int(round(p.valve_offset_cm / scale_cm))
-                valve_source = "flow + tissue"
+        valve_row, valve_source = _locate_valve(
+            scan, p, min_systole_px=px(p.min_systole_area_cm2), scale_cm=scale_cm
+        )
     if valve_row is not None:
         valve_row = int(np.clip(valve_row, 0, h))
 
@@ -447,6 +405,80 @@ def analyze_clip(
         masks=masks,
         labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
     )
+
+
+@dataclass
+class _Scan:
+    """What one pass over the frames keeps of each colour box (crop-sized arrays)."""
+
+    flow: np.ndarray  # (T, h, w) bool
+    turbulent: np.ndarray  # (T, h, w) bool
+    away: np.ndarray  # (T, h, w) bool: flow moving away from the probe
+    smooth_away_rows: np.ndarray  # (T, h): per row, smooth away-flow of candidate jets
+    turbulent_rows: np.ndarray  # (T, h): per row, mosaic of candidate jets
+    tissue_sum: np.ndarray  # (T, h): per row, summed grey level of non-flow pixels
+    tissue_n: np.ndarray  # (T, h): per row, non-flow pixel count
+
+
+def _scan_frames(
+    frames: Iterable[np.ndarray], n_frames: int, box: tuple[int, int, int, int],
+    lut: colorflow.ColourLUT, p: AnalysisParams, *, window_px: int, min_turbulent_px: int,
+    min_core_px: int, min_attachment_px: int, roi: np.ndarray | None,
+    progress: Callable[[int, int], None] | None,
+) -> _Scan:
+    bx0, by0, bx1, by1 = box
+    h, w = by1 - by0 + 1, bx1 - bx0 + 1
+    T = n_frames
+    scan = _Scan(
+        np.zeros((T, h, w), bool), np.zeros((T, h, w), bool), np.zeros((T, h, w), bool),
+        np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
+        np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
+    )
+    for i, frame in enumerate(frames):
+        crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
+        fm = colorflow.flow_map(crop, lut)
+        turb = segmentation.turbulent_mask(
+            fm.velocity, fm.flow, fm.variance if lut.bar.has_variance else None,
+            window_px=window_px, threshold=p.turbulence_threshold,
+            variance_threshold=p.variance_threshold, min_area_px=min_turbulent_px,
+        )
+        away = fm.flow & (fm.velocity < 0)
+        scan.flow[i], scan.turbulent[i], scan.away[i] = fm.flow, turb, away
+        # candidate jets (and PISA) before the valve is known: turbulent
+        # regions whose rim flows away from the probe
+        cand = segmentation.jet_mask(
+            fm.flow, turb, valve_row=None, roi=roi, min_core_px=min_core_px,
+            fill_holes=False, away=away, min_rim_away=p.min_rim_away,
+            min_attachment_px=min_attachment_px,
+        )
+        scan.smooth_away_rows[i] = (cand & ~turb & away).sum(axis=1)
+        scan.turbulent_rows[i] = (cand & turb).sum(axis=1)
+        tissue = ~fm.flow
+        scan.tissue_sum[i] = np.where(tissue, crop[..., 1], 0).sum(axis=1)
+        scan.tissue_n[i] = tissue.sum(axis=1)
+        if progress is not None:
+            progress(i + 1, T)
+    return scan
+
+
+def _locate_valve(
+    scan: _Scan, p: AnalysisParams, *, min_systole_px: int, scale_cm: float
+) -> tuple[int | None, str]:
+    """The valve row (first LA-side row of the box) from the frames with most mosaic."""
+    tot = scan.turbulent_rows.sum(axis=1)
+    if tot.max() <= 0:
+        return None, "none"
+    cand = tot >= max(min_systole_px, p.valve_candidate_fraction * tot.max())
+    row = segmentation.estimate_valve_row(
+        scan.smooth_away_rows[cand].sum(axis=0), scan.turbulent_rows[cand].sum(axis=0)
+    )
+    if row is None or p.valve_search_cm <= 0:
+        return row, "flow"
+    tissue_rows = scan.tissue_sum[cand].sum(axis=0) / np.maximum(scan.tissue_n[cand].sum(axis=0), 1)
+    row = segmentation.refine_valve_row(
+        tissue_rows, row, search_px=int(round(p.valve_search_cm / scale_cm))
+    ) + int(round(p.valve_offset_cm / scale_cm))
+    return row, "flow + tissue"
 
 
 def _sector(frame: np.ndarray) -> dict[str, float] | None:
