@@ -2,7 +2,7 @@
 
 Each ``sources/NN_name.py`` is a plain Python file in the jupytext "percent"
 format: ``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown cell whose
-lines are comments. This script writes ``NN_name.ipynb`` beside this file,
+lines are comments, and IPython magics are commented (``# %matplotlib inline``). This script writes ``NN_name.ipynb`` beside this file,
 outputs stripped and execution counts empty, so the notebooks diff cleanly in
 git. Edit the source, then run::
 
@@ -25,6 +25,8 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "sources"
 _CELL = re.compile(r"^# %%(?P<md>\s*\[markdown\])?\s*$")
+#: IPython magics are commented in the source (so it stays valid Python), as jupytext does.
+_MAGIC = re.compile(r"^# (?P<magic>%[a-z]\w*.*)$")
 
 
 def _strip_comment(line: str) -> str:
@@ -58,7 +60,8 @@ def cells_from_source(text: str) -> list:
         elif kind == "markdown":
             lines.append(_strip_comment(line))
         elif kind == "code":
-            lines.append(line)
+            m = _MAGIC.match(line)
+            lines.append(m.group("magic") if m else line)
     flush()
     return cells
 

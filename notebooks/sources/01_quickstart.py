@@ -97,15 +97,21 @@ clip.metadata.to_dict()
 # %% [markdown]
 # ## 2 · Look at the frames
 #
-# `clip.frame(i)` decodes one frame. Below: an early frame (diastole: the red/yellow
-# flow *toward* the probe at the top is blood filling the left ventricle) and a
-# systolic one (the MR jet: flow *away* from the probe into the LA at the bottom of the
-# fan, a blue rim around an aliased yellow/cyan mosaic core). The boxes are the
-# calibration regions read from the file: the whole 2D image (grey) and the
-# colour-flow box (white), the only place where colour means flow.
+# `clip.frame(i)` decodes one frame. Below: a systolic frame and an early-diastolic
+# one. In systole the MR jet flows *away* from the probe (at the top of the fan) into
+# the LA (at the bottom): a blue rim around a mosaic core, where the jet's 4–6 m/s
+# exceed the Nyquist limit and the colours wrap around (*aliasing*). In diastole,
+# blood filling the left ventricle through the open valve moves *toward* the probe: a
+# red rim (its fast core aliases to blue) — coloured and fast too, but moving the other
+# way, in the other phase: the main confounder the analysis has to reject.
+#
+# The dashed boxes are the calibration regions read from the file: the whole 2D image
+# (grey) and the colour-flow box (white), the only place where colour means flow. The
+# colour bar at the right is the legend: +Nyquist at the top (toward the probe),
+# −Nyquist at the bottom (away).
 
 # %%
-show = [2, 14]
+show = [14, 22]
 fig, axes = plt.subplots(1, len(show), figsize=(12, 4.6), layout="constrained")
 for ax, i in zip(axes, show):
     ax.imshow(clip.frame(i))
