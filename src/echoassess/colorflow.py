@@ -1,6 +1,6 @@
 """Colour-flow geometry and the colour -> velocity map.
 
-Pure array code (numpy, scipy, OpenCV). The stages of the data's path that
+Pure array code (numpy, OpenCV). The stages of the data's path that
 live here:
 
 1. the colour box: where colour flow may be shown (the DICOM colour-flow
@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
-from scipy.spatial import cKDTree
 
 __all__ = [
     "ColourBar",
@@ -220,20 +218,15 @@ def find_colour_bar(
     if exclude_xyxy is not None:
         x0, y0, x1, y1 = exclude_xyxy
         coloured[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = False
-    labels, n = ndi.label(coloured, structure=np.ones((3, 3)))
-    if n == 0:
-        return None
-    boxes = ndi.find_objects(labels)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(coloured.astype(np.uint8), connectivity=8)
     pieces = []
-    for k, sl in enumerate(boxes, start=1):
-        h = sl[0].stop - sl[0].start
-        w = sl[1].stop - sl[1].start
+    for k in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[k])
         if h < 6 or w < 2 or h < 1.5 * w:
             continue
-        fill = float((labels[sl] == k).mean())
-        if fill < 0.6:  # text, traces and outlines are sparse
+        if area < 0.6 * w * h:  # text, traces and outlines are sparse
             continue
-        pieces.append([sl[1].start, sl[0].start, sl[1].stop - 1, sl[0].stop - 1])
+        pieces.append([x, y, x + w - 1, y + h - 1])
     if not pieces:
         return None
     # join pieces stacked in the same columns (the two halves of the bar)
@@ -350,13 +343,22 @@ def build_colour_lut(
     variance = np.zeros(size, np.float32)
     is_flow = np.zeros(size, bool)
     if keep.any():
-        tree = cKDTree(bar_lab[keep])
         cand = np.flatnonzero(c >= need)
-        dist, idx = tree.query(lab[cand], k=1)
+        dist, idx = _nearest(lab[cand], bar_lab[keep])
         velocity[cand] = bar.velocities[keep][idx]
         variance[cand] = bar.variances[keep][idx]
         is_flow[cand] = dist <= max_distance
     return ColourLUT(bits, is_flow, velocity, variance, bar)
+
+
+def _nearest(query: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact nearest neighbour (Euclidean) of each query row among the train rows."""
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    matches = matcher.match(np.ascontiguousarray(query, np.float32),
+                            np.ascontiguousarray(train, np.float32))
+    idx = np.fromiter((m.trainIdx for m in matches), np.int64, len(matches))
+    dist = np.fromiter((m.distance for m in matches), np.float32, len(matches))
+    return dist, idx
 
 
 # -- per-frame flow map -------------------------------------------------------------
@@ -442,8 +444,8 @@ def find_colour_box(
         return None
     size = max(5, int(0.02 * max(arr.shape[1:3])))
     merged = cv2.dilate(ever.astype(np.uint8), np.ones((size, size), np.uint8))
-    labels, n = ndi.label(merged)
-    counts = np.bincount(labels[ever], minlength=n + 1)
+    n, labels = cv2.connectedComponents(merged, connectivity=4)
+    counts = np.bincount(labels[ever], minlength=n)
     counts[0] = 0
     k = int(np.argmax(counts))
     if counts[k] < 20:

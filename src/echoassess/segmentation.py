@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 __all__ = [
     "turbulence_map",
@@ -193,7 +192,8 @@ def refine_valve_row(
     """
     prof = np.asarray(tissue_rows, dtype=np.float64)
     if smooth_px > 1:
-        prof = ndi.uniform_filter1d(prof, smooth_px, mode="nearest")
+        pad = np.pad(prof, (smooth_px // 2, smooth_px - 1 - smooth_px // 2), mode="edge")
+        prof = np.convolve(pad, np.full(smooth_px, 1.0 / smooth_px), mode="valid")
     lo = max(0, int(estimate) - search_px)
     hi = min(len(prof), int(estimate) + search_px + 1)
     if hi <= lo:
@@ -279,12 +279,27 @@ def jet_mask(
         keep[0] = False
         mask = keep[labels]
     if fill_holes and mask.any():
-        mask = ndi.binary_fill_holes(mask)
+        mask = fill_holes_mask(mask)
         if roi is not None:
             mask &= roi
         if valve_row is not None:
             mask[: max(0, int(valve_row))] = False
     return mask
+
+
+def fill_holes_mask(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with its holes (background not connected to the border) filled.
+
+    >>> m = np.zeros((5, 5), bool); m[1:4, 1:4] = True; m[2, 2] = False
+    >>> int(fill_holes_mask(m).sum())
+    9
+    """
+    h, w = mask.shape
+    outside = np.zeros((h + 2, w + 2), np.uint8)
+    outside[1:-1, 1:-1] = mask
+    ff = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(outside, ff, (0, 0), 2)
+    return outside[1:-1, 1:-1] != 2
 
 
 def _with_core(mask: np.ndarray, turbulent: np.ndarray, min_core_px: int) -> np.ndarray:
@@ -452,8 +467,7 @@ def label_jets(
             seed_img = np.zeros(mask.shape, np.int32)
             for j, sd in enumerate(seeds, start=1):
                 seed_img[sd] = j
-            _, (iy, ix) = ndi.distance_transform_edt(seed_img == 0, return_indices=True)
-            owner = np.where(comp, seed_img[iy, ix], 0)
+            owner = np.where(comp, _nearest_label(seed_img, len(seeds)), 0)
             parts = [owner == j for j in range(1, len(seeds) + 1)]
             big = [q for q in parts if q.sum() >= min_jet_px]
             if len(big) >= 2:
@@ -468,25 +482,17 @@ def label_jets(
         labels[q] = j
     small = mask & (labels == 0)
     if small.any():  # bits too small to be jets join the nearest jet
-        _, (iy, ix) = ndi.distance_transform_edt(labels == 0, return_indices=True)
-        labels[small] = labels[iy[small], ix[small]]
+        labels[small] = _nearest_label(labels, len(pieces))[small]
     return labels, len(pieces)
-    if n == 1:
-        labels[mask] = 1
-        return labels, 1
-    _, (iy, ix) = ndi.distance_transform_edt(seeds == 0, return_indices=True)
-    labels = np.where(mask, seeds[iy, ix], 0).astype(np.int32)
-    # drop jets too small to be real, renumbering the rest
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    keep = [k for k in range(1, n + 1) if sizes[k] >= min_jet_px]
-    if len(keep) < n:
-        remap = np.zeros(n + 1, np.int32)
-        for new, k in enumerate(keep, start=1):
-            remap[k] = new
-        small = mask & (remap[labels] == 0)
-        labels = remap[labels]
-        if small.any() and keep:  # give their pixels to the nearest kept jet
-            _, (iy, ix) = ndi.distance_transform_edt(labels == 0, return_indices=True)
-            labels[small] = labels[iy[small], ix[small]]
-        n = len(keep)
-    return labels, n
+
+
+def _nearest_label(labels: np.ndarray, n: int) -> np.ndarray:
+    """For every pixel, the label ``1..n`` of the nearest labelled pixel."""
+    best = np.full(labels.shape, np.inf, np.float32)
+    out = np.zeros(labels.shape, np.int32)
+    for k in range(1, n + 1):
+        d = cv2.distanceTransform((labels != k).astype(np.uint8), cv2.DIST_L2, 5)
+        closer = d < best
+        best[closer] = d[closer]
+        out[closer] = k
+    return out
