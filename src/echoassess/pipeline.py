@@ -342,6 +342,9 @@ def analyze_clip(
     systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
     if not systolic.any():
         warnings.append("no systolic jet found")
+    log.debug("%s: colour box %s (%s), bar %s, valve row %s (%s), %d systolic frames",
+              clip.path.name, box, box_source, bar.source, valve_row, valve_source,
+              int(systolic.sum()))
 
     # -- jets per frame
     times = clip.frame_times_ms
