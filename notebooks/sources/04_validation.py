@@ -25,7 +25,7 @@
 # 4. draws a **Bland-Altman plot** of measured vs true maximal jet area (bias and 95 %
 #    limits of agreement).
 #
-# Runs in about a minute (360 × 480 frames). The project's full benchmark,
+# Runs in about 15 seconds (360 × 480 frames). The project's full benchmark,
 # `benchmarks/accuracy.py`, does the same on larger held-out sets.
 
 # %%
