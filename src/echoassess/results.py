@@ -125,6 +125,16 @@ class ClipResult:
     #: ``k`` = ``jets_at_max[k - 1]``), for overlays; never in :meth:`to_dict`.
     jet_labels_at_max: np.ndarray | None = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        if self.max_jet_area_cm2 is not None:
+            area = f"max jet area {self.max_jet_area_cm2:.2f} cm^2"
+        else:
+            area = f"max jet area {self.max_jet_area_px} px (uncalibrated)"
+        return (
+            f"<ClipResult {self.source}: {self.frames} frames, {area} on frame "
+            f"{self.max_frame}, {self.n_jets_at_max} jet(s), class {self.jet_area_class}>"
+        )
+
     @property
     def calibrated(self) -> bool:
         return self.pixel_spacing_cm is not None
