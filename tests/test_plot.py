@@ -256,3 +256,20 @@ def test_max_frame_prefers_the_analysis_label_image():
     x, y = art["contours"][1].get_data()
     assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((99.5, 119.5, 39.5, 49.5))
     assert [t.get_text() for t in art["labels"]] == ["1: 1.28 cm²", "2: 1.28 cm²"]
+
+
+def test_cohort_labels_do_not_overlap():
+    from matplotlib.figure import Figure
+
+    from echoassess.plot import plot_cohort
+
+    ax = Figure().add_subplot()
+    post = [1.0, 1.1, 1.15, 5.0, 1.05]
+    art = plot_cohort([6, 7, 8, 9, 10], post, ids=list("ABCDE"), ax=ax)
+    ys = sorted(t.get_position()[1] for t in art["labels"])
+    gap = 0.035 * ax.get_ylim()[1]
+    assert all(b - a >= gap - 1e-9 for a, b in zip(ys, ys[1:]))
+    # each label stays near its own line end, in the same order
+    by_id = {t.get_text(): t.get_position()[1] for t in art["labels"]}
+    assert by_id["D"] == 5.0 and abs(by_id["A"] - 1.0) < 0.6
+    assert by_id["A"] < by_id["E"] < by_id["B"] < by_id["C"]

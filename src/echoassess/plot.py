@@ -630,6 +630,18 @@ def plot_area_change(
     return {"bars": bars, "values": values, "bands": bands, "change": change}
 
 
+def _spread(values: np.ndarray, *, min_gap: float) -> np.ndarray:
+    """Label positions near ``values`` but at least ``min_gap`` apart (same order)."""
+    values = np.asarray(values, float)
+    out = values.copy()
+    order = np.argsort(np.where(np.isfinite(values), values, np.inf), kind="stable")
+    placed = np.nan_to_num(values[order], nan=0.0)
+    for i in range(1, len(placed)):  # push crowded labels upwards
+        placed[i] = max(placed[i], placed[i - 1] + min_gap)
+    out[order] = placed
+    return out
+
+
 def plot_cohort(
     pre_areas_cm2: Sequence[float],
     post_areas_cm2: Sequence[float],
@@ -664,13 +676,17 @@ def plot_cohort(
         raise InvalidParameterError(
             None, f"plot_cohort: {len(ids)} ids for {len(pre)} patients")
     ax = _axes(ax, (4.2, 4.2))
+    finite = np.concatenate([pre, post])
+    finite = finite[np.isfinite(finite)]
+    top = max(float(finite.max()) * 1.15 if finite.size else 0.0, 12.0)
+    label_y = _spread(post, min_gap=0.035 * top) if ids is not None else post
     lines, labels = [], []
     for k in range(len(pre)):
         (line,) = ax.plot([0, 1], [pre[k], post[k]], color="0.35", linewidth=1.0, alpha=0.8,
                           marker="o", markersize=4, markerfacecolor="0.35", zorder=2)
         lines.append(line)
         if ids is not None:
-            labels.append(ax.text(1.04, post[k], str(ids[k]), fontsize=7, va="center",
+            labels.append(ax.text(1.04, label_y[k], str(ids[k]), fontsize=7, va="center",
                                   color="0.25"))
     ax.plot(np.zeros(len(pre)), pre, "o", color=PRE_COLOUR, markersize=5, zorder=3)
     ax.plot(np.ones(len(post)), post, "s", color=POST_COLOUR, markersize=5, zorder=3)
@@ -679,9 +695,6 @@ def plot_cohort(
         (median,) = ax.plot([0, 1], [np.nanmedian(pre), np.nanmedian(post)], color="black",
                             linewidth=3, zorder=4, label=f"median (n = {len(pre)})")
         ax.legend(loc="upper right", fontsize=8)
-    finite = np.concatenate([pre, post])
-    finite = finite[np.isfinite(finite)]
-    top = max(float(finite.max()) * 1.15 if finite.size else 0.0, 12.0)
     bands = ase_bands(ax, top=top)
     ax.set_xticks([0, 1], ["pre-clip", "post-clip"])
     ax.set_xlim(-0.3, 1.3)
