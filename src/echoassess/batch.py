@@ -259,6 +259,19 @@ def _scrub(text: str, p: Path) -> str:
 
 
 def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this worker process so far, in MiB.
+
+    Linux: VmHWM of /proc/self/status. Not ``getrusage``'s ``ru_maxrss``,
+    which survives exec and so reports the *parent's* size for a spawned
+    worker.
+    """
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # pragma: no cover - Windows
