@@ -242,6 +242,13 @@ def analyze_clip(
         raise InvalidParameterError(
             clip.path, f"nyquist_cm_s={nyquist_cm_s!r} must be a velocity in cm/s (e.g. 60)"
         )
+    # settings the file carries, unless the user gave them
+    nyquist_source = "user" if nyquist_cm_s is not None else None
+    if nyquist_cm_s is None and clip.nyquist_cm_s is not None:
+        nyquist_cm_s, nyquist_source = clip.nyquist_cm_s, "file (PRF and transducer frequency)"
+    depth_source = "user" if depth_cm is not None else None
+    if depth_cm is None and clip.depth_cm is not None:
+        depth_cm, depth_source = clip.depth_cm, "file (ultrasound region)"
     rows, cols, _ = clip.shape
     valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
@@ -374,10 +381,12 @@ def analyze_clip(
         ))
 
     settings = {
-        "nyquist_cm_s": None if nyquist_cm_s is None else float(nyquist_cm_s),
+        "nyquist_cm_s": None if nyquist_cm_s is None else round(float(nyquist_cm_s), 2),
+        "nyquist_source": nyquist_source,
         "velocity_unit": "cm/s" if nyquist_cm_s is not None else "fraction of Nyquist",
         "frame_rate_hz": clip.frame_rate_hz,
-        "depth_cm": None if depth_cm is None else float(depth_cm),
+        "depth_cm": None if depth_cm is None else round(float(depth_cm), 2),
+        "depth_source": depth_source,
         "depth_cm_from_sector": (
             round(sector["radius_px"] * clip.spacing_cm[1], 1)
             if sector is not None and clip.spacing_cm is not None else None

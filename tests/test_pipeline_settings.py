@@ -1,0 +1,31 @@
+"""The acquisition settings a result records come from the file unless given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import echoassess
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return echoassess.load_clip(SAMPLE)
+
+
+def test_nyquist_and_depth_from_the_file(clip):
+    r = echoassess.analyze_clip(clip)
+    assert r.settings["nyquist_cm_s"] == pytest.approx(clip.nyquist_cm_s, abs=0.01)
+    assert r.settings["nyquist_cm_s"] == pytest.approx(62.0, abs=0.1)
+    assert r.settings["nyquist_source"].startswith("file")
+    assert r.settings["depth_cm"] == pytest.approx(16.0, abs=0.05)
+    assert r.settings["velocity_unit"] == "cm/s"
+
+
+def test_user_values_win(clip):
+    r = echoassess.analyze_clip(clip, nyquist_cm_s=50.0, depth_cm=15.0)
+    assert r.settings["nyquist_cm_s"] == 50.0 and r.settings["nyquist_source"] == "user"
+    assert r.settings["depth_cm"] == 15.0 and r.settings["depth_source"] == "user"
