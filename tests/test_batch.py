@@ -394,6 +394,16 @@ def test_pair_by_study_time(tmp_path):
         assert comp.loc[k, "basis"] == "study-time"
 
 
+def test_rerun_without_pairing_removes_old_comparisons(cohort3, tmp_path):
+    data, manifest = cohort3
+    out = tmp_path / "out"
+    paired = run_batch([data], out, workers=1, salt=SALT, pairs=manifest)
+    assert paired.comparisons_csv.exists() and paired.cohort_figure.exists()
+    plain = run_batch([data], out, workers=1, salt=SALT)
+    assert plain.comparisons is None and plain.n_analysed == 0
+    assert not (out / "comparisons.csv").exists() and not (out / "cohort.png").exists()
+
+
 def test_pair_by_study_time_single_series_is_unpaired_not_an_error(tmp_path):
     data = tmp_path / "data"
     small_cohort(data, 2)
@@ -412,6 +422,8 @@ def test_pair_by_study_time_single_series_is_unpaired_not_an_error(tmp_path):
     (["batch", "{data}", "--out", "{out}", "--pairs", "{bad}"], "lacks the column"),
     (["batch", "{data}", "--out", "{out}", "--workers", "0"], ""),
     (["batch", "{data}"], "--out"),
+    (["batch", "{data}", "--out", "{out}", "--log-json", "{missing}/log.jsonl"],
+     "cannot write the JSON log"),
 ])
 def test_usage_errors_exit_2(tmp_path, args, message):
     data = tmp_path / "data"

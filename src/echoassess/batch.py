@@ -607,7 +607,11 @@ def _write_parquet(df: Any, path: Path) -> Path | None:
 # -- the batch -----------------------------------------------------------------------------
 class _JsonLog:
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
-        self._f = None if path is None else open(path, "a", encoding="utf-8")
+        try:
+            self._f = None if path is None else open(path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise InvalidParameterError(path, f"cannot write the JSON log: {exc.strerror}",
+                                        hint="give a file in an existing folder") from None
 
     def __call__(self, event: str, **fields: Any) -> None:
         if self._f is None:
@@ -795,6 +799,9 @@ def run_batch(
                                        ignore_index=True)
                 comparisons_csv = _write_csv(comparisons, out / "comparisons.csv")
                 figure = cohort.write_cohort_figure(comps, out / "cohort.png")
+            else:  # the outputs always describe this run: no pairing, no comparison files
+                for name in ("comparisons.csv", "cohort.png"):
+                    (out / name).unlink(missing_ok=True)
             clips_csv = _write_csv(clips, out / "clips.csv")
             errors_csv = _write_csv(errors, out / "errors.csv")
             skipped_csv = _write_csv(skipped, out / "skipped.csv")
