@@ -155,3 +155,25 @@ def test_three_separate_jets_and_tiny_pieces(rng):
     # without a valve line, connected components are the jets
     labels, n = label_jets(m, valve_row=None, min_jet_px=20)
     assert n == 3
+
+
+def test_two_orifices_joined_by_a_strip_along_the_leaflets_are_two_jets():
+    from echoassess.segmentation import label_jets
+
+    m = np.zeros((30, 24), bool)
+    m[4:6, 2:22] = True  # thin flow along the closed leaflets joining both orifices
+    m[4:26, 2:8] = True  # jet 1
+    m[4:26, 15:21] = True  # jet 2
+    labels, n = label_jets(m, valve_row=4, band_px=8, min_seed_px=6, min_jet_px=20)
+    assert n == 2
+    assert set(np.unique(labels[10:26, 2:8])) == {1} and set(np.unique(labels[10:26, 15:21])) == {2}
+
+
+def test_a_notch_in_one_jet_is_not_a_second_origin():
+    from echoassess.segmentation import label_jets
+
+    m = np.zeros((30, 24), bool)
+    m[4:26, 2:18] = True
+    m[8:16, 4] = False  # a one-pixel slit leaves a sliver on the left in the lower band
+    labels, n = label_jets(m, valve_row=4, band_px=8, min_seed_px=6, min_jet_px=20)
+    assert n == 1

@@ -452,13 +452,26 @@ def label_jets(
     if valve_row is not None:
         top = int(np.flatnonzero(mask.any(axis=1))[0])
         y0 = max(int(valve_row), top)
-        band = np.zeros_like(mask)
-        band[y0 : y0 + band_px] = mask[y0 : y0 + band_px]
-        n_b, lb, bstats, _ = cv2.connectedComponentsWithStats(band.astype(np.uint8), connectivity=8)
-        for k in range(1, n_b):
-            if bstats[k, cv2.CC_STAT_AREA] >= min_seed_px:
-                piece = lb == k
-                seeds_of.setdefault(int(cc[piece][0]), []).append(piece)
+        # a thin strip of flow along the leaflets can join two orifices in
+        # the rows right at the valve: look a little lower as well, and keep,
+        # per region, the band that shows the most origins
+        for offset in (0, band_px // 2, band_px):
+            band = np.zeros_like(mask)
+            band[y0 + offset : y0 + offset + band_px] = mask[y0 + offset : y0 + offset + band_px]
+            n_b, lb, bstats, _ = cv2.connectedComponentsWithStats(
+                band.astype(np.uint8), connectivity=8)
+            found: dict[int, list[np.ndarray]] = {}
+            for k in range(1, n_b):
+                if bstats[k, cv2.CC_STAT_AREA] >= min_seed_px:
+                    piece = lb == k
+                    found.setdefault(int(cc[piece][0]), []).append(piece)
+            for k, seeds in found.items():
+                # an origin is a real share of the region's cross-section,
+                # not a notch in a mosaic
+                total = sum(int(q.sum()) for q in seeds)
+                seeds = [q for q in seeds if q.sum() >= 0.15 * total]
+                if len(seeds) > len(seeds_of.get(k, [])):
+                    seeds_of[k] = seeds
     pieces: list[np.ndarray] = []  # one boolean mask per jet
     for k in range(1, n_cc):
         comp = cc == k
