@@ -503,3 +503,29 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"echoassess.{module}"),
                              optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_lock_file_is_removed_after_the_run(cohort3, tmp_path):
+    from echoassess import run_batch
+
+    run_batch([cohort3[0]], tmp_path / "out", workers=1)
+    assert not (tmp_path / "out" / ".batch.lock").exists()
+
+
+def test_script_without_main_guard_fails_fast_with_a_clear_error(cohort3, tmp_path):
+    """Spawned workers re-import the calling script; without a main guard they
+    would call run_batch again. That must end at once with a hint, not hang."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import echoassess\n"
+        f"echoassess.run_batch([{str(cohort3[0])!r}], {str(tmp_path / 'o')!r}, workers=1)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    assert "__name__ == \"__main__\"" in done.stderr
+    assert "worker processes die while starting" in done.stderr
+    assert not list((tmp_path / "o" / "results").glob("*.json"))

@@ -295,6 +295,19 @@ Item = tuple[str, str]  # (key, absolute path)
 OnRecord = Callable[[str, dict[str, Any]], None]
 
 
+_MAIN_GUARD = (
+    "the local worker processes die while starting",
+)
+_MAIN_GUARD_HINT = (
+    "a script that calls run_batch must do so under `if __name__ == \"__main__\":`, "
+    "because each worker process re-imports the script"
+)
+
+
+def _ping() -> bool:
+    return True
+
+
 def _run_local(
     items: Sequence[Item], fn: Callable[[str, Any], dict[str, Any]], options: Any,
     workers: int, on_record: OnRecord,
@@ -309,6 +322,13 @@ def _run_local(
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")  # no fork-with-threads hazards; like Dask workers
+    probe = ProcessPoolExecutor(1, mp_context=ctx)
+    try:  # workers that die while starting would otherwise look like crashing files
+        probe.submit(_ping).result()
+    except BrokenProcessPool:
+        raise InvalidParameterError(None, _MAIN_GUARD[0], hint=_MAIN_GUARD_HINT) from None
+    finally:
+        probe.shutdown(wait=True)
     queue: deque[Item] = deque(items)
     suspects: deque[Item] = deque()
     while queue or suspects:
@@ -502,6 +522,7 @@ class _Lock:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.path.unlink(missing_ok=True)  # still held: nobody else can own it now
         self._f.close()
 
 
@@ -684,6 +705,12 @@ def run_batch(
         both ``pairs`` and ``pair_by``, an unreachable scheduler, or an output
         folder that another batch is writing. Per-file problems never raise.
     """
+    if getattr(sys.modules.get("__main__"), "__name__", "") == "__mp_main__":
+        # a spawned worker is re-importing a script that calls run_batch at top level
+        raise InvalidParameterError(
+            None, "run_batch was called while a worker process was starting",
+            hint=_MAIN_GUARD_HINT,
+        )
     t0 = time.perf_counter()
     params = AnalysisParams() if params is None else params
     if not isinstance(params, AnalysisParams):
