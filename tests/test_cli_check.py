@@ -33,6 +33,7 @@ def test_check_summary_on_sample_data():
     assert "patient01_post.dcm" in res.output and "max jet area" in res.output
     assert f"jets at max    {int(truth.n_jets[truth.max_frame])}" in res.output
     assert "not a full MR grade" in res.output
+    assert "Nyquist 62 cm/s, frame rate 30.0 Hz, depth 16 cm" in res.output  # from the file
     assert "SYNTHETIC^PATIENT" not in res.output and "SYN001" not in res.output
 
 

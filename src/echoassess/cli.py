@@ -302,9 +302,10 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
         if r.mean_systolic_jet_area_cm2 is not None:
             lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm^2")
     s = r.settings
-    nyq = f"{s['nyquist_cm_s']:g} cm/s" if s.get("nyquist_cm_s") else "not given"
+    nyq = f"{s['nyquist_cm_s']:g} cm/s" if s.get("nyquist_cm_s") else "not recorded"
     fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
-    lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}")
+    depth = f"{s['depth_cm']:g} cm" if s.get("depth_cm") else "not recorded"
+    lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}, depth {depth}")
     for w in r.warnings:
         lines.append(f"  warning: {w}")
     if overlay is not None:
