@@ -203,14 +203,7 @@ def animate_overlay(
     echoassess.InvalidParameterError
         On an unsupported suffix or mismatched frames and masks.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".gif", ".webp"):
-        raise InvalidParameterError(
-            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
-            hint="use a .gif or .webp file name")
-    if not slowdown > 0:
-        raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
+    path, suffix = _check_output(path, slowdown)
     if frame_time_ms is None and per_frame:
         times = [f.time_ms for f in per_frame]
         if len(times) > 1 and all(t is not None for t in times):
@@ -219,6 +212,19 @@ def animate_overlay(
                             max_frame=max_frame, title=title, max_width=max_width,
                             max_upscale=max_upscale)
     return save_animation(images, path, frame_time_ms=frame_time_ms, slowdown=slowdown)
+
+
+def _check_output(path: str | os.PathLike[str], slowdown: float) -> tuple[Path, str]:
+    """Validate an animation's file name and slowdown before any work is done."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".gif", ".webp"):
+        raise InvalidParameterError(
+            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
+            hint="use a .gif or .webp file name")
+    if not slowdown > 0:
+        raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
+    return path, suffix
 
 
 def save_animation(
@@ -245,14 +251,7 @@ def save_animation(
     echoassess.InvalidParameterError
         On an unsupported suffix, a non-positive slowdown or no images.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".gif", ".webp"):
-        raise InvalidParameterError(
-            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
-            hint="use a .gif or .webp file name")
-    if not slowdown > 0:
-        raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
+    path, suffix = _check_output(path, slowdown)
     if not len(images):
         raise InvalidParameterError(path, "animate_overlay: no frames to write")
     path.parent.mkdir(parents=True, exist_ok=True)
