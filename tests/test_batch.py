@@ -529,3 +529,11 @@ def test_script_without_main_guard_fails_fast_with_a_clear_error(cohort3, tmp_pa
     assert "__name__ == \"__main__\"" in done.stderr
     assert "worker processes die while starting" in done.stderr
     assert not list((tmp_path / "o" / "results").glob("*.json"))
+
+
+def test_missing_input_creates_nothing(tmp_path):
+    from echoassess import run_batch
+
+    with pytest.raises(InvalidParameterError, match="nope: input does not exist"):
+        run_batch([tmp_path / "nope"], tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()

@@ -51,7 +51,7 @@ from typing import Any
 
 from . import cohort
 from ._version import __version__
-from .discover import FoundFile, find_files, sniff
+from .discover import FoundFile, check_inputs, find_files, sniff
 from .errors import EchoAssessError, InvalidParameterError, NoColourFlowError
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
 
@@ -728,6 +728,7 @@ def run_batch(
     inputs = [Path(i) for i in inputs]
     if not inputs:
         raise InvalidParameterError(None, "no inputs given", hint="give folders or DICOM files")
+    check_inputs(inputs)  # before anything is created in the output folder
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(out, "the output path exists and is not a folder")

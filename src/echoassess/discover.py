@@ -203,6 +203,14 @@ def _is_dicomdir_name(path: Path) -> bool:
     return path.name.upper() == "DICOMDIR"
 
 
+def check_inputs(inputs: Iterable[str | os.PathLike[str]]) -> None:
+    """Raise :class:`InvalidParameterError` for the first input that does not exist."""
+    for raw in inputs:
+        if not Path(raw).exists():
+            raise InvalidParameterError(Path(raw), "input does not exist",
+                                        hint="give folders or DICOM files that exist")
+
+
 def find_files(
     inputs: Iterable[str | os.PathLike[str]],
     *,
@@ -250,11 +258,9 @@ def find_files(
         for ref in refs:
             add(ref, _display(ref, label_root, prefix), "DICOMDIR", missing=not ref.is_file())
 
+    check_inputs(inputs)
     for raw in inputs:
         given = Path(raw)
-        if not given.exists():
-            raise InvalidParameterError(given, "input does not exist",
-                                        hint="give folders or DICOM files that exist")
         root = given.resolve()
         if any(root == e or e in root.parents for e in excluded):
             logger.warning("%s: inside the output folder, not searched", given)
