@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import colorflow, measure, segmentation
+from . import colorflow, ecg, measure, segmentation
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
@@ -309,10 +309,12 @@ def analyze_clip(
     # -- one pass over the frames: flow maps of the colour box
     min_core = px(p.min_core_area_cm2)
     min_attach = px(p.min_attachment_area_cm2)
+    trace = _ecg_trace(first, sector, box)
     scan = _scan_frames(
         itertools.chain([first], frames_iter), clip.n_frames, box, lut, p,
         window_px=window, min_turbulent_px=px(p.min_turbulent_area_cm2), min_core_px=min_core,
         min_attachment_px=min_attach, roi=roi_crop, progress=progress,
+        ecg_trace=trace,
     )
     T = clip.n_frames
     flows, turbs, aways = scan.flow, scan.turbulent, scan.away
@@ -349,6 +351,26 @@ def analyze_clip(
     systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
     if not systolic.any():
         warnings.append("no systolic jet found")
+    # -- the ECG, when the screen shows one, checks the flow's systole and
+    #    gives the phase of clips without a jet (jets are still only taken
+    #    from the frames the flow calls systolic)
+    phase_systolic = systolic
+    systole_source = "flow"
+    ecg_phase = None
+    if trace is not None and clip.frame_times_ms is not None:
+        ecg_phase = ecg.read_ecg(scan.cursor_x, clip.frame_times_ms, trace,
+                                 heart_rate_bpm=clip.metadata.heart_rate_bpm)
+    if ecg_phase is not None:
+        agree = float(np.mean(ecg_phase.systolic == systolic))
+        if not systolic.any():
+            phase_systolic = ecg_phase.systolic
+            systole_source = "ECG (no jet in the flow)"
+        else:
+            systole_source = f"flow (the ECG agrees on {100 * agree:.0f} % of frames)"
+            if agree < 0.7:
+                warnings.append(
+                    f"the ECG trace and the colour flow disagree on systole ({100 * agree:.0f} % "
+                    "of frames agree): check the phase labels")
     log.debug("%s: colour box %s (%s), bar %s, valve row %s (%s), %d systolic frames",
               clip.path.name, box, box_source, bar.source, valve_row, valve_source,
               int(systolic.sum()))
@@ -376,7 +398,7 @@ def analyze_clip(
             if area > best_px:
                 best_i, best_px, best_labels = i, area, labels
         per_frame.append(measure.measure_frame(
-            i, labels, n, phase="systole" if systolic[i] else "diastole",
+            i, labels, n, phase="systole" if phase_systolic[i] else "diastole",
             time_ms=None if times is None else float(times[i]), spacing_cm=clip.spacing_cm,
         ))
 
@@ -392,6 +414,8 @@ def analyze_clip(
             if sector is not None and clip.spacing_cm is not None else None
         ),
         "heart_rate_bpm": clip.metadata.heart_rate_bpm,
+        "systole_source": systole_source,
+        "ecg_rr_ms": None if ecg_phase is None else round(ecg_phase.rr_ms, 1),
         "colour_box_xyxy": [int(v) for v in box],
         "colour_box_source": box_source,
         "colour_bar_xyxy": [int(v) for v in bar.bbox_xyxy] if bar.source == "detected" else None,
@@ -430,6 +454,7 @@ class _Scan:
     turbulent_rows: np.ndarray  # (T, h): per row, mosaic of candidate jets
     tissue_sum: np.ndarray  # (T, h): per row, summed grey level of non-flow pixels
     tissue_n: np.ndarray  # (T, h): per row, non-flow pixel count
+    cursor_x: np.ndarray  # (T,): ECG cursor column (NaN without one)
 
 
 def _scan_frames(
@@ -437,6 +462,7 @@ def _scan_frames(
     lut: colorflow.ColourLUT, p: AnalysisParams, *, window_px: int, min_turbulent_px: int,
     min_core_px: int, min_attachment_px: int, roi: np.ndarray | None,
     progress: Callable[[int, int], None] | None,
+    ecg_trace: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Scan:
     bx0, by0, bx1, by1 = box
     h, w = by1 - by0 + 1, bx1 - bx0 + 1
@@ -445,8 +471,12 @@ def _scan_frames(
         np.zeros((T, h, w), bool), np.zeros((T, h, w), bool), np.zeros((T, h, w), bool),
         np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
         np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
+        np.full(T, np.nan),
     )
     for i, frame in enumerate(frames):
+        if ecg_trace is not None:
+            cx = ecg.find_cursor(frame, *ecg_trace)
+            scan.cursor_x[i] = np.nan if cx is None else cx
         crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
         fm = colorflow.flow_map(crop, lut)
         turb = segmentation.turbulent_mask(
@@ -491,6 +521,21 @@ def _locate_valve(
         tissue_rows, row, search_px=int(round(p.valve_search_cm / scale_cm))
     ) + int(round(p.valve_offset_cm / scale_cm))
     return row, "flow + tissue"
+
+
+def _ecg_trace(
+    frame: np.ndarray, sector: dict[str, float] | None, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ECG trace under the image (outside the fan and the colour box), or ``None``."""
+    from .geometry import Sector
+
+    exclude = np.zeros(frame.shape[:2], bool)
+    x0, y0, x1, y1 = box
+    exclude[y0 : y1 + 1, x0 : x1 + 1] = True
+    if sector is not None:
+        exclude |= Sector(sector["apex_x"], sector["apex_y"], sector["radius_px"],
+                          sector["angle_left_deg"], sector["angle_right_deg"]).mask(frame.shape[:2])
+    return ecg.find_trace(frame, exclude=exclude)
 
 
 def _sector(frame: np.ndarray) -> dict[str, float] | None:

@@ -1,0 +1,180 @@
+"""The ECG trace burned into an echo screen: R waves and the cardiac phase.
+
+Pure array code. Echo machines draw the ECG as a thin green trace under the
+image with a cursor (a bright vertical line) that marks the current frame.
+When both are found, each frame's time since the last R wave follows from the
+cursor positions and the frame times, and with it the electrical systole
+(R wave to the end of the T wave, Bazett's QT). The trace is never relied on:
+:func:`read_ecg` returns ``None`` when it is not there or not readable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = ["EcgPhase", "find_trace", "find_cursor", "read_ecg"]
+
+#: Delay from the R wave to the start of mechanical systole (mitral closure), ms.
+ELECTROMECHANICAL_DELAY_MS = 50.0
+
+
+@dataclass(frozen=True)
+class EcgPhase:
+    """What the ECG says about the clip.
+
+    Attributes
+    ----------
+    r_times_ms : (k,) float ndarray
+        Times of the visible R waves, in the clip's frame-time axis.
+    rr_ms : float
+        R-R interval used (from two visible R waves, else from the heart rate).
+    systolic : (T,) bool ndarray
+        Frames in mechanical systole: from the electromechanical delay after
+        an R wave to the end of its T wave (Bazett's QT), shifted by that delay.
+    time_since_r_ms : (T,) float ndarray
+    """
+
+    r_times_ms: np.ndarray
+    rr_ms: float
+    systolic: np.ndarray
+    time_since_r_ms: np.ndarray
+
+
+def _green(frame: np.ndarray) -> np.ndarray:
+    f = frame.astype(np.int16)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    return (g > 120) & (g - r > 60) & (g - b > 60)
+
+
+def find_trace(
+    frame: np.ndarray, *, exclude: np.ndarray | None = None, min_width_px: int = 80
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ECG trace as ``(xs, ys)``: for each column, the mean row of its green pixels.
+
+    Looks for the widest horizontal run of columns holding green pixels in the
+    image's lower half, outside ``exclude`` (e.g. the imaging sector).
+    """
+    green = _green(frame)
+    rows = frame.shape[0]
+    green[: rows // 2] = False
+    if exclude is not None:
+        green &= ~exclude
+    # the trace is one long connected line (the cursor may cut it: bridge
+    # short horizontal gaps); labels such as "HR 70" are separate, short pieces
+    bridged = cv2.dilate(green.astype(np.uint8), np.ones((3, 9), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    if n < 2:
+        return None
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH]))
+    if stats[k, cv2.CC_STAT_WIDTH] < min_width_px:
+        return None
+    green &= labels == k
+    cols_with = green.any(axis=0)
+    xs = np.flatnonzero(cols_with)
+    x0, x1 = int(xs[0]), int(xs[-1])
+    band = green[:, x0 : x1 + 1]
+    ys_all = np.arange(rows)[:, None]
+    count = band.sum(axis=0)
+    keep = count > 0
+    mean_y = (band * ys_all).sum(axis=0)[keep] / count[keep]
+    top_y = np.argmax(band, axis=0)[keep]
+    # the R wave is the trace's highest excursion: use the top of each column
+    return np.arange(x0, x1 + 1)[keep].astype(float), np.minimum(mean_y, top_y + 1.0)
+
+
+def find_cursor(frame: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float | None:
+    """Column of the bright vertical cursor crossing the trace, or ``None``."""
+    y0 = int(max(0, ys.min() - 6))
+    y1 = int(min(frame.shape[0], ys.max() + 6))
+    x0, x1 = int(xs.min()), int(xs.max()) + 1
+    strip = frame[y0:y1, x0:x1].astype(np.int16)
+    bright = (strip.min(axis=-1) > 170) & (strip.max(axis=-1) - strip.min(axis=-1) < 40)
+    frac = bright.mean(axis=0)
+    if frac.size == 0 or frac.max() < 0.6:
+        return None
+    return float(x0 + int(np.argmax(frac)))
+
+
+def _r_waves(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Columns of the R waves: sharp upward spikes well above the baseline."""
+    baseline = float(np.median(ys))
+    height = baseline - ys  # up is positive
+    top = float(height.max())
+    if top < 8:  # no spike taller than a few pixels: not an ECG we can read
+        return np.empty(0)
+    peaks = []
+    above = height > 0.6 * top
+    idx = np.flatnonzero(above)
+    if idx.size == 0:
+        return np.empty(0)
+    groups = np.split(idx, np.flatnonzero(np.diff(idx) > 3) + 1)
+    for g in groups:
+        peaks.append(float(xs[g[np.argmax(height[g])]]))
+    return np.asarray(peaks)
+
+
+def read_ecg(
+    frames_cursor_x: np.ndarray,
+    frame_times_ms: np.ndarray,
+    trace: tuple[np.ndarray, np.ndarray],
+    *,
+    heart_rate_bpm: float | None = None,
+) -> EcgPhase | None:
+    """The ECG's cardiac phase for every frame.
+
+    Parameters
+    ----------
+    frames_cursor_x : (T,) float
+        Cursor column on each frame (NaN where none was found).
+    frame_times_ms : (T,) float
+    trace : (xs, ys)
+        From :func:`find_trace`.
+    heart_rate_bpm : float, optional
+        Used for the R-R interval when fewer than two R waves are visible.
+
+    Returns
+    -------
+    EcgPhase or None
+        ``None`` when the cursor does not sweep with time, no R wave is
+        visible, or the R-R interval is unknown.
+
+    Examples
+    --------
+    >>> xs = np.arange(0, 400.0); ys = np.full(400, 50.0); ys[[100, 300]] = 20
+    >>> cursor = np.linspace(50, 350, 11); times = np.arange(11) * 100.0
+    >>> ph = read_ecg(cursor, times, (xs, ys))
+    >>> ph.rr_ms, ph.systolic.astype(int).tolist()
+    (666.6..., [0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1])
+    """
+    cx = np.asarray(frames_cursor_x, float)
+    t = np.asarray(frame_times_ms, float)
+    ok = np.isfinite(cx)
+    if ok.sum() < 3 or np.ptp(cx[ok]) < 10:
+        return None
+    a, b = np.polyfit(cx[ok], t[ok], 1)  # ms per px, ms at x = 0
+    resid = np.abs(t[ok] - (a * cx[ok] + b))
+    if a <= 0 or resid.max() > max(2.0 * abs(a), 0.1 * np.ptp(t)):
+        return None  # the cursor does not move with time
+    xs, ys = trace
+    r_x = _r_waves(xs, ys)
+    if r_x.size == 0:
+        return None
+    r_t = a * r_x + b
+    if r_t.size >= 2:
+        rr = float(np.median(np.diff(np.sort(r_t))))
+    elif heart_rate_bpm:
+        rr = 60000.0 / float(heart_rate_bpm)
+    else:
+        return None
+    if not 250 <= rr <= 2500:
+        return None
+    # time since the most recent R wave, extending the visible ones by whole RRs
+    since = ((t - r_t[0]) % rr + rr) % rr
+    qt = 400.0 * math.sqrt(rr / 1000.0)  # Bazett: QT = 0.4 s * sqrt(RR in s)
+    # mechanical systole lags the R wave by the electromechanical delay
+    systolic = (since >= ELECTROMECHANICAL_DELAY_MS) & (since <= qt + ELECTROMECHANICAL_DELAY_MS)
+    return EcgPhase(np.sort(r_t), rr, systolic, since)

@@ -1,0 +1,89 @@
+"""Reading the burned-in ECG: trace, cursor, R waves and the phase per frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import echoassess
+from echoassess.ecg import find_cursor, find_trace, read_ecg
+from echoassess.synthetic import SceneParams, generate_clip
+
+
+def _screen(r_columns, cursor_x=None):
+    img = np.zeros((200, 400, 3), np.uint8)
+    ys = np.full(400, 170)
+    for x in r_columns:
+        ys[x - 2 : x + 3] = [160, 140, 130, 140, 160]
+    for x in range(20, 380):
+        img[ys[x], x] = (40, 220, 70)
+        img[min(ys[x], ys[x + 1]) : max(ys[x], ys[x + 1]) + 1, x] = (40, 220, 70)
+    img[120:130, 330:370] = (40, 220, 70)  # a green "HR 70" label above the trace
+    if cursor_x is not None:
+        img[125:195, cursor_x] = (235, 235, 235)
+    return img
+
+
+def test_trace_ignores_green_labels_and_finds_r_waves():
+    xs, ys = find_trace(_screen([100, 300]))
+    assert xs.min() == 20 and xs.max() >= 370
+    assert ys.min() == pytest.approx(130, abs=1)  # the R wave tip, not the label at 120
+    assert find_cursor(_screen([100, 300], cursor_x=222), xs, ys) == 222
+    assert find_cursor(_screen([100, 300]), xs, ys) is None
+
+
+def test_no_trace_on_a_plain_screen():
+    assert find_trace(np.zeros((200, 400, 3), np.uint8)) is None
+
+
+def test_phase_from_cursor_sweep_and_r_waves():
+    xs, ys = find_trace(_screen([100, 300]))
+    cursor = np.linspace(40, 360, 17)
+    times = np.arange(17) * 40.0  # 2 ms per px: RR = 200 px = 400 ms
+    ph = read_ecg(cursor, times, (xs, ys))
+    assert ph.rr_ms == pytest.approx(400, abs=5)
+    assert ph.r_times_ms == pytest.approx([120, 520], abs=5)
+    qt = 400 * np.sqrt(0.4)
+    since = ph.time_since_r_ms
+    np.testing.assert_array_equal(ph.systolic, (since >= 50) & (since <= qt + 50))
+    assert read_ecg(np.full(17, 200.0), times, (xs, ys)) is None  # cursor does not move
+
+
+def test_single_r_wave_uses_the_heart_rate():
+    xs, ys = find_trace(_screen([150]))
+    cursor = np.linspace(40, 360, 9)
+    times = np.arange(9) * 80.0
+    assert read_ecg(cursor, times, (xs, ys)) is None
+    ph = read_ecg(cursor, times, (xs, ys), heart_rate_bpm=75)
+    assert ph.rr_ms == pytest.approx(800)
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_pipeline_phase_from_the_ecg_without_a_jet(tmp_path, seed):
+    params = SceneParams(rows=360, cols=480, n_frames=30, n_jets=0)
+    clip = generate_clip(params, rng=seed)
+    path = tmp_path / "nojet.dcm"
+    clip.save(path)
+    r = echoassess.analyze_clip(path)
+    assert r.max_jet_area_px == 0
+    assert r.settings["systole_source"] == "ECG (no jet in the flow)"
+    phases = np.array([f.phase == "systole" for f in r.per_frame])
+    truth = np.asarray(clip.truth.phase) == "systole"
+    assert phases.any() and np.mean(phases == truth) >= 0.85
+
+
+def test_pipeline_checks_the_flow_against_the_ecg(tmp_path):
+    clip = generate_clip(SceneParams(rows=360, cols=480, n_frames=30), rng=5)
+    path = tmp_path / "jet.dcm"
+    clip.save(path)
+    r = echoassess.analyze_clip(path)
+    assert r.settings["systole_source"].startswith("flow (the ECG agrees on")
+    assert r.settings["ecg_rr_ms"] == pytest.approx(60000 / clip.params.heart_rate_bpm, rel=0.05)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import echoassess.ecg
+
+    assert doctest.testmod(echoassess.ecg, optionflags=doctest.ELLIPSIS).failed == 0
