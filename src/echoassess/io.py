@@ -982,38 +982,14 @@ def _calibrate(
             f"the calibration region {region.bounds} lies outside the {cols} x {rows} "
             "image (resized after export?): its scale cannot be trusted"
         )
-        region = None
-        bad_region = True
-    else:
-        bad_region = False
-    if region is not None:
+    elif region is not None:
         clip.spacing_cm = region.spacing_cm
         clip._spatial_region = region
         clip.calibration_source = "regions"
         clip.calibration_note = f"from the {region.describe()} ultrasound region"
         return
-    # no usable cm region: say why
-    spatial = [r for r in clip.regions if r.is_2d]
-    if bad_region:
-        pass
-    elif spatial:
-        units = sorted({f"{r.units_x_name}/{r.units_y_name}" for r in spatial})
-        flow = clip.colour_flow_region
-        if all(not r.is_spatial_cm for r in spatial):
-            clip.calibration_note = (
-                f"the 2D region's physical units are {', '.join(units)}, not cm: "
-                "areas are refused in those units"
-            )
-        elif flow is None:
-            clip.calibration_note = (
-                "several 2D regions with different scales and no colour-flow region to choose by"
-            )
-        else:
-            clip.calibration_note = "no cm-calibrated 2D region holds the colour-flow box"
-    elif clip.regions:
-        clip.calibration_note = "the file's ultrasound regions hold no 2D image region"
     else:
-        clip.calibration_note = "the file has no SequenceOfUltrasoundRegions"
+        clip.calibration_note = _why_no_region(clip)
     if depth_cm is not None:
         from .geometry import detect_sector
 
@@ -1031,6 +1007,22 @@ def _calibrate(
             f"{depth_cm:g} cm depth over a {sector.radius_px:.0f} px sector radius "
             f"({clip.calibration_note})"
         )
+
+
+def _why_no_region(clip: EchoClip) -> str:
+    """Why no region gives the clip a cm scale, in one line."""
+    spatial = [r for r in clip.regions if r.is_2d]
+    if spatial:
+        if all(not r.is_spatial_cm for r in spatial):
+            units = sorted({f"{r.units_x_name}/{r.units_y_name}" for r in spatial})
+            return (f"the 2D region's physical units are {', '.join(units)}, not cm: "
+                    "areas are refused in those units")
+        if clip.colour_flow_region is None:
+            return "several 2D regions with different scales and no colour-flow region to choose by"
+        return "no cm-calibrated 2D region holds the colour-flow box"
+    if clip.regions:
+        return "the file's ultrasound regions hold no 2D image region"
+    return "the file has no SequenceOfUltrasoundRegions"
 
 
 def _frame_times(header: Any, n_frames: int) -> tuple[np.ndarray | None, str | None]:
