@@ -533,8 +533,7 @@ def _ecg_trace(
     x0, y0, x1, y1 = box
     exclude[y0 : y1 + 1, x0 : x1 + 1] = True
     if sector is not None:
-        exclude |= Sector(sector["apex_x"], sector["apex_y"], sector["radius_px"],
-                          sector["angle_left_deg"], sector["angle_right_deg"]).mask(frame.shape[:2])
+        exclude |= Sector(**sector).mask(frame.shape[:2])  # the dict holds Sector's fields
     return ecg.find_trace(frame, exclude=exclude)
 
 
