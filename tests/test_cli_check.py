@@ -69,7 +69,7 @@ def test_check_hints_are_passed(small):
                               "--roi", f"0,{vy:.0f},319,239", "--spacing-cm", "0.05"])
     assert res.exit_code == 0, res.output
     got = json.loads(res.output)
-    assert got["settings"]["valve_source"] == "user"
+    assert got["settings"]["annulus_source"] == "user point + jets"
     assert got["settings"]["roi_xyxy"] == [0, round(vy), 319, 239]
     assert got["pixel_spacing_cm"] == [0.05, 0.05]
 

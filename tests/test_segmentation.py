@@ -1,46 +1,30 @@
-"""segmentation: mosaic detection, valve line, jet masks, systole, jet labelling."""
+"""segmentation: mosaic detection at the colour-cell scale, atrial jet masks at any
+annulus angle, systole, jet origins along the annulus."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from echoassess.segmentation import (
+    atrial_jet_mask,
+    colour_cell_px,
     detect_systole,
-    estimate_valve_row,
-    jet_mask,
-    label_jets,
-    refine_valve_row,
+    label_by_origins,
+    origins_along,
     remove_small,
     turbulence_map,
     turbulent_mask,
 )
+from echoassess.valve import annulus_from_points
 
 
-def _jet_scene(rng, *, h=80, w=80, jets=((40, 20),), valve_row=30, pisa=True, inflow=False):
-    """Flow maps with hand-placed jets below ``valve_row``: mosaic cores,
-    blue (away) rims, an optional smooth PISA dome above the valve and an
-    optional smooth red (toward) region."""
-    v = np.zeros((h, w), np.float32)
-    flow = np.zeros((h, w), bool)
-    yy, xx = np.mgrid[0:h, 0:w]
-    for cx, half in jets:
-        jet = (yy >= valve_row) & (yy < valve_row + 40) & (np.abs(xx - cx) <= 2 + (yy - valve_row) // 4)
-        jet &= np.abs(xx - cx) <= half
-        core = jet & (np.abs(xx - cx) <= (yy - valve_row) // 4)
-        v[jet] = -0.5  # smooth blue rim
-        v[core] = rng.uniform(-1, 1, core.sum())  # aliased mosaic
-        flow |= jet
-    if pisa:
-        cx = jets[0][0]
-        r = np.hypot(xx - cx, yy - valve_row)
-        dome = (yy < valve_row) & (r < 12)
-        v[dome] = np.mod(-(12 / np.maximum(r[dome], 1)) ** 2 * 0.4 + 1, 2) - 1  # smooth, aliased shells
-        flow |= dome
-    if inflow:
-        red = (yy > 50) & (yy < 75) & (xx > 60) & (xx < 75)
-        v[red] = 0.4
-        flow |= red
-    return v, flow
+def _coarse_mosaic(rng, shape, cell):
+    h, w = shape
+    cells = rng.uniform(-1, 1, (h // cell + 1, w // cell + 1)).astype(np.float32)
+    return np.kron(cells, np.ones((cell, cell), np.float32))[:h, :w]
 
 
 def test_turbulence_low_for_smooth_and_aliased_flow_high_for_mosaic(rng):
@@ -54,7 +38,39 @@ def test_turbulence_low_for_smooth_and_aliased_flow_high_for_mosaic(rng):
     assert turbulence_map(mosaic, np.zeros_like(flow), window_px=5).max() == 0
 
 
-def test_turbulent_mask_uses_variance_and_drops_specks(rng):
+def test_tight_pisa_rings_are_smooth_at_any_lag():
+    """Failure mode 4: flow-convergence hemispheres with tight aliasing rings
+    (a ring every 4 px) are smooth flow, not mosaic."""
+    yy, xx = np.mgrid[0:60, 0:60].astype(np.float32)
+    r = np.hypot(xx - 30, yy - 70)
+    rings = (np.mod(r / 2.0 + 1, 2) - 1).astype(np.float32)  # a full wrap every 4 px
+    flow = r < 60
+    for lag in (1, 3, 5):
+        t = turbulence_map(rings, flow, window_px=9, lag_px=lag)
+        assert np.median(t[20:50, 15:45]) < 0.2, lag
+
+
+def test_coarse_mosaic_is_turbulent_at_its_cell_size(rng):
+    """Failure mode 2: a coarse mosaic (6 px cells) reads as smooth at a
+    one-pixel lag but as turbulent once the lag matches its cells."""
+    v = _coarse_mosaic(rng, (60, 60), 6)
+    flow = np.ones_like(v, bool)
+    cell = colour_cell_px(v, flow, flow)
+    assert 3 <= cell <= 7
+    fine = turbulence_map(v, flow, window_px=7, lag_px=1)
+    scaled = turbulence_map(v, flow, window_px=3 * cell | 1, lag_px=cell)
+    assert np.median(scaled[10:50, 10:50]) > 0.5
+    assert np.median(scaled[10:50, 10:50]) > np.median(fine[10:50, 10:50]) + 0.2
+
+
+def test_colour_cell_of_a_fine_mosaic_and_of_nothing(rng):
+    v = rng.uniform(-1, 1, (50, 50)).astype(np.float32)
+    on = np.ones_like(v, bool)
+    assert colour_cell_px(v, on, on) == 1
+    assert colour_cell_px(v, on, np.zeros_like(on)) == 1
+
+
+def test_turbulent_mask_uses_variance_and_drops_specks():
     v = np.zeros((20, 20), np.float32)
     flow = np.zeros((20, 20), bool)
     flow[2:12, 2:12] = True
@@ -73,62 +89,91 @@ def test_remove_small():
     assert remove_small(m, 2).sum() == 9
 
 
-def test_valve_row_between_pisa_and_mosaic():
-    s = np.zeros(60)
-    m = np.zeros(60)
-    s[10:30] = 15  # PISA shells
-    m[26:30] = 3  # some PISA pixels near the orifice look turbulent
-    m[30:55] = 25  # the jet's mosaic
-    s[30:55] = 4  # the jet's rim
-    assert estimate_valve_row(s, m) == 30
-    assert estimate_valve_row(np.zeros(10), np.zeros(10)) is None
+def _scene(rng, *, tilt_deg=0.0, side=1, h=120, w=120, cell=1, streaks=False, pisa=True):
+    """A jet leaving an annulus through (60, 50) at ``tilt_deg``, into the
+    atrium on the far (``side=1``, TTE) or near (``side=-1``, TEE) side of the
+    probe at (60, -200), a smooth PISA dome on the other side."""
+    apex = (60.0, -200.0)
+    a = math.radians(tilt_deg)
+    p1 = (60 - 25 * math.cos(a), 50 - 25 * math.sin(a))
+    p2 = (60 + 25 * math.cos(a), 50 + 25 * math.sin(a))
+    ann = annulus_from_points(p1, p2, apex_xy=apex, side=side)
+    t, d = ann.coords((h, w))
+    jet = (d >= 0) & (d < 45) & (np.abs(t) < 3 + 0.35 * d)
+    v = np.zeros((h, w), np.float32)
+    mos = rng.uniform(-1, 1, (h, w)).astype(np.float32) if cell == 1 else _coarse_mosaic(rng, (h, w), cell)
+    v[jet] = mos[jet]
+    flow = jet.copy()
+    if streaks:  # dark near-zero streaks across the jet
+        for k in range(8, 40, 9):
+            streak = jet & (np.abs(d - k) < 1)
+            flow &= ~streak
+    if pisa:
+        r = np.hypot(t, d)
+        dome = (d < 0) & (r < 14)
+        v[dome] = np.mod(-(14 / np.maximum(r[dome], 1)) ** 2 * 0.3 + 1, 2) - 1
+        flow |= dome
+    return v, flow, jet, ann, t, d
 
 
-def test_valve_row_without_pisa_is_the_top_of_the_mosaic():
-    s = np.zeros(60)
-    m = np.zeros(60)
-    m[3] = 1  # a stray turbulent speck high up
-    m[35:50] = 20
-    assert estimate_valve_row(s, m) == 35
+@pytest.mark.parametrize("tilt_deg, side", [(0, 1), (25, 1), (-30, 1), (0, -1), (20, -1)])
+def test_atrial_jet_mask_at_any_tilt_and_side(rng, tilt_deg, side):
+    """Failure modes 3 and 8: a tilted annulus and a TEE view (atrium toward
+    the probe): the jet is kept whole, the PISA dome on the ventricular side never counts."""
+    v, flow, jet, ann, t, d = _scene(rng, tilt_deg=tilt_deg, side=side)
+    turb = turbulent_mask(v, flow, window_px=7, min_area_px=10)
+    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
+                        max_half_width_px=60, min_core_px=20)
+    assert not (m & (d < 0)).any()
+    dice = 2 * (m & jet).sum() / (m.sum() + jet.sum())
+    assert dice > 0.95
 
 
-def test_refine_valve_row_snaps_to_bright_tissue():
-    prof = np.full(100, 30.0)
-    prof[48:50] = 180
-    prof[5] = 250  # something bright, but too far away
-    assert refine_valve_row(prof, 44, search_px=10) in (48, 49)
+def test_dark_streaks_inside_a_coarse_jet_are_filled(rng):
+    """Failure mode 2: dark near-zero streaks do not cut a jet in pieces."""
+    v, flow, jet, ann, t, d = _scene(rng, cell=5, streaks=True)
+    cell = colour_cell_px(v, flow, jet)
+    turb = turbulent_mask(v, flow, window_px=3 * cell | 1, lag_px=cell, min_area_px=10)
+    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
+                        max_half_width_px=60, min_core_px=20, close_px=2 * cell + 1)
+    assert (m & jet).sum() / jet.sum() > 0.93
+    assert m[jet & ~flow].mean() > 0.8  # the streak pixels are part of the jet
 
 
-def test_jet_mask_excludes_pisa_and_keeps_rim(rng):
-    v, flow = _jet_scene(rng)
-    turb = turbulent_mask(v, flow, window_px=3, min_area_px=4)
-    m = jet_mask(flow, turb, valve_row=30, min_core_px=10, away=flow & (v < 0))
-    assert not m[:30].any()  # PISA excluded
-    assert m[30:].sum() == flow[30:].sum()  # whole jet, rim included
+def test_jet_edge_aliased_without_a_slow_rim_is_kept(rng):
+    """Failure mode 1: a jet aliased right to its edge (no smooth rim, rim
+    colours random) is a jet: no rule on the rim's direction rejects it."""
+    v, flow, jet, ann, t, d = _scene(rng, pisa=False)
+    assert np.isclose(np.mean(v[jet] < 0), 0.5, atol=0.1)  # rim direction is a coin flip
+    turb = turbulent_mask(v, flow, window_px=7, min_area_px=10)
+    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
+                        max_half_width_px=60, min_core_px=20, velocity=v, jet_sign=-1,
+                        min_attachment_px=20)
+    assert (m & jet).sum() / jet.sum() > 0.95
 
 
-def test_jet_mask_rejects_smooth_toward_flow_and_respects_roi(rng):
-    v, flow = _jet_scene(rng, jets=((25, 15),), pisa=False, inflow=True)
-    turb = turbulent_mask(v, flow, window_px=3, min_area_px=4)
-    m = jet_mask(flow, turb, valve_row=30, min_core_px=10, away=flow & (v < 0))
-    assert not m[:, 60:].any()  # the red smooth region has no mosaic and moves toward
-    roi = np.zeros_like(flow)
-    roi[:, :25] = True
-    m2 = jet_mask(flow, turb, valve_row=30, roi=roi, min_core_px=10)
-    assert m2.any() and not m2[:, 25:].any()
+def test_flow_that_does_not_start_at_the_valve_is_not_a_jet(rng):
+    v, flow, jet, ann, t, d = _scene(rng, pisa=False)
+    far = (d > 60) & (d < 75) & (np.abs(t) < 8)  # turbulent flow deep in the atrium, alone
+    v2, f2 = v.copy(), flow.copy()
+    v2[far] = rng.uniform(-1, 1, far.sum())
+    f2 |= far
+    turb = turbulent_mask(v2, f2, window_px=7, min_area_px=10)
+    m = atrial_jet_mask(f2, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=110,
+                        max_half_width_px=60, min_core_px=20)
+    assert not (m & far).any() and (m & jet).sum() > 0.95 * jet.sum()
 
 
-def test_jet_mask_rejects_aliased_inflow_by_its_rim(rng):
-    h = w = 40
-    yy, xx = np.mgrid[0:h, 0:w]
-    region = (np.abs(xx - 20) < 12) & (yy > 5) & (yy < 35)
-    v = np.where(region, 0.5, 0).astype(np.float32)  # red rim (toward)
-    core = (np.abs(xx - 20) < 7) & (yy > 10) & (yy < 30)
-    v[core] = rng.uniform(-1, 1, core.sum())
-    turb = turbulent_mask(v, region, window_px=3, min_area_px=4)
-    assert turb.sum() > 50
-    assert not jet_mask(region, turb, valve_row=0, min_core_px=10, away=region & (v < 0)).any()
-    assert jet_mask(region, turb, valve_row=0, min_core_px=10, away=region & (v > 0)).any()
+def test_smooth_flow_against_the_jet_direction_is_cut_off(rng):
+    v, flow, jet, ann, t, d = _scene(rng, pisa=False)
+    side = (d > 10) & (d < 40) & (t > 15) & (t < 35)  # venous flow toward the probe touching the jet
+    v[side & ~jet] = 0.4
+    f2 = flow | side
+    turb = turbulent_mask(v, f2, window_px=7, min_area_px=10)
+    m = atrial_jet_mask(f2, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
+                        max_half_width_px=60, min_core_px=20, velocity=v, jet_sign=-1,
+                        min_attachment_px=30)
+    assert (m & side & ~jet).sum() < 0.1 * (side & ~jet).sum()
 
 
 def test_detect_systole_closes_gaps_and_drops_lone_frames():
@@ -137,43 +182,25 @@ def test_detect_systole_closes_gaps_and_drops_lone_frames():
     assert got == [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
 
 
-def test_two_jets_counted_separately_even_when_they_merge(rng):
-    v, flow = _jet_scene(rng, jets=((25, 12), (55, 12)), pisa=False)
-    flow[62:70, 25:56] = True  # the two jets touch downstream
-    labels, n = label_jets(flow, valve_row=30, band_px=6, min_seed_px=3, min_jet_px=10)
+def test_two_touching_jets_are_two_jets_at_a_tilted_annulus():
+    """Post-clip jets that merge downstream are told apart by their origins
+    along a tilted annulus."""
+    ann = annulus_from_points((20, 30), (100, 60), apex_xy=(60, -300), side=1)
+    t, d = ann.coords((140, 140))
+    m = ((np.abs(t + 15) < 5) | (np.abs(t - 15) < 5) | ((d > 30) & (np.abs(t) < 22))) & (d >= 0) & (d < 50)
+    origins = origins_along(m, t, d, band_px=4, gap_px=2)
+    assert len(origins) == 2
+    lab, n = label_by_origins(m, t, d, origins, band_px=4)
     assert n == 2
-    assert labels[35, 25] == 1 and labels[35, 55] == 2
+    assert set(np.unique(lab[m]).tolist()) == {1, 2}
+    # each jet's pixels lie on its own side of the middle near the valve
+    near = (d < 20) & m
+    assert (t[near & (lab == 1)] < 0).all() and (t[near & (lab == 2)] > 0).all()
 
 
-def test_three_separate_jets_and_tiny_pieces(rng):
-    m = np.zeros((50, 90), bool)
-    for cx in (15, 45, 75):
-        m[10:40, cx - 4 : cx + 5] = True
-    m[45, 5] = True  # a 1-px piece far away: joins the nearest jet, not a new one
-    labels, n = label_jets(m, valve_row=10, band_px=5, min_seed_px=3, min_jet_px=20)
-    assert n == 3 and sorted(np.bincount(labels.ravel())[1:].tolist()) == [270, 270, 271]
-    # without a valve line, connected components are the jets
-    labels, n = label_jets(m, valve_row=None, min_jet_px=20)
-    assert n == 3
-
-
-def test_two_orifices_joined_by_a_strip_along_the_leaflets_are_two_jets():
-    from echoassess.segmentation import label_jets
-
-    m = np.zeros((30, 24), bool)
-    m[4:6, 2:22] = True  # thin flow along the closed leaflets joining both orifices
-    m[4:26, 2:8] = True  # jet 1
-    m[4:26, 15:21] = True  # jet 2
-    labels, n = label_jets(m, valve_row=4, band_px=8, min_seed_px=6, min_jet_px=20)
-    assert n == 2
-    assert set(np.unique(labels[10:26, 2:8])) == {1} and set(np.unique(labels[10:26, 15:21])) == {2}
-
-
-def test_a_notch_in_one_jet_is_not_a_second_origin():
-    from echoassess.segmentation import label_jets
-
-    m = np.zeros((30, 24), bool)
-    m[4:26, 2:18] = True
-    m[8:16, 4] = False  # a one-pixel slit leaves a sliver on the left in the lower band
-    labels, n = label_jets(m, valve_row=4, band_px=8, min_seed_px=6, min_jet_px=20)
-    assert n == 1
+def test_a_notch_is_not_a_second_origin():
+    ann = annulus_from_points((0, 10), (60, 10), apex_xy=(30, -300), side=1)
+    t, d = ann.coords((60, 60))
+    m = (np.abs(t) < 12) & (d >= 0) & (d < 40)
+    m[10:13, 24] = False  # a one-pixel notch at the valve
+    assert len(origins_along(m, t, d, band_px=3, gap_px=2)) == 1

@@ -231,6 +231,15 @@ def check(
     roi: Annotated[
         Optional[str], typer.Option("--roi", metavar="X0,Y0,X1,Y1", help="Hint: the left atrium (pixels).")
     ] = None,
+    annulus: Annotated[
+        Optional[str], typer.Option("--annulus", metavar="X1,Y1,X2,Y2",
+                                    help="Hint: the two mitral annulus hinge points (pixels).")
+    ] = None,
+    view: Annotated[
+        str, typer.Option("--view", metavar="auto|tte|tee",
+                          help="Transthoracic (atrium far from the probe) or transoesophageal "
+                               "(atrium under the probe); auto reads the file or the image.")
+    ] = "auto",
 ) -> None:
     """Measure the MR colour-jet area of one clip and print a short summary."""
     from .errors import InvalidParameterError
@@ -242,6 +251,7 @@ def check(
             )
         valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
         roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
+        ann = _parse_numbers(annulus, 4, "--annulus", "300,310,380,300")
         from .io import load_clip
         from .pipeline import analyze_clip
 
@@ -249,6 +259,7 @@ def check(
         result = analyze_clip(
             clip, keep_masks=masks is not None, nyquist_cm_s=nyquist, depth_cm=depth_cm,
             valve_xy=valve_xy, roi_xyxy=roi_xyxy,
+            annulus=None if ann is None else (ann[:2], ann[2:]), view=view,
         )
         if masks is not None:
             import numpy as np
@@ -284,8 +295,13 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
     lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
-    if r.max_frame is None or r.max_jet_area_px == 0:
-        lines.append("  no regurgitant jet found")
+    if r.status == "cannot_measure":
+        lines.append(f"  cannot measure: could not locate the mitral valve ({r.status_reason})")
+        lines.append("  give a hint: --annulus X1,Y1,X2,Y2 (the two annulus hinge points) "
+                     "and --view tte|tee")
+    elif r.max_frame is None or r.max_jet_area_px == 0:
+        lines.append(f"  no regurgitant jet found ({r.status_reason})" if r.status_reason
+                     else "  no regurgitant jet found")
     else:
         area = f"{r.max_jet_area_cm2:.2f} cm^2" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
         t = r.per_frame[r.max_frame].time_ms
@@ -306,6 +322,10 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
     fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
     depth = f"{s['depth_cm']:g} cm" if s.get("depth_cm") else "not recorded"
     lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}, depth {depth}")
+    if s.get("annulus_xy"):
+        (x1, y1), (x2, y2) = s["annulus_xy"]
+        lines.append(f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
+                     f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}")
     for w in r.warnings:
         lines.append(f"  warning: {w}")
     if overlay is not None:

@@ -284,6 +284,8 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         algorithm_version=d.get("algorithm_version", ""),
         params=dict(d.get("params") or {}),
         warnings=tuple(d.get("warnings") or ()),
+        status=d.get("status", "measured"),
+        status_reason=d.get("status_reason", ""),
     )
 
 

@@ -1,7 +1,9 @@
 """The ECG trace burned into an echo screen: R waves and the cardiac phase.
 
 Pure array code. Echo machines draw the ECG as a thin green trace under the
-image with a cursor (a bright vertical line) that marks the current frame.
+image with a cursor (a vertical line of any colour) that marks the current
+frame; a stored loop may instead show the whole loop's trace frozen, with no
+cursor, its left end at the first frame and its right end at the last.
 When both are found, each frame's time since the last R wave follows from the
 cursor positions and the frame times, and with it the electrical systole
 (R wave to the end of the T wave, Bazett's QT). The trace is never relied on:
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["EcgPhase", "find_trace", "find_cursor", "read_ecg"]
+__all__ = ["EcgPhase", "find_trace", "find_cursor", "cursor_columns", "read_ecg", "read_frozen_ecg"]
 
 #: Delay from the R wave to the start of mechanical systole (mitral closure), ms.
 ELECTROMECHANICAL_DELAY_MS = 50.0
@@ -173,8 +175,96 @@ def read_ecg(
     if not 250 <= rr <= 2500:
         return None
     # time since the most recent R wave, extending the visible ones by whole RRs
+    return _phase_from_r(t, np.sort(r_t), rr)
+
+
+def cursor_columns(strips: np.ndarray, *, min_change: int = 40, min_fraction: float = 0.5) -> np.ndarray:
+    """The cursor's column on every frame, whatever its colour.
+
+    The cursor is the one thing in the ECG strip that moves: a vertical line
+    whose pixels differ from the strip's median over the clip along most of
+    the strip's height.
+
+    Parameters
+    ----------
+    strips : (T, h, w, 3) uint8
+        The rows around the trace, from every frame.
+
+    Returns
+    -------
+    (T,) float
+        Column within the strip, NaN where no cursor is found (a frozen trace
+        gives NaN on every frame).
+
+    Examples
+    --------
+    >>> s = np.zeros((5, 20, 50, 3), np.uint8); s[:, 10, :, 1] = 200   # the trace
+    >>> for i in range(5): s[i, :, 5 + 8 * i] = (255, 230, 0)          # a yellow cursor
+    >>> cursor_columns(s).tolist()
+    [5.0, 13.0, 21.0, 29.0, 37.0]
+    """
+    arr = np.asarray(strips)
+    T = arr.shape[0]
+    out = np.full(T, np.nan)
+    if T < 3:
+        return out
+    med = np.median(arr, axis=0).astype(np.int16)
+    for i in range(T):
+        diff = np.abs(arr[i].astype(np.int16) - med).max(axis=-1) > min_change
+        frac = diff.mean(axis=0)
+        j = int(np.argmax(frac))
+        if frac[j] >= min_fraction:
+            out[i] = float(j)
+    return out
+
+
+def read_frozen_ecg(
+    frame_times_ms: np.ndarray,
+    frame_time_ms: float | None,
+    trace: tuple[np.ndarray, np.ndarray],
+    *,
+    heart_rate_bpm: float | None = None,
+) -> EcgPhase | None:
+    """The cardiac phase from a frozen trace (no cursor) spanning the clip.
+
+    The trace's left end is taken as the first frame and its right end as the
+    end of the last frame. The mapping is accepted only when the R-R interval
+    it implies is plausible and, when the file gives a heart rate, agrees with
+    it within 20 %.
+
+    Examples
+    --------
+    >>> xs = np.arange(0, 400.0); ys = np.full(400, 50.0); ys[[50, 250]] = 20
+    >>> ph = read_frozen_ecg(np.arange(12) * 100.0, 100.0, (xs, ys), heart_rate_bpm=90)
+    >>> round(ph.rr_ms), ph.systolic.astype(int).tolist()
+    (600, [0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1])
+    """
+    t = np.asarray(frame_times_ms, float)
+    if t.size < 3:
+        return None
+    dt = float(frame_time_ms) if frame_time_ms else float(np.median(np.diff(t)))
+    span = float(t[-1] - t[0]) + dt
+    xs, ys = trace
+    x0, x1 = float(xs.min()), float(xs.max()) + 1.0
+    if x1 - x0 < 20 or span <= 0:
+        return None
+    a = span / (x1 - x0)  # ms per pixel
+    b = float(t[0]) - a * x0
+    r_x = _r_waves(xs, ys)
+    if r_x.size < 2:
+        return None
+    r_t = a * r_x + b
+    rr = float(np.median(np.diff(np.sort(r_t))))
+    if not 250 <= rr <= 2500:
+        return None
+    if heart_rate_bpm and abs(rr - 60000.0 / float(heart_rate_bpm)) > 0.2 * rr:
+        return None
+    return _phase_from_r(t, np.sort(r_t), rr)
+
+
+def _phase_from_r(t: np.ndarray, r_t: np.ndarray, rr: float) -> EcgPhase:
     since = ((t - r_t[0]) % rr + rr) % rr
     qt = 400.0 * math.sqrt(rr / 1000.0)  # Bazett: QT = 0.4 s * sqrt(RR in s)
     # mechanical systole lags the R wave by the electromechanical delay
     systolic = (since >= ELECTROMECHANICAL_DELAY_MS) & (since <= qt + ELECTROMECHANICAL_DELAY_MS)
-    return EcgPhase(np.sort(r_t), rr, systolic, since)
+    return EcgPhase(r_t, rr, systolic, since)

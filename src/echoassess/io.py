@@ -112,6 +112,9 @@ class ClipMetadata:
     transfer_syntax_uid: str
     transfer_syntax: str
     photometric_interpretation: str
+    #: "tee" or "tte" when the header names the probe or view
+    #: (ViewCodeSequence, TransducerData, series description), else ``None``.
+    view: str | None = None
 
     @property
     def is_ultrasound(self) -> bool:
@@ -1076,7 +1079,46 @@ def _metadata(header: Any) -> ClipMetadata:
         transfer_syntax_uid=str(ts),
         transfer_syntax=getattr(ts, "name", str(ts)),
         photometric_interpretation=str(header.get("PhotometricInterpretation", "")).strip(),
+        view=_view_from_header(header),
     )
+
+
+_TEE_WORDS = ("transesophageal", "transoesophageal", "trans-esophageal", "tee", "toe",
+              "mid-esophageal", "mid esophageal", "midesophageal", "mid-oesophageal", "me 4",
+              "me4c", "me lax", "me commissural")
+_TTE_WORDS = ("transthoracic", "tte", "apical", "parasternal", "subcostal", "a4c", "a2c",
+              "a3c", "plax", "psax", "aplax")
+
+
+def _view_from_header(header: Any) -> str | None:
+    """"tee" / "tte" from the words a header uses for its probe or view, else ``None``."""
+    texts: list[str] = []
+    try:
+        for item in header.get("ViewCodeSequence") or []:
+            texts.append(str(item.get("CodeMeaning", "")))
+            for mod in item.get("ViewModifierCodeSequence") or []:
+                texts.append(str(mod.get("CodeMeaning", "")))
+        for kw in ("TransducerData", "SeriesDescription", "ProtocolName", "ImageComments"):
+            value = header.get(kw)
+            if value:
+                texts.append(" ".join(map(str, value)) if not isinstance(value, str) and
+                             hasattr(value, "__iter__") else str(value))
+    except Exception:  # a damaged element says nothing about the view
+        return None
+    import re
+
+    words = " ".join(texts).lower()
+    tokens = set(re.findall(r"[a-z0-9-]+", words))
+
+    def hit(vocab: tuple[str, ...]) -> bool:
+        return any((w in tokens) if " " not in w and len(w) <= 5 else (w in words) for w in vocab)
+
+    tee, tte = hit(_TEE_WORDS), hit(_TTE_WORDS)
+    if tee and not tte:
+        return "tee"
+    if tte and not tee:
+        return "tte"
+    return None
 
 
 def _acquisition_datetime(header: Any) -> datetime | None:

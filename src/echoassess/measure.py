@@ -117,6 +117,8 @@ def summarize_clip(
     warnings: Sequence[str] = (),
     masks: np.ndarray | None = None,
     labels_by_frame: dict[int, np.ndarray] | None = None,
+    status: str = "measured",
+    status_reason: str = "",
 ) -> ClipResult:
     """Fold per-frame measurements into a :class:`ClipResult`.
 
@@ -164,4 +166,6 @@ def summarize_clip(
         warnings=tuple(warnings),
         masks=masks,
         jet_labels_at_max=(labels_by_frame or {}).get(max_frame) if max_px else None,
+        status=status,
+        status_reason=status_reason,
     )

@@ -24,6 +24,7 @@ from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
 from .results import ClipResult, FrameMeasurement, JetMeasurement
+from .valve import Annulus
 
 __all__ = ["AnalysisParams", "analyze_clip", "ALGORITHM"]
 
@@ -59,41 +60,54 @@ class AnalysisParams:
     bar_min_saturation : int
         ``max(RGB) - min(RGB)`` above which a pixel may belong to the colour bar.
     turbulence_window_cm : float
-        Side of the window of the phase-coherence (mosaic) measure.
+        Smallest side of the window of the phase-coherence (mosaic) measure;
+        it grows to three colour cells on coarse mosaics.
     turbulence_threshold : float
         Incoherence 0..1 above which flow is turbulent (mosaic).
     variance_threshold : float
         Variance level 0..1 above which flow is turbulent (variance maps).
+    max_cell_px : int
+        Largest colour cell (pixels) looked for.
     min_turbulent_area_cm2 : float
         Smallest turbulent patch kept.
     min_core_area_cm2 : float
-        Turbulent area a region of LA-side flow needs to be a jet.
+        Turbulent area a region of atrial flow needs to be a jet.
     min_systole_area_cm2 : float
-        Turbulent LA-side area that makes a frame systolic.
-    valve_band_cm : float
-        Depth below the valve line where jet origins are looked for.
-    min_jet_area_cm2 : float
-        Smallest jet counted separately.
-    valve_candidate_fraction : float
+        Turbulent jet area that makes a frame systolic.
+    jet_frame_fraction : float
         Frames whose turbulent area reaches this fraction of the clip's
         largest take part in locating the valve.
-    valve_search_cm : float
-        The flow-based valve line is snapped to the brightest tissue row
-        (closed leaflets, annulus) within this distance.
-    valve_offset_cm : float
-        The LA side starts this far below that bright row.
+    origin_end_cm : float
+        The orifice of a turbulent core is its upstream end, this deep.
+    origin_cluster_cm : float
+        Orifices (over frames) closer than this belong to one valve.
+    separate_flows_cm : float
+        Two turbulent flows further apart than this, in different frames, are
+        told apart (e.g. mitral and aortic regurgitation): the valve is then
+        located only with ECG phase or a hint.
+    annulus_half_length_cm : float
+        Half the annulus segment when it is found from the image.
+    valve_band_cm : float
+        Depth into the atrium where jet origins are looked for.
+    la_max_depth_cm, la_max_half_width_cm : float
+        How far into the atrium and to either side of the annulus centre flow
+        may count.
+    origin_gap_cm : float
+        Jet pixels along the annulus separated by at least this are separate
+        origins.
+    origin_track_cm : float
+        Origins of different frames within this distance along the annulus are
+        the same orifice; an orifice must be seen on two frames to count.
+    min_jet_area_cm2 : float
+        Smallest jet counted separately.
     fill_holes : bool
-        Fill holes inside jets (JPEG chroma blur between mosaic colours).
-    min_rim_away : float
-        Fraction of a region's rim (its slowest, unaliased flow) that must move
-        away from the probe for the region to be a jet; rejects aliased
-        diastolic inflow, whose rim moves toward the probe.
+        Fill holes and dark streaks inside jets.
     min_attachment_area_cm2 : float
-        Smooth toward-the-probe patches this large on a jet's edge (venous
-        inflow touching the jet) are cut off the jet.
-    max_jet_start_cm : float
-        A jet starts at the valve: regions whose top is further below the
-        valve line are not jets.
+        Smooth patches flowing against the jet's direction this large on a
+        jet's edge (venous inflow touching the jet) are cut off the jet.
+    static_max_change : int
+        Coloured pixels whose RGB changes by at most this over the whole clip
+        (box outline, depth marks) are overlays, never flow.
     """
 
     lut_bits: int = 5
@@ -105,18 +119,24 @@ class AnalysisParams:
     turbulence_window_cm: float = 0.25
     turbulence_threshold: float = 0.35
     variance_threshold: float = 0.6
+    max_cell_px: int = 12
     min_turbulent_area_cm2: float = 0.015
     min_core_area_cm2: float = 0.05
     min_systole_area_cm2: float = 0.08
-    valve_band_cm: float = 0.3
+    jet_frame_fraction: float = 0.3
+    origin_end_cm: float = 0.3
+    origin_cluster_cm: float = 1.5
+    separate_flows_cm: float = 2.5
+    annulus_half_length_cm: float = 1.6
+    valve_band_cm: float = 0.4
+    la_max_depth_cm: float = 7.0
+    la_max_half_width_cm: float = 4.5
+    origin_gap_cm: float = 0.12
+    origin_track_cm: float = 0.35
     min_jet_area_cm2: float = 0.05
-    valve_candidate_fraction: float = 0.3
-    valve_search_cm: float = 1.0
-    valve_offset_cm: float = 0.05
     fill_holes: bool = True
-    min_rim_away: float = 0.5
     min_attachment_area_cm2: float = 0.05
-    max_jet_start_cm: float = 1.0
+    static_max_change: int = 48
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,6 +192,41 @@ def _check_roi(path: Any, value: Any, shape: tuple[int, int]) -> tuple[int, int,
             min(rows - 1, int(round(y1))))
 
 
+VIEWS = ("auto", "tte", "tee")
+
+
+def _check_view(path: Any, view: Any) -> str:
+    if view is None:
+        return "auto"
+    v = str(view).lower()
+    if v not in VIEWS:
+        raise InvalidParameterError(
+            path, f"view={view!r} must be one of {', '.join(VIEWS)}",
+            hint="tte: transthoracic (apical, parasternal); tee: transoesophageal",
+        )
+    return v
+
+
+def _check_annulus(path: Any, value: Any, shape: tuple[int, int]) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    if value is None:
+        return None
+    try:
+        flat = [float(v) for v in np.asarray(value, dtype=float).ravel()]
+    except (TypeError, ValueError):
+        flat = []
+    if len(flat) != 4:
+        raise InvalidParameterError(
+            path, f"annulus={value!r} must be two points ((x1, y1), (x2, y2)) in pixels",
+            hint="the two mitral annulus hinge points, e.g. 300,310,380,300",
+        )
+    p1 = _check_point(path, "annulus", flat[:2], shape)
+    p2 = _check_point(path, "annulus", flat[2:], shape)
+    assert p1 is not None and p2 is not None
+    if math.hypot(p2[0] - p1[0], p2[1] - p1[1]) < 4:
+        raise InvalidParameterError(path, f"annulus={value!r}: the two points are too close")
+    return p1, p2
+
+
 def analyze_clip(
     clip_or_path: EchoClip | str | os.PathLike[str],
     params: AnalysisParams | None = None,
@@ -180,6 +235,8 @@ def analyze_clip(
     nyquist_cm_s: float | None = None,
     spacing_cm: float | tuple[float, float] | None = None,
     depth_cm: float | None = None,
+    annulus: Any = None,
+    view: str | None = "auto",
     valve_xy: tuple[float, float] | None = None,
     roi_xyxy: tuple[float, float, float, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -199,8 +256,15 @@ def analyze_clip(
         settings (velocities are otherwise in Nyquist units).
     spacing_cm, depth_cm : optional
         Calibration for uncalibrated files (see :func:`echoassess.load_clip`).
+    annulus : ((x1, y1), (x2, y2)), optional
+        Hint: the two mitral annulus hinge points (pixels). Sets the valve; the
+        atrium is the side away from the probe (TTE) or toward it (TEE).
+    view : {"auto", "tte", "tee"}
+        Transthoracic (apical, parasternal: the atrium deeper than the valve)
+        or transoesophageal (the atrium under the probe). ``"auto"`` takes it
+        from the file (view codes, transducer, series description) or the image.
     valve_xy : (x, y), optional
-        Hint: a point on the mitral valve (pixels); sets the valve line.
+        Hint: a point on the mitral valve (pixels): the annulus centre.
     roi_xyxy : (x0, y0, x1, y1), optional
         Hint: the left atrium; nothing outside it counts.
     progress : callable(done, total), optional
@@ -209,6 +273,9 @@ def analyze_clip(
     Returns
     -------
     ClipResult
+        ``status`` says whether jets were measured (``"measured"``), the valve
+        and systole were found with no jet crossing it (``"no_jet"``), or the
+        valve could not be located (``"cannot_measure"``: give a hint).
 
     Raises
     ------
@@ -226,8 +293,8 @@ def analyze_clip(
     >>> path = os.path.join(tempfile.mkdtemp(), "c.dcm")
     >>> _ = generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=1).save(path)
     >>> r = analyze_clip(path)
-    >>> r.frames, r.max_jet_area_cm2 > 0
-    (12, True)
+    >>> r.frames, r.status, r.max_jet_area_cm2 > 0
+    (12, 'measured', True)
     """
     p = _check_params(params)
     if isinstance(clip_or_path, EchoClip):
@@ -250,6 +317,8 @@ def analyze_clip(
     if depth_cm is None and clip.depth_cm is not None:
         depth_cm, depth_source = clip.depth_cm, "file (ultrasound region)"
     rows, cols, _ = clip.shape
+    view_hint = _check_view(clip.path, view)
+    annulus_pts = _check_annulus(clip.path, annulus, (rows, cols))
     valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
     warnings: list[str] = []
@@ -296,7 +365,9 @@ def analyze_clip(
     def px(area_cm2: float) -> int:
         return max(1, int(round(area_cm2 / scale_cm**2)))
 
-    window = max(3, int(round(p.turbulence_window_cm / scale_cm)) | 1)
+    def ln(length_cm: float) -> float:
+        return length_cm / scale_cm
+
     roi_crop = None
     if roi is not None:
         roi_crop = np.zeros((h, w), bool)
@@ -306,20 +377,14 @@ def analyze_clip(
             raise InvalidParameterError(clip.path, f"roi={roi_xyxy!r} does not overlap the colour box "
                                         f"{list(box)}")
 
-    # -- one pass over the frames: flow maps of the colour box
-    min_core = px(p.min_core_area_cm2)
-    min_attach = px(p.min_attachment_area_cm2)
+    # -- one pass over the frames: compact flow maps of the colour box
     trace = _ecg_trace(first, sector, box)
-    scan = _scan_frames(
-        itertools.chain([first], frames_iter), clip.n_frames, box, lut, p,
-        window_px=window, min_turbulent_px=px(p.min_turbulent_area_cm2), min_core_px=min_core,
-        min_attachment_px=min_attach, roi=roi_crop, progress=progress,
-        ecg_trace=trace,
-    )
+    scan = _scan_frames(itertools.chain([first], frames_iter), clip.n_frames, box, lut,
+                        ecg_trace=trace, progress=progress)
     T = clip.n_frames
-    flows, turbs, aways = scan.flow, scan.turbulent, scan.away
-    any_flow = bool(flows.any())
-    if not any_flow:
+    static = _static_overlay(scan, p)
+    flows = scan.flow & ~static
+    if not flows.any():
         if bar.source == "default":
             raise NoColourFlowError(
                 clip.path, "no colour-Doppler flow in the colour box and no colour bar",
@@ -327,67 +392,95 @@ def analyze_clip(
             )
         warnings.append("no colour flow shown in the colour box")
 
-    # -- the valve line
-    if valve is not None:
-        valve_row, valve_source = int(round(valve[1])) - by0, "user"
-    else:
-        valve_row, valve_source = _locate_valve(
-            scan, p, min_systole_px=px(p.min_systole_area_cm2), scale_cm=scale_cm
-        )
-    if valve_row is not None:
-        valve_row = int(np.clip(valve_row, 0, h))
-
-    # -- jet masks on the LA side of the valve, every frame
-    jet_masks = np.zeros((T, h, w), bool)
+    # -- turbulence at the scale of the colour cells
+    velocity = scan.velocity_q.astype(np.float32) / 127.0
+    variance = None if scan.variance_q is None else scan.variance_q.astype(np.float32) / 255.0
+    base_window = max(3, int(round(p.turbulence_window_cm / scale_cm)) | 1)
+    cell = _cell_size(velocity, flows, base_window, p)
+    window = max(base_window, (3 * cell) | 1)
+    turbs = np.zeros_like(flows)
     for i in range(T):
-        jet_masks[i] = segmentation.jet_mask(
-            flows[i], turbs[i], valve_row=valve_row, roi=roi_crop,
-            min_core_px=min_core, fill_holes=p.fill_holes, away=aways[i],
-            min_rim_away=p.min_rim_away, min_attachment_px=min_attach,
-            max_start_px=int(round(p.max_jet_start_cm / scale_cm)),
+        turbs[i] = segmentation.turbulent_mask(
+            velocity[i], flows[i], None if variance is None else variance[i],
+            window_px=window, lag_px=cell, threshold=p.turbulence_threshold,
+            variance_threshold=p.variance_threshold, min_area_px=px(p.min_turbulent_area_cm2),
         )
-    # -- systole: frames whose LA-side jets hold enough mosaic
-    la_turb = (jet_masks & turbs).sum(axis=(1, 2))
-    systolic = segmentation.detect_systole(la_turb, min_jet_px=px(p.min_systole_area_cm2))
-    if not systolic.any():
-        warnings.append("no systolic jet found")
-    # -- the ECG, when the screen shows one, checks the flow's systole and
-    #    gives the phase of clips without a jet (jets are still only taken
-    #    from the frames the flow calls systolic)
+    close_px = max(1, 2 * cell + 1) if cell > 1 else 3
+
+    # -- the view and the valve
+    apex = _apex_in_box(clip, sector, box, rows)
+    ecg_phase, ecg_source = _read_phase(scan, clip, trace)
+    valve_info = _locate_valve(
+        flows, turbs, velocity, scan.grey, apex=apex, view=view_hint, file_view=clip.metadata.view,
+        annulus_pts=annulus_pts, valve_xy=valve, box=box, ecg_systolic=(
+            None if ecg_phase is None else ecg_phase.systolic),
+        p=p, scale_cm=scale_cm, min_core_px=px(p.min_core_area_cm2), close_px=close_px,
+        min_systole_px=px(p.min_systole_area_cm2),
+    )
+    ann = valve_info.annulus
+
+    # -- jet masks on the atrial side of the annulus, every frame
+    jet_masks = np.zeros((T, h, w), bool)
+    t_c = d_c = None
+    band = max(2.0, ln(p.valve_band_cm))
+    if ann is not None:
+        t_c, d_c = ann.coords((h, w))
+        for i in range(T):
+            jet_masks[i] = segmentation.atrial_jet_mask(
+                flows[i], turbs[i], t=t_c, d=d_c, half_length_px=ann.half_length_px,
+                band_px=band, max_depth_px=ln(p.la_max_depth_cm),
+                max_half_width_px=ln(p.la_max_half_width_cm),
+                min_core_px=px(p.min_core_area_cm2), close_px=close_px,
+                velocity=velocity[i], jet_sign=-valve_info.side if valve_info.side else None,
+                min_attachment_px=px(p.min_attachment_area_cm2), fill_holes=p.fill_holes,
+                region=roi_crop,
+            )
+    # -- systole: frames whose atrial jets hold enough mosaic
+    jet_turb = (jet_masks & turbs).sum(axis=(1, 2))
+    systolic = segmentation.detect_systole(jet_turb, min_jet_px=px(p.min_systole_area_cm2))
     phase_systolic = systolic
     systole_source = "flow"
-    ecg_phase = None
-    if trace is not None and clip.frame_times_ms is not None:
-        ecg_phase = ecg.read_ecg(scan.cursor_x, clip.frame_times_ms, trace,
-                                 heart_rate_bpm=clip.metadata.heart_rate_bpm)
     if ecg_phase is not None:
         agree = float(np.mean(ecg_phase.systolic == systolic))
         if not systolic.any():
             phase_systolic = ecg_phase.systolic
-            systole_source = "ECG (no jet in the flow)"
+            systole_source = f"{ecg_source} (no jet in the flow)"
         else:
-            systole_source = f"flow (the ECG agrees on {100 * agree:.0f} % of frames)"
+            systole_source = f"flow (the {ecg_source} agrees on {100 * agree:.0f} % of frames)"
             if agree < 0.7:
                 warnings.append(
                     f"the ECG trace and the colour flow disagree on systole ({100 * agree:.0f} % "
                     "of frames agree): check the phase labels")
-    log.debug("%s: colour box %s (%s), bar %s, valve row %s (%s), %d systolic frames",
-              clip.path.name, box, box_source, bar.source, valve_row, valve_source,
-              int(systolic.sum()))
 
-    # -- jets per frame
+    # -- status
+    status, status_reason = "measured", ""
+    if ann is None:
+        status, status_reason = "cannot_measure", valve_info.why
+        warnings.append(f"could not locate the mitral valve ({valve_info.why}): give a hint "
+                        "(--annulus X1,Y1,X2,Y2 and --view tte|tee)")
+        systolic = np.zeros(T, bool)
+    elif not systolic.any():
+        status = "no_jet"
+        status_reason = ("no regurgitant flow crossed the valve" if valve_info.cores_found
+                         else "no turbulent (regurgitant) flow anywhere in the colour box")
+        warnings.append("no systolic jet found")
+    log.debug("%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
+              clip.path.name, box, box_source, bar.source, cell, valve_info, int(systolic.sum()))
+
+    # -- jets per frame, labelled by their origins on the annulus
     times = clip.frame_times_ms
     per_frame: list[FrameMeasurement] = []
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
-    band = max(2, int(round(p.valve_band_cm / scale_cm)))
     best_i, best_px, best_labels = -1, 0, None
+    origins = _track_origins(jet_masks, systolic, t_c, d_c, band_px=band,
+                             gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm))
     for i in range(T):
         labels, n = None, 0
-        if systolic[i]:
-            labels, n = segmentation.label_jets(
-                jet_masks[i], valve_row=valve_row, band_px=band,
-                min_seed_px=max(2, px(p.min_jet_area_cm2) // 8), min_jet_px=px(p.min_jet_area_cm2),
+        if systolic[i] and t_c is not None and d_c is not None:
+            labels, n = segmentation.label_by_origins(
+                jet_masks[i], t_c, d_c, origins.get(i, []), band_px=band,
+                min_jet_px=px(p.min_jet_area_cm2),
             )
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
@@ -421,9 +514,15 @@ def analyze_clip(
         "colour_bar_xyxy": [int(v) for v in bar.bbox_xyxy] if bar.source == "detected" else None,
         "colour_bar_source": bar.source,
         "colour_map_variance": bar.has_variance,
+        "colour_cell_px": int(cell),
+        "static_overlay_px": int(static.sum()),
         "sector": sector,
-        "valve_row": None if valve_row is None else int(valve_row + by0),
-        "valve_source": valve_source,
+        "view": valve_info.view,
+        "view_source": valve_info.view_source,
+        "annulus_xy": None if ann is None else [
+            [round(x + bx0, 1), round(y + by0, 1)] for x, y in ann.points],
+        "annulus_tilt_deg": None if ann is None else round(ann.tilt_deg, 1),
+        "annulus_source": valve_info.source,
         "roi_xyxy": None if roi is None else list(roi),
         "manufacturer": clip.metadata.manufacturer,
         "model": clip.metadata.model,
@@ -440,6 +539,8 @@ def analyze_clip(
         warnings=warnings,
         masks=masks,
         labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
+        status=status,
+        status_reason=status_reason,
     )
 
 
@@ -448,79 +549,318 @@ class _Scan:
     """What one pass over the frames keeps of each colour box (crop-sized arrays)."""
 
     flow: np.ndarray  # (T, h, w) bool
-    turbulent: np.ndarray  # (T, h, w) bool
-    away: np.ndarray  # (T, h, w) bool: flow moving away from the probe
-    smooth_away_rows: np.ndarray  # (T, h): per row, smooth away-flow of candidate jets
-    turbulent_rows: np.ndarray  # (T, h): per row, mosaic of candidate jets
-    tissue_sum: np.ndarray  # (T, h): per row, summed grey level of non-flow pixels
-    tissue_n: np.ndarray  # (T, h): per row, non-flow pixel count
-    cursor_x: np.ndarray  # (T,): ECG cursor column (NaN without one)
+    velocity_q: np.ndarray  # (T, h, w) int8: velocity * 127 (Nyquist units)
+    variance_q: np.ndarray | None  # (T, h, w) uint8: variance * 255 (variance maps)
+    grey: np.ndarray  # (T, h, w) uint8: the frame's grey level (tissue where no flow)
+    rgb_min: np.ndarray  # (h, w, 3) uint8 over the clip
+    rgb_max: np.ndarray  # (h, w, 3) uint8 over the clip
+    ecg_strips: np.ndarray | None  # (T, sh, sw, 3) uint8: the rows around the ECG trace
+    ecg_origin: tuple[int, int]  # (x0, y0) of the strips in the frame
 
 
 def _scan_frames(
     frames: Iterable[np.ndarray], n_frames: int, box: tuple[int, int, int, int],
-    lut: colorflow.ColourLUT, p: AnalysisParams, *, window_px: int, min_turbulent_px: int,
-    min_core_px: int, min_attachment_px: int, roi: np.ndarray | None,
+    lut: colorflow.ColourLUT, *, ecg_trace: tuple[np.ndarray, np.ndarray] | None,
     progress: Callable[[int, int], None] | None,
-    ecg_trace: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Scan:
     bx0, by0, bx1, by1 = box
     h, w = by1 - by0 + 1, bx1 - bx0 + 1
     T = n_frames
+    strips, origin = None, (0, 0)
+    sy = sx = slice(0, 0)
+    if ecg_trace is not None:
+        xs, ys = ecg_trace
+        sy = slice(int(max(0, ys.min() - 8)), int(ys.max() + 9))
+        sx = slice(int(xs.min()), int(xs.max()) + 1)
+        origin = (sx.start, sy.start)
     scan = _Scan(
-        np.zeros((T, h, w), bool), np.zeros((T, h, w), bool), np.zeros((T, h, w), bool),
-        np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
-        np.zeros((T, h), np.float32), np.zeros((T, h), np.float32),
-        np.full(T, np.nan),
+        np.zeros((T, h, w), bool), np.zeros((T, h, w), np.int8),
+        np.zeros((T, h, w), np.uint8) if lut.bar.has_variance else None,
+        np.zeros((T, h, w), np.uint8),
+        np.full((h, w, 3), 255, np.uint8), np.zeros((h, w, 3), np.uint8),
+        None, origin,
     )
     for i, frame in enumerate(frames):
         if ecg_trace is not None:
-            cx = ecg.find_cursor(frame, *ecg_trace)
-            scan.cursor_x[i] = np.nan if cx is None else cx
+            strip = frame[sy, sx]
+            if strips is None:
+                strips = np.zeros((T,) + strip.shape, np.uint8)
+            strips[i] = strip
         crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
         fm = colorflow.flow_map(crop, lut)
-        turb = segmentation.turbulent_mask(
-            fm.velocity, fm.flow, fm.variance if lut.bar.has_variance else None,
-            window_px=window_px, threshold=p.turbulence_threshold,
-            variance_threshold=p.variance_threshold, min_area_px=min_turbulent_px,
-        )
-        away = fm.flow & (fm.velocity < 0)
-        scan.flow[i], scan.turbulent[i], scan.away[i] = fm.flow, turb, away
-        # candidate jets (and PISA) before the valve is known: turbulent
-        # regions whose rim flows away from the probe
-        cand = segmentation.jet_mask(
-            fm.flow, turb, valve_row=None, roi=roi, min_core_px=min_core_px,
-            fill_holes=False, away=away, min_rim_away=p.min_rim_away,
-            min_attachment_px=min_attachment_px,
-        )
-        scan.smooth_away_rows[i] = (cand & ~turb & away).sum(axis=1)
-        scan.turbulent_rows[i] = (cand & turb).sum(axis=1)
-        tissue = ~fm.flow
-        scan.tissue_sum[i] = np.where(tissue, crop[..., 1], 0).sum(axis=1)
-        scan.tissue_n[i] = tissue.sum(axis=1)
+        scan.flow[i] = fm.flow
+        scan.velocity_q[i] = np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8)
+        if scan.variance_q is not None:
+            scan.variance_q[i] = np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8)
+        scan.grey[i] = crop.min(axis=-1)
+        np.minimum(scan.rgb_min, crop, out=scan.rgb_min)
+        np.maximum(scan.rgb_max, crop, out=scan.rgb_max)
         if progress is not None:
             progress(i + 1, T)
+    scan.ecg_strips = strips
     return scan
 
 
+def _static_overlay(scan: _Scan, p: AnalysisParams) -> np.ndarray:
+    """Coloured pixels that never change (box outline, depth marks): ``(h, w)`` bool."""
+    T = scan.flow.shape[0]
+    if T < 4:
+        return np.zeros(scan.flow.shape[1:], bool)
+    import cv2
+
+    spread = (scan.rgb_max.astype(np.int16) - scan.rgb_min).max(axis=-1)
+    always = scan.flow.all(axis=0)
+    core = always & (spread <= p.static_max_change)
+    if not core.any():
+        return core
+    # the JPEG halo of an overlay is coloured in nearly every frame too
+    near = cv2.dilate(core.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return core | (near & (scan.flow.mean(axis=0) >= 0.8))
+
+
+def _cell_size(velocity: np.ndarray, flows: np.ndarray, window: int, p: AnalysisParams) -> int:
+    """The colour cell size of the clip, from its most turbulent frames."""
+    T = flows.shape[0]
+    counts = np.zeros(T)
+    busy = np.zeros_like(flows)
+    for i in range(T):
+        if not flows[i].any():
+            continue
+        tm = segmentation.turbulence_map(velocity[i], flows[i], window_px=2 * window + 1,
+                                         lag_px=p.max_cell_px)
+        busy[i] = tm > 0.5
+        counts[i] = busy[i].sum()
+    if counts.max() <= 0:
+        return 1
+    top = np.argsort(counts)[::-1][: min(4, T)]
+    top = top[counts[top] > 0]
+    return segmentation.colour_cell_px(velocity[top], flows[top], busy[top], max_lag=p.max_cell_px)
+
+
+def _apex_in_box(
+    clip: EchoClip, sector: dict[str, float] | None, box: tuple[int, int, int, int], rows: int
+) -> tuple[float, float]:
+    """The transducer (the fan's apex) in colour-box coordinates."""
+    bx0, by0, bx1, _ = box
+    region = clip.spatial_region
+    if (region is not None and region.reference_pixel_x0 is not None
+            and region.reference_pixel_y0 is not None
+            and not region.reference_physical_x and not region.reference_physical_y):
+        return (region.x0 + region.reference_pixel_x0 - bx0, region.y0 + region.reference_pixel_y0 - by0)
+    if sector is not None:
+        return (sector["apex_x"] - bx0, sector["apex_y"] - by0)
+    # no fan: the probe is somewhere above the middle of the box
+    return ((bx1 - bx0) / 2, -float(rows) - by0)
+
+
+@dataclass
+class _Valve:
+    annulus: Annulus | None
+    side: int | None
+    view: str | None
+    view_source: str
+    source: str
+    why: str = ""
+    cores_found: bool = False
+
+    def __str__(self) -> str:
+        if self.annulus is None:
+            return f"valve not located ({self.why})"
+        a = self.annulus
+        return (f"view {self.view} ({self.view_source}), annulus centre ({a.cx:.0f}, {a.cy:.0f}) "
+                f"tilt {a.tilt_deg:.0f} deg ({self.source})")
+
+
 def _locate_valve(
-    scan: _Scan, p: AnalysisParams, *, min_systole_px: int, scale_cm: float
-) -> tuple[int | None, str]:
-    """The valve row (first LA-side row of the box) from the frames with most mosaic."""
-    tot = scan.turbulent_rows.sum(axis=1)
-    if tot.max() <= 0:
-        return None, "none"
-    cand = tot >= max(min_systole_px, p.valve_candidate_fraction * tot.max())
-    row = segmentation.estimate_valve_row(
-        scan.smooth_away_rows[cand].sum(axis=0), scan.turbulent_rows[cand].sum(axis=0)
-    )
-    if row is None or p.valve_search_cm <= 0:
-        return row, "flow"
-    tissue_rows = scan.tissue_sum[cand].sum(axis=0) / np.maximum(scan.tissue_n[cand].sum(axis=0), 1)
-    row = segmentation.refine_valve_row(
-        tissue_rows, row, search_px=int(round(p.valve_search_cm / scale_cm))
-    ) + int(round(p.valve_offset_cm / scale_cm))
-    return row, "flow + tissue"
+    flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray, grey: np.ndarray, *,
+    apex: tuple[float, float], view: str, file_view: str | None,
+    annulus_pts: tuple[tuple[float, float], tuple[float, float]] | None,
+    valve_xy: tuple[float, float] | None, box: tuple[int, int, int, int],
+    ecg_systolic: np.ndarray | None, p: AnalysisParams, scale_cm: float, min_core_px: int,
+    close_px: int, min_systole_px: int,
+) -> _Valve:
+    """The annulus, its atrial side and the view, from hints, the file or the jets."""
+    import cv2
+
+    from . import valve as vl
+
+    T, h, w = flows.shape
+    bx0, by0 = box[0], box[1]
+    px_per_cm = 1.0 / scale_cm
+    # turbulent cores, coarse pieces joined
+    k = np.ones((close_px, close_px), np.uint8)
+    cores = np.zeros_like(turbs)
+    area = np.zeros(T)
+    for i in range(T):
+        if turbs[i].any():
+            c = cv2.morphologyEx(turbs[i].astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool)
+            cores[i] = segmentation.remove_small(c & flows[i] | turbs[i], min_core_px)
+            area[i] = cores[i].sum()
+    cores_found = bool(area.max() >= min_core_px) if T else False
+    jet_frames = np.flatnonzero(area >= max(min_systole_px, p.jet_frame_fraction * area.max())) \
+        if cores_found else np.zeros(0, int)
+
+    # -- which side the atrium is on
+    side: int | None = None
+    view_name: str | None = None
+    if view in ("tte", "tee"):
+        side, view_name, view_source = (1 if view == "tte" else -1), view, "user"
+    elif file_view in ("tte", "tee"):
+        side, view_name, view_source = (1 if file_view == "tte" else -1), file_view, "file"
+    else:
+        view_source = "image"
+    if side is None and cores_found:
+        depth = np.hypot(*np.meshgrid(np.arange(w) - apex[0], np.arange(h) - apex[1], indexing="xy"))
+        sel = cores[jet_frames]
+        mean_depth = float(np.broadcast_to(depth, sel.shape)[sel].mean()) * scale_cm
+        ring = np.zeros_like(sel)
+        kk = np.ones((max(3, int(round(0.5 * px_per_cm)) | 1),) * 2, np.uint8)
+        for j, i in enumerate(jet_frames):
+            ring[j] = cv2.dilate(sel[j].astype(np.uint8), kk).astype(bool) & flows[i] & ~turbs[i]
+        vals = velocity[jet_frames][ring]
+        sign = float(np.mean(np.sign(vals))) if vals.size >= 20 else None
+        side, why = vl.infer_side(mean_depth, sign)
+        if side is not None:
+            view_name = "tte" if side == 1 else "tee"
+            view_source = f"image ({why})"
+    if annulus_pts is not None:
+        p1 = (annulus_pts[0][0] - bx0, annulus_pts[0][1] - by0)
+        p2 = (annulus_pts[1][0] - bx0, annulus_pts[1][1] - by0)
+        if side is None:
+            # the atrium is the side the turbulent flow extends into
+            side = _side_of_flow(cores, p1, p2, apex)
+            view_name = "tte" if side == 1 else "tee"
+            view_source = "the side the jets extend into"
+        ann = vl.annulus_from_points(p1, p2, apex_xy=apex, side=side)
+        return _Valve(ann, side, view_name, view_source, "user", cores_found=cores_found)
+    if not cores_found:
+        return _Valve(None, side, view_name, view_source, "none",
+                      "no turbulent flow to find it from", cores_found=False)
+    if side is None:
+        return _Valve(None, None, None, view_source, "none",
+                      "cannot tell a transthoracic from a transoesophageal view", cores_found=True)
+    depth_a = vl.atrial_depth((h, w), apex, side)
+    end_px = p.origin_end_cm * px_per_cm
+    origins: list[vl.Origin] = []
+    for i in jet_frames:
+        origins += vl.core_origins(cores[i], depth_a, frame=int(i), min_area_px=min_core_px,
+                                   end_px=end_px)
+    if valve_xy is not None:
+        vx, vy = valve_xy[0] - bx0, valve_xy[1] - by0
+        origins = [o for o in origins if math.hypot(o.x - vx, o.y - vy) <= p.origin_cluster_cm * px_per_cm]
+        if not origins:
+            origins = [vl.Origin(-1, vx, vy, 1)]
+    clusters = vl.cluster_origins(origins, radius_px=p.origin_cluster_cm * px_per_cm)
+    if not clusters:
+        return _Valve(None, side, view_name, view_source, "none", "no jet origin", cores_found=True)
+    main = clusters[0]
+    if len(clusters) > 1 and valve_xy is None:
+        second = clusters[1]
+        d = math.hypot(np.median([o.x for o in main]) - np.median([o.x for o in second]),
+                       np.median([o.y for o in main]) - np.median([o.y for o in second]))
+        fa, fb = {o.frame for o in main}, {o.frame for o in second}
+        weight = sum(o.area_px for o in second) / sum(o.area_px for o in main)
+        if d > p.separate_flows_cm * px_per_cm and weight >= 0.4 and len(fa & fb) <= 0.3 * min(len(fa), len(fb)):
+            if ecg_systolic is None:
+                return _Valve(None, side, view_name, view_source, "none",
+                              "two separate turbulent flows in different frames (e.g. mitral and "
+                              "aortic regurgitation) and no ECG to tell systole", cores_found=True)
+            sys_a = np.mean([ecg_systolic[f] for f in fa])
+            sys_b = np.mean([ecg_systolic[f] for f in fb])
+            if abs(sys_a - sys_b) < 0.3:
+                return _Valve(None, side, view_name, view_source, "none",
+                              "two separate turbulent flows and the ECG does not tell which is "
+                              "systolic", cores_found=True)
+            if sys_b > sys_a:
+                main = second
+    if len({o.frame for o in main}) < 2 and T >= 4:
+        return _Valve(None, side, view_name, view_source, "none",
+                      "the turbulent flow is seen on one frame only", cores_found=True)
+    tissue = _tissue_mean(grey, flows, sorted({o.frame for o in main if o.frame >= 0}))
+    ann = vl.fit_annulus(main, tissue, apex_xy=apex, side=side, px_per_cm=px_per_cm,
+                         end_px=end_px)
+    ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
+                  p.annulus_half_length_cm * px_per_cm)
+    src = "jets + tissue" if valve_xy is None else "user point + jets"
+    return _Valve(ann, side, view_name, view_source, src, cores_found=True)
+
+
+def _side_of_flow(
+    cores: np.ndarray, p1: tuple[float, float], p2: tuple[float, float], apex: tuple[float, float]
+) -> int:
+    """+1 when the turbulent flow lies mostly on the far side of the line p1-p2 (seen
+    from the probe), else -1."""
+    from . import valve as vl
+
+    ann = vl.annulus_from_points(p1, p2, apex_xy=apex, side=1)
+    _, d = ann.coords(cores.shape[1:])
+    reach = 3.0 * ann.half_length_px
+    tot = cores.sum(axis=0)
+    far = float(tot[(d > 0) & (d < reach)].sum())
+    near = float(tot[(d < 0) & (d > -reach)].sum())
+    return 1 if far >= near else -1
+
+
+def _tissue_mean(grey: np.ndarray, flows: np.ndarray, frames: list[int]) -> np.ndarray | None:
+    if not frames:
+        return None
+    g = grey[frames].astype(np.float32)
+    tissue = ~flows[frames]
+    n = tissue.sum(axis=0)
+    s = np.where(tissue, g, 0).sum(axis=0)
+    out = np.full(n.shape, np.nan, np.float32)
+    ok = n > 0
+    out[ok] = s[ok] / n[ok]
+    return out
+
+
+def _read_phase(scan: _Scan, clip: EchoClip, trace: tuple[np.ndarray, np.ndarray] | None):
+    """The ECG's phase (cursor of any colour, or a frozen trace) and its source."""
+    if trace is None or clip.frame_times_ms is None or scan.ecg_strips is None:
+        return None, ""
+    cursor = ecg.cursor_columns(scan.ecg_strips)
+    if np.isfinite(cursor).sum() >= 3:
+        ph = ecg.read_ecg(cursor + scan.ecg_origin[0], clip.frame_times_ms, trace,
+                          heart_rate_bpm=clip.metadata.heart_rate_bpm)
+        return ph, "ECG"
+    # no cursor: a trace that does not change is the loop's frozen ECG
+    still = np.abs(scan.ecg_strips.astype(np.int16) - scan.ecg_strips[0]).max() <= 40
+    if still:
+        ph = ecg.read_frozen_ecg(clip.frame_times_ms, clip.frame_time_ms, trace,
+                                 heart_rate_bpm=clip.metadata.heart_rate_bpm)
+        return ph, "frozen ECG"
+    return None, ""
+
+
+def _track_origins(
+    jet_masks: np.ndarray, systolic: np.ndarray, t: np.ndarray | None, d: np.ndarray | None, *,
+    band_px: float, gap_px: float, track_px: float,
+) -> dict[int, list[tuple[float, float]]]:
+    """Per systolic frame, the origins (along-annulus runs) of orifices seen on >= 2 frames."""
+    if t is None or d is None:
+        return {}
+    runs = {}
+    for i in np.flatnonzero(systolic):
+        runs[int(i)] = segmentation.origins_along(jet_masks[i], t, d, band_px=band_px, gap_px=gap_px)
+    centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
+    # 1D tracks: centres within track_px of the previous one
+    tracks: list[list[tuple[float, int]]] = []
+    for c, i in centres:
+        if tracks and c - tracks[-1][-1][0] <= track_px:
+            tracks[-1].append((c, i))
+        else:
+            tracks.append([(c, i)])
+    need = 2 if len(runs) >= 2 else 1
+    good = [tr for tr in tracks if len({i for _, i in tr}) >= need]
+    out: dict[int, list[tuple[float, float]]] = {}
+    for i, rr in runs.items():
+        keep = []
+        for a, b in rr:
+            c = 0.5 * (a + b)
+            if any(any(abs(c - cc) < 1e-6 and ii == i for cc, ii in tr) for tr in good):
+                keep.append((a, b))
+        out[i] = keep
+    return out
 
 
 def _ecg_trace(

@@ -120,12 +120,19 @@ class ClipResult:
     algorithm_version: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: ``"measured"`` (jets found), ``"no_jet"`` (the valve and systole were found
+    #: and no regurgitant flow crossed the valve) or ``"cannot_measure"`` (the
+    #: valve could not be located: ``status_reason`` says why; give a hint).
+    status: str = "measured"
+    status_reason: str = ""
     masks: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: ``(H, W)`` int32 jet labels of frame ``max_frame`` (0 = background,
     #: ``k`` = ``jets_at_max[k - 1]``), for overlays; never in :meth:`to_dict`.
     jet_labels_at_max: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
+        if self.status == "cannot_measure":
+            return f"<ClipResult {self.source}: {self.frames} frames, cannot measure ({self.status_reason})>"
         if self.max_jet_area_cm2 is not None:
             area = f"max jet area {self.max_jet_area_cm2:.2f} cm^2"
         else:
@@ -179,6 +186,8 @@ class ClipResult:
             "algorithm_version": self.algorithm_version,
             "params": dict(self.params),
             "warnings": list(self.warnings),
+            "status": self.status,
+            "status_reason": self.status_reason,
         }
 
     def to_frame(self):

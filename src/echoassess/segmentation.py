@@ -3,25 +3,26 @@
 Pure array code. Works on the colour box cut out of each frame (see
 :mod:`echoassess.colorflow`), in pixel coordinates of that cut-out.
 
-The physics it leans on:
+What a jet is, independent of how a machine draws it:
 
-* An MR jet is fast (4-6 m/s, many times the Nyquist limit), so its core is an
-  aliased *mosaic*: the velocity phase ``pi * v`` jumps at random from pixel to
-  pixel. Aliasing of a smooth flow (diastolic inflow, the PISA shells, venous
-  flow) wraps the velocity but keeps its phase continuous. The local phase
-  coherence ``|mean(exp(i pi v))|`` therefore tells turbulent jet from smooth
-  confounders, on any colour map; a variance (green) channel, when the map has
+* **Turbulent.** An MR jet is fast (4-6 m/s, many times the Nyquist limit), so
+  its core is an aliased *mosaic*: the velocity phase ``pi * v`` jumps at
+  random from one colour cell to the next. Aliasing of a smooth flow
+  (diastolic inflow, the flow-convergence shells, venous flow) wraps the
+  velocity but keeps its phase continuous, however tight its aliasing rings:
+  the phase *difference* between points a colour cell apart stays coherent
+  over a neighbourhood. :func:`turbulence_map` measures exactly that, at the
+  scale of the clip's colour cells (:func:`colour_cell_px`), so fine and
+  coarse mosaics read alike. A variance (green) channel, when the map has
   one, adds to it.
-* In an apical view the LV is above the mitral valve and the LA below. The
-  flow-convergence (PISA) shells sit on the LV side, smooth and flowing away
-  from the probe; the jet starts at the valve and is turbulent. The valve line
-  is the row that best puts smooth away-flow above and turbulence below
-  (:func:`estimate_valve_row`), unless the user gives it.
-* The jet exists only in systole, so frames with no turbulent flow below the
-  valve are diastole (:func:`detect_systole`).
+* **Connected to the valve, on the atrial side.** A jet is the turbulent flow
+  plus the flow connected to it, starting on the annulus segment and lying
+  on the atrial side of it (:func:`atrial_jet_mask`, with the annulus from
+  :mod:`echoassess.valve`); dark streaks inside it are filled.
+* **Systolic.** Frames without such a jet are diastole (:func:`detect_systole`).
 
-Jets are counted by their origins along the valve line (:func:`label_jets`),
-so two jets that merge downstream still count as two.
+Jets are counted by their origins along the annulus (:func:`origins_along`,
+:func:`label_by_origins`), so two jets that merge downstream still count as two.
 """
 
 from __future__ import annotations
@@ -30,28 +31,89 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "colour_cell_px",
     "turbulence_map",
     "turbulent_mask",
-    "estimate_valve_row",
-    "refine_valve_row",
-    "jet_mask",
+    "atrial_jet_mask",
     "detect_systole",
-    "label_jets",
+    "origins_along",
+    "label_by_origins",
     "rim_away_fraction",
     "remove_small",
+    "fill_holes_mask",
 ]
 
 _EIGHT = np.ones((3, 3), bool)
 
 
+def colour_cell_px(
+    velocity: np.ndarray, flow: np.ndarray, busy: np.ndarray, *, max_lag: int = 12,
+    decorrelated: float = 0.4,
+) -> int:
+    """The size of the clip's colour cells, in pixels, from its mosaic.
+
+    Machines draw colour flow in cells of one to a dozen display pixels. Inside
+    a mosaic the phase of neighbouring pixels agrees within a cell and is
+    random between cells, so the lag at which the phase difference of a
+    mosaic stops being coherent is the cell size.
+
+    Parameters
+    ----------
+    velocity, flow : (..., h, w)
+        Signed velocity (Nyquist units) and flow pixels, one or more frames.
+    busy : (..., h, w) bool
+        Where the mosaic is (e.g. a coarse turbulence estimate).
+
+    Returns
+    -------
+    int
+        1 for a pixel-fine mosaic; 1 when ``busy`` is empty.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> cells = rng.uniform(-1, 1, (16, 16)).astype(np.float32)
+    >>> coarse = np.kron(cells, np.ones((6, 6), np.float32))
+    >>> on = np.ones_like(coarse, bool)
+    >>> colour_cell_px(coarse, on, on) in (4, 5, 6)
+    True
+    >>> colour_cell_px(rng.uniform(-1, 1, (96, 96)).astype(np.float32), on, on)
+    1
+    """
+    v = np.asarray(velocity, np.float32)
+    m = np.asarray(busy, bool) & np.asarray(flow, bool)
+    if m.sum() < 50:
+        return 1
+    z = np.exp(1j * np.pi * v)
+    for lag in range(1, max_lag + 1):
+        num, cnt = 0j, 0
+        for ax in (-1, -2):
+            a = [slice(None)] * v.ndim
+            b = [slice(None)] * v.ndim
+            a[ax], b[ax] = slice(lag, None), slice(None, -lag)
+            ok = m[tuple(a)] & m[tuple(b)]
+            if ok.any():
+                num += (z[tuple(a)][ok] * np.conj(z[tuple(b)][ok])).sum()
+                cnt += int(ok.sum())
+        if cnt < 20:
+            return max(1, lag - 1)
+        if abs(num) / cnt < decorrelated:
+            return lag
+    return max_lag
+
+
 def turbulence_map(
-    velocity: np.ndarray, flow: np.ndarray, *, window_px: int = 7
+    velocity: np.ndarray, flow: np.ndarray, *, window_px: int = 7, lag_px: int = 1
 ) -> np.ndarray:
     """Local velocity-phase incoherence, 0 (smooth) .. 1 (random).
 
-    ``1 - |sum exp(i pi v)| / n`` over the flow pixels of a ``window_px``
-    square window. Aliasing (``v`` wrapping from +1 to -1) is continuous in
-    phase and does not count as turbulence.
+    The smaller of two incoherences over a ``window_px`` square window:
+
+    * of the phase itself, ``1 - |sum exp(i pi v)| / n``: low for smooth flow
+      and gentle aliasing, high for a mosaic and for tight aliasing rings;
+    * of the phase difference ``lag_px`` apart (across and down), which stays
+      coherent across aliasing rings of any spacing but not across a mosaic
+      whose cells are at most ``lag_px`` wide.
 
     Parameters
     ----------
@@ -59,6 +121,8 @@ def turbulence_map(
         Signed velocity in Nyquist units.
     flow : (h, w) bool
         Pixels showing flow; others are left out of the windows and get 0.
+    lag_px : int
+        About the colour cell size (:func:`colour_cell_px`).
 
     Returns
     -------
@@ -70,20 +134,69 @@ def turbulence_map(
     >>> v = np.mod(ramp + 1, 2) - 1  # smooth flow aliasing from +1 to -1
     >>> float(turbulence_map(v, np.ones_like(v, bool))[10, 10]) < 0.1
     True
+    >>> rings = np.mod(np.tile(np.arange(30, dtype=np.float32) / 3, (30, 1)) + 1, 2) - 1
+    >>> float(turbulence_map(rings, np.ones_like(rings, bool), window_px=9)[15, 15]) < 0.1
+    True
     >>> rng = np.random.default_rng(0)
     >>> noisy = rng.uniform(-1, 1, (20, 20)).astype(np.float32)
-    >>> float(turbulence_map(noisy, np.ones_like(v, bool))[10, 10]) > 0.5
+    >>> float(turbulence_map(noisy, np.ones_like(noisy, bool))[10, 10]) > 0.5
     True
     """
     f = flow.astype(np.float32)
     ph = np.pi * velocity.astype(np.float32)
+    cos, sin = np.cos(ph) * f, np.sin(ph) * f
     k = (int(window_px), int(window_px))
-    c = cv2.boxFilter(np.cos(ph) * f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    s = cv2.boxFilter(np.sin(ph) * f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    n = cv2.boxFilter(f, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
-    coherence = np.hypot(c, s) / np.maximum(n, 1.0)
-    out = np.where(flow, 1.0 - coherence, 0.0)
-    return out.astype(np.float32)
+
+    def box(a: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(a, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
+
+    n = box(f)
+    coherence = np.hypot(box(cos), box(sin)) / np.maximum(n, 1.0)
+    # phase differences lag_px apart, z(p + lag) * conj(z(p)), across and down,
+    # after removing the local phase gradient (from neighbours one pixel apart):
+    # aliasing rings of any spacing are a gradient and leave a coherent
+    # residual; a mosaic of cells up to lag_px wide does not
+    L = max(1, int(lag_px))
+    h, w = f.shape
+    num = np.zeros((h, w), np.float32)
+    den = np.zeros((h, w), np.float32)
+    for axis in (1, 0):
+        g_re, g_im, _ = _lag_products(cos, sin, f, 1, axis)
+        gr, gi = box(g_re), box(g_im)
+        mag = np.maximum(np.hypot(gr, gi), 1e-6)
+        # exp(-i L theta) of the local gradient theta
+        ang = np.arctan2(gi, gr) * L
+        c_l, s_l = np.cos(ang), -np.sin(ang)
+        ok_grad = mag > 1e-3
+        c_l, s_l = np.where(ok_grad, c_l, 1.0), np.where(ok_grad, s_l, 0.0)
+        d_re, d_im, d_n = _lag_products(cos, sin, f, L, axis)
+        r_re = d_re * c_l - d_im * s_l
+        r_im = d_re * s_l + d_im * c_l
+        num += np.hypot(box(r_re), box(r_im))
+        den += box(d_n)
+    lag_coh = num / np.maximum(den, 1.0)
+    turb = 1.0 - np.maximum(coherence, lag_coh)
+    return np.where(flow, turb, 0.0).astype(np.float32)
+
+
+def _lag_products(
+    cos: np.ndarray, sin: np.ndarray, f: np.ndarray, lag: int, axis: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``z(p + lag) * conj(z(p))`` along ``axis`` at every ``p`` (0 where either is not flow)."""
+    h, w = f.shape
+    a = [slice(None), slice(None)]
+    b = [slice(None), slice(None)]
+    n = w if axis == 1 else h
+    a[axis], b[axis] = slice(lag, None), slice(None, n - lag)
+    A, B = tuple(a), tuple(b)
+    ok = f[A] * f[B]
+    re = np.zeros((h, w), np.float32)
+    im = np.zeros((h, w), np.float32)
+    cnt = np.zeros((h, w), np.float32)
+    re[B] = (cos[A] * cos[B] + sin[A] * sin[B]) * ok
+    im[B] = (sin[A] * cos[B] - cos[A] * sin[B]) * ok
+    cnt[B] = ok
+    return re, im, cnt
 
 
 def turbulent_mask(
@@ -92,6 +205,7 @@ def turbulent_mask(
     variance: np.ndarray | None = None,
     *,
     window_px: int = 7,
+    lag_px: int = 1,
     threshold: float = 0.35,
     variance_threshold: float = 0.6,
     min_area_px: int = 12,
@@ -103,7 +217,7 @@ def turbulent_mask(
     (h, w) bool
         Small isolated turbulent bits (< ``min_area_px``) are removed.
     """
-    t = turbulence_map(velocity, flow, window_px=window_px) > threshold
+    t = turbulence_map(velocity, flow, window_px=window_px, lag_px=lag_px) > threshold
     if variance is not None:
         t |= flow & (variance > variance_threshold)
     return remove_small(t & flow, min_area_px)
@@ -124,122 +238,51 @@ def remove_small(mask: np.ndarray, min_area_px: int, *, connectivity: int = 8) -
     return keep[labels]
 
 
-def estimate_valve_row(
-    smooth_away_rows: np.ndarray, turbulent_rows: np.ndarray, *, tolerance: float = 0.03
-) -> int | None:
-    """The row of the valve line: smooth away-flow above it, turbulence below.
-
-    Parameters
-    ----------
-    smooth_away_rows : (h,) float
-        Per row of the colour box, the number of smooth flow pixels moving away
-        from the probe (PISA shells, jet rim), summed over systolic frames.
-    turbulent_rows : (h,) float
-        Per row, the number of turbulent (mosaic) pixels over the same frames.
-    tolerance : float
-        Near-ties (within this fraction of all turbulent pixels) are resolved
-        toward the lowest row, the top of the mosaic.
-
-    Returns
-    -------
-    int or None
-        The first row below the valve (cut: rows ``>= row`` are LA side);
-        ``None`` without turbulence.
-
-    Examples
-    --------
-    >>> s = np.zeros(10); m = np.zeros(10)
-    >>> s[2:5] = 10      # PISA shells on rows 2-4
-    >>> m[5:9] = 20      # mosaic on rows 5-8
-    >>> estimate_valve_row(s, m)
-    5
-    """
-    s = np.asarray(smooth_away_rows, dtype=np.float64)
-    m = np.asarray(turbulent_rows, dtype=np.float64)
-    total = m.sum()
-    if total <= 0:
-        return None
-    gain = np.concatenate([[0.0], np.cumsum(s - m)])  # gain[y] = sum over rows < y
-    best = gain.max()
-    ok = np.flatnonzero(gain >= best - tolerance * total)
-    # the top of the mosaic: where the turbulence really starts (a few stray
-    # turbulent rows higher up do not count)
-    first_turb = int(np.searchsorted(np.cumsum(m), tolerance * total))
-    ok = ok[ok <= max(first_turb, int(np.argmax(gain)))]
-    return int(ok[-1]) if ok.size else int(np.argmax(gain))
-
-
-def refine_valve_row(
-    tissue_rows: np.ndarray, estimate: int, *, search_px: int, smooth_px: int = 3
-) -> int:
-    """Snap a valve-row estimate to the brightest tissue row near it.
-
-    The closed mitral leaflets and the annulus are the brightest B-mode
-    structure across the colour box at the valve level. The tissue (non-flow)
-    brightness per row is smoothed and its maximum within ``search_px`` rows
-    of ``estimate`` is returned.
-
-    Parameters
-    ----------
-    tissue_rows : (h,) float
-        Mean grey level of the non-flow pixels of each row (systolic frames).
-
-    Examples
-    --------
-    >>> prof = np.full(50, 20.0); prof[30:33] = 200.0
-    >>> refine_valve_row(prof, 25, search_px=10)
-    31
-    """
-    prof = np.asarray(tissue_rows, dtype=np.float64)
-    if smooth_px > 1:
-        pad = np.pad(prof, (smooth_px // 2, smooth_px - 1 - smooth_px // 2), mode="edge")
-        prof = np.convolve(pad, np.full(smooth_px, 1.0 / smooth_px), mode="valid")
-    lo = max(0, int(estimate) - search_px)
-    hi = min(len(prof), int(estimate) + search_px + 1)
-    if hi <= lo:
-        return int(estimate)
-    return lo + int(np.argmax(prof[lo:hi]))
-
-
-def jet_mask(
+def atrial_jet_mask(
     flow: np.ndarray,
     turbulent: np.ndarray,
     *,
-    valve_row: int | None,
-    roi: np.ndarray | None = None,
+    t: np.ndarray,
+    d: np.ndarray,
+    half_length_px: float,
+    band_px: float,
+    max_depth_px: float,
+    max_half_width_px: float,
     min_core_px: int = 30,
-    fill_holes: bool = True,
-    away: np.ndarray | None = None,
-    min_rim_away: float = 0.5,
-    rim_px: int = 2,
+    close_px: int = 1,
+    velocity: np.ndarray | None = None,
+    jet_sign: int | None = None,
     min_attachment_px: int = 0,
-    max_start_px: int | None = None,
+    fill_holes: bool = True,
+    region: np.ndarray | None = None,
 ) -> np.ndarray:
     """The regurgitant jet pixels of one frame.
 
-    Connected regions of flow on the LA side of the valve (rows
-    ``>= valve_row``, inside ``roi`` when given) that hold at least
-    ``min_core_px`` turbulent pixels; their rims (smooth, slower flow) come
-    with them and small holes are filled.
+    A jet is a connected region of flow on the atrial side of the annulus that
+    holds at least ``min_core_px`` turbulent pixels and starts on the annulus
+    segment (it has pixels within ``band_px`` of the line, within the
+    segment's ends). Pieces split by dark near-zero streaks (a coarse mosaic)
+    are joined by a closing of ``close_px``; holes are filled.
 
     Parameters
     ----------
     flow, turbulent : (h, w) bool
-    valve_row : int or None
-        First LA-side row; ``None`` puts no limit.
-    roi : (h, w) bool, optional
-        Where the LA is (user hint); nothing outside counts.
-    away : (h, w) bool, optional
-        Flow pixels moving away from the probe (velocity < 0). When given, a
-        region is a jet only if at least ``min_rim_away`` of its rim (the
-        outer ``rim_px`` pixels, the slowest, never aliased flow) moves away
-        from the probe: this rejects aliased diastolic inflow, whose rim
-        moves toward the probe. Smooth toward-flow patches of at least
-        ``min_attachment_px`` lying on a jet's edge (venous inflow touching
-        the jet) are cut off.
-    max_start_px : int, optional
-        Regions whose top lies more than this below the valve line are not
-        jets (a jet starts at the valve).
+    t, d : (h, w) float
+        Position along the annulus from its centre and signed distance into the
+        atrium (:meth:`echoassess.valve.Annulus.coords`).
+    half_length_px : float
+        Half the annulus segment.
+    max_depth_px, max_half_width_px : float
+        How far into the atrium, and how far to either side of the annulus
+        centre, flow may count (the atrium's size; keeps the tricuspid
+        jet, the aortic root and the far field out).
+    velocity : (h, w) float, optional
+    jet_sign : {+1, -1}, optional
+        Beam direction of the jet (+1 toward the probe: TEE; -1 away: TTE).
+        Large smooth patches of the opposite direction on a jet's edge
+        (venous inflow touching the jet) are cut off when given.
+    region : (h, w) bool, optional
+        A user region of interest: nothing outside counts.
 
     Returns
     -------
@@ -247,44 +290,159 @@ def jet_mask(
 
     Examples
     --------
-    >>> flow = np.zeros((12, 12), bool); flow[2:10, 3:9] = True
-    >>> turb = np.zeros_like(flow); turb[5:9, 4:8] = True
-    >>> m = jet_mask(flow, turb, valve_row=4, min_core_px=4)
-    >>> int(m.sum()), int(np.flatnonzero(m.any(1))[0])
-    (36, 4)
+    >>> h = w = 40
+    >>> yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    >>> t, d = xx - 20, yy - 10          # a horizontal annulus at row 10, atrium below
+    >>> flow = (np.abs(xx - 20) < 4) & (yy > 2) & (yy < 30)   # PISA above, jet below
+    >>> turb = flow & (yy > 12)
+    >>> m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=12, band_px=4,
+    ...                     max_depth_px=40, max_half_width_px=20, min_core_px=10)
+    >>> int(np.flatnonzero(m.any(1))[0]), bool(m[5].any())
+    (10, False)
     """
-    allowed = flow.copy()
-    if valve_row is not None:
-        allowed[: max(0, int(valve_row))] = False
-    if roi is not None:
-        allowed &= roi
+    lateral = np.minimum(half_length_px + 0.6 * np.maximum(d, 0) + band_px, max_half_width_px)
+    allowed = flow & (d >= 0) & (d <= max_depth_px) & (np.abs(t) <= lateral)
+    if region is not None:
+        allowed &= region
     if not allowed.any():
         return allowed
-    mask = _with_core(allowed, turbulent, min_core_px)
-    if away is not None and mask.any():
-        if min_attachment_px > 0:
-            # smooth flow toward the probe on a jet's edge (venous inflow,
-            # wall-motion colour) that happens to touch the jet: cut it off
-            toward = mask & ~turbulent & ~away
-            mask &= ~_edge_attachments(mask, toward, min_area_px=min_attachment_px, rim_px=rim_px)
-            mask = _with_core(mask, turbulent, min_core_px)
-        n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-        keep = rim_away_fraction(mask, labels, n, away, rim_px=rim_px) >= min_rim_away
-        keep[0] = False
-        mask = keep[labels]
-    if max_start_px is not None and valve_row is not None and mask.any():
-        # a jet starts at the valve: drop regions whose top is far below it
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        keep = stats[:, cv2.CC_STAT_TOP] <= int(valve_row) + int(max_start_px)
-        keep[0] = False
-        mask = keep[labels]
+    grown = allowed
+    if close_px > 1:
+        k = np.ones((int(close_px), int(close_px)), np.uint8)
+        grown = cv2.morphologyEx(allowed.astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool)
+        grown &= (d >= 0) & (np.abs(t) <= lateral)
+    n, lab = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
+    core = np.bincount(lab[turbulent & allowed], minlength=n)
+    at_valve = (d <= band_px) & (np.abs(t) <= half_length_px + band_px) & allowed
+    starts = np.bincount(lab[at_valve], minlength=n)
+    keep = (core >= min_core_px) & (starts > 0)
+    keep[0] = False
+    mask = keep[lab] & allowed
+    if jet_sign is not None and velocity is not None and min_attachment_px > 0 and mask.any():
+        opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
+        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px)
+        mask = _with_core(mask, turbulent, min_core_px)
     if fill_holes and mask.any():
-        mask = fill_holes_mask(mask)
-        if roi is not None:
-            mask &= roi
-        if valve_row is not None:
-            mask[: max(0, int(valve_row))] = False
+        filled = fill_holes_mask(grown & keep[lab] if close_px > 1 else mask)
+        mask = (mask | (filled & ~flow)) & (d >= 0)
+        if region is not None:
+            mask &= region
     return mask
+
+
+def origins_along(
+    mask: np.ndarray, t: np.ndarray, d: np.ndarray, *, band_px: float, gap_px: float,
+    min_share: float = 0.15,
+) -> list[tuple[float, float]]:
+    """Where a frame's jets leave the valve: runs along the annulus.
+
+    The jet pixels within ``band_px`` of the annulus are projected onto it;
+    runs separated by at least ``gap_px`` are separate origins (orifices);
+    runs smaller than ``min_share`` of the band are notches, not origins.
+
+    Returns
+    -------
+    list of (t_start, t_end)
+        Along-annulus extent of each origin, left to right along the annulus.
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:20, 0:40].astype(np.float32)
+    >>> m = ((np.abs(xx - 10) < 3) | (np.abs(xx - 28) < 3)) & (yy > 4)
+    >>> origins_along(m, xx - 20, yy - 5, band_px=3, gap_px=2)
+    [(-12.0, -8.0), (6.0, 10.0)]
+    """
+    sel = mask & (d >= 0) & (d <= band_px)
+    if not sel.any():
+        return []
+    tv = np.round(t[sel]).astype(int)
+    lo = int(tv.min())
+    hist = np.bincount(tv - lo)
+    on = hist > 0
+    # bridge gaps narrower than gap_px
+    idx = np.flatnonzero(on)
+    runs: list[list[int]] = []
+    for i in idx:
+        if runs and i - runs[-1][1] <= gap_px:
+            runs[-1][1] = int(i)
+        else:
+            runs.append([int(i), int(i)])
+    total = float(hist.sum())
+    out = []
+    for a, b in runs:
+        if hist[a : b + 1].sum() >= min_share * total:
+            out.append((float(a + lo), float(b + lo)))
+    return out
+
+
+def label_by_origins(
+    mask: np.ndarray, t: np.ndarray, d: np.ndarray, origins: list[tuple[float, float]], *,
+    band_px: float, min_jet_px: int = 1,
+) -> tuple[np.ndarray, int]:
+    """Label a frame's jet pixels by their origin on the annulus.
+
+    Every connected region of ``mask`` goes whole to one jet, except a region
+    fed by several origins (jets that touch downstream), which is split
+    between them, each pixel going to the nearest origin. Jets smaller than
+    ``min_jet_px`` join their nearest neighbour.
+
+    Returns
+    -------
+    labels : (h, w) int32
+        0 = background, 1..n jets in the order of ``origins``.
+    n : int
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:30, 0:40].astype(np.float32)
+    >>> m = ((np.abs(xx - 10) < 3) | (np.abs(xx - 28) < 3) | (yy > 22)) & (yy > 4)
+    >>> lab, n = label_by_origins(m, xx - 20, yy - 5, [(-12, -8), (6, 10)], band_px=3)
+    >>> n, int(lab[10, 10]), int(lab[10, 28]), int(lab[25, 5]), int(lab[25, 35])
+    (2, 1, 2, 1, 2)
+    """
+    labels = np.zeros(mask.shape, np.int32)
+    if not mask.any():
+        return labels, 0
+    if len(origins) <= 1:
+        labels[mask] = 1
+        return labels, 1
+    band = mask & (d >= 0) & (d <= band_px)
+    seeds = np.zeros(mask.shape, np.int32)
+    for j, (a, b) in enumerate(origins, start=1):
+        seeds[band & (t >= a - 0.5) & (t <= b + 0.5)] = j
+    n_o = len(origins)
+    nearest = _nearest_label(seeds, n_o)
+    n_cc, cc = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    for k in range(1, n_cc):
+        comp = cc == k
+        fed = np.unique(seeds[comp & (seeds > 0)])
+        if fed.size <= 1:
+            # a region fed by no origin (it starts off the band) goes to the nearest
+            labels[comp] = int(fed[0]) if fed.size else int(np.bincount(nearest[comp]).argmax())
+        else:
+            sub = np.where(np.isin(nearest, fed), nearest, 0)
+            if (sub[comp] == 0).any():  # pixels nearest to an origin of another region
+                sub = _nearest_label(np.where(np.isin(seeds, fed), seeds, 0), n_o)
+            labels[comp] = sub[comp]
+    present = [j for j in range(1, n_o + 1) if (labels == j).any()]
+    sizes = {j: int((labels == j).sum()) for j in present}
+    small = [j for j in present if sizes[j] < min_jet_px]
+    if small and len(small) < len(present):
+        big = np.zeros_like(labels)
+        for j in present:
+            if j not in small:
+                big[labels == j] = j
+        near = _nearest_label(big, n_o)
+        for j in small:
+            labels[labels == j] = near[labels == j]
+    # renumber 1..n in origin order
+    out = np.zeros_like(labels)
+    n = 0
+    for j in range(1, n_o + 1):
+        if (labels == j).any():
+            n += 1
+            out[labels == j] = n
+    return out, n
 
 
 def fill_holes_mask(mask: np.ndarray) -> np.ndarray:
@@ -407,96 +565,6 @@ def _runs(s: np.ndarray) -> list[tuple[int, int]]:
     """``[start, stop)`` of the runs of True."""
     d = np.diff(np.concatenate([[0], s.astype(np.int8), [0]]))
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-
-def label_jets(
-    mask: np.ndarray,
-    *,
-    valve_row: int | None,
-    band_px: int = 8,
-    min_seed_px: int = 6,
-    min_jet_px: int = 20,
-) -> tuple[np.ndarray, int]:
-    """Label the jets of a jet mask, one label per origin at the valve.
-
-    Each connected region of at least ``min_jet_px`` pixels is a jet, except
-    that a region with several origins (separate pieces of the mask within
-    ``band_px`` rows below the valve line, one per orifice) is split between
-    them, every pixel going to its nearest origin: jets that touch downstream
-    are still told apart. Smaller bits join the nearest jet.
-
-    Parameters
-    ----------
-    mask : (h, w) bool
-
-    Returns
-    -------
-    labels : (h, w) int32
-        0 = background, 1..n the jets (ordered left to right by origin).
-    n : int
-
-    Examples
-    --------
-    >>> m = np.zeros((20, 20), bool)
-    >>> m[2:18, 2:6] = True; m[2:18, 12:16] = True; m[14:18, 2:16] = True  # two jets merging
-    >>> labels, n = label_jets(m, valve_row=2, band_px=5, min_seed_px=4, min_jet_px=4)
-    >>> n, sorted(np.unique(labels).tolist())
-    (2, [0, 1, 2])
-    """
-    labels = np.zeros(mask.shape, np.int32)
-    if not mask.any():
-        return labels, 0
-    n_cc, cc, stats, cents = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    # origins: separate pieces of the mask just below the valve line
-    seeds_of: dict[int, list[np.ndarray]] = {}
-    if valve_row is not None:
-        top = int(np.flatnonzero(mask.any(axis=1))[0])
-        y0 = max(int(valve_row), top)
-        # a thin strip of flow along the leaflets can join two orifices in
-        # the rows right at the valve: look a little lower as well, and keep,
-        # per region, the band that shows the most origins
-        for offset in (0, band_px // 2, band_px):
-            band = np.zeros_like(mask)
-            band[y0 + offset : y0 + offset + band_px] = mask[y0 + offset : y0 + offset + band_px]
-            n_b, lb, bstats, _ = cv2.connectedComponentsWithStats(
-                band.astype(np.uint8), connectivity=8)
-            found: dict[int, list[np.ndarray]] = {}
-            for k in range(1, n_b):
-                if bstats[k, cv2.CC_STAT_AREA] >= min_seed_px:
-                    piece = lb == k
-                    found.setdefault(int(cc[piece][0]), []).append(piece)
-            for k, seeds in found.items():
-                # an origin is a real share of the region's cross-section,
-                # not a notch in a mosaic
-                total = sum(int(q.sum()) for q in seeds)
-                seeds = [q for q in seeds if q.sum() >= 0.15 * total]
-                if len(seeds) > len(seeds_of.get(k, [])):
-                    seeds_of[k] = seeds
-    pieces: list[np.ndarray] = []  # one boolean mask per jet
-    for k in range(1, n_cc):
-        comp = cc == k
-        seeds = seeds_of.get(k, [])
-        if len(seeds) >= 2:  # jets that touch downstream: split by nearest origin
-            seed_img = np.zeros(mask.shape, np.int32)
-            for j, sd in enumerate(seeds, start=1):
-                seed_img[sd] = j
-            owner = np.where(comp, _nearest_label(seed_img, len(seeds)), 0)
-            parts = [owner == j for j in range(1, len(seeds) + 1)]
-            big = [q for q in parts if q.sum() >= min_jet_px]
-            if len(big) >= 2:
-                pieces.extend(big)
-                continue
-        if stats[k, cv2.CC_STAT_AREA] >= min_jet_px:
-            pieces.append(comp)
-    if not pieces:
-        return labels, 0
-    pieces.sort(key=lambda q: float(np.nonzero(q)[1].mean()))
-    for j, q in enumerate(pieces, start=1):
-        labels[q] = j
-    small = mask & (labels == 0)
-    if small.any():  # bits too small to be jets join the nearest jet
-        labels[small] = _nearest_label(labels, len(pieces))[small]
-    return labels, len(pieces)
 
 
 def _nearest_label(labels: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,409 @@
+"""The mitral valve at any angle, in any view: annulus line, atrial side, jet origins.
+
+Pure array code, in pixel coordinates of the colour box (x = column, y = row).
+
+The transducer sits at the fan's apex. In transthoracic views (apical 4-, 2-,
+3-chamber, parasternal long axis) the left atrium lies *deeper* than the mitral
+valve; in transoesophageal views (mid-oesophageal 4-chamber, commissural,
+LVOT) the probe sits behind the atrium, so the atrium lies *shallower* than
+the valve, right under the probe, and the regurgitant jet flows toward it.
+Everything here is written in terms of the *atrial depth*
+``a = side * (distance from the apex)``, with ``side = +1`` (TTE) or ``-1``
+(TEE), so one rule serves both.
+
+An :class:`Annulus` is the line through the two annulus hinge points. Its
+normal points into the atrium; a jet is flow on the atrial side that starts on
+the annulus segment. The annulus is found from the jets themselves (the
+upstream end of each turbulent core, the orifice, over the systolic frames)
+and its tilt from the bright closed leaflets (or from two orifices side by
+side), or given by the user.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "Annulus",
+    "Origin",
+    "annulus_from_points",
+    "atrial_depth",
+    "core_origins",
+    "cluster_origins",
+    "fit_annulus",
+    "infer_side",
+]
+
+
+@dataclass(frozen=True)
+class Annulus:
+    """The mitral annulus as a line segment with an atrial side.
+
+    Attributes
+    ----------
+    cx, cy : float
+        Centre of the segment (pixels).
+    ux, uy : float
+        Unit vector along the annulus.
+    nx, ny : float
+        Unit normal pointing into the left atrium.
+    half_length_px : float
+        Half the annulus length.
+    """
+
+    cx: float
+    cy: float
+    ux: float
+    uy: float
+    nx: float
+    ny: float
+    half_length_px: float
+
+    @property
+    def points(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The two hinge points ``((x1, y1), (x2, y2))``."""
+        h = self.half_length_px
+        return ((self.cx - h * self.ux, self.cy - h * self.uy),
+                (self.cx + h * self.ux, self.cy + h * self.uy))
+
+    @property
+    def tilt_deg(self) -> float:
+        """Angle of the annulus from the horizontal, degrees (-90..90)."""
+        ang = math.degrees(math.atan2(self.uy, self.ux))
+        if ang > 90:
+            ang -= 180
+        elif ang <= -90:
+            ang += 180
+        return ang
+
+    def coords(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, d)`` of every pixel: position along the annulus from its centre,
+        and signed distance into the atrium (negative on the ventricular side)."""
+        h, w = shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        dx, dy = xx - np.float32(self.cx), yy - np.float32(self.cy)
+        t = dx * np.float32(self.ux) + dy * np.float32(self.uy)
+        d = dx * np.float32(self.nx) + dy * np.float32(self.ny)
+        return t, d
+
+    def shifted(self, offset_px: float) -> Annulus:
+        """The same annulus moved ``offset_px`` along its normal (into the atrium)."""
+        return Annulus(self.cx + offset_px * self.nx, self.cy + offset_px * self.ny,
+                       self.ux, self.uy, self.nx, self.ny, self.half_length_px)
+
+    def offset(self, dx: float, dy: float) -> Annulus:
+        """The same annulus in a frame whose origin moved by ``(dx, dy)``."""
+        return Annulus(self.cx + dx, self.cy + dy, self.ux, self.uy, self.nx, self.ny,
+                       self.half_length_px)
+
+
+def _normal_toward_atrium(
+    cx: float, cy: float, ux: float, uy: float, apex_xy: tuple[float, float], side: int
+) -> tuple[float, float]:
+    nx, ny = -uy, ux
+    rx, ry = cx - apex_xy[0], cy - apex_xy[1]
+    r = math.hypot(rx, ry) or 1.0
+    # the atrium is deeper (TTE, side=+1) or shallower (TEE, side=-1) than the valve
+    if (nx * rx + ny * ry) / r * side < 0:
+        nx, ny = -nx, -ny
+    return nx, ny
+
+
+def annulus_from_points(
+    p1: tuple[float, float], p2: tuple[float, float], *, apex_xy: tuple[float, float], side: int
+) -> Annulus:
+    """The annulus through two hinge points, its normal toward the atrium.
+
+    Examples
+    --------
+    >>> a = annulus_from_points((10, 50), (40, 50), apex_xy=(25, -100), side=1)
+    >>> (a.cx, a.cy, abs(round(a.nx, 3)), round(a.ny, 3), a.half_length_px)
+    (25.0, 50.0, 0.0, 1.0, 15.0)
+    >>> annulus_from_points((10, 50), (40, 50), apex_xy=(25, -100), side=-1).ny
+    -1.0
+    """
+    (x1, y1), (x2, y2) = p1, p2
+    L = math.hypot(x2 - x1, y2 - y1)
+    if L <= 0:
+        raise ValueError("the two annulus points coincide")
+    ux, uy = (x2 - x1) / L, (y2 - y1) / L
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    nx, ny = _normal_toward_atrium(cx, cy, ux, uy, apex_xy, side)
+    return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny), float(L / 2))
+
+
+def atrial_depth(shape: tuple[int, int], apex_xy: tuple[float, float], side: int) -> np.ndarray:
+    """``side * distance from the apex`` of every pixel, ``(h, w)`` float32."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.float32(side) * np.hypot(xx - np.float32(apex_xy[0]), yy - np.float32(apex_xy[1]))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The upstream end of one turbulent core on one frame."""
+
+    frame: int
+    x: float
+    y: float
+    area_px: int
+
+
+def core_origins(
+    cores: np.ndarray, depth: np.ndarray, *, frame: int, min_area_px: int, end_px: float
+) -> list[Origin]:
+    """The upstream end of each turbulent core of one frame.
+
+    Parameters
+    ----------
+    cores : (h, w) bool
+        Turbulent (mosaic) flow of the frame.
+    depth : (h, w) float
+        Atrial depth (:func:`atrial_depth`): the valve is upstream of the atrium,
+        so a jet's orifice is the end of its core with the smallest atrial depth.
+    end_px : float
+        The pixels within this atrial depth of the core's upstream end make its origin.
+
+    Examples
+    --------
+    >>> c = np.zeros((20, 20), bool); c[5:15, 8:12] = True
+    >>> d = np.tile(np.arange(20, dtype=np.float32)[:, None], (1, 20))
+    >>> o = core_origins(c, d, frame=0, min_area_px=10, end_px=1.5)[0]
+    >>> (o.x, o.y, o.area_px)
+    (9.5, 5.5, 40)
+    """
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(cores.astype(np.uint8), connectivity=8)
+    out: list[Origin] = []
+    for k in range(1, n):
+        area = int(stats[k, cv2.CC_STAT_AREA])
+        if area < min_area_px:
+            continue
+        x0, y0, w, h = (int(v) for v in stats[k, :4])
+        sub = lab[y0 : y0 + h, x0 : x0 + w] == k
+        dd = depth[y0 : y0 + h, x0 : x0 + w]
+        top = float(dd[sub].min())
+        sel = sub & (dd <= top + end_px)
+        ys, xs = np.nonzero(sel)
+        out.append(Origin(frame, float(xs.mean() + x0), float(ys.mean() + y0), area))
+    return out
+
+
+def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Origin]]:
+    """Group origins that lie within ``radius_px`` of each other (single linkage),
+    largest total core area first."""
+    if not origins:
+        return []
+    pts = np.array([[o.x, o.y] for o in origins])
+    n = len(origins)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    for i, j in zip(*np.nonzero(np.triu(d <= radius_px, 1))):
+        parent[find(int(i))] = find(int(j))
+    groups: dict[int, list[Origin]] = {}
+    for i, o in enumerate(origins):
+        groups.setdefault(find(i), []).append(o)
+    return sorted(groups.values(), key=lambda g: -sum(o.area_px for o in g))
+
+
+def infer_side(
+    mean_depth_cm: float | None, flow_sign: float | None
+) -> tuple[int | None, str]:
+    """TTE (+1: atrium deeper than the valve) or TEE (-1) from image evidence.
+
+    Parameters
+    ----------
+    mean_depth_cm : float or None
+        Distance of the turbulent cores from the transducer. In TEE the atrium
+        lies just under the probe (a few cm); in TTE views it is the far field.
+    flow_sign : float or None
+        Mean sign (-1..1) of the smooth flow next to the cores in the jet frames
+        (the jet's slow rim and the flow converging on the orifice share the
+        jet's direction): negative = away from the probe (TTE), positive =
+        toward it (TEE).
+
+    Returns
+    -------
+    (side, why) : side is ``None`` when the evidence disagrees or is missing.
+
+    Examples
+    --------
+    >>> infer_side(3.5, 0.6)
+    (-1, 'jets 3.5 cm from the probe, flowing toward it: transoesophageal')
+    >>> infer_side(13.0, None)[0]
+    1
+    >>> infer_side(6.5, -0.1)[0] is None
+    True
+    """
+    by_depth = None
+    if mean_depth_cm is not None:
+        if mean_depth_cm <= 6.0:
+            by_depth = -1
+        elif mean_depth_cm >= 7.5:
+            by_depth = 1
+    by_sign = None
+    if flow_sign is not None and abs(flow_sign) >= 0.25:
+        by_sign = 1 if flow_sign < 0 else -1
+    votes = [v for v in (by_depth, by_sign) if v is not None]
+    if not votes or len(set(votes)) > 1:
+        return None, "the jets' depth and direction do not say which side the atrium is on"
+    side = votes[0]
+    parts = []
+    if mean_depth_cm is not None:
+        parts.append(f"jets {mean_depth_cm:.1f} cm from the probe")
+    if by_sign is not None:
+        parts.append("flowing " + ("away from it" if by_sign == 1 else "toward it"))
+    return side, ", ".join(parts) + (": transthoracic" if side == 1 else ": transoesophageal")
+
+
+def fit_annulus(
+    origins: list[Origin],
+    tissue: np.ndarray | None,
+    *,
+    apex_xy: tuple[float, float],
+    side: int,
+    px_per_cm: float,
+    max_tilt_deg: float = 45.0,
+    end_px: float = 0.0,
+) -> Annulus:
+    """The annulus line through the orifices of the main jet cluster.
+
+    The line passes through the (area-weighted) median orifice. Its direction:
+    the line through two groups of orifices side by side when they lie at
+    least 0.5 cm apart along a line (post-clip: one orifice either side of the
+    device); but first the line, within ``max_tilt_deg`` of perpendicular to
+    the beam and up to 1 cm upstream, along which the tissue (closed leaflets,
+    annulus, clip) is brightest; otherwise perpendicular to the beam.
+
+    Parameters
+    ----------
+    origins : list of Origin
+        Upstream ends of the main cluster's cores (several frames).
+    tissue : (h, w) float or None
+        Mean grey level of the non-flow pixels over the systolic frames
+        (NaN where no tissue was seen).
+    """
+    xs = np.array([o.x for o in origins], float)
+    ys = np.array([o.y for o in origins], float)
+    wts = np.array([o.area_px for o in origins], float)
+    cx, cy = _weighted_median(xs, wts), _weighted_median(ys, wts)
+    # perpendicular to the beam through the orifice
+    rx, ry = cx - apex_xy[0], cy - apex_xy[1]
+    r = math.hypot(rx, ry) or 1.0
+    base = math.atan2(-rx / r, ry / r)  # direction perpendicular to the beam
+    base_u = (math.cos(base), math.sin(base))
+    angle = None
+    spread = _origin_line(xs, ys, wts, px_per_cm)
+    if spread is not None:
+        angle = spread
+    # without leaflets to go by, the valve is at the upstream end of the
+    # turbulence, half an origin depth above the origins' mean
+    offset = -0.5 * end_px
+    if tissue is not None:
+        found = _tissue_line(tissue, cx, cy, base, px_per_cm, max_tilt_deg, side=side,
+                             apex_xy=apex_xy)
+        if found is not None:
+            angle, offset = found
+    if angle is None:
+        angle = base
+    ux, uy = math.cos(angle), math.sin(angle)
+    # keep the tilt within the allowed range of the beam's perpendicular
+    if ux * base_u[0] + uy * base_u[1] < 0:
+        ux, uy = -ux, -uy
+    nx, ny = _normal_toward_atrium(cx, cy, ux, uy, apex_xy, side)
+    # the line moves along its normal to the leaflets (negative: toward the ventricle)
+    cx, cy = cx + offset * nx, cy + offset * ny
+    return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny),
+                   float(1.6 * px_per_cm))
+
+
+def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
+    order = np.argsort(v)
+    cw = np.cumsum(w[order])
+    return float(v[order][int(np.searchsorted(cw, 0.5 * cw[-1]))])
+
+
+def _origin_line(xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, px_per_cm: float) -> float | None:
+    """Direction of the line through orifices spread side by side, or ``None``."""
+    if len(xs) < 4:
+        return None
+    pts = np.stack([xs, ys], 1)
+    mean = (pts * wts[:, None]).sum(0) / wts.sum()
+    cov = np.cov((pts - mean).T, aweights=wts)
+    evals, evecs = np.linalg.eigh(cov)
+    major, minor = float(np.sqrt(max(evals[1], 0))), float(np.sqrt(max(evals[0], 0)))
+    # two orifices ~1 cm apart give a major spread of ~0.5 cm and a thin minor one
+    if major < 0.3 * px_per_cm or minor > 0.35 * major:
+        return None
+    # and they must form two groups, not a smear along the jet
+    proj = (pts - mean) @ evecs[:, 1]
+    lo, hi = proj < -0.15 * px_per_cm, proj > 0.15 * px_per_cm
+    if wts[lo].sum() < 0.2 * wts.sum() or wts[hi].sum() < 0.2 * wts.sum():
+        return None
+    return float(math.atan2(evecs[1, 1], evecs[0, 1]))
+
+
+def _tissue_line(
+    tissue: np.ndarray, cx: float, cy: float, base: float, px_per_cm: float, max_tilt_deg: float,
+    *, side: int, apex_xy: tuple[float, float],
+) -> tuple[float, float] | None:
+    """The line near ``(cx, cy)`` along which the tissue is brightest: the closed
+    leaflets and the annulus (the clip device too).
+
+    Searches directions within ``max_tilt_deg`` of ``base`` and offsets along
+    the normal from 1 cm into the ventricle to 0.3 cm into the atrium (the
+    upstream end of the turbulence can lie inside the flow convergence, never
+    far into the atrium). The score is a low percentile of the grey level
+    along the segment (+-1.6 cm, the orifice excluded), so a line must be
+    bright along its length, not just cross one wall.
+
+    Returns
+    -------
+    (angle, offset_px) or None
+        ``None`` when no line stands out.
+    """
+    h, w = tissue.shape
+    r = np.concatenate([np.linspace(-1.6, -0.3, 14), np.linspace(0.3, 1.6, 14)]) * px_per_cm
+    offsets = np.arange(-1.0, 0.61, 0.05) * px_per_cm
+    angles = base + np.radians(np.arange(-max_tilt_deg, max_tilt_deg + 0.1, 3.0))
+    grid = np.full((len(angles), len(offsets)), np.nan)
+    for a_i, ang in enumerate(angles):
+        ux, uy = math.cos(ang), math.sin(ang)
+        nx, ny = _normal_toward_atrium(cx, cy, ux, uy, apex_xy, side)
+        for o_i, off in enumerate(offsets):
+            px = np.round(cx + off * nx + r * ux).astype(int)
+            py = np.round(cy + off * ny + r * uy).astype(int)
+            ok = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+            if ok.sum() < 10:
+                continue
+            vals = tissue[py[ok], px[ok]]
+            vals = vals[np.isfinite(vals)]
+            if vals.size >= 10:
+                grid[a_i, o_i] = float(np.percentile(vals, 30))
+    if not np.isfinite(grid).any():
+        return None
+    # only offsets up to 0.3 cm into the atrium may hold the leaflets
+    search = np.where(offsets[None, :] <= 0.3 * px_per_cm, grid, np.nan)
+    a_i, o_i = np.unravel_index(np.nanargmax(search), grid.shape)
+    peak = grid[a_i, o_i]
+    background = float(np.nanmedian(grid))
+    # a real bright line stands out from the other lines
+    if peak - background < 10.0:
+        return None
+    # the atrium starts at the leaflets' atrial edge
+    prof = grid[a_i]
+    edge = o_i
+    while edge + 1 < len(offsets) and np.isfinite(prof[edge + 1]) and \
+            prof[edge + 1] > 0.5 * (peak + background):
+        edge += 1
+    return float(angles[a_i]), float(offsets[edge])
