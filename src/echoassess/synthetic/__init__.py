@@ -7,6 +7,10 @@ colour-bar legend, ECG, text and logo) and carries every confounder a naive
 colour threshold falls for (diastolic inflow, PISA, pulmonary-vein flow,
 colour noise, aliasing mosaic, a MitraClip artefact with its shadow).
 
+A second, independent renderer (:func:`generate_world_clip`,
+:class:`WorldParams`) randomises the view (apical, parasternal, TEE), the jet's
+colour texture and the screen artefacts, for view-agnostic work.
+
     >>> from echoassess.synthetic import SceneParams, generate_clip
     >>> clip = generate_clip(SceneParams(rows=120, cols=160, n_frames=3), rng=0)
     >>> clip.truth.masks.dtype, clip.truth.spacing_cm[0] > 0
@@ -24,6 +28,8 @@ from .clip import (
 )
 from .colourmaps import COLOUR_MAPS, colour_lut
 from .params import SceneParams
+from .world import generate_world_clip, generate_world_study
+from .world_params import ARTEFACT_SETS, TEXTURES, VIEWS, WorldParams, family_of
 
 __all__ = [
     "SceneParams",
@@ -37,6 +43,13 @@ __all__ = [
     "make_cohort",
     "COLOUR_MAPS",
     "colour_lut",
+    "WorldParams",
+    "generate_world_clip",
+    "generate_world_study",
+    "VIEWS",
+    "TEXTURES",
+    "ARTEFACT_SETS",
+    "family_of",
 ]
 
 

@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 
 from ..errors import InvalidParameterError
 from .params import SceneParams
+from .world_params import WorldParams
 from .scene import render
 
 __all__ = [
@@ -81,7 +82,30 @@ class ClipTruth:
     la_area_cm2 : float
         Left-atrial blood area shown in the fan.
     params : dict
-        The :class:`SceneParams` used, as a dict.
+        The :class:`SceneParams` (or :class:`WorldParams`) used, as a dict.
+    view, texture, artefacts : str
+        The clip's family (``"a4c"``, ``"fine"``, ``"clean"`` for
+        :func:`generate_clip` clips); see :mod:`echoassess.synthetic.world_params`.
+    mirrored : bool
+        Anatomy and flow mirrored left-right.
+    annulus_xy : ((float, float), (float, float)) or None
+        The two mitral annulus hinge points (pixels); ``valve_xy`` is their
+        midpoint for world clips.
+    la_mask : (H, W) bool or None
+        The left-atrial blood pool shown on the max-jet frame.
+    vc_width_cm : tuple of float
+        Each jet's vena contracta (neck) width at peak systole.
+    ai_masks : (T, H, W) bool or None
+        Pixels coloured by a diastolic aortic-regurgitation jet (a confounder,
+        also in ``confounder_masks``).
+    overlay_mask : (H, W) bool or None
+        Static coloured overlay pixels inside the colour box (identical on
+        every frame; also in ``confounder_masks``).
+    ecg_xyxy : (int, int, int, int) or None
+        The ECG strip, when one is drawn.
+    calibrated : bool
+        Whether the DICOM carries the Sequence of Ultrasound Regions (the
+        truth spacing is known either way).
     """
 
     jet_labels: np.ndarray
@@ -103,6 +127,17 @@ class ClipTruth:
     la_area_cm2: float
     params: dict[str, Any]
     n_jet_sources: int
+    view: str = "a4c"
+    mirrored: bool = False
+    texture: str = "fine"
+    artefacts: str = "clean"
+    annulus_xy: tuple[tuple[float, float], tuple[float, float]] | None = None
+    la_mask: np.ndarray | None = field(default=None, repr=False)
+    vc_width_cm: tuple[float, ...] = ()
+    ai_masks: np.ndarray | None = field(default=None, repr=False)
+    overlay_mask: np.ndarray | None = field(default=None, repr=False)
+    ecg_xyxy: tuple[int, int, int, int] | None = None
+    calibrated: bool = True
     masks: np.ndarray = field(init=False, repr=False)
     areas_cm2: np.ndarray = field(init=False)
     jet_areas_cm2: np.ndarray = field(init=False)
@@ -142,7 +177,7 @@ class ClipTruth:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (per-frame lists, no masks)."""
-        return {
+        out = {
             "n_frames": self.n_frames,
             "max_frame": self.max_frame,
             "max_area_cm2": self.max_area_cm2,
@@ -169,16 +204,51 @@ class ClipTruth:
             "n_jet_sources": self.n_jet_sources,
             "params": dict(self.params),
         }
+        if self._is_world():
+            out.update(
+                view=self.view,
+                mirrored=bool(self.mirrored),
+                texture=self.texture,
+                artefacts=self.artefacts,
+                annulus_xy=None if self.annulus_xy is None else [list(a) for a in self.annulus_xy],
+                vc_width_cm=[float(w) for w in self.vc_width_cm],
+                ecg_xyxy=None if self.ecg_xyxy is None else list(self.ecg_xyxy),
+                calibrated=bool(self.calibrated),
+                la_area_frac_max=self.la_fraction_max,
+            )
+        return out
+
+    def _is_world(self) -> bool:
+        """Whether any field beyond the original set is used (older files stay identical)."""
+        return (
+            self.annulus_xy is not None or self.la_mask is not None or bool(self.vc_width_cm)
+            or self.ai_masks is not None or self.overlay_mask is not None
+            or self.ecg_xyxy is not None or not self.calibrated or self.mirrored
+            or (self.view, self.texture, self.artefacts) != ("a4c", "fine", "clean")
+        )
+
+    @property
+    def la_fraction_max(self) -> float | None:
+        """Max-frame jet area / LA area (``None`` without an LA area)."""
+        if not self.la_area_cm2:
+            return None
+        return float(self.max_area_cm2 / self.la_area_cm2)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``path`` (``.truth.npz``): labels, confounders and the JSON summary."""
         path = Path(path)
-        _savez_reproducible(
-            path,
+        arrays = dict(
             jet_labels=self.jet_labels,
             confounders=np.packbits(self.confounder_masks, axis=-1),
             meta=np.array(json.dumps(self.to_dict(), sort_keys=True)),
         )
+        if self.la_mask is not None:
+            arrays["la_mask"] = np.packbits(self.la_mask, axis=-1)
+        if self.ai_masks is not None:
+            arrays["ai_masks"] = np.packbits(self.ai_masks, axis=-1)
+        if self.overlay_mask is not None:
+            arrays["overlay_mask"] = np.packbits(self.overlay_mask, axis=-1)
+        _savez_reproducible(path, **arrays)
         return path
 
 
@@ -210,7 +280,12 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
     with np.load(path, allow_pickle=False) as z:
         labels = z["jet_labels"]
         meta = json.loads(str(z["meta"]))
-        conf = np.unpackbits(z["confounders"], axis=-1, count=labels.shape[-1]).astype(bool)
+        width = labels.shape[-1]
+        conf = np.unpackbits(z["confounders"], axis=-1, count=width).astype(bool)
+        extra = {
+            name: np.unpackbits(z[name], axis=-1, count=width).astype(bool)
+            for name in ("la_mask", "ai_masks", "overlay_mask") if name in z.files
+        }
     return ClipTruth(
         jet_labels=labels,
         confounder_masks=conf,
@@ -231,6 +306,18 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
         la_area_cm2=meta["la_area_cm2"],
         params=meta["params"],
         n_jet_sources=meta["n_jet_sources"],
+        view=meta.get("view", "a4c"),
+        mirrored=bool(meta.get("mirrored", False)),
+        texture=meta.get("texture", "fine"),
+        artefacts=meta.get("artefacts", "clean"),
+        annulus_xy=(None if meta.get("annulus_xy") is None
+                    else tuple(tuple(a) for a in meta["annulus_xy"])),
+        vc_width_cm=tuple(meta.get("vc_width_cm", ())),
+        ecg_xyxy=None if meta.get("ecg_xyxy") is None else tuple(meta["ecg_xyxy"]),
+        calibrated=bool(meta.get("calibrated", True)),
+        la_mask=extra.get("la_mask"),
+        ai_masks=extra.get("ai_masks"),
+        overlay_mask=extra.get("overlay_mask"),
     )
 
 
@@ -284,7 +371,7 @@ class SyntheticClip:
 
     frames: np.ndarray
     truth: ClipTruth
-    params: SceneParams
+    params: SceneParams | WorldParams
     study: StudyInfo
     lut: np.ndarray
 

@@ -91,6 +91,30 @@ def _region(
     return item
 
 
+#: View codes written for world clips (coding scheme "99ECHOASSESS": synthetic,
+#: local codes; the CodeMeaning is the text a reader can match).
+VIEW_CODES = {
+    "a4c": ("A4C", "Apical four chamber"),
+    "a2c": ("A2C", "Apical two chamber"),
+    "a3c": ("A3C", "Apical three chamber (apical long axis)"),
+    "plax": ("PLAX", "Parasternal long axis"),
+    "tee_me4c": ("ME4C", "Transesophageal mid-esophageal four chamber"),
+    "tee_comm": ("MECOMM", "Transesophageal mid-esophageal mitral commissural"),
+    "tee_lvot": ("MELAX", "Transesophageal mid-esophageal long axis (LVOT)"),
+}
+
+
+def _view_code(view: str) -> Any:
+    from pydicom.dataset import Dataset
+
+    value, meaning = VIEW_CODES[view]
+    item = Dataset()
+    item.CodeValue = value
+    item.CodingSchemeDesignator = "99ECHOASSESS"
+    item.CodeMeaning = meaning
+    return item
+
+
 def clip_to_dataset(
     clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality: int = 90
 ) -> Any:
@@ -191,7 +215,13 @@ def clip_to_dataset(
         f"Truth: max jet area {truth.max_area_cm2:.3f} cm2 on frame {truth.max_frame} (0-based)."
     )
     # US image
-    ds.TransducerData = ["SYNTH-P4", "", ""]
+    world = hasattr(p, "view")  # a WorldParams clip (generate_world_clip)
+    if world and p.is_tee and p.dicom_view_code:
+        ds.TransducerData = ["SYNTH-X7-2T", "TEE", "TRANSESOPHAGEAL"]
+    else:
+        ds.TransducerData = ["SYNTH-P4", "", ""]
+    if world and p.dicom_view_code:
+        ds.ViewCodeSequence = [_view_code(p.view)]
     ds.ProcessingFunction = "CARDIAC"
     ds.MechanicalIndex = 1.1
     ds.SoftTissueThermalIndex = 0.7
@@ -217,7 +247,8 @@ def clip_to_dataset(
         flags=0,
         extra={"PulseRepetitionFrequency": int(round(4 * p.nyquist_cm_s / 154000 * 2500e3))},
     )
-    ds.SequenceOfUltrasoundRegions = [tissue, flow]
+    if not world or p.calibrated:
+        ds.SequenceOfUltrasoundRegions = [tissue, flow]
     # image pixel
     ds.SamplesPerPixel = 3
     ds.Rows = int(rows)
