@@ -112,7 +112,8 @@ class ClipMetadata:
     transfer_syntax_uid: str
     transfer_syntax: str
     photometric_interpretation: str
-    #: "tee" or "tte" when the header names the probe or view
+    #: "tee", "tte" or "parasternal" (a transthoracic parasternal view) when the
+    #: header names the probe or view
     #: (ViewCodeSequence, TransducerData, series description), else ``None``.
     view: str | None = None
 
@@ -1117,7 +1118,7 @@ def _view_from_header(header: Any) -> str | None:
     if tee and not tte:
         return "tee"
     if tte and not tee:
-        return "tte"
+        return "parasternal" if hit(("parasternal", "plax", "psax")) else "tte"
     return None
 
 

@@ -454,6 +454,13 @@ def analyze_clip(
 
     # -- status
     status, status_reason = "measured", ""
+    if (ann is not None and valve_info.rival and ecg_phase is not None
+            and systolic.any() and float(np.mean(ecg_phase.systolic == systolic)) < 0.6):
+        # jets found by the image alone that the ECG calls diastolic: another
+        # valve's flow (aortic regurgitation) taken for the mitral jet
+        ann = None
+        valve_info.why = ("the turbulent flow found at the presumed valve is not systolic by the "
+                          f"{ecg_source}")
     if ann is None:
         status, status_reason = "cannot_measure", valve_info.why
         warnings.append(f"could not locate the mitral valve ({valve_info.why}): give a hint "
@@ -623,8 +630,9 @@ def _cell_size(velocity: np.ndarray, flows: np.ndarray, window: int, p: Analysis
     T = flows.shape[0]
     counts = np.zeros(T)
     busy = np.zeros_like(flows)
-    for i in range(T):
-        if not flows[i].any():
+    n_flow = flows.sum(axis=(1, 2))
+    for i in np.argsort(n_flow)[::-1][:8]:  # the frames with most flow
+        if not n_flow[i]:
             continue
         tm = segmentation.turbulence_map(velocity[i], flows[i], window_px=2 * window + 1,
                                          lag_px=p.max_cell_px)
@@ -662,6 +670,8 @@ class _Valve:
     source: str
     why: str = ""
     cores_found: bool = False
+    #: another turbulent flow far from the chosen valve, in other frames
+    rival: bool = False
 
     def __str__(self) -> str:
         if self.annulus is None:
@@ -705,8 +715,8 @@ def _locate_valve(
     view_name: str | None = None
     if view in ("tte", "tee"):
         side, view_name, view_source = (1 if view == "tte" else -1), view, "user"
-    elif file_view in ("tte", "tee"):
-        side, view_name, view_source = (1 if file_view == "tte" else -1), file_view, "file"
+    elif file_view in ("tte", "tee", "parasternal"):
+        side, view_name, view_source = (-1 if file_view == "tee" else 1), file_view, "file"
     else:
         view_source = "image"
     if side is None and cores_found:
@@ -733,6 +743,10 @@ def _locate_valve(
             view_source = "the side the jets extend into"
         ann = vl.annulus_from_points(p1, p2, apex_xy=apex, side=side)
         return _Valve(ann, side, view_name, view_source, "user", cores_found=cores_found)
+    if file_view == "parasternal":
+        return _Valve(None, side, view_name, view_source, "none",
+                      "a parasternal view: the mitral jet cannot be told from the aortic one "
+                      "without the annulus", cores_found=cores_found)
     if not cores_found:
         return _Valve(None, side, view_name, view_source, "none",
                       "no turbulent flow to find it from", cores_found=False)
@@ -754,6 +768,7 @@ def _locate_valve(
     if not clusters:
         return _Valve(None, side, view_name, view_source, "none", "no jet origin", cores_found=True)
     main = clusters[0]
+    rival = False
     if len(clusters) > 1 and valve_xy is None:
         second = clusters[1]
         d = math.hypot(np.median([o.x for o in main]) - np.median([o.x for o in second]),
@@ -773,6 +788,7 @@ def _locate_valve(
                               "systolic", cores_found=True)
             if sys_b > sys_a:
                 main = second
+            rival = True
     if len({o.frame for o in main}) < 2 and T >= 4:
         return _Valve(None, side, view_name, view_source, "none",
                       "the turbulent flow is seen on one frame only", cores_found=True)
@@ -782,7 +798,7 @@ def _locate_valve(
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
                   p.annulus_half_length_cm * px_per_cm)
     src = "jets + tissue" if valve_xy is None else "user point + jets"
-    return _Valve(ann, side, view_name, view_source, src, cores_found=True)
+    return _Valve(ann, side, view_name, view_source, src, cores_found=True, rival=rival)
 
 
 def _side_of_flow(

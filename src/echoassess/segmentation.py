@@ -142,6 +142,20 @@ def turbulence_map(
     >>> float(turbulence_map(noisy, np.ones_like(noisy, bool))[10, 10]) > 0.5
     True
     """
+    out = np.zeros(flow.shape, np.float32)
+    if not flow.any():
+        return out
+    # work on the flow's bounding box (plus a margin for the windows)
+    ys, xs = np.nonzero(flow.any(axis=1))[0], np.nonzero(flow.any(axis=0))[0]
+    m = int(window_px) + int(lag_px) + 1
+    y0, y1 = max(0, ys[0] - m), min(flow.shape[0], ys[-1] + m + 1)
+    x0, x1 = max(0, xs[0] - m), min(flow.shape[1], xs[-1] + m + 1)
+    out[y0:y1, x0:x1] = _turbulence(velocity[y0:y1, x0:x1], flow[y0:y1, x0:x1],
+                                    int(window_px), int(lag_px))
+    return out
+
+
+def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: int) -> np.ndarray:
     f = flow.astype(np.float32)
     ph = np.pi * velocity.astype(np.float32)
     cos, sin = np.cos(ph) * f, np.sin(ph) * f

@@ -361,9 +361,9 @@ def _tissue_line(
     leaflets and the annulus (the clip device too).
 
     Searches directions within ``max_tilt_deg`` of ``base`` and offsets along
-    the normal from 1 cm into the ventricle to 0.3 cm into the atrium (the
-    upstream end of the turbulence can lie inside the flow convergence, never
-    far into the atrium). The score is a low percentile of the grey level
+    the normal from 0.5 cm into the ventricle to 1.6 cm into the atrium (the
+    upstream end of the turbulence can be the far edge of a flow-convergence
+    dome whose tight aliasing rings read as mosaic). The score is a low percentile of the grey level
     along the segment (+-1.6 cm, the orifice excluded), so a line must be
     bright along its length, not just cross one wall.
 
@@ -374,7 +374,7 @@ def _tissue_line(
     """
     h, w = tissue.shape
     r = np.concatenate([np.linspace(-1.6, -0.3, 14), np.linspace(0.3, 1.6, 14)]) * px_per_cm
-    offsets = np.arange(-1.0, 0.61, 0.05) * px_per_cm
+    offsets = np.arange(-0.5, 2.01, 0.05) * px_per_cm
     angles = base + np.radians(np.arange(-max_tilt_deg, max_tilt_deg + 0.1, 3.0))
     grid = np.full((len(angles), len(offsets)), np.nan)
     for a_i, ang in enumerate(angles):
@@ -392,8 +392,9 @@ def _tissue_line(
                 grid[a_i, o_i] = float(np.percentile(vals, 30))
     if not np.isfinite(grid).any():
         return None
-    # only offsets up to 0.3 cm into the atrium may hold the leaflets
-    search = np.where(offsets[None, :] <= 0.3 * px_per_cm, grid, np.nan)
+    # the leaflets lie at most 1.6 cm downstream of the turbulence's upstream
+    # end (which can be the far edge of a flow-convergence dome)
+    search = np.where(offsets[None, :] <= 1.6 * px_per_cm, grid, np.nan)
     a_i, o_i = np.unravel_index(np.nanargmax(search), grid.shape)
     peak = grid[a_i, o_i]
     background = float(np.nanmedian(grid))
