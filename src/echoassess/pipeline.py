@@ -857,7 +857,15 @@ def _track_origins(
         return {}
     runs = {}
     for i in np.flatnonzero(systolic):
-        runs[int(i)] = segmentation.origins_along(jet_masks[i], t, d, band_px=band_px, gap_px=gap_px)
+        # jets widen fast: look at thin slices of the band and keep the one
+        # that shows the most separate origins
+        best: list[tuple[float, float]] = []
+        for lo, hi in ((0.0, 0.5), (0.25, 0.75), (0.5, 1.0)):
+            rr = segmentation.origins_along(jet_masks[i], t, d, band_px=hi * band_px,
+                                            start_px=lo * band_px, gap_px=gap_px)
+            if len(rr) > len(best):
+                best = rr
+        runs[int(i)] = best
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []

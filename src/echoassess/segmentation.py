@@ -346,11 +346,11 @@ def atrial_jet_mask(
 
 def origins_along(
     mask: np.ndarray, t: np.ndarray, d: np.ndarray, *, band_px: float, gap_px: float,
-    min_share: float = 0.15,
+    min_share: float = 0.15, start_px: float = 0.0,
 ) -> list[tuple[float, float]]:
     """Where a frame's jets leave the valve: runs along the annulus.
 
-    The jet pixels within ``band_px`` of the annulus are projected onto it;
+    The jet pixels ``start_px`` to ``band_px`` into the atrium are projected onto it;
     runs separated by at least ``gap_px`` are separate origins (orifices);
     runs smaller than ``min_share`` of the band are notches, not origins.
 
@@ -366,7 +366,7 @@ def origins_along(
     >>> origins_along(m, xx - 20, yy - 5, band_px=3, gap_px=2)
     [(-12.0, -8.0), (6.0, 10.0)]
     """
-    sel = mask & (d >= 0) & (d <= band_px)
+    sel = mask & (d >= start_px) & (d <= band_px)
     if not sel.any():
         return []
     tv = np.round(t[sel]).astype(int)
