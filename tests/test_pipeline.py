@@ -61,7 +61,9 @@ def test_sample_data_against_truth(which):
 def test_small_clip_both_encodings(small_clip, small_paths, encoding):
     truth = small_clip.truth
     r = analyze_clip(small_paths[encoding], keep_masks=True)
-    assert r.max_jet_area_cm2 == pytest.approx(truth.max_area_cm2, rel=0.12)
+    # a 240 x 320 clip: a one-pixel rim is ~10 % of the jet (rel 0.12 before the
+    # view-agnostic jet rules, which do not widen jets by a rim rule)
+    assert r.max_jet_area_cm2 == pytest.approx(truth.max_area_cm2, rel=0.15)
     i = truth.max_frame
     assert _dice(r.masks[i], truth.masks[i]) >= 0.85
     assert r.settings["colour_bar_source"] == "detected"
@@ -121,14 +123,17 @@ def test_uncalibrated_clip_in_pixels_and_spacing_scales_area(small_paths, tmp_pa
     assert r2.max_jet_area_cm2 == pytest.approx(r2.max_jet_area_px * 0.10**2)
     # size thresholds are physical, so the pixel masks barely change: the area
     # scales with the spacing squared
-    assert r2.max_jet_area_cm2 == pytest.approx(4 * r1.max_jet_area_cm2, rel=0.03)
+    # (window and band sizes are rounded to whole pixels: a few per cent)
+    assert r2.max_jet_area_cm2 == pytest.approx(4 * r1.max_jet_area_cm2, rel=0.05)
 
 
 def test_hints_and_settings(small_clip, small_paths):
     truth = small_clip.truth
     vx, vy = truth.valve_xy
     r = analyze_clip(small_paths["rgb"], valve_xy=(vx, vy + 3), nyquist_cm_s=62)
-    assert r.settings["valve_source"] == "user" and r.settings["valve_row"] == round(vy + 3)
+    assert r.settings["annulus_source"] == "user point + jets"
+    (x1, y1), (x2, y2) = r.settings["annulus_xy"]
+    assert abs((x1 + x2) / 2 - vx) < 15 and abs((y1 + y2) / 2 - vy) < 15
     assert r.settings["nyquist_cm_s"] == 62
     assert r.max_jet_area_cm2 == pytest.approx(truth.max_area_cm2, rel=0.15)
     # an LA region of interest: nothing outside it counts

@@ -1,0 +1,152 @@
+"""The jet measurement on clips from the world generator, one per failure mode of
+issue 10 (each clip shows the mode it tests; truth by construction).
+
+1 jets aliased to the edge, 2 coarse mosaic with dark streaks, 3 a tilted annulus,
+4 tight PISA rings, 5 ECG cursors of any colour and frozen traces, 6 non-apical
+views (PLAX), 7 coloured overlays inside the colour box, 8 TEE; plus mirrored
+displays and the "cannot measure" answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from echoassess import analyze_clip
+from echoassess.synthetic import WorldParams, generate_world_clip
+
+SIZE = dict(rows=360, cols=480)
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    s = int(a.sum()) + int(b.sum())
+    return 1.0 if s == 0 else 2.0 * float((a & b).sum()) / s
+
+
+def _clip(tmp_path, seed, *, post_clip=False, encoding="rgb", **kw):
+    p = WorldParams.random(seed, post_clip=post_clip, **SIZE, **kw)
+    clip = generate_world_clip(p, rng=seed)
+    path = clip.save(tmp_path / f"c{seed}.dcm", encoding=encoding)[0]
+    return clip, path
+
+
+def _check_measured(clip, r, *, area_rel=0.15, dice_min=0.8):
+    t = clip.truth
+    assert r.status == "measured", (r.status, r.status_reason)
+    assert r.max_jet_area_cm2 == pytest.approx(t.max_area_cm2, rel=area_rel)
+    i = t.max_frame
+    assert _dice(r.masks[i], t.masks[i]) >= dice_min
+    # no jet area on truly diastolic frames
+    dia = np.array([ph == "diastole" for ph in t.phase])
+    assert r.masks[dia].sum() <= 0.02 * t.masks.sum()
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): this edge-aliased jet is "
+                   "measured 20 % small (its outer mosaic cells read as smooth)")
+def test_jet_aliased_to_its_edge(tmp_path):
+    """Mode 1: no slow outer shell; the rim's direction is random."""
+    clip, path = _clip(tmp_path, 21, view="a4c", texture="edge_aliased", artefacts="clean")
+    _check_measured(clip, analyze_clip(path, keep_masks=True))
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): Dice 0.80 at the max frame "
+                   "on this coarse JPEG clip, just under the 0.8 bound")
+def test_coarse_mosaic_with_dark_streaks(tmp_path):
+    """Mode 2: large single-colour patches and dark streaks inside the jet."""
+    clip, path = _clip(tmp_path, 12, view="a3c", texture="coarse", artefacts="frozen_ecg",
+                       encoding="jpeg")
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    assert r.settings["colour_cell_px"] >= 2
+
+
+def test_tilted_annulus(tmp_path):
+    """Mode 3: an apical annulus tilted 25 degrees."""
+    clip, path = _clip(tmp_path, 33, view="a4c", texture="fine", artefacts="clean",
+                       annulus_tilt_deg=25.0)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    assert abs(r.settings["annulus_tilt_deg"]) > 10
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): on this clip the valve is "
+                   "not located (cannot_measure) - an honest answer, but not the right one")
+def test_tight_pisa_rings_are_not_jet(tmp_path):
+    """Mode 4: a flow-convergence dome with tight aliasing rings on the LV side."""
+    clip, path = _clip(tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean",
+                       pisa=True, pisa_rings=True)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    conf = clip.truth.confounder_masks
+    assert (r.masks & conf).sum() <= 0.05 * r.masks.sum()
+
+
+@pytest.mark.parametrize("artefacts, source", [
+    ("cursor_colour", "ECG agrees"),
+    pytest.param("frozen_ecg", "frozen ECG agrees", marks=pytest.mark.xfail(
+        strict=True, reason="known gap (issue 10 open): this frozen trace's R waves are not "
+        "read, so the phase comes from the flow alone")),
+])
+def test_phase_from_a_coloured_cursor_or_a_frozen_trace(tmp_path, artefacts, source):
+    """Mode 5: a cursor that is not white, and a frozen trace with no cursor."""
+    clip, path = _clip(tmp_path, 55, view="a4c", texture="fine", artefacts=artefacts,
+                       cursor_rgb=(255, 220, 0))
+    r = analyze_clip(path)
+    assert source in r.settings["systole_source"]
+    agree = np.mean([f.phase == t for f, t in zip(r.per_frame, clip.truth.phase)])
+    assert agree >= 0.9
+
+
+def test_plax_without_hint_cannot_measure_and_with_annulus_measures_mr_only(tmp_path):
+    """Mode 6: a parasternal clip with MR and AI: without hints it says it
+    cannot locate the valve (never a false "no jet"); with the annulus it
+    measures the MR jet only, in systole only."""
+    clip, path = _clip(tmp_path, 9, view="plax", texture="fine", artefacts="clean", ai_jet=True)
+    r = analyze_clip(path)
+    assert r.status in ("cannot_measure", "measured")
+    assert r.status != "no_jet"
+    if r.status == "cannot_measure":
+        assert r.max_jet_area_cm2 is None
+        assert any("--annulus" in w for w in r.warnings)
+    h = analyze_clip(path, annulus=clip.truth.annulus_xy, keep_masks=True)
+    _check_measured(clip, h, area_rel=0.2, dice_min=0.75)
+    sys_frames = set(h.systolic_frames)
+    truth_sys = {i for i, ph in enumerate(clip.truth.phase) if ph == "systole"}
+    assert len(sys_frames - truth_sys) <= 1
+
+
+def test_coloured_overlays_inside_the_box_are_never_flow(tmp_path):
+    """Mode 7: the box outline and depth marks drawn in colour-bar colours."""
+    clip, path = _clip(tmp_path, 77, view="a2c", texture="fine", artefacts="overlays")
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    assert r.settings["static_overlay_px"] > 0
+    frames = clip.frames
+    static = (frames.max(axis=0).astype(int) - frames.min(axis=0)).max(axis=-1) == 0
+    coloured = (frames[0].max(axis=-1).astype(int) - frames[0].min(axis=-1)) > 40
+    assert not (r.masks.any(axis=0) & static & coloured).any()
+
+
+@pytest.mark.parametrize("view", ["tee_me4c", "tee_comm", "tee_lvot"])
+def test_tee_post_clip_jets(tmp_path, view):
+    """Mode 8: TEE, the atrium under the probe, jets toward it; post-clip jets counted."""
+    clip, path = _clip(tmp_path, 88, view=view, texture="fine", artefacts="clean", post_clip=True,
+                       encoding="jpeg")
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    assert r.settings["view"] == "tee"
+    assert r.n_jets_at_max == clip.truth.n_jets[clip.truth.max_frame]
+
+
+def test_mirrored_apical_clip(tmp_path):
+    clip, path = _clip(tmp_path, 66, view="a4c", texture="variance", artefacts="clean",
+                       mirrored=True, post_clip=True)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(clip, r)
+    assert r.n_jets_at_max == clip.truth.n_jets[clip.truth.max_frame]
+
+
+def test_view_hint_overrides_and_is_recorded(tmp_path):
+    clip, path = _clip(tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean",
+                       dicom_view_code=False, series_names_view=False)
+    r = analyze_clip(path, view="tee")
+    assert r.settings["view"] == "tee" and r.settings["view_source"] == "user"
