@@ -300,9 +300,11 @@ def _run_cli(args: list[str], out_dir: str) -> dict:
 
     out_path, err_path = os.path.join(out_dir, "stdout"), os.path.join(out_dir, "stderr")
     sys.stdout.flush(), sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(out_path, "wb") as fo, open(err_path, "wb") as fe:
+    saved_fds, saved_streams = (os.dup(1), os.dup(2)), (sys.stdout, sys.stderr)
+    with open(out_path, "w", encoding="utf-8") as fo, open(err_path, "w", encoding="utf-8") as fe:
+        # both the file descriptors and Python's streams (pytest replaces the latter)
         os.dup2(fo.fileno(), 1), os.dup2(fe.fileno(), 2)
+        sys.stdout, sys.stderr = fo, fe
         try:
             app(args=args, prog_name="echoassess", standalone_mode=True)
             code = 0
@@ -311,9 +313,10 @@ def _run_cli(args: list[str], out_dir: str) -> dict:
         except BaseException as exc:  # noqa: BLE001 - anything escaping the CLI is a finding
             code = f"escaped {type(exc).__name__}"
         finally:
-            sys.stdout.flush(), sys.stderr.flush()
-            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-            os.close(saved[0]), os.close(saved[1])
+            fo.flush(), fe.flush()
+            sys.stdout, sys.stderr = saved_streams
+            os.dup2(saved_fds[0], 1), os.dup2(saved_fds[1], 2)
+            os.close(saved_fds[0]), os.close(saved_fds[1])
     return {"code": code}
 
 
@@ -413,7 +416,7 @@ def _judge(name: str, mutation: str, d: Path, status: int) -> Outcome:
         lines = [ln for ln in stderr.splitlines() if ln.strip()]
         if not lines or not lines[-1].startswith("error: "):
             cli_problem = "exit 1 without an 'error:' line"
-        elif "unexpected" in lines[-1] or "Traceback" in stderr:
+        elif lines[-1].startswith("error: unexpected ") or "Traceback" in stderr:
             cli_problem = "CLI: " + lines[-1][:120]
     else:
         cli_problem = f"CLI exit status {code}"
