@@ -7,6 +7,8 @@ The public API::
     >>> clip.spacing_cm, clip.n_frames              # doctest: +SKIP
 """
 
+import logging as _logging
+
 from ._version import __version__
 from .batch import BatchOutputs, BatchProgress, run_batch
 from .calibration import UltrasoundRegion
@@ -56,3 +58,8 @@ __all__ = [
     "InvalidParameterError",
     "NoColourFlowError",
 ]
+
+# A library logs, the application decides where to: without this, Python's
+# last-resort handler would print warnings (even from batch worker processes)
+# to stderr, --quiet or not. The CLI attaches its own stderr handler.
+_logging.getLogger("echoassess").addHandler(_logging.NullHandler())

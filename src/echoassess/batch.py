@@ -6,7 +6,8 @@ one JSON record per file, atomically, under ``OUT/results/<key>.json`` as
 soon as it comes back. The tables are rebuilt from those records at the end:
 
 ``clips.csv`` (and ``clips.parquet`` when pyarrow is installed)
-    one row per ultrasound clip: anonymised keys, settings, maximal jet area,
+    one row per ultrasound clip: the file's UIDs as they are (not anonymised)
+    and the salted patient hash, settings, maximal jet area,
     jets, class, status and error;
 ``errors.csv``
     every failure with its reason (unreadable clips, worker crashes, pairs
@@ -52,7 +53,13 @@ from typing import Any
 from . import cohort
 from ._version import __version__
 from .discover import FoundFile, check_inputs, find_files, sniff
-from .errors import EchoAssessError, InvalidParameterError, NoColourFlowError
+from .errors import (
+    EchoAssessError,
+    InvalidParameterError,
+    NoColourFlowError,
+    OutputError,
+    printable,
+)
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
 
 __all__ = [
@@ -185,11 +192,14 @@ def process_file(path: str, options: WorkerOptions) -> dict[str, Any]:
     try:
         _process(p, options, rec)
     except Exception as exc:  # a bug, not bad input: record it, keep the batch going
-        logger.error("internal error on %s\n%s", p.name, traceback.format_exc())
+        # the traceback only at debug level, and the exception's text nowhere:
+        # either may quote a header value (a patient's name or ID)
+        logger.debug("internal error on %s\n%s", printable(p.name), traceback.format_exc())
         rec.update(status="failed", stage=rec["stage"] or "analyse",
                    error_type=f"internal error ({type(exc).__name__})",
-                   reason=_scrub(str(exc), p) or type(exc).__name__,
-                   hint="please report this as a bug with the traceback from the log")
+                   reason=f"unexpected {type(exc).__name__} (a bug in echoassess)",
+                   hint="please report it with the traceback of "
+                        "`echoassess --debug check FILE`")
     rec["seconds"] = round(time.perf_counter() - start, 4)
     rec["peak_rss_mb"] = _peak_rss_mb()
     return rec
@@ -208,7 +218,9 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         rec.update(status="skipped", kind="other", stage=None,
                    reason="DICOMDIR (file-set index; the files it lists are processed)")
         return
-    if head.kind == "dicom" and not head.is_ultrasound:
+    if head.kind == "dicom" and not head.is_ultrasound and (head.modality or head.sop_class_uid):
+        # a header that states neither is no DICOM object anybody wrote: a damaged
+        # file, which the loader below reports as a failure
         what = ", ".join(v for v in (f"modality {head.modality}" if head.modality else None,
                                      head.sop_class_name or head.sop_class_uid) if v)
         rec.update(status="skipped", kind="other", stage=None,
@@ -249,13 +261,6 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
 
 def _record_error(rec: dict[str, Any], err: EchoAssessError) -> None:
     rec.update(status="failed", error_type=type(err).__name__, reason=err.reason, hint=err.hint)
-
-
-def _scrub(text: str, p: Path) -> str:
-    """Cut folder names (they may carry a patient's name) out of a message."""
-    for s in (str(p), str(p.parent)):
-        text = text.replace(s, p.name if s == str(p) else "…")
-    return text.splitlines()[0] if text else text
 
 
 def _peak_rss_mb() -> float | None:
@@ -535,7 +540,7 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
     jets = res.get("jets_at_max") or []
     areas = [j.get("area_cm2") for j in jets]
     return {
-        "file": f.display,
+        "file": printable(f.display),
         "status": rec.get("status"),
         "reason": rec.get("reason"),
         "error_type": rec.get("error_type"),
@@ -588,12 +593,12 @@ def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
             clips.append(_clip_row(f, rec))
         if rec.get("status") == "failed":
             errors.append({
-                "file": f.display, "stage": rec.get("stage"), "error_type": rec.get("error_type"),
+                "file": printable(f.display), "stage": rec.get("stage"), "error_type": rec.get("error_type"),
                 "reason": rec.get("reason"), "hint": rec.get("hint"),
                 "sop_instance_uid": (rec.get("identifiers") or {}).get("sop_instance_uid"),
             })
         elif rec.get("status") == "skipped":
-            skipped.append({"file": f.display, "reason": rec.get("reason"),
+            skipped.append({"file": printable(f.display), "reason": rec.get("reason"),
                             "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
     return (pd.DataFrame(clips, columns=list(CLIP_COLUMNS)),
             pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
@@ -732,8 +737,29 @@ def run_batch(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(out, "the output path exists and is not a folder")
+    if pairs is not None and Path(pairs).is_dir():
+        raise InvalidParameterError(pairs, "the pairs manifest is a folder, not a CSV file",
+                                    hint="give the manifest file, e.g. --pairs manifest.csv")
+    if pairs is not None and not Path(pairs).exists():
+        raise InvalidParameterError(pairs, "the pairs manifest does not exist")
     requests = cohort.read_manifest(pairs) if pairs is not None else None
 
+    try:
+        return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
+                             pair_by, progress, log_path, requests, t0)
+    except OSError as exc:
+        # the inputs are read by the workers, which record their own failures:
+        # an OSError here is the output folder (unwritable, full disk, ...)
+        where = exc.filename if isinstance(exc.filename, str) else out
+        raise OutputError(
+            where, f"cannot write the batch output: {exc.strerror or type(exc).__name__}",
+            hint="check the output folder's permissions and free space; rerun to resume",
+        ) from None
+
+
+def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
+                  progress, log_path, requests, t0) -> BatchOutputs:
+    """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
     results_dir.mkdir(exist_ok=True)
@@ -771,7 +797,7 @@ def run_batch(
                     n_reused += 1
                 else:
                     todo.append((key, str(f.path)))
-            display = {file_key(f.path): f.display for f in found if not f.missing}
+            display = {file_key(f.path): printable(f.display) for f in found if not f.missing}
             counts = {"ok": 0, "failed": 0, "skipped": 0}
             for rec in records.values():
                 counts[rec["status"]] += 1
@@ -811,7 +837,7 @@ def run_batch(
             clips, errors, skipped = _tables(found, records)
             comparisons = figure = comparisons_csv = None
             if requests is not None or pair_by is not None:
-                entries = [cohort.Entry(path=f.path, display=f.display,
+                entries = [cohort.Entry(path=f.path, display=printable(f.display),
                                         record=records[file_key(f.path)])
                            for f in found if not f.missing]
                 if requests is not None:

@@ -7,7 +7,9 @@ and writes or prints the result. Heavy imports happen inside the commands so
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,7 +17,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._version import __version__
-from .errors import EchoAssessError
+from .errors import EchoAssessError, InvalidParameterError, printable
 
 app = typer.Typer(
     name="echoassess",
@@ -38,16 +40,94 @@ def _root(
         Optional[bool],
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show debug logging and the traceback of unexpected errors.")
+    ] = False,
 ) -> None:
     """Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips."""
+    _configure_logging(logging.DEBUG if debug else logging.WARNING)
 
 
-def _fail(err: EchoAssessError) -> None:
-    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+class _StderrHandler(logging.StreamHandler):
+    """The CLI's log handler: one line per message on the current stderr."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+
+    @property  # always today's sys.stderr (tests swap it)
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _configure_logging(level: int) -> None:
+    """Send the library's log to stderr at ``level`` (``--quiet`` raises it to ERROR)."""
+    log = logging.getLogger("echoassess")
+    handler = next((h for h in log.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        log.addHandler(handler)
+    handler.setLevel(level)
+    log.setLevel(min(level, logging.WARNING))
+
+
+def _debug() -> bool:
+    """Whether ``--debug`` was given (it set the CLI's log handler to DEBUG)."""
+    log = logging.getLogger("echoassess")
+    return any(isinstance(h, _StderrHandler) and h.level <= logging.DEBUG for h in log.handlers)
+
+
+def _fail(err: EchoAssessError, code: int = 1) -> None:
+    typer.secho(f"error: {printable(str(err))}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _guarded(fn):
+    """One error surface for every command: ``error: FILE: reason (hint)`` and exit 1
+    for input problems; for anything unexpected one line and a pointer to
+    ``--debug``, which re-raises it with its traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import click
+
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except EchoAssessError as err:
+            _fail(err)
+        except Exception as exc:
+            if _debug():
+                raise
+            # the exception's own text is not shown: it may quote a header value
+            typer.secho(f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
+                        " (a bug; rerun with --debug for the traceback)",
+                        fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)
+
+    return wrapper
+
+
+def _output_file(path: Optional[Path], option: str, example: str) -> None:
+    """Refuse an output file name that is an existing folder."""
+    if path is not None and path.is_dir():
+        raise InvalidParameterError(
+            path, f"{option} is an existing folder, not a file name",
+            hint=f"give a file, e.g. {option} {path / example}",
+        )
 
 
 @app.command()
+@_guarded
 def info(
     clip_path: Annotated[Path, typer.Argument(metavar="FILE", help="A DICOM ultrasound clip.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
@@ -70,7 +150,7 @@ def info(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, default=str))
         return
-    typer.echo(_format_summary(summary))
+    typer.echo(printable(_format_summary(summary)))
 
 
 def _format_summary(s: dict) -> str:
@@ -108,7 +188,7 @@ def _format_summary(s: dict) -> str:
 def _progress(quiet: bool):
     if quiet:
         return None
-    return lambda msg: typer.secho(f"… {msg}", err=True, fg=typer.colors.BRIGHT_BLACK)
+    return lambda msg: typer.secho(printable(f"… {msg}"), err=True, fg=typer.colors.BRIGHT_BLACK)
 
 
 def _report_outputs(outputs, as_json: bool) -> None:
@@ -117,11 +197,12 @@ def _report_outputs(outputs, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(outputs.comparison.to_dict(), indent=2, default=str))
         return
-    typer.echo(summary_table(outputs.comparison))
-    typer.echo(f"\nreport: {outputs.report}")
+    typer.echo(printable(summary_table(outputs.comparison)))
+    typer.echo(printable(f"\nreport: {outputs.report}"))
 
 
 @app.command("compare")
+@_guarded
 def compare_cmd(
     pre: Annotated[Path, typer.Argument(metavar="PRE", help="The pre-clip DICOM clip.")],
     post: Annotated[Path, typer.Argument(metavar="POST", help="The post-clip DICOM clip.")],
@@ -164,6 +245,7 @@ def compare_cmd(
 
 
 @app.command()
+@_guarded
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report.")] = Path(
         "demo-out"),
@@ -186,7 +268,7 @@ def demo(
         _fail(err)
     _report_outputs(outputs, as_json)
     if not as_json:
-        typer.echo("open it in a browser, e.g.  xdg-open " + str(outputs.report))
+        typer.echo(printable("open it in a browser, e.g.  xdg-open " + str(outputs.report)))
 
 
 def _parse_numbers(text: str | None, n: int, option: str, example: str) -> tuple[float, ...] | None:
@@ -207,6 +289,7 @@ def _parse_numbers(text: str | None, n: int, option: str, example: str) -> tuple
 
 
 @app.command()
+@_guarded
 def check(
     clip_path: Annotated[Path, typer.Argument(metavar="CLIP", help="A colour-Doppler DICOM clip.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print ClipResult.to_dict() as JSON.")] = False,
@@ -249,6 +332,8 @@ def check(
             raise InvalidParameterError(
                 clip_path, "give either --depth-cm or --spacing-cm, not both"
             )
+        _output_file(overlay, "--overlay", "max.png")
+        _output_file(masks, "--masks", "masks.npz")
         valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
         roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
         ann = _parse_numbers(annulus, 4, "--annulus", "300,310,380,300")
@@ -273,7 +358,7 @@ def check(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    typer.echo(_format_check(result, overlay=overlay, masks=masks))
+    typer.echo(printable(_format_check(result, overlay=overlay, masks=masks)))
 
 
 def _write_overlay(clip, result, path: Path) -> None:
@@ -378,6 +463,7 @@ class _BatchBar:
 
 
 @app.command("batch")
+@_guarded
 def batch_cmd(
     inputs: Annotated[
         list[Path], typer.Argument(metavar="INPUT...", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
@@ -414,6 +500,8 @@ def batch_cmd(
 
     from .batch import run_batch
 
+    if quiet and not _debug():
+        _configure_logging(logging.ERROR)
     bar = contextlib.nullcontext(None) if quiet else _BatchBar()
     try:
         with bar as progress:
@@ -421,8 +509,7 @@ def batch_cmd(
                                 salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
                                 log_path=log_json)
     except EchoAssessError as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
+        _fail(err, 2)
     except KeyboardInterrupt:
         typer.secho("interrupted: finished results are kept; rerun the same command to resume",
                     fg=typer.colors.YELLOW, err=True)
@@ -435,14 +522,14 @@ def batch_cmd(
         typer.echo(f"{o.n_files} files: {o.n_ok} clips analysed, {o.n_failed} failed, "
                    f"{o.n_skipped} skipped ({o.n_reused} reused from earlier runs) "
                    f"in {o.elapsed_s:.1f} s")
-        typer.echo(f"tables: {o.clips_csv}, {o.errors_csv.name}, {o.skipped_csv.name}"
-                   + (f", {o.clips_parquet.name}" if o.clips_parquet else ""))
+        typer.echo(printable(f"tables: {o.clips_csv}, {o.errors_csv.name}, {o.skipped_csv.name}"
+                             + (f", {o.clips_parquet.name}" if o.clips_parquet else "")))
         if o.comparisons_csv is not None:
             n_pairs = int((o.comparisons["status"] == "ok").sum())
-            typer.echo(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
-                       + (f", {o.cohort_figure.name}" if o.cohort_figure else ""))
+            typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
+                                 + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
         if len(o.errors):
-            typer.secho(f"{len(o.errors)} error(s): see {o.errors_csv}", fg=typer.colors.YELLOW,
+            typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
                         err=True)
     raise typer.Exit(outputs.exit_code)
 
@@ -452,5 +539,5 @@ def main() -> None:
     try:
         app()
     except EchoAssessError as err:  # pragma: no cover - commands catch their own
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+        typer.secho(f"error: {printable(str(err))}", fg=typer.colors.RED, err=True)
         sys.exit(1)

@@ -30,7 +30,26 @@ __all__ = [
     "FrameIndexError",
     "InvalidParameterError",
     "NoColourFlowError",
+    "OutputError",
+    "printable",
 ]
+
+
+def printable(text: str) -> str:
+    r"""``text`` safe to print, write as UTF-8 or put in a table.
+
+    File names that are not valid UTF-8 reach Python as lone surrogates
+    (``os.fsdecode``), which no UTF-8 writer accepts; their bytes are shown as
+    ``\xNN`` escapes instead.
+
+    >>> printable("clip" + chr(0xDCFF) + ".dcm")
+    'clip\\xff.dcm'
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class EchoAssessError(Exception):
@@ -59,7 +78,7 @@ class EchoAssessError(Exception):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        msg = self.reason if self.path is None else f"{self.path}: {self.reason}"
+        msg = self.reason if self.path is None else f"{printable(self.path)}: {self.reason}"
         if self.hint:
             msg += f" (hint: {self.hint})"
         return msg
@@ -114,3 +133,7 @@ class InvalidParameterError(EchoAssessError, ValueError):
 
 class NoColourFlowError(EchoAssessError):
     """The clip shows no colour-Doppler flow to analyse (e.g. a grey B-mode clip)."""
+
+
+class OutputError(EchoAssessError):
+    """An output file or folder cannot be written (permissions, a full disk...)."""

@@ -16,6 +16,10 @@ from scipy import ndimage as ndi
 
 __all__ = ["Sector", "detect_sector", "sector_mask"]
 
+#: Smallest side (px) of an image searched for a fan: a fan needs 20 rows of
+#: straight edges, and the morphology below uses windows of up to 9 px.
+_MIN_SIDE_PX = 24
+
 
 @dataclass(frozen=True)
 class Sector:
@@ -152,6 +156,10 @@ def detect_sector(
     if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] != 3):
         arr = arr.max(axis=0)
     grey = arr.max(axis=-1) if arr.ndim == 3 else arr
+    if grey.ndim != 2 or min(grey.shape) < _MIN_SIDE_PX:
+        # too small for a fan, and scipy's iterated binary_closing corrupts
+        # the heap on arrays smaller than its structuring element
+        return None
     lit = grey > threshold
     # close the dark speckle gaps, then open away thin text, lines and traces
     lit = ndi.binary_closing(lit, structure=np.ones((5, 5)), iterations=2)

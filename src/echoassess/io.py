@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import bounds
 from .calibration import (
     DATA_COLOUR_FLOW,
     UltrasoundRegion,
@@ -63,10 +64,10 @@ ULTRASOUND_SOP_CLASSES = {
 }
 
 # Limits that no real echo clip comes near; beyond them a header is refused
-# before anything is allocated.
-MAX_SIDE_PX = 16384
-MAX_FRAME_BYTES = 512 * 1024**2
-MAX_FRAMES = 100_000
+# before anything is allocated (all plausibility bounds live in echoassess.bounds).
+MAX_SIDE_PX = bounds.MAX_SIDE_PX
+MAX_FRAME_BYTES = bounds.MAX_FRAME_BYTES
+MAX_FRAMES = bounds.MAX_FRAMES
 
 _SUPPORTED_PI = {
     "RGB",
@@ -340,10 +341,11 @@ class EchoClip:
     def _apply_palette(self, arr: np.ndarray) -> np.ndarray:
         if self._palette is None:
             self._palette = _palette_luts(self.path, self._header)
-        red, green, blue = self._palette
         first = int(self._header.RedPaletteColorLookupTableDescriptor[1])
-        idx = np.clip(arr.astype(np.int64) - first, 0, len(red) - 1)
-        return np.stack([red[idx], green[idx], blue[idx]], axis=-1)
+        idx = arr.astype(np.int64) - first
+        # each table indexed within its own length: a damaged file may give
+        # the green or blue table fewer entries than the red one
+        return np.stack([lut[np.clip(idx, 0, len(lut) - 1)] for lut in self._palette], axis=-1)
 
     # -- calibration --------------------------------------------------------
     @property
@@ -379,7 +381,8 @@ class EchoClip:
         ``None`` when the file's region carries no vertical reference pixel.
         """
         region = self._spatial_region
-        return None if region is None else region.depth_cm
+        depth = None if region is None else region.depth_cm
+        return depth if bounds.within(depth, bounds.DEPTH_CM) else None
 
     @property
     def nyquist_cm_s(self) -> float | None:
@@ -390,17 +393,24 @@ class EchoClip:
         ``None`` when the file does not carry them (the colour bar's printed
         limits are then the only source; pass the value to the analysis).
         """
+        value = self._nyquist_from_regions()
+        return value if bounds.within(value, bounds.NYQUIST_CM_S) else None
+
+    def _nyquist_from_regions(self) -> float | None:
         flow = self.colour_flow_region
         if flow is None or not flow.pulse_repetition_frequency_hz:
             return None
-        if flow.transducer_frequency_khz:
-            return flow.nyquist_cm_s
-        holder = self._spatial_region
-        if holder is None or not holder.transducer_frequency_khz:
-            return None
-        from dataclasses import replace
+        try:
+            if flow.transducer_frequency_khz:
+                return flow.nyquist_cm_s
+            holder = self._spatial_region
+            if holder is None or not holder.transducer_frequency_khz:
+                return None
+            from dataclasses import replace
 
-        return replace(flow, transducer_frequency_khz=holder.transducer_frequency_khz).nyquist_cm_s
+            return replace(flow, transducer_frequency_khz=holder.transducer_frequency_khz).nyquist_cm_s
+        except (ArithmeticError, ValueError):  # absurd frequencies: no Nyquist limit
+            return None
 
     def require_spacing_cm(self) -> tuple[float, float]:
         """``spacing_cm``, or a :class:`CalibrationError` saying why there is none."""
@@ -526,21 +536,47 @@ def load_clip(
             p, f"depth_cm={depth_cm!r} must be a positive depth in cm (e.g. 16)"
         )
     header, layout = _read_header(p)
-    n_frames, decode_opts = _check_image(p, header, layout)
-    regions, problems = _parse_regions(p, header)
-    clip = EchoClip(
-        p, header, layout, n_frames=n_frames, decode_opts=decode_opts,
-        regions=regions, region_problems=problems,
-    )
-    _calibrate(clip, user_spacing, depth_cm)
+    with _reading_header(p):
+        n_frames, decode_opts = _check_image(p, header, layout)
+        regions, problems = _parse_regions(p, header)
+        clip = EchoClip(
+            p, header, layout, n_frames=n_frames, decode_opts=decode_opts,
+            regions=regions, region_problems=problems,
+        )
+        _calibrate(clip, user_spacing, depth_cm)
     return clip
 
 
+class _reading_header:
+    """Turn any pydicom failure while the header is used into a DicomReadError.
+
+    pydicom converts element values lazily, on first access, so a damaged
+    value can raise long after ``dcmread`` returned. The message is our own:
+    pydicom's may quote the damaged value, which can be a patient's name or ID.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, EchoAssessError) or not isinstance(exc, Exception):
+            return False
+        if isinstance(exc, MemoryError):
+            raise InvalidDimensionsError(
+                self.path, "the header announces more data than can be held in memory",
+                hint="the file is damaged",
+            ) from None
+        raise DicomReadError(
+            self.path, f"damaged DICOM header: an element cannot be read ({type(exc).__name__})",
+            hint="the file is damaged; re-export it from the archive",
+        ) from None
+
+
 def _finite(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
+    return bounds.finite(value)
 
 
 def _check_spacing(p: Path, spacing_cm: Any) -> tuple[float, float] | None:
@@ -565,34 +601,61 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
         raise DicomReadError(p, "is a directory, not a DICOM file",
                              hint="use `echoassess batch` for folders")
     size = p.stat().st_size
+    bad_tag = None
+    # pydicom's messages are never shown: they may quote a damaged value, and
+    # any element (the PatientID among them) can be the damaged one
     try:
         with open(p, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 header = pydicom.dcmread(f, stop_before_pixels=True)
-            except InvalidDicomError as exc:
+            except InvalidDicomError:
                 raise NotDicomError(
                     p, "not a DICOM file (no 'DICM' preamble marker)",
                     hint="only DICOM Part 10 files can be read",
-                ) from exc
+                ) from None
             ts = header.file_meta.get("TransferSyntaxUID")
+            # convert every element now, inside this try: pydicom otherwise
+            # converts lazily, on first use, far from here
+            for elem in header.file_meta.iterall():
+                bad_tag = elem.tag
+            for elem in header.iterall():
+                bad_tag = elem.tag
+            bad_tag = None
             if ts is not None and ts.is_deflated:
                 layout = _layout_from_dataset(p)
             else:
                 layout = _scan_pixel_element(p, f, header, size)
     except EchoAssessError:
         raise
-    except PermissionError as exc:
-        raise DicomReadError(p, "permission denied") from exc
+    except PermissionError:
+        raise DicomReadError(p, "permission denied") from None
+    except MemoryError:
+        raise InvalidDimensionsError(
+            p, "the header announces more data than can be held in memory",
+            hint="the file is damaged",
+        ) from None
     except (EOFError, struct.error, OSError) as exc:
-        raise TruncatedFileError(p, f"file ends inside the DICOM header ({exc})") from exc
+        raise TruncatedFileError(
+            p, f"file ends inside the DICOM header ({type(exc).__name__})") from None
     except Exception as exc:  # pydicom raises many kinds on garbage
         if size < 132 or _looks_truncated(exc):
-            raise TruncatedFileError(p, f"file ends inside the DICOM header ({exc})") from exc
-        raise NotDicomError(p, f"unreadable DICOM header: {exc}") from exc
+            raise TruncatedFileError(p, "file ends inside the DICOM header") from None
+        where = "" if bad_tag is None else f" after element {_tag_text(bad_tag)}"
+        raise NotDicomError(
+            p, f"unreadable DICOM header: a damaged element{where} ({type(exc).__name__})",
+            hint="the file is damaged; re-export it from the archive",
+        ) from None
     if len(header) == 0:
         raise NotDicomError(p, "no DICOM data elements after the preamble")
     return header, layout
+
+
+def _tag_text(tag: Any) -> str:
+    try:
+        return f"({int(tag) >> 16:04X},{int(tag) & 0xFFFF:04X})"
+    except (TypeError, ValueError):
+        return "?"
 
 
 def _layout_from_dataset(p: Path) -> _PixelLayout | None:
@@ -700,11 +763,7 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     from pydicom.pixels import get_decoder
 
     if layout is None:
-        kind = str(header.get("SOPClassUID", "unknown SOP class"))
-        try:
-            kind = header.SOPClassUID.name
-        except Exception:
-            pass
+        kind = _uid_name(header.get("SOPClassUID"), "unknown SOP class")
         raise NoPixelDataError(
             p, f"no pixel data in this DICOM object ({kind})",
             hint="structured reports and measurement objects hold no image",
@@ -716,16 +775,17 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     ts = header.file_meta.get("TransferSyntaxUID")
     if ts is None:
         raise UnsupportedEncodingError(p, "file meta information has no Transfer Syntax UID")
+    ts_name = _uid_name(ts, "an unknown transfer syntax")
     try:
         decoder = get_decoder(ts)
-    except NotImplementedError:
+    except Exception:  # NotImplementedError, or ValueError for a UID pydicom cannot classify
         raise UnsupportedEncodingError(
-            p, f"transfer syntax {ts.name} ({ts}) cannot be decoded",
+            p, f"transfer syntax {ts_name} cannot be decoded",
             hint="convert it with e.g. `gdcmconv --raw` or `dcmdjpeg`",
         ) from None
     if not decoder.is_available:
         raise UnsupportedEncodingError(
-            p, f"no installed plugin decodes {ts.name}",
+            p, f"no installed plugin decodes {ts_name}",
             hint="pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pylibjpeg-rle",
         )
     rows, cols = _int(header, "Rows"), _int(header, "Columns")
@@ -738,8 +798,9 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     if missing:
         raise InvalidDimensionsError(p, f"image attributes missing: {', '.join(missing)}")
     if pi not in _SUPPORTED_PI:
+        shown = repr(pi) if pi in _KNOWN_PI else "an unrecognised value"
         raise UnsupportedEncodingError(
-            p, f"photometric interpretation {pi!r} is not supported",
+            p, f"photometric interpretation {shown} is not supported",
             hint=f"supported: {', '.join(sorted(_SUPPORTED_PI))}",
         )
     if not 0 < rows <= MAX_SIDE_PX or not 0 < cols <= MAX_SIDE_PX:
@@ -758,7 +819,7 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     try:
         n_frames = 1 if raw_frames in (None, "") else int(raw_frames)
     except (TypeError, ValueError):
-        raise InvalidDimensionsError(p, f"NumberOfFrames {raw_frames!r} is not a number") from None
+        raise InvalidDimensionsError(p, "NumberOfFrames is not a number") from None
     if n_frames <= 0:
         raise InvalidDimensionsError(p, f"NumberOfFrames is {n_frames}: the clip has no frames")
     if n_frames > MAX_FRAMES:
@@ -779,6 +840,7 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
                 f"{layout.n_fragments} compressed fragments",
                 hint="the NumberOfFrames value is wrong or the file is damaged",
             )
+        _check_offset_tables(p, header, layout, n_frames, has_eot)
     else:
         expected = _native_length(rows, cols, spp, bits, n_frames, pi)
         if layout.value_length < expected:
@@ -794,6 +856,62 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
             logger.info("%s: header says RGB but the JPEG codestream holds %s", p, actual)
             opts["photometric_interpretation"] = actual
     return n_frames, opts
+
+
+_KNOWN_PI = _SUPPORTED_PI | {"ARGB", "CMYK", "HSV", "YBR_PARTIAL_422", "YBR_PARTIAL_420",
+                             "XYB"}
+
+
+def _uid_name(uid: Any, unknown: str) -> str:
+    """The registered name of a UID, or ``unknown``: never the raw value, which a
+    damaged or hostile file may fill with anything."""
+    from pydicom.uid import UID
+
+    try:
+        u = UID(str(uid)) if uid is not None else None
+        name = u.name if u is not None else ""
+    except Exception:
+        return unknown
+    return f"{name} ({u})" if name and name != str(u) else unknown
+
+
+def _check_offset_tables(
+    p: Path, header: Any, layout: _PixelLayout, n_frames: int, has_eot: bool
+) -> None:
+    """Refuse offset tables that point outside the pixel data: the decoder
+    follows them and would seek, or try to read, far beyond the file."""
+    span = layout.value_length
+    bad = "the pixel data's {} points outside the data"
+    hint = "the file is damaged"
+    if has_eot:
+        try:
+            offsets = np.frombuffer(header.ExtendedOffsetTable, "<u8")
+            lengths = (np.frombuffer(header.ExtendedOffsetTableLengths, "<u8")
+                       if "ExtendedOffsetTableLengths" in header else None)
+        except (TypeError, ValueError, AttributeError):
+            raise CorruptPixelDataError(p, "unreadable extended offset table", hint=hint) from None
+        if lengths is None or len(offsets) != n_frames or len(lengths) != n_frames:
+            raise CorruptPixelDataError(
+                p, f"the extended offset table does not list the {n_frames} frames", hint=hint)
+        ends = offsets.astype(object) + lengths.astype(object)  # no uint64 wrap-around
+        if (np.any(np.diff(offsets.astype(object)) <= 0) if n_frames > 1 else False) or \
+                any(e > span for e in ends):
+            raise CorruptPixelDataError(p, bad.format("extended offset table"), hint=hint)
+    if not layout.streamable or layout.value_offset <= 0:
+        return
+    with open(p, "rb") as f:
+        f.seek(layout.value_offset)
+        head = f.read(8)
+        if len(head) < 8:
+            return
+        (bot_len,) = struct.unpack("<L", head[4:8])
+        if bot_len == 0:
+            return
+        if bot_len % 4 or bot_len > span:
+            raise CorruptPixelDataError(p, bad.format("basic offset table"), hint=hint)
+        bot = np.frombuffer(f.read(bot_len), "<u4").astype(np.int64)
+    if len(bot) and (bot[0] != 0 or np.any(np.diff(bot) <= 0) or bot[-1] >= span):
+        raise CorruptPixelDataError(p, bad.format("basic offset table"), hint=hint)
 
 
 def _native_length(rows: int, cols: int, spp: int, bits: int, frames: int, pi: str) -> int:
@@ -851,12 +969,20 @@ class _decoding:
         self._warnings.__exit__(exc_type, exc, tb)
         if exc is None or isinstance(exc, EchoAssessError):
             return False
-        if isinstance(exc, (MemoryError, KeyboardInterrupt, StopIteration, GeneratorExit)):
+        if isinstance(exc, MemoryError):
+            # the header's size was checked; a decoder asking for more memory
+            # follows sizes written inside damaged compressed data
+            raise CorruptPixelDataError(
+                self.path, f"frame {self.index} cannot be decoded: its compressed data asks "
+                "for more memory than the header's image size", hint="the file is damaged",
+            ) from None
+        if isinstance(exc, (KeyboardInterrupt, StopIteration, GeneratorExit)):
             return False
         if isinstance(exc, Exception):
             raise CorruptPixelDataError(
                 self.path, f"frame {self.index} cannot be decoded: "
-                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+                f"{type(exc).__name__}", hint="the compressed data is damaged or in a form "
+                "the decoder does not support",
             ) from exc
         return False
 
@@ -895,9 +1021,9 @@ def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
                 fmt = "B" if lut_bits == 8 else "H"
                 end = "<" if header.original_encoding[1] else ">"
                 raw = header[seg_kw].value
-                data = _expand_segmented_lut(
-                    struct.unpack(f"{end}{len(raw) // struct.calcsize(fmt)}{fmt}", raw), fmt
-                )
+                words = struct.unpack(f"{end}{len(raw) // struct.calcsize(fmt)}{fmt}", raw)
+                _check_segmented_lut(p, words)
+                data = _expand_segmented_lut(words, fmt)
                 lut = np.asarray(data)
             else:
                 raw = header[f"{colour}PaletteColorLookupTableData"].value
@@ -913,8 +1039,11 @@ def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
             p, f"PALETTE COLOR image without its lookup table ({exc.args[0]})"
         ) from None
     except Exception as exc:
-        raise CorruptPixelDataError(p, f"unreadable palette lookup table: {exc}") from exc
-    top = max(int(lut.max()) if lut.size else 0 for lut, _ in luts)
+        raise CorruptPixelDataError(
+            p, f"unreadable palette lookup table ({type(exc).__name__})") from None
+    if any(lut.size == 0 for lut, _ in luts):
+        raise CorruptPixelDataError(p, "a palette lookup table is empty")
+    top = max(int(lut.max()) for lut, _ in luts)
     out = []
     for lut, lut_bits in luts:
         if lut_bits > 8 and top > 255:
@@ -923,6 +1052,27 @@ def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
             lut = lut >> 8
         out.append(np.clip(lut, 0, 255).astype(np.uint8))
     return out[0], out[1], out[2]
+
+
+def _check_segmented_lut(p: Path, words: Sequence[int], limit: int = 65536) -> None:
+    """Refuse a segmented palette table that would expand beyond ``limit`` entries
+    (a damaged table can ask for billions) or uses indirect segments, whose
+    expansion a damaged file can make grow without bound."""
+    i, total = 0, 0
+    while i + 1 < len(words):
+        opcode, length = words[i], words[i + 1]
+        if opcode == 0:
+            total, i = total + length, i + 2 + length
+        elif opcode == 1:
+            total, i = total + length, i + 3
+        else:
+            raise UnsupportedEncodingError(
+                p, "segmented palette table with indirect or unknown segments",
+                hint="convert the file to RGB",
+            )
+        if total > limit:
+            raise CorruptPixelDataError(
+                p, f"segmented palette table expands beyond {limit} entries")
 
 
 def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], tuple[str, ...]]:
@@ -955,7 +1105,7 @@ def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], 
                 ),
             )
         except (AttributeError, TypeError, ValueError) as exc:
-            problems.append(f"ultrasound region {k}: unusable ({exc})")
+            problems.append(f"ultrasound region {k}: unusable ({type(exc).__name__})")
             continue
         if region.x1 < region.x0 or region.y1 < region.y0:
             problems.append(f"ultrasound region {k}: inverted bounds {region.bounds}")
@@ -966,6 +1116,10 @@ def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], 
 
 def _float_or_none(value: Any) -> float | None:
     return float(value) if _finite(value) else None
+
+
+def _plausible(value: Any, limits: tuple[float, float]) -> float | None:
+    return float(value) if bounds.within(value, limits) else None
 
 
 def _calibrate(
@@ -981,10 +1135,18 @@ def _calibrate(
         return
     region = spatial_region_for(clip.regions)
     tol = 2  # some writers put MaxX1 = Columns instead of Columns - 1
+    implausible = None
+    if region is not None and region.spacing_cm is not None:
+        implausible = bounds.plausible_spacing_cm(region.spacing_cm, rows=region.height,
+                                                  cols=region.width)
     if region is not None and (region.x1 >= cols + tol or region.y1 >= rows + tol):
         clip.calibration_note = (
             f"the calibration region {region.bounds} lies outside the {cols} x {rows} "
             "image (resized after export?): its scale cannot be trusted"
+        )
+    elif implausible is not None:
+        clip.calibration_note = (
+            f"the calibration region's scale is refused for areas: {implausible}"
         )
     elif region is not None:
         clip.spacing_cm = region.spacing_cm
@@ -1037,7 +1199,7 @@ def _frame_times(header: Any, n_frames: int) -> tuple[np.ndarray | None, str | N
             inc = np.asarray([float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             inc = np.empty(0)
-        if len(inc) == n_frames and np.all(np.isfinite(inc)) and np.all(inc[1:] > 0):
+        if len(inc) == n_frames and all(bounds.plausible_frame_time_ms(v) for v in inc[1:]):
             inc[0] = 0.0
             return np.cumsum(inc), "FrameTimeVector"
         logger.debug("ignoring FrameTimeVector of length %d for %d frames", len(inc), n_frames)
@@ -1049,6 +1211,9 @@ def _frame_times(header: Any, n_frames: int) -> tuple[np.ndarray | None, str | N
         value = header.get(keyword)
         if _finite(value) and float(value) > 0:
             dt = to_ms(float(value))
+            if not bounds.plausible_frame_time_ms(dt):
+                logger.debug("ignoring implausible %s", keyword)
+                continue
             return np.arange(n_frames, dtype=np.float64) * dt, keyword
     return None, None
 
@@ -1072,7 +1237,7 @@ def _metadata(header: Any) -> ClipMetadata:
         series_instance_uid=_str(header, "SeriesInstanceUID"),
         sop_instance_uid=_str(header, "SOPInstanceUID"),
         acquisition_datetime=_acquisition_datetime(header),
-        heart_rate_bpm=_float_or_none(header.get("HeartRate")),
+        heart_rate_bpm=_plausible(header.get("HeartRate"), bounds.HEART_RATE_BPM),
         series_description=_str(header, "SeriesDescription"),
         study_description=_str(header, "StudyDescription"),
         series_number=_int(header, "SeriesNumber"),

@@ -10,11 +10,13 @@ otherwise the ``*_cm2`` fields are ``None`` and only pixel areas are given.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .errors import printable
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
 __all__ = ["pixel_area_cm2", "measure_jets", "measure_frame", "summarize_clip"]
@@ -28,7 +30,9 @@ def pixel_area_cm2(spacing_cm: tuple[float, float] | None) -> float | None:
     """
     if spacing_cm is None:
         return None
-    return float(spacing_cm[0]) * float(spacing_cm[1])
+    area = float(spacing_cm[0]) * float(spacing_cm[1])
+    # a spacing whose product is not a positive finite area gives no cm^2 at all
+    return area if math.isfinite(area) and area > 0 else None
 
 
 def measure_jets(
@@ -149,7 +153,7 @@ def summarize_clip(
     if max_frame is not None and px_cm2 is not None:
         max_cm2 = max_px * px_cm2
     return ClipResult(
-        source=source,
+        source=printable(source),  # a file name that is not UTF-8 stays writable
         frames=len(per_frame),
         frame_time_ms=frame_time_ms,
         pixel_spacing_cm=None if spacing_cm is None else (float(spacing_cm[0]), float(spacing_cm[1])),

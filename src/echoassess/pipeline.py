@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import colorflow, ecg, measure, segmentation
+from . import bounds, colorflow, ecg, measure, segmentation
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
@@ -303,6 +303,8 @@ def analyze_clip(
             clip = load_clip(clip.path, spacing_cm=spacing_cm, depth_cm=depth_cm)
     else:
         clip = load_clip(clip_or_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
+    bounds.check_analysable(clip.path, clip.shape, None if clip.colour_flow_region is None
+                            else clip.colour_flow_region.bounds)
     if nyquist_cm_s is not None and not (
         isinstance(nyquist_cm_s, (int, float)) and math.isfinite(nyquist_cm_s) and 0 < nyquist_cm_s < 1000
     ):

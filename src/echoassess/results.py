@@ -8,6 +8,7 @@ which applies).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ def jet_area_class(area_cm2: float | None) -> str | None:
     >>> jet_area_class(3.2), jet_area_class(7.0), jet_area_class(12.5), jet_area_class(None)
     ('mild', 'moderate', 'severe', None)
     """
-    if area_cm2 is None:
+    if area_cm2 is None or not math.isfinite(area_cm2):
         return None
     if area_cm2 < ASE_MILD_BELOW_CM2:
         return "mild"
@@ -60,7 +61,7 @@ class JetMeasurement:
             "label": self.label,
             "area_px": int(self.area_px),
             "area_cm2": _round(self.area_cm2),
-            "centroid_xy": [round(float(v), 2) for v in self.centroid_xy],
+            "centroid_xy": [_round(v, 2) for v in self.centroid_xy],
             "bbox_xyxy": [int(v) for v in self.bbox_xyxy],
         }
 
@@ -88,7 +89,28 @@ class FrameMeasurement:
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
+    """Rounded, or ``None`` for a missing or non-finite value (JSON has no NaN/Infinity).
+
+    >>> _round(1.23456), _round(float("inf")), _round(float("nan")), _round(None)
+    (1.2346, None, None, None)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _finite_only(value: Any) -> Any:
+    """``value`` with every non-finite float (at any depth) replaced by ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_only(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -169,7 +191,8 @@ class ClipResult:
             "frames": self.frames,
             "frame_time_ms": _round(self.frame_time_ms),
             "pixel_spacing_cm": (
-                [float(v) for v in self.pixel_spacing_cm] if self.pixel_spacing_cm else None
+                _finite_only([float(v) for v in self.pixel_spacing_cm])
+                if self.pixel_spacing_cm else None
             ),
             "calibration_source": self.calibration_source,
             "area_unit": self.area_unit,
@@ -181,10 +204,10 @@ class ClipResult:
             "jets_at_max": [j.to_dict() for j in self.jets_at_max],
             "mean_systolic_jet_area_cm2": _round(self.mean_systolic_jet_area_cm2),
             "jet_area_class": self.jet_area_class,
-            "settings": dict(self.settings),
-            "identifiers": dict(self.identifiers),
+            "settings": _finite_only(dict(self.settings)),
+            "identifiers": _finite_only(dict(self.identifiers)),
             "algorithm_version": self.algorithm_version,
-            "params": dict(self.params),
+            "params": _finite_only(dict(self.params)),
             "warnings": list(self.warnings),
             "status": self.status,
             "status_reason": self.status_reason,
