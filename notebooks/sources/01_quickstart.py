@@ -159,7 +159,7 @@ print(f"algorithm           : {result.algorithm_version}")
 #   **4–10 cm² moderate**, **> 10 cm² severe**. It is a label of the jet area only;
 #   a clinical MR grade also weighs vena contracta, PISA, pulmonary-vein flow and more.
 # * `settings` records what the jet area depends on. Note the colour box and bar were
-#   found, and where the valve line was placed (`valve_row`, in pixels).
+#   found, the view, and where the annulus was placed (`annulus_xy`, two hinge points in pixels).
 
 # %%
 result.settings
