@@ -91,6 +91,7 @@ CLIP_COLUMNS = (
     "frames", "frame_rate_hz", "frame_time_ms", "heart_rate_bpm",
     "pixel_spacing_x_cm", "pixel_spacing_y_cm", "calibration_source",
     "nyquist_cm_s", "colour_box_source", "colour_bar_source", "colour_map_variance",
+    "measurement", "measurement_reason", "view", "annulus_source",
     "area_unit", "max_jet_area_cm2", "max_jet_area_px", "max_frame", "n_jets",
     "jet_areas_cm2", "jet_area_class", "mean_systolic_jet_area_cm2", "warnings",
     "algorithm_version", "params_hash", *TIMING_COLUMNS,
@@ -157,6 +158,8 @@ class WorkerOptions:
 
     params: AnalysisParams
     salt: bytes
+    #: per-clip hints (:func:`echoassess.hints.read_hints`), when given
+    hints: Any = None
 
 
 # -- the worker ------------------------------------------------------------------------
@@ -226,11 +229,19 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         rec.update(status="skipped", kind="other", stage=None,
                    reason=f"not ultrasound ({what or 'no modality or SOP class'})")
         return
+    table = options.hints
+    hint = table.for_path(p) if table is not None else None
     try:
-        clip = load_clip(p)
+        clip = load_clip(p, **(hint.load_kwargs() if hint else {}))
+        if hint is None and table is not None:
+            hint = table.for_uid(clip.metadata.sop_instance_uid)
+            if hint is not None and hint.load_kwargs():
+                clip = load_clip(p, **hint.load_kwargs())
     except EchoAssessError as err:
         _record_error(rec, err)
         return
+    if hint is not None:
+        rec["hints"] = hint.to_dict()
     md = clip.metadata
     patient_id = str(clip.read_header(include_patient_identity=True).get("PatientID", "") or "")
     rec["identifiers"] = {
@@ -249,7 +260,7 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
     )
     rec["stage"] = "analyse"
     try:
-        result = analyze_clip(clip, options.params)
+        result = analyze_clip(clip, options.params, **(hint.analysis_kwargs() if hint else {}))
     except NoColourFlowError as err:
         rec.update(status="skipped", stage=None, reason=f"no colour flow: {err.reason}")
         return
@@ -440,10 +451,11 @@ def _params_hash(params: AnalysisParams) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _fingerprint(params: AnalysisParams, salt: bytes) -> str:
+def _fingerprint(params: AnalysisParams, salt: bytes, hints_digest: str = "") -> str:
     text = json.dumps({
         "schema": RECORD_SCHEMA, "algorithm": ALGORITHM, "version": __version__,
         "params": params.to_dict(), "salt": hashlib.sha256(salt).hexdigest(),
+        **({"hints": hints_digest} if hints_digest else {}),
     }, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -563,6 +575,10 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "colour_box_source": settings.get("colour_box_source"),
         "colour_bar_source": settings.get("colour_bar_source"),
         "colour_map_variance": settings.get("colour_map_variance"),
+        "measurement": res.get("status") if res else None,
+        "measurement_reason": (res.get("status_reason") or None) if res else None,
+        "view": settings.get("view"),
+        "annulus_source": settings.get("annulus_source"),
         "area_unit": res.get("area_unit"),
         "max_jet_area_cm2": res.get("max_jet_area_cm2"),
         "max_jet_area_px": res.get("max_jet_area_px"),
@@ -665,6 +681,7 @@ def run_batch(
     pair_by: str | None = None,
     progress: Callable[[BatchProgress], None] | None = None,
     log_path: str | os.PathLike[str] | None = None,
+    hints: str | os.PathLike[str] | None = None,
 ) -> BatchOutputs:
     """Analyse every colour-Doppler clip under the inputs and write the tables.
 
@@ -698,6 +715,9 @@ def run_batch(
         Called once before work starts and after every file.
     log_path : path, optional
         Append one JSON object per event (start, each file, end) to this file.
+    hints : path, optional
+        Per-clip hints CSV (:mod:`echoassess.hints`): view, annulus, Nyquist,
+        spacing or depth, keyed by file name or SOP Instance UID.
 
     Returns
     -------
@@ -743,10 +763,14 @@ def run_batch(
     if pairs is not None and not Path(pairs).exists():
         raise InvalidParameterError(pairs, "the pairs manifest does not exist")
     requests = cohort.read_manifest(pairs) if pairs is not None else None
+    if hints is not None:
+        from .hints import read_hints
+
+        read_hints(hints)  # a malformed hints file is a usage error, before anything runs
 
     try:
         return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0)
+                             pair_by, progress, log_path, requests, t0, hints)
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
@@ -758,7 +782,7 @@ def run_batch(
 
 
 def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0) -> BatchOutputs:
+                  progress, log_path, requests, t0, hints=None) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
@@ -771,7 +795,14 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             salt_bytes = _load_salt(out, salt)
             extra = cohort.manifest_files(requests, Path(pairs).parent) if requests else []
             found = find_files([*inputs, *extra], exclude=[out])
-            fingerprint = _fingerprint(params, salt_bytes)
+            hints_table, hints_digest = None, ""
+            if hints is not None:
+                from .hints import read_hints
+
+                hints_table = read_hints(hints)
+                # a change to the hints file redoes the clips (conservative)
+                hints_digest = hashlib.sha256(Path(hints).read_bytes()).hexdigest()
+            fingerprint = _fingerprint(params, salt_bytes, hints_digest)
             meta = {"schema": RECORD_SCHEMA, "fingerprint": fingerprint,
                     "algorithm_version": ALGORITHM, "params_hash": _params_hash(params)}
 
@@ -828,7 +859,7 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             if todo:
                 # largest files first: the last clips to finish are then short ones
                 todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
-                options = WorkerOptions(params=params, salt=salt_bytes)
+                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table)
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
                 else:

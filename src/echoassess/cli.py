@@ -226,6 +226,15 @@ def compare_cmd(
         Optional[float],
         typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
     ] = None,
+    view: Annotated[
+        str, typer.Option("--view", metavar="auto|tte|tee", help="Transthoracic or transoesophageal (both clips).")
+    ] = "auto",
+    pre_annulus: Annotated[
+        Optional[str], typer.Option("--pre-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the pre clip's annulus hinge points (pixels).")
+    ] = None,
+    post_annulus: Annotated[
+        Optional[str], typer.Option("--post-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the post clip's annulus hinge points (pixels).")
+    ] = None,
 ) -> None:
     """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
 
@@ -236,9 +245,16 @@ def compare_cmd(
 
     hints = {k: v for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm),
                                ("depth_cm", depth_cm)) if v is not None}
+    if view != "auto":
+        hints["view"] = view
     try:
+        per_clip = {}
+        for role, text in (("pre", pre_annulus), ("post", post_annulus)):
+            ann = _parse_numbers(text, 4, f"--{role}-annulus", "300,310,380,300")
+            if ann is not None:
+                per_clip[role] = {"annulus": (ann[:2], ann[2:])}
         outputs = write_comparison(pre, post, out, animate=animate,
-                                   progress=_progress(as_json), **hints)
+                                   progress=_progress(as_json), per_clip_hints=per_clip, **hints)
     except EchoAssessError as err:
         _fail(err)
     _report_outputs(outputs, as_json)
@@ -489,6 +505,9 @@ def batch_cmd(
     log_json: Annotated[
         Optional[Path], typer.Option("--log-json", metavar="FILE", help="Append one JSON line per event (start, each file, end).")
     ] = None,
+    hints: Annotated[
+        Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
+    ] = None,
 ) -> None:
     """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
 
@@ -507,7 +526,7 @@ def batch_cmd(
         with bar as progress:
             outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
                                 salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
-                                log_path=log_json)
+                                log_path=log_json, hints=hints)
     except EchoAssessError as err:
         _fail(err, 2)
     except KeyboardInterrupt:

@@ -1250,7 +1250,7 @@ def _metadata(header: Any) -> ClipMetadata:
 
 
 _TEE_WORDS = ("transesophageal", "transoesophageal", "trans-esophageal", "tee", "toe",
-              "mid-esophageal", "mid esophageal", "midesophageal", "mid-oesophageal", "me 4",
+              "mid-esophageal", "mid esophageal", "midesophageal", "mid-oesophageal", "me 4c",
               "me4c", "me lax", "me commissural")
 _TTE_WORDS = ("transthoracic", "tte", "apical", "parasternal", "subcostal", "a4c", "a2c",
               "a3c", "plax", "psax", "aplax")
@@ -1264,7 +1264,7 @@ def _view_from_header(header: Any) -> str | None:
             texts.append(str(item.get("CodeMeaning", "")))
             for mod in item.get("ViewModifierCodeSequence") or []:
                 texts.append(str(mod.get("CodeMeaning", "")))
-        for kw in ("TransducerData", "SeriesDescription", "ProtocolName", "ImageComments"):
+        for kw in ("TransducerData", "SeriesDescription", "ProtocolName"):
             value = header.get(kw)
             if value:
                 texts.append(" ".join(map(str, value)) if not isinstance(value, str) and
@@ -1277,7 +1277,8 @@ def _view_from_header(header: Any) -> str | None:
     tokens = set(re.findall(r"[a-z0-9-]+", words))
 
     def hit(vocab: tuple[str, ...]) -> bool:
-        return any((w in tokens) if " " not in w and len(w) <= 5 else (w in words) for w in vocab)
+        return any((w in tokens) if " " not in w else
+                   re.search(r"\b" + re.escape(w) + r"\b", words) is not None for w in vocab)
 
     tee, tte = hit(_TEE_WORDS), hit(_TTE_WORDS)
     if tee and not tte:

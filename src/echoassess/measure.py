@@ -152,6 +152,8 @@ def summarize_clip(
     max_cm2 = None
     if max_frame is not None and px_cm2 is not None:
         max_cm2 = max_px * px_cm2
+    if status == "cannot_measure":  # no number rather than a wrong one
+        max_frame, max_px, max_cm2, mean_sys = None, 0, None, None
     return ClipResult(
         source=printable(source),  # a file name that is not UTF-8 stays writable
         frames=len(per_frame),

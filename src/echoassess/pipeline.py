@@ -68,6 +68,8 @@ class AnalysisParams:
         Variance level 0..1 above which flow is turbulent (variance maps).
     max_cell_px : int
         Largest colour cell (pixels) looked for.
+    coarse_scales : tuple of int
+        Block sizes (pixels) at which a coarse mosaic is also looked for.
     min_turbulent_area_cm2 : float
         Smallest turbulent patch kept.
     min_core_area_cm2 : float
@@ -120,6 +122,7 @@ class AnalysisParams:
     turbulence_threshold: float = 0.35
     variance_threshold: float = 0.6
     max_cell_px: int = 12
+    coarse_scales: tuple[int, ...] = (2, 4)
     min_turbulent_area_cm2: float = 0.015
     min_core_area_cm2: float = 0.05
     min_systole_area_cm2: float = 0.08
@@ -406,6 +409,7 @@ def analyze_clip(
             velocity[i], flows[i], None if variance is None else variance[i],
             window_px=window, lag_px=cell, threshold=p.turbulence_threshold,
             variance_threshold=p.variance_threshold, min_area_px=px(p.min_turbulent_area_cm2),
+            coarse_scales=p.coarse_scales,
         )
     close_px = max(1, 2 * cell + 1) if cell > 1 else 3
 
@@ -791,6 +795,20 @@ def _locate_valve(
             if sys_b > sys_a:
                 main = second
             rival = True
+    # a jet broken into pieces (coarse mosaic, dark streaks) gives several
+    # clusters on the same frames: the valve is at the most upstream one
+    frames_main = {o.frame for o in main}
+    area_main = sum(o.area_px for o in main)
+    for other in clusters:
+        if other is main:
+            continue
+        fo = {o.frame for o in other}
+        if (len(fo & frames_main) >= 0.5 * min(len(fo), len(frames_main))
+                and sum(o.area_px for o in other) >= 0.15 * area_main
+                and np.median([depth_a[int(o.y), int(o.x)] for o in other])
+                < np.median([depth_a[int(o.y), int(o.x)] for o in main]) - 0.5 * px_per_cm):
+            main = other
+            frames_main = fo
     if len({o.frame for o in main}) < 2 and T >= 4:
         return _Valve(None, side, view_name, view_source, "none",
                       "the turbulent flow is seen on one frame only", cores_found=True)

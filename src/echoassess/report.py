@@ -770,6 +770,7 @@ def write_comparison(
     animate: bool = True,
     notes: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
+    per_clip_hints: dict[str, dict[str, Any]] | None = None,
     **hints: Any,
 ) -> ReportOutputs:
     """Analyse a pre-clip and a post-clip DICOM clip, compare them and write every output.
@@ -790,8 +791,11 @@ def write_comparison(
         Added to the report's "Analysis notes".
     progress : callable, optional
         Called with a short message before each step.
+    per_clip_hints : {"pre": {...}, "post": {...}}, optional
+        Hints for one clip only (e.g. ``{"post": {"annulus": ((x1, y1), (x2, y2))}}``).
     **hints
-        Passed to :func:`echoassess.analyze_clip` (e.g. ``spacing_cm=``).
+        Passed to :func:`echoassess.analyze_clip` for both clips (e.g. ``spacing_cm=``,
+        ``view="tee"``).
 
     Returns
     -------
@@ -815,7 +819,8 @@ def write_comparison(
     results, frames, notes = [], [], list(notes)
     for role, clip in zip(("pre", "post"), clips):
         say(f"analysing the {role}-clip clip {clip.path.name}")
-        results.append(analyze_clip(clip, params, keep_masks=True, **other_hints))
+        own = (per_clip_hints or {}).get(role, {})
+        results.append(analyze_clip(clip, params, keep_masks=True, **{**other_hints, **own}))
         shown, fan = _hide_outside_fan(clip.read_frames(), results[-1].masks)
         frames.append(shown)
         if fan:

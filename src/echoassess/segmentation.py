@@ -223,18 +223,65 @@ def turbulent_mask(
     threshold: float = 0.35,
     variance_threshold: float = 0.6,
     min_area_px: int = 12,
+    coarse_scales: tuple[int, ...] = (),
 ) -> np.ndarray:
     """Flow pixels in an aliased mosaic (or, on variance maps, high variance).
+
+    Parameters
+    ----------
+    coarse_scales : tuple of int
+        Also look for a mosaic on the flow averaged over ``k x k`` blocks, for
+        each ``k`` (a coarse mosaic, whose cells are several pixels wide, is a
+        fine mosaic there). A block counts only where its pixels agree in
+        phase (``|mean exp(i pi v)| >= 0.5``): finer structure, a fine mosaic
+        or tight aliasing rings, averages out instead of reading as mosaic.
 
     Returns
     -------
     (h, w) bool
         Small isolated turbulent bits (< ``min_area_px``) are removed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> cells = rng.uniform(-1, 1, (12, 12)).astype(np.float32)
+    >>> coarse = np.kron(cells, np.ones((8, 8), np.float32))     # 8-px mosaic cells
+    >>> on = np.ones_like(coarse, bool)
+    >>> fine_only = turbulent_mask(coarse, on, window_px=7, min_area_px=4).mean()
+    >>> both = turbulent_mask(coarse, on, window_px=7, min_area_px=4, coarse_scales=(2, 4)).mean()
+    >>> bool(both > 0.8 and both > fine_only + 0.2)
+    True
     """
-    t = turbulence_map(velocity, flow, window_px=window_px, lag_px=lag_px) > threshold
+    tm = turbulence_map(velocity, flow, window_px=window_px, lag_px=lag_px)
+    for k in coarse_scales:
+        tm = np.maximum(tm, _coarse_turbulence(velocity, flow, k, window_px))
+    t = tm > threshold
     if variance is not None:
         t |= flow & (variance > variance_threshold)
     return remove_small(t & flow, min_area_px)
+
+
+def _coarse_turbulence(velocity: np.ndarray, flow: np.ndarray, k: int, window_px: int) -> np.ndarray:
+    """:func:`turbulence_map` of the flow averaged over ``k x k`` blocks, at full size."""
+    h, w = flow.shape
+    hb, wb = h // k, w // k
+    if hb < 3 or wb < 3:
+        return np.zeros((h, w), np.float32)
+    f = flow[: hb * k, : wb * k].astype(np.float32)
+    ph = np.pi * velocity[: hb * k, : wb * k].astype(np.float32)
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        return a.reshape(hb, k, wb, k).mean(axis=(1, 3))
+
+    n = blocks(f)
+    c, s_ = blocks(np.cos(ph) * f), blocks(np.sin(ph) * f)
+    mag = np.hypot(c, s_) / np.maximum(n, 1e-6)
+    ok = (n >= 0.5) & (mag >= 0.5)
+    v = (np.arctan2(s_, c) / np.pi).astype(np.float32)
+    tb = turbulence_map(v, ok, window_px=max(5, (window_px // k) | 1), lag_px=2)
+    out = np.zeros((h, w), np.float32)
+    out[: hb * k, : wb * k] = np.repeat(np.repeat(tb, k, axis=0), k, axis=1)
+    return out
 
 
 def remove_small(mask: np.ndarray, min_area_px: int, *, connectivity: int = 8) -> np.ndarray:
