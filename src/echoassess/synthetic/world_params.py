@@ -394,7 +394,9 @@ class WorldParams:
             tilt = u(-25, 25)
             sector = u(70, 95)
         eccentric = g.random() < (0.25 if post_clip else (0.5 if view == "plax" else 0.35))
-        angle = float(g.choice([-1, 1]) * u(22, 45)) if eccentric else float(u(-15, 15))
+        # PLAX: eccentric jets mostly run posteriorly (-v), along the posterior LA wall
+        side = -1.0 if (view == "plax" and g.random() < 0.75) else float(g.choice([-1, 1]))
+        angle = side * u(22, 45) if eccentric else float(u(-15, 15))
         if post_clip:
             n_jets = int(g.choice([1, 2, 2, 2, 3]))
             length, width, vc = u(1.2, 3.2), u(0.6, 1.5), u(0.15, 0.45)
@@ -407,7 +409,7 @@ class WorldParams:
         nyq = u(40, 80)
         rings = bool(g.random() < 0.3)
         if rings:
-            nyq = u(30, 45)
+            nyq = u(40, 48)
         cursor = (235, 235, 235)
         if artefacts == "cursor_colour":
             cursor = [(255, 235, 0), (60, 230, 60), (0, 230, 255), (255, 150, 0),

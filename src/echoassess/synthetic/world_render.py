@@ -539,6 +539,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     fine_b = ((theta[crop] - th0) * r_mid / 3.0 + 1).astype(np.float32)
     fine_shape = (int(fine_r.max()) + 3, int(fine_b.max()) + 3)
     del th_mid
+    warp_shape = (max(2, ch // max(2, int(cell * 0.8))), max(2, cw // max(2, int(cell * 0.8))))
+    # dropout streaks run along the beams: long radially, narrow across
+    hole_r = (r_px[crop] / max(6.0, 1.2 * cell)).astype(np.float32)
+    hole_b = ((theta[crop] - th0) * r_mid / max(2.5, 0.4 * cell) + 1).astype(np.float32)
+    hole_shape = (int(hole_r.max()) + 3, int(hole_b.max()) + 3)
 
     # colour table
     n_rows_bar = lay.bar_xyxy[3] - lay.bar_xyxy[1] + 1
@@ -611,9 +616,17 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         src = np.zeros((ch, cw), np.uint8)
         cells = rng.standard_normal(cell_shape).astype(np.float32)
         if coarse:
-            # irregular single-colour patches: smooth noise quantised into levels
-            mos = cv2.remap(cells, cell_b, cell_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            mos = np.round(mos / (float(mos.std()) or 1.0) * 1.6) / 1.6
+            # irregular single-colour patches: nearest cell of a domain-warped grid
+            wr = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
+                            interpolation=cv2.INTER_CUBIC)
+            wb = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
+                            interpolation=cv2.INTER_CUBIC)
+            mos = cv2.remap(cells, cell_b + 0.45 * wb, cell_r + 0.45 * wr, cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_REFLECT)
+            hole_cells = rng.standard_normal(hole_shape).astype(np.float32)
+            streak = cv2.remap(hole_cells, hole_b, hole_r, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT)
+            streak /= float(streak.std()) or 1.0
         else:
             mos = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
         mos /= float(mos.std()) or 1.0
@@ -658,7 +671,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             w = 1.05 * k * tm.opening**0.5 * (0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
             w = w * (1 + 0.15 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c
-            speed = 95.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
+            speed = 72.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
             speed = speed * (1 - 0.7 * ui)
             v_lv = -speed * (in_dir[0] * beam_x + in_dir[1] * beam_y)
             rcv = 1.4 * k
@@ -726,18 +739,18 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                     v = -speed * cosb + nyq * (1.6 + 1.2 * prof) * mos
                     vv = np.clip(0.35 + 0.5 * prof + 0.2 * smooth, 0, 1)
                 else:
-                    speed = core * prof**1.6 + 0.5 * nyq
+                    speed = core * prof**1.6 + 0.6 * nyq  # the slow, unaliased outer shell
                     sgn = np.sign(-cosb)
                     v = -speed * cosb
                     v = np.where(np.abs(v) < 0.25 * nyq, sgn * 0.25 * nyq, v)
-                    amp = p.turbulence * nyq * (0.05 + 1.7 * prof**1.4)
+                    amp = p.turbulence * nyq * (0.04 + 1.8 * prof**2.2)
                     v = v + amp * mos
                     vv = np.clip(p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos * prof, 0, 1)
                 vel[m], var[m], src[m] = v[m], vv[m], j + 1
                 jet_ids[m] = j + 1
                 if coarse:
                     # near-zero-velocity streaks and holes inside the jet
-                    holes = m & (prof > 0.12) & (jet.s > 0.45) & (smooth > 1.35 - 0.4 * p.turbulence)
+                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (streak > 1.3 - 0.4 * p.turbulence)
                     vel[holes] = 0.0
                     src[holes] = 0
         shown = (src > 0) & colour_ok
