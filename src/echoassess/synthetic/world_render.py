@@ -282,15 +282,25 @@ def _march(heart: Heart, start: np.ndarray, d0: np.ndarray, length: float, *, hu
 
 @dataclass
 class _JetField:
+    """One jet's static geometry on the sub-window ``sl`` of the crop it can reach."""
+
+    sl: tuple[slice, slice]
     s: np.ndarray  # arc length of the nearest centreline point (cm)
     d: np.ndarray  # distance to the centreline (cm)
-    tx: np.ndarray
-    ty: np.ndarray
-    behind: np.ndarray
+    cosb: np.ndarray  # centreline tangent . beam (away from the probe)
+    ok: np.ndarray  # LA side, inside the LA, not behind the orifice
     length: float
     half_width: float
     neck: float  # half vena contracta
     wobble: np.ndarray
+
+
+def _bbox(mask: np.ndarray, pad: int = 2) -> tuple[slice, slice]:
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return slice(0, 0), slice(0, 0)
+    return (slice(max(0, ys.min() - pad), ys.max() + pad + 1),
+            slice(max(0, xs.min() - pad), xs.max() + pad + 1))
 
 
 def _tube(pts: np.ndarray, pix: np.ndarray, shape: tuple[int, int]):
@@ -446,7 +456,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     bx0, by0, bx1, by1 = box_xyxy
     crop = (slice(by0, by1 + 1), slice(bx0, bx1 + 1))
     ch, cw = by1 - by0 + 1, bx1 - bx0 + 1
-    cx, cy = x_cm[crop].astype(np.float64), y_cm[crop].astype(np.float64)
+    cx, cy = x_cm[crop], y_cm[crop]
     box_c = box_in[crop]
     rr_c = np.maximum(np.hypot(cx, cy), 1e-3)
     beam_x, beam_y = cx / rr_c, cy / rr_c  # unit, away from the probe
@@ -491,9 +501,15 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         pts = _march(heart, orf, d0, length * 1.3, hug=p.wall_hugging)
         idx, dist, tang = _tube(pts, pix, (ch, cw))
         behind = (idx == 0) & ((cx - orf[0]) * d0[0] + (cy - orf[1]) * d0[1] < 0)
-        jets.append(_JetField((idx * 0.04).astype(np.float32), dist, tang[idx, 0].astype(np.float32),
-                              tang[idx, 1].astype(np.float32), behind, length, width / 2, vc / 2,
-                              _smooth_noise(rng, (ch, cw), max(1.5, 0.25 / s))))
+        sj = (idx * 0.04).astype(np.float32)
+        ok = (plane > 0) & la_allowed & ~behind
+        reach = ok & (sj <= length * p.gain**0.5 + 0.1) & (
+            dist <= max(width / 2 * p.gain**0.5 * 1.6, vc) + 0.1)
+        sl = _bbox(reach)
+        cosb = (tang[idx, 0] * beam_x + tang[idx, 1] * beam_y).astype(np.float32)
+        wob_j = _smooth_noise(rng, (ch, cw), max(1.5, 0.25 / s))
+        jets.append(_JetField(sl, sj[sl], dist[sl], cosb[sl], ok[sl], length, width / 2, vc / 2,
+                              wob_j[sl]))
         vc_widths.append(round(float(vc), 4))
 
     # confounder geometry
@@ -581,6 +597,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     ai_masks = np.zeros((T, rows, cols), bool) if (p.ai_jet and heart.av is not None) else None
     phase = np.empty(T, dtype="<U8")
     leaflets = np.zeros((rows, cols), np.uint8)
+    grey_lut = (np.linspace(0.0, 1.0, 1024, dtype=np.float32) ** np.float32(1.45)
+                * np.float32(250.0))
     outline_rgb = (150, 150, 150)
     base_M = np.asarray(M)
 
@@ -598,15 +616,18 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         Ef = E[in_fan] * shadow_f
         a = 0.35 * math.sin(2 * math.pi * tm.t_ms / 1400.0)
         b = 2 * math.pi * fi * 0.37
-        env_t = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
-        env_b = np.abs(np.complex64(math.cos(b)) * z2f + np.complex64(math.sin(b)) * z1f)
-        env = np.where(Ef < 0.1, env_b, env_t)
+        # tissue speckle decorrelates slowly; blood speckle changes every frame
+        env = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
+        low = Ef < 0.1
+        env[low] = np.abs(np.complex64(math.cos(b)) * z2f[low] + np.complex64(math.sin(b)) * z1f[low])
         amp = Ef * env * gain_f
-        db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0) + np.float32(36.0 / 52.0)
+        db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0 * 1023) + np.float32(
+            36.0 / 52.0 * 1023)
         grey = np.zeros((rows, cols), np.float32)
-        grey[in_fan] = np.clip(db, 0.0, 1.0) ** np.float32(1.45) * np.float32(250.0)
+        grey[in_fan] = grey_lut[np.clip(db, 0, 1023).astype(np.int16)]
         grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
-        frame = static.copy()
+        frame = frames[fi]
+        frame[:] = static
         frame[in_fan] = grey[in_fan].astype(np.uint8)[:, None]
         frame[outline] = outline_rgb
 
@@ -705,7 +726,6 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 v = v + nyq * (0.1 + 2.5 * prof) * mos
                 vel[m], var[m], src[m] = v[m], np.clip(0.3 + 0.6 * prof[m], 0, 1), SRC_AI
         # systolic PISA and regurgitant jets
-        jet_ids = np.zeros((ch, cw), np.uint8)
         if tm.systolic and tm.g > 0.05 and n_jets:
             if p.pisa:
                 rp = p.pisa_radius_cm * k**0.5 * tm.g**0.5
@@ -718,41 +738,45 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 vel[m], var[m], src[m] = v[m], np.clip(0.08 * speed[m] / nyq, 0, 0.3), SRC_PISA
             best = np.full((ch, cw), np.inf, np.float32)
             for j, jet in enumerate(jets):
+                sl = jet.sl
                 g = tm.g
                 L = jet.length * (0.35 + 0.65 * g) * gain_ext
                 W = jet.half_width * (0.45 + 0.55 * g) * gain_ext
                 neck = jet.neck * (0.6 + 0.4 * g)
                 wob_w = 1 + 0.14 * jet.wobble * np.clip(jet.s / 0.6, 0, 1)
                 w = _width(jet.s, L, max(W, neck * 1.05), neck) * wob_w
-                m = (jet.s <= L) & (jet.d <= w) & (plane > 0) & la_allowed & ~jet.behind
+                m = (jet.s <= L) & (jet.d <= w) & jet.ok
                 rel = jet.d / np.maximum(w, 1e-3)
-                m &= rel < best
+                best_s = best[sl]
+                m &= rel < best_s
                 if not m.any():
                     continue
-                best = np.where(m, rel, best)
+                best_s[m] = rel[m]
                 prof = np.clip(1 - rel**2, 0, 1)
-                cosb = jet.tx * beam_x + jet.ty * beam_y
+                cosb = jet.cosb
+                mos_j, smooth_j = mos[sl], smooth[sl]
                 # displayed mean velocity: well below the CW peak, decaying downstream
                 core = 0.5 * p.jet_velocity_cm_s * g**0.5 / (1 + jet.s / 1.2)
                 if texture_kind == "edge_aliased":
                     speed = core * (0.5 + 0.5 * prof) + 2.0 * nyq
-                    v = -speed * cosb + nyq * (1.6 + 1.2 * prof) * mos
-                    vv = np.clip(0.35 + 0.5 * prof + 0.2 * smooth, 0, 1)
+                    v = -speed * cosb + nyq * (1.6 + 1.2 * prof) * mos_j
+                    vv = np.clip(0.35 + 0.5 * prof + 0.2 * smooth_j, 0, 1)
                 else:
                     speed = core * prof**1.6 + 0.6 * nyq  # the slow, unaliased outer shell
                     sgn = np.sign(-cosb)
                     v = -speed * cosb
                     v = np.where(np.abs(v) < 0.25 * nyq, sgn * 0.25 * nyq, v)
                     amp = p.turbulence * nyq * (0.04 + 1.8 * prof**2.2)
-                    v = v + amp * mos
-                    vv = np.clip(p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos * prof, 0, 1)
-                vel[m], var[m], src[m] = v[m], vv[m], j + 1
-                jet_ids[m] = j + 1
+                    v = v + amp * mos_j
+                    vv = np.clip(p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos_j * prof, 0, 1)
+                vel_s, var_s, src_s = vel[sl], var[sl], src[sl]
+                vel_s[m], var_s[m], src_s[m] = v[m], vv[m], j + 1
                 if coarse:
                     # near-zero-velocity streaks and holes inside the jet
-                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (streak > 1.3 - 0.4 * p.turbulence)
-                    vel[holes] = 0.0
-                    src[holes] = 0
+                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (
+                        streak[sl] > 1.3 - 0.4 * p.turbulence)
+                    vel_s[holes] = 0.0
+                    src_s[holes] = 0
         shown = (src > 0) & colour_ok
         if n_jets and tm.systolic:
             _tidy_jets(src, shown, n_jets, touching=p.touching)
@@ -786,7 +810,6 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         if p.frame_counter:
             cv2.putText(frame, f"{fi + 1}/{T}", (round(0.88 * cols), round(0.13 * rows)), _FONT,
                         _font_scale(p), (200, 200, 200), 1, cv2.LINE_AA)
-        frames[fi] = frame
 
     valve = lay.to_px(*M)
     h0, h1 = heart.hinges
