@@ -77,7 +77,8 @@ def generate_world_clip(
         )
     g = np.random.default_rng(rng)
     if study is None:
-        study = replace(_default_study(g), series_description=_series_description(params, "pre"))
+        when = "post" if params.post_clip else "pre"
+        study = replace(_default_study(g), series_description=_series_description(params, when))
     scene = render_world(params, g)
     lay = scene.layout
     truth = ClipTruth(

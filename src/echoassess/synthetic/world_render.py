@@ -117,7 +117,7 @@ def _box_cm(p: WorldParams, heart: Heart, rng: np.random.Generator) -> tuple[flo
     la_pts = la_pts[heart.plane(la_pts[:, 0], la_pts[:, 1]) > 0]
     h0, h1 = heart.hinges
     key = [la_pts, np.array([h0, h1, heart.coapt - 1.6 * k * heart.u])]
-    if heart.av is not None and rng.random() < 0.7:
+    if heart.av is not None and (p.lvot_flow or p.ai_jet) and rng.random() < 0.85:
         key.append(np.array([heart.av, heart.av - 1.5 * k * heart.lvot_axis]))
     pts = np.concatenate(key)
     r = np.hypot(pts[:, 0], pts[:, 1])
