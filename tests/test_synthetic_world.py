@@ -162,7 +162,8 @@ def _outer_rim_colours(c):
     return c.frames[k][rim & box].astype(int)
 
 
-ONE_JET = dict(texture="fine", nyquist_cm_s=60.0, n_jets=1, wall_hugging=False, jet_angle_deg=0.0, pisa=False,
+ONE_JET = dict(texture="fine", nyquist_cm_s=60.0, n_jets=1, wall_hugging=False, jet_angle_deg=0.0,
+               pisa=False,
                artefacts="clean", n_frames=8, frame_rate_hz=20.0, heart_rate_bpm=75.0,
                start_phase=0.95)
 

@@ -255,7 +255,8 @@ class WorldParams:
             raise bad("cols", f"at least 1.05 x rows ({self.rows}): an echo screen is landscape")
         seed = self.anatomy_seed
         if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**63
         ):
             raise bad("anatomy_seed", "None or a non-negative integer")
 
@@ -416,7 +417,8 @@ class WorldParams:
                       (255, 80, 200), (120, 200, 255)][int(g.integers(0, 6))]
         elif g.random() < 0.3:
             cursor = (255, 255, 255)
-        ecg_rgb = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)][int(g.integers(0, 4))]
+        ecg_choices = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)]
+        ecg_rgb = ecg_choices[int(g.integers(0, 4))]
         zoom = u(1.4, 2.2) if artefacts == "zoom" else 1.0
         has_lvot = view in ("a3c", "plax", "tee_lvot")
         values: dict[str, Any] = dict(

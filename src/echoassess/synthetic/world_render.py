@@ -219,7 +219,8 @@ def _timing(p: WorldParams, k: int, beat_gain: np.ndarray) -> _Timing:
             -(((pd - 0.88) / 0.06) ** 2))
         ai = (1.0 - 0.5 * pd) if pd > 0.02 else 0.0
     t_relax = tc - _SYS_DELAY_MS - sys_ms
-    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(-(((t_relax - 60.0) / 40.0) ** 2))
+    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(
+        -(((t_relax - 60.0) / 40.0) ** 2))
     return _Timing(t - p.start_phase * rr, systolic, g, opening, inflow, pv, contraction, flash,
                    eject, ai)
 
@@ -429,7 +430,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.3 * np.clip(rn, 0, 1.2)) * (
         1 - 0.35 * (np.abs(theta_s) / lay.half_angle_rad) ** 6)
-    gain_f = (np.clip(depth_gain, 0.05, None) * np.float32(p.tissue_gain))[in_fan].astype(np.float32)
+    gain_f = (np.clip(depth_gain, 0.05, None) * np.float32(p.tissue_gain))[in_fan]
+    gain_f = gain_f.astype(np.float32)
 
     # -- clip device and its shadow
     clip_xy = None
@@ -619,7 +621,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         # tissue speckle decorrelates slowly; blood speckle changes every frame
         env = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
         low = Ef < 0.1
-        env[low] = np.abs(np.complex64(math.cos(b)) * z2f[low] + np.complex64(math.sin(b)) * z1f[low])
+        cb, sb = np.complex64(math.cos(b)), np.complex64(math.sin(b))
+        env[low] = np.abs(cb * z2f[low] + sb * z1f[low])
         amp = Ef * env * gain_f
         db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0 * 1023) + np.float32(
             36.0 / 52.0 * 1023)
@@ -680,7 +683,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             L = 2.2 * k
             w = 0.22 * k * (1 + 0.5 * np.clip(pv_s / L, 0, 1)) * (1 + 0.15 * in_wob)
             m = (pv_s > -0.1) & (pv_s < L) & (pv_d < w) & la_c
-            speed = 45.0 * tm.pv * np.clip(1 - (pv_d / w) ** 2, 0, 1) * (1 - 0.6 * np.clip(pv_s / L, 0, 1))
+            speed = 45.0 * tm.pv * np.clip(1 - (pv_d / w) ** 2, 0, 1)
+            speed = speed * (1 - 0.6 * np.clip(pv_s / L, 0, 1))
             speed = speed + 0.03 * nyq * smooth
             v = -speed * (heart.pv_dir[0] * beam_x + heart.pv_dir[1] * beam_y)
             m &= np.abs(v) > v_show
@@ -689,7 +693,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         if p.inflow and tm.inflow > 0.05:
             L = (2.8 + 2.4 * tm.inflow) * k
             ui = np.clip(in_s / L, 0, 1)
-            w = 1.05 * k * tm.opening**0.5 * (0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
+            w = 1.05 * k * tm.opening**0.5 * (
+                0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
             w = w * (1 + 0.15 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c
             speed = 72.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
@@ -734,7 +739,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 v = speed * (po_x * beam_x + po_y * beam_y) / ro
                 v = v + (0.03 if p.pisa_rings else 0.1) * nyq * smooth
                 reach = (2.4 if p.pisa_rings else 1.8) * rp
-                m = (plane < -0.02) & (ro < reach) & (np.abs(v) > 0.3 * nyq) & (lv_c | (ro < 0.6 * rp))
+                m = (plane < -0.02) & (ro < reach) & (np.abs(v) > 0.3 * nyq)
+                m &= lv_c | (ro < 0.6 * rp)
                 vel[m], var[m], src[m] = v[m], np.clip(0.08 * speed[m] / nyq, 0, 0.3), SRC_PISA
             best = np.full((ch, cw), np.inf, np.float32)
             for j, jet in enumerate(jets):
@@ -768,7 +774,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                     v = np.where(np.abs(v) < 0.25 * nyq, sgn * 0.25 * nyq, v)
                     amp = p.turbulence * nyq * (0.04 + 1.8 * prof**2.2)
                     v = v + amp * mos_j
-                    vv = np.clip(p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos_j * prof, 0, 1)
+                    vv = p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos_j * prof
+                    vv = np.clip(vv, 0, 1)
                 vel_s, var_s, src_s = vel[sl], var[sl], src[sl]
                 vel_s[m], var_s[m], src_s[m] = v[m], vv[m], j + 1
                 if coarse:
@@ -1009,7 +1016,6 @@ def _overlays(p: WorldParams, lay: WorldLayout, lut: np.ndarray, box_in: np.ndar
     layer[outline] = pick()
     mask |= outline
     r0, r1, th0, th1 = box_cm
-    s = lay.spacing_cm
     dot_rgb = pick()
     th_d = th0 + rng.uniform(0.08, 0.2) * (th1 - th0)
     tmp = np.zeros((rows, cols), np.uint8)
