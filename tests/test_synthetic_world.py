@@ -305,3 +305,14 @@ def test_old_truth_files_still_load(tmp_path):
     tr = load_truth(path)
     assert (tr.view, tr.mirrored, tr.la_mask, tr.annulus_xy) == ("a4c", False, None, None)
     assert "view" not in c.truth.to_dict()  # original truth files stay byte-identical
+
+
+def test_command_line_world_clip(tmp_path, capsys):
+    from echoassess.synthetic.__main__ import main
+
+    out = tmp_path / "w.dcm"
+    assert main(["world", str(out), "--seed", "2", "--view", "a2c", "--texture", "coarse",
+                 "--rows", "240", "--cols", "320", "--encoding", "rgb"]) == 0
+    assert load_truth(out).view == "a2c"
+    assert main(["world", str(out), "--view", "psax"]) == 2
+    assert "view" in capsys.readouterr().err
