@@ -522,8 +522,14 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     rel_x, rel_y = cx - vc_pt[0], cy - vc_pt[1]
     in_s = rel_x * in_dir[0] + rel_y * in_dir[1]
     in_d = np.abs(rel_x * in_dir[1] - rel_y * in_dir[0])
-    to_vc = np.hypot(rel_x, rel_y) + 1e-3
     in_wob = _smooth_noise(rng, (ch, cw), max(2.0, 0.3 / s))
+    # after a clip the valve has two orifices: two inflow streams that merge downstream
+    clip_gap = np.zeros((ch, cw), bool)
+    if p.post_clip:
+        reach_gap = 1.8 * k
+        gap_w = 0.3 * k * np.clip(1 - in_s / reach_gap, 0, 1) ** 0.7 * (1 + 0.25 * in_wob)
+        clip_gap = (in_s < reach_gap) & (in_d < gap_w)
+    to_vc = np.hypot(rel_x, rel_y) + 1e-3
     pr_x, pr_y = cx - heart.pv0[0], cy - heart.pv0[1]
     pv_s = pr_x * heart.pv_dir[0] + pr_y * heart.pv_dir[1]
     pv_d = np.abs(pr_x * heart.pv_dir[1] - pr_y * heart.pv_dir[0])
@@ -696,7 +702,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             w = 1.05 * k * tm.opening**0.5 * (
                 0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
             w = w * (1 + 0.15 * in_wob)
-            lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c
+            lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c & ~clip_gap
             speed = 72.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
             speed = speed * (1 - 0.7 * ui)
             v_lv = -speed * (in_dir[0] * beam_x + in_dir[1] * beam_y)
