@@ -316,3 +316,17 @@ def test_command_line_world_clip(tmp_path, capsys):
     assert load_truth(out).view == "a2c"
     assert main(["world", str(out), "--view", "psax"]) == 2
     assert "view" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("view", ["a4c", "tee_me4c"])
+def test_vena_contracta_is_the_drawn_neck(view):
+    c = _clip(5, view=view, rows=400, cols=540, gain=1.0, **{**ONE_JET, "n_frames": 10})
+    tr = c.truth
+    (ax, ay), (bx, by) = tr.annulus_xy
+    v = np.array([bx - ax, by - ay]) / np.hypot(bx - ax, by - ay)
+    ys, xs = np.nonzero(tr.jet_labels[tr.max_frame] == 1)
+    rel = (np.stack([xs, ys], 1) - np.array(tr.orifices_xy[0])) * tr.spacing_cm[0]
+    along, across = rel @ np.array([-v[1], v[0]]), rel @ v
+    band = (np.abs(along) > 0.08) & (np.abs(along) < 0.22)
+    width = across[band].max() - across[band].min()
+    assert width == pytest.approx(tr.vc_width_cm[0], abs=3 * tr.spacing_cm[0])

@@ -755,7 +755,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 L = jet.length * (0.35 + 0.65 * g) * gain_ext
                 W = jet.half_width * (0.45 + 0.55 * g) * gain_ext
                 neck = jet.neck * (0.6 + 0.4 * g)
-                wob_w = 1 + 0.14 * jet.wobble * np.clip(jet.s / 0.6, 0, 1)
+                # the neck (first 0.25 cm) is exactly the vena contracta: no wobble there
+                wob_w = 1 + 0.14 * jet.wobble * np.clip((jet.s - 0.3) / 0.6, 0, 1)
                 w = _width(jet.s, L, max(W, neck * 1.05), neck) * wob_w
                 m = (jet.s <= L) & (jet.d <= w) & jet.ok
                 rel = jet.d / np.maximum(w, 1e-3)
