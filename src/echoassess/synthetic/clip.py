@@ -95,7 +95,7 @@ class ClipTruth:
         The left-atrial blood pool shown on the max-jet frame.
     vc_width_cm : tuple of float
         Each jet's vena contracta: the width of its neck (the first 0.25 cm
-        past the orifice, measured across the annulus direction) at peak
+        past the orifice, across the jet axis) at peak
         systole; the drawn neck is this width times ``0.6 + 0.4 g`` on a frame
         of strength ``g`` (1 at peak).
     ai_masks : (T, H, W) bool or None
