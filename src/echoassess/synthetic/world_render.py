@@ -717,11 +717,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             if p.lvot_flow and tm.eject > 0.05:
                 w = 0.75 * k
                 m = outflow_c & (lvot_s > -2.2 * k) & (lvot_s < 0) & (lvot_d < w)
-                speed = 110.0 * tm.eject * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.4 * (
+                speed = 95.0 * tm.eject * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.8 * (
                     0.4 + 0.6 * np.clip(1 + lvot_s / (2.2 * k), 0, 1))
                 v1 = -speed * (lv_ax[0] * beam_x + lv_ax[1] * beam_y)
                 m2 = outflow_c & (lvot_s >= 0) & (ao_s < 2.5 * k)
-                v2 = -120.0 * tm.eject * (ao_ax[0] * beam_x + ao_ax[1] * beam_y)
+                v2 = -90.0 * tm.eject * (ao_ax[0] * beam_x + ao_ax[1] * beam_y)
                 v = np.where(m2, v2, v1) + 0.08 * nyq * smooth
                 m = (m | m2) & (np.abs(v) > v_show)
                 vel[m], var[m], src[m] = v[m], 0.15, SRC_LVOT
