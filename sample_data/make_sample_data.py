@@ -127,6 +127,61 @@ def check(out: Path = HERE) -> list[str]:
     return problems
 
 
+# the world renderer's axes, kept when the README is rewritten
+_WORLD_SECTION = """
+## World clips: other views, colour styles and screen artefacts
+
+The sample files above come from the original renderer (apical 4-chamber, one
+colour style). A second, independent renderer draws clips whose view, jet
+colour texture and screen artefacts vary, with the same kind of exact truth:
+
+    from echoassess.synthetic import WorldParams, generate_world_clip, generate_world_study
+
+    p = WorldParams.random(seed, view="tee_me4c", texture="coarse", artefacts="overlays")
+    clip = generate_world_clip(p, rng=seed)
+    clip.save("out/tee.dcm", encoding="jpeg")          # + out/tee.truth.npz
+    pre, post = generate_world_study(seed, patient=7)  # same heart and settings, post with a clip
+
+A clip's *family* is `(view, texture, artefacts)` (`family_of(params)`):
+
+| axis | values | what it looks like |
+|---|---|---|
+| `view` | `a4c`, `a2c`, `a3c` | TTE apical: probe at the top, LV in the near field, mitral annulus 9-12 cm deep and tilted up to 30 deg, LA in the far field; MR flows away from the probe (blue rim, mosaic core); a4c adds RV/RA and the tricuspid valve, a3c the LVOT and aortic root with systolic outflow away from the probe |
+| | `plax` | TTE parasternal long axis: RV in the near field, septum, LV to one side, aortic root and valve on the other, LA behind the root with the descending aorta below it; annulus tilted 38-62 deg; MR runs posteriorly, often hugging the posterior LA wall; systolic LVOT flow; diastolic aortic-regurgitation mosaic in about half the clips |
+| | `tee_me4c`, `tee_comm`, `tee_lvot` | TEE mid-oesophageal: LA right under the apex (1-5 cm), valve at 4.6-6.6 cm, LV below; MR flows toward the probe (red/yellow, slower red rim); PISA below the valve on the LV side; diastolic inflow away (blue); pulmonary-vein flow enters the LA near the top; comm has a wider annulus (two orifices after a clip), lvot adds the LVOT/aortic root with outflow and sometimes AI |
+| `texture` | `fine` | fine aliasing mosaic (cells 1-3 px) inside a slower, unaliased outer shell |
+| | `coarse` | large irregular single-colour patches (4-12 px) and dark near-zero dropout streaks along the beams inside the jet |
+| | `edge_aliased` | aliased right to the edge: no slow shell, the rim colour is random |
+| | `variance` | velocity-variance map (turbulence adds green; the legend is 2-D), with a fine or coarse mosaic |
+| `artefacts` | `clean` | white ECG cursor sweeping a green trace |
+| | `cursor_colour` | the cursor is yellow, green, cyan, orange, pink or light blue |
+| | `frozen_ecg` | one trace, identical on every frame, no cursor; it spans exactly the clip's time range (first frame at its left end, last at its right end) |
+| | `no_ecg` | no ECG strip |
+| | `overlays` | static coloured marks inside the colour box (box outline in a legend colour, depth dots, a focus marker), identical on every frame |
+| | `zoom` | zoomed display: the fan's apex above the image, the colour box a large part of it |
+| | `frozen_overlays` | `frozen_ecg` and `overlays` together |
+
+Any view may be mirrored left-right (`mirrored`: anatomy and flow, not the
+text, legend or ECG). Drawn independently in every clip: colour map (`vendor_a`,
+`vendor_b`, `ge_like`, `philips_like`, `siemens_like`; the variance texture
+uses the map's green variance version), Nyquist 40-80 cm/s, colour and B-mode
+gain, noise specks, frame size (360-800 rows, landscape), 15-60 Hz, 50-110 bpm,
+1-2 beats, PISA (sometimes tight, many-ringed), eccentric wall-hugging jets,
+touching jets after a clip (separate origins, merging downstream), the clip
+device with its shadow (no colour inside it), diastolic inflow, pulmonary-vein
+flow, wall-motion flashes, DICOM view codes (`ViewCodeSequence`, TEE transducer
+data) and a SeriesDescription naming the view for some clips, and no
+calibration regions in about 10 % of clips (`truth.calibrated`).
+
+The truth (`load_truth`) has every field of the original clips plus `view`,
+`mirrored`, `texture`, `artefacts`, `annulus_xy` (the two hinge points; `valve_xy`
+is their midpoint), `la_mask` (LA blood pool), `vc_width_cm` (each jet's vena
+contracta at peak systole), `ai_masks` (aortic-regurgitation pixels, also
+confounders), `overlay_mask`, `ecg_xyxy` and `calibrated`. Truth files of the
+original renderer are unchanged and load with these fields at their defaults.
+"""
+
+
 def _readme(pre, post, written: list[Path]) -> str:
     rows = "\n".join(
         f"| `{p.name}` | {p.stat().st_size / 1024:.0f} KiB | `{sha256(p)}` |" for p in written
@@ -196,7 +251,7 @@ compares them with these files (decoded frames, truth masks and areas, and the
 SHA-256 list above); `tests/test_synthetic.py` runs the same check. The JPEG
 bytes depend on the libjpeg build inside OpenCV, so byte identity is only
 expected on the same platform.
-"""
+""" + _WORLD_SECTION
 
 
 def main(argv: list[str] | None = None) -> int:

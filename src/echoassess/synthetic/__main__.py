@@ -1,6 +1,7 @@
-"""Command line: ``python -m echoassess.synthetic {clip,cohort} ...``.
+"""Command line: ``python -m echoassess.synthetic {clip,world,cohort} ...``.
 
     python -m echoassess.synthetic clip out/clip.dcm --seed 3 --post --png-dir out/png
+    python -m echoassess.synthetic world out/tee.dcm --seed 3 --view tee_me4c --texture coarse
     python -m echoassess.synthetic cohort out/cohort -n 20 --seed 1 --rows 480 --cols 640
 """
 
@@ -27,6 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--post", action="store_true", help="after-MitraClip scene")
     c.add_argument("--png-dir", type=Path, default=None, help="also save every frame as PNG")
     _size(c)
+    w = sub.add_parser("world", help="one random world clip: any view, texture, artefacts")
+    w.add_argument("out", type=Path, help="output .dcm path")
+    w.add_argument("--seed", type=int, default=0)
+    w.add_argument("--post", action="store_true", help="after-MitraClip scene")
+    w.add_argument("--view", default=None, help="a4c, a2c, a3c, plax, tee_me4c, tee_comm, tee_lvot")
+    w.add_argument("--texture", default=None, help="fine, coarse, edge_aliased, variance")
+    w.add_argument("--artefacts", default=None,
+                   help="clean, cursor_colour, frozen_ecg, no_ecg, overlays, zoom, frozen_overlays")
+    w.add_argument("--png-dir", type=Path, default=None, help="also save every frame as PNG")
+    _size(w)
     k = sub.add_parser("cohort", help="N patients x pre/post + manifest.csv")
     k.add_argument("out", type=Path, help="output folder")
     k.add_argument("-n", "--patients", type=int, required=True)
@@ -38,11 +49,19 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {key: getattr(args, key) for key in ("rows", "cols") if getattr(args, key)}
     try:
-        if args.command == "clip":
-            from . import SceneParams, generate_clip
+        if args.command in ("clip", "world"):
+            if args.command == "clip":
+                from . import SceneParams, generate_clip
 
-            params = SceneParams.random(args.seed, post_clip=args.post, **overrides)
-            clip = generate_clip(params, rng=args.seed)
+                params = SceneParams.random(args.seed, post_clip=args.post, **overrides)
+                clip = generate_clip(params, rng=args.seed)
+            else:
+                from . import WorldParams, generate_world_clip
+
+                wparams = WorldParams.random(args.seed, view=args.view, texture=args.texture,
+                                             artefacts=args.artefacts, post_clip=args.post,
+                                             **overrides)
+                clip = generate_world_clip(wparams, rng=args.seed)
             dcm, truth = clip.save(args.out, encoding=args.encoding, jpeg_quality=args.jpeg_quality)
             if args.png_dir is not None:
                 import cv2

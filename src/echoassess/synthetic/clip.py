@@ -94,7 +94,10 @@ class ClipTruth:
     la_mask : (H, W) bool or None
         The left-atrial blood pool shown on the max-jet frame.
     vc_width_cm : tuple of float
-        Each jet's vena contracta (neck) width at peak systole.
+        Each jet's vena contracta: the width of its neck (the first 0.25 cm
+        past the orifice, across the jet axis) at peak
+        systole; the drawn neck is this width times ``0.6 + 0.4 g`` on a frame
+        of strength ``g`` (1 at peak).
     ai_masks : (T, H, W) bool or None
         Pixels coloured by a diastolic aortic-regurgitation jet (a confounder,
         also in ``confounder_masks``).

@@ -77,7 +77,8 @@ def generate_world_clip(
         )
     g = np.random.default_rng(rng)
     if study is None:
-        study = replace(_default_study(g), series_description=_series_description(params, "pre"))
+        when = "post" if params.post_clip else "pre"
+        study = replace(_default_study(g), series_description=_series_description(params, when))
     scene = render_world(params, g)
     lay = scene.layout
     truth = ClipTruth(
@@ -132,7 +133,7 @@ _SHARED = ("view", "texture", "artefacts", "mirrored", "rows", "cols", "depth_cm
            "nyquist_cm_s", "colour_map", "mosaic", "mosaic_cell_px", "tissue_gain", "gain",
            "cursor_rgb", "ecg_rgb", "bar_side", "zoom_factor", "frame_counter", "calibrated",
            "dicom_view_code", "series_names_view", "anatomy_seed", "frame_rate_hz",
-           "pisa_rings")
+           "pisa_rings", "ai_jet", "lvot_flow")
 
 
 def generate_world_study(

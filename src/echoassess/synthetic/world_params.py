@@ -255,7 +255,8 @@ class WorldParams:
             raise bad("cols", f"at least 1.05 x rows ({self.rows}): an echo screen is landscape")
         seed = self.anatomy_seed
         if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed < 2**63
         ):
             raise bad("anatomy_seed", "None or a non-negative integer")
 
@@ -394,7 +395,9 @@ class WorldParams:
             tilt = u(-25, 25)
             sector = u(70, 95)
         eccentric = g.random() < (0.25 if post_clip else (0.5 if view == "plax" else 0.35))
-        angle = float(g.choice([-1, 1]) * u(22, 45)) if eccentric else float(u(-15, 15))
+        # PLAX: eccentric jets mostly run posteriorly (-v), along the posterior LA wall
+        side = -1.0 if (view == "plax" and g.random() < 0.75) else float(g.choice([-1, 1]))
+        angle = side * u(22, 45) if eccentric else float(u(-15, 15))
         if post_clip:
             n_jets = int(g.choice([1, 2, 2, 2, 3]))
             length, width, vc = u(1.2, 3.2), u(0.6, 1.5), u(0.15, 0.45)
@@ -407,14 +410,15 @@ class WorldParams:
         nyq = u(40, 80)
         rings = bool(g.random() < 0.3)
         if rings:
-            nyq = u(30, 45)
+            nyq = u(40, 48)
         cursor = (235, 235, 235)
         if artefacts == "cursor_colour":
             cursor = [(255, 235, 0), (60, 230, 60), (0, 230, 255), (255, 150, 0),
                       (255, 80, 200), (120, 200, 255)][int(g.integers(0, 6))]
         elif g.random() < 0.3:
             cursor = (255, 255, 255)
-        ecg_rgb = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)][int(g.integers(0, 4))]
+        ecg_choices = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)]
+        ecg_rgb = ecg_choices[int(g.integers(0, 4))]
         zoom = u(1.4, 2.2) if artefacts == "zoom" else 1.0
         has_lvot = view in ("a3c", "plax", "tee_lvot")
         values: dict[str, Any] = dict(

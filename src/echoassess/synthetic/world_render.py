@@ -117,7 +117,7 @@ def _box_cm(p: WorldParams, heart: Heart, rng: np.random.Generator) -> tuple[flo
     la_pts = la_pts[heart.plane(la_pts[:, 0], la_pts[:, 1]) > 0]
     h0, h1 = heart.hinges
     key = [la_pts, np.array([h0, h1, heart.coapt - 1.6 * k * heart.u])]
-    if heart.av is not None and rng.random() < 0.7:
+    if heart.av is not None and (p.lvot_flow or p.ai_jet) and rng.random() < 0.85:
         key.append(np.array([heart.av, heart.av - 1.5 * k * heart.lvot_axis]))
     pts = np.concatenate(key)
     r = np.hypot(pts[:, 0], pts[:, 1])
@@ -219,7 +219,8 @@ def _timing(p: WorldParams, k: int, beat_gain: np.ndarray) -> _Timing:
             -(((pd - 0.88) / 0.06) ** 2))
         ai = (1.0 - 0.5 * pd) if pd > 0.02 else 0.0
     t_relax = tc - _SYS_DELAY_MS - sys_ms
-    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(-(((t_relax - 60.0) / 40.0) ** 2))
+    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(
+        -(((t_relax - 60.0) / 40.0) ** 2))
     return _Timing(t - p.start_phase * rr, systolic, g, opening, inflow, pv, contraction, flash,
                    eject, ai)
 
@@ -282,15 +283,25 @@ def _march(heart: Heart, start: np.ndarray, d0: np.ndarray, length: float, *, hu
 
 @dataclass
 class _JetField:
+    """One jet's static geometry on the sub-window ``sl`` of the crop it can reach."""
+
+    sl: tuple[slice, slice]
     s: np.ndarray  # arc length of the nearest centreline point (cm)
     d: np.ndarray  # distance to the centreline (cm)
-    tx: np.ndarray
-    ty: np.ndarray
-    behind: np.ndarray
+    cosb: np.ndarray  # centreline tangent . beam (away from the probe)
+    ok: np.ndarray  # LA side, inside the LA, not behind the orifice
     length: float
     half_width: float
     neck: float  # half vena contracta
     wobble: np.ndarray
+
+
+def _bbox(mask: np.ndarray, pad: int = 2) -> tuple[slice, slice]:
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return slice(0, 0), slice(0, 0)
+    return (slice(max(0, ys.min() - pad), ys.max() + pad + 1),
+            slice(max(0, xs.min() - pad), xs.max() + pad + 1))
 
 
 def _tube(pts: np.ndarray, pix: np.ndarray, shape: tuple[int, int]):
@@ -419,7 +430,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.3 * np.clip(rn, 0, 1.2)) * (
         1 - 0.35 * (np.abs(theta_s) / lay.half_angle_rad) ** 6)
-    gain_f = (np.clip(depth_gain, 0.05, None) * np.float32(p.tissue_gain))[in_fan].astype(np.float32)
+    gain_f = (np.clip(depth_gain, 0.05, None) * np.float32(p.tissue_gain))[in_fan]
+    gain_f = gain_f.astype(np.float32)
 
     # -- clip device and its shadow
     clip_xy = None
@@ -446,7 +458,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     bx0, by0, bx1, by1 = box_xyxy
     crop = (slice(by0, by1 + 1), slice(bx0, bx1 + 1))
     ch, cw = by1 - by0 + 1, bx1 - bx0 + 1
-    cx, cy = x_cm[crop].astype(np.float64), y_cm[crop].astype(np.float64)
+    cx, cy = x_cm[crop], y_cm[crop]
     box_c = box_in[crop]
     rr_c = np.maximum(np.hypot(cx, cy), 1e-3)
     beam_x, beam_y = cx / rr_c, cy / rr_c  # unit, away from the probe
@@ -491,9 +503,15 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         pts = _march(heart, orf, d0, length * 1.3, hug=p.wall_hugging)
         idx, dist, tang = _tube(pts, pix, (ch, cw))
         behind = (idx == 0) & ((cx - orf[0]) * d0[0] + (cy - orf[1]) * d0[1] < 0)
-        jets.append(_JetField((idx * 0.04).astype(np.float32), dist, tang[idx, 0].astype(np.float32),
-                              tang[idx, 1].astype(np.float32), behind, length, width / 2, vc / 2,
-                              _smooth_noise(rng, (ch, cw), max(1.5, 0.25 / s))))
+        sj = (idx * 0.04).astype(np.float32)
+        ok = (plane > 0) & la_allowed & ~behind
+        reach = ok & (sj <= length * p.gain**0.5 + 0.1) & (
+            dist <= max(width / 2 * p.gain**0.5 * 1.6, vc) + 0.1)
+        sl = _bbox(reach)
+        cosb = (tang[idx, 0] * beam_x + tang[idx, 1] * beam_y).astype(np.float32)
+        wob_j = _smooth_noise(rng, (ch, cw), max(1.5, 0.25 / s))
+        jets.append(_JetField(sl, sj[sl], dist[sl], cosb[sl], ok[sl], length, width / 2, vc / 2,
+                              wob_j[sl]))
         vc_widths.append(round(float(vc), 4))
 
     # confounder geometry
@@ -504,8 +522,14 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     rel_x, rel_y = cx - vc_pt[0], cy - vc_pt[1]
     in_s = rel_x * in_dir[0] + rel_y * in_dir[1]
     in_d = np.abs(rel_x * in_dir[1] - rel_y * in_dir[0])
-    to_vc = np.hypot(rel_x, rel_y) + 1e-3
     in_wob = _smooth_noise(rng, (ch, cw), max(2.0, 0.3 / s))
+    # after a clip the valve has two orifices: two inflow streams that merge downstream
+    clip_gap = np.zeros((ch, cw), bool)
+    if p.post_clip:
+        reach_gap = 1.8 * k
+        gap_w = 0.3 * k * np.clip(1 - in_s / reach_gap, 0, 1) ** 0.7 * (1 + 0.25 * in_wob)
+        clip_gap = (in_s < reach_gap) & (in_d < gap_w)
+    to_vc = np.hypot(rel_x, rel_y) + 1e-3
     pr_x, pr_y = cx - heart.pv0[0], cy - heart.pv0[1]
     pv_s = pr_x * heart.pv_dir[0] + pr_y * heart.pv_dir[1]
     pv_d = np.abs(pr_x * heart.pv_dir[1] - pr_y * heart.pv_dir[0])
@@ -539,6 +563,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     fine_b = ((theta[crop] - th0) * r_mid / 3.0 + 1).astype(np.float32)
     fine_shape = (int(fine_r.max()) + 3, int(fine_b.max()) + 3)
     del th_mid
+    warp_shape = (max(2, ch // max(2, int(cell * 0.8))), max(2, cw // max(2, int(cell * 0.8))))
+    # dropout streaks run along the beams: long radially, narrow across
+    hole_r = (r_px[crop] / max(6.0, 1.2 * cell)).astype(np.float32)
+    hole_b = ((theta[crop] - th0) * r_mid / max(2.5, 0.4 * cell) + 1).astype(np.float32)
+    hole_shape = (int(hole_r.max()) + 3, int(hole_b.max()) + 3)
 
     # colour table
     n_rows_bar = lay.bar_xyxy[3] - lay.bar_xyxy[1] + 1
@@ -576,6 +605,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     ai_masks = np.zeros((T, rows, cols), bool) if (p.ai_jet and heart.av is not None) else None
     phase = np.empty(T, dtype="<U8")
     leaflets = np.zeros((rows, cols), np.uint8)
+    grey_lut = (np.linspace(0.0, 1.0, 1024, dtype=np.float32) ** np.float32(1.45)
+                * np.float32(250.0))
     outline_rgb = (150, 150, 150)
     base_M = np.asarray(M)
 
@@ -593,15 +624,19 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         Ef = E[in_fan] * shadow_f
         a = 0.35 * math.sin(2 * math.pi * tm.t_ms / 1400.0)
         b = 2 * math.pi * fi * 0.37
-        env_t = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
-        env_b = np.abs(np.complex64(math.cos(b)) * z2f + np.complex64(math.sin(b)) * z1f)
-        env = np.where(Ef < 0.1, env_b, env_t)
+        # tissue speckle decorrelates slowly; blood speckle changes every frame
+        env = np.abs(np.complex64(math.cos(a)) * z0f + np.complex64(math.sin(a)) * z1f)
+        low = Ef < 0.1
+        cb, sb = np.complex64(math.cos(b)), np.complex64(math.sin(b))
+        env[low] = np.abs(cb * z2f[low] + sb * z1f[low])
         amp = Ef * env * gain_f
-        db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0) + np.float32(36.0 / 52.0)
+        db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0 * 1023) + np.float32(
+            36.0 / 52.0 * 1023)
         grey = np.zeros((rows, cols), np.float32)
-        grey[in_fan] = np.clip(db, 0.0, 1.0) ** np.float32(1.45) * np.float32(250.0)
+        grey[in_fan] = grey_lut[np.clip(db, 0, 1023).astype(np.int16)]
         grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
-        frame = static.copy()
+        frame = frames[fi]
+        frame[:] = static
         frame[in_fan] = grey[in_fan].astype(np.uint8)[:, None]
         frame[outline] = outline_rgb
 
@@ -611,9 +646,17 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         src = np.zeros((ch, cw), np.uint8)
         cells = rng.standard_normal(cell_shape).astype(np.float32)
         if coarse:
-            # irregular single-colour patches: smooth noise quantised into levels
-            mos = cv2.remap(cells, cell_b, cell_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            mos = np.round(mos / (float(mos.std()) or 1.0) * 1.6) / 1.6
+            # irregular single-colour patches: nearest cell of a domain-warped grid
+            wr = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
+                            interpolation=cv2.INTER_CUBIC)
+            wb = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
+                            interpolation=cv2.INTER_CUBIC)
+            mos = cv2.remap(cells, cell_b + 0.45 * wb, cell_r + 0.45 * wr, cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_REFLECT)
+            hole_cells = rng.standard_normal(hole_shape).astype(np.float32)
+            streak = cv2.remap(hole_cells, hole_b, hole_r, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT)
+            streak /= float(streak.std()) or 1.0
         else:
             mos = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
         mos /= float(mos.std()) or 1.0
@@ -646,7 +689,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             L = 2.2 * k
             w = 0.22 * k * (1 + 0.5 * np.clip(pv_s / L, 0, 1)) * (1 + 0.15 * in_wob)
             m = (pv_s > -0.1) & (pv_s < L) & (pv_d < w) & la_c
-            speed = 45.0 * tm.pv * np.clip(1 - (pv_d / w) ** 2, 0, 1) * (1 - 0.6 * np.clip(pv_s / L, 0, 1))
+            speed = 45.0 * tm.pv * np.clip(1 - (pv_d / w) ** 2, 0, 1)
+            speed = speed * (1 - 0.6 * np.clip(pv_s / L, 0, 1))
             speed = speed + 0.03 * nyq * smooth
             v = -speed * (heart.pv_dir[0] * beam_x + heart.pv_dir[1] * beam_y)
             m &= np.abs(v) > v_show
@@ -655,10 +699,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         if p.inflow and tm.inflow > 0.05:
             L = (2.8 + 2.4 * tm.inflow) * k
             ui = np.clip(in_s / L, 0, 1)
-            w = 1.05 * k * tm.opening**0.5 * (0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
+            w = 1.05 * k * tm.opening**0.5 * (
+                0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
             w = w * (1 + 0.15 * in_wob)
-            lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c
-            speed = 95.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
+            lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c & ~clip_gap
+            speed = 72.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
             speed = speed * (1 - 0.7 * ui)
             v_lv = -speed * (in_dir[0] * beam_x + in_dir[1] * beam_y)
             rcv = 1.4 * k
@@ -672,11 +717,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             if p.lvot_flow and tm.eject > 0.05:
                 w = 0.75 * k
                 m = outflow_c & (lvot_s > -2.2 * k) & (lvot_s < 0) & (lvot_d < w)
-                speed = 110.0 * tm.eject * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.4 * (
+                speed = 95.0 * tm.eject * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.8 * (
                     0.4 + 0.6 * np.clip(1 + lvot_s / (2.2 * k), 0, 1))
                 v1 = -speed * (lv_ax[0] * beam_x + lv_ax[1] * beam_y)
                 m2 = outflow_c & (lvot_s >= 0) & (ao_s < 2.5 * k)
-                v2 = -120.0 * tm.eject * (ao_ax[0] * beam_x + ao_ax[1] * beam_y)
+                v2 = -90.0 * tm.eject * (ao_ax[0] * beam_x + ao_ax[1] * beam_y)
                 v = np.where(m2, v2, v1) + 0.08 * nyq * smooth
                 m = (m | m2) & (np.abs(v) > v_show)
                 vel[m], var[m], src[m] = v[m], 0.15, SRC_LVOT
@@ -692,7 +737,6 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 v = v + nyq * (0.1 + 2.5 * prof) * mos
                 vel[m], var[m], src[m] = v[m], np.clip(0.3 + 0.6 * prof[m], 0, 1), SRC_AI
         # systolic PISA and regurgitant jets
-        jet_ids = np.zeros((ch, cw), np.uint8)
         if tm.systolic and tm.g > 0.05 and n_jets:
             if p.pisa:
                 rp = p.pisa_radius_cm * k**0.5 * tm.g**0.5
@@ -701,45 +745,52 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 v = speed * (po_x * beam_x + po_y * beam_y) / ro
                 v = v + (0.03 if p.pisa_rings else 0.1) * nyq * smooth
                 reach = (2.4 if p.pisa_rings else 1.8) * rp
-                m = (plane < -0.02) & (ro < reach) & (np.abs(v) > 0.3 * nyq) & (lv_c | (ro < 0.6 * rp))
+                m = (plane < -0.02) & (ro < reach) & (np.abs(v) > 0.3 * nyq)
+                m &= lv_c | (ro < 0.6 * rp)
                 vel[m], var[m], src[m] = v[m], np.clip(0.08 * speed[m] / nyq, 0, 0.3), SRC_PISA
             best = np.full((ch, cw), np.inf, np.float32)
             for j, jet in enumerate(jets):
+                sl = jet.sl
                 g = tm.g
                 L = jet.length * (0.35 + 0.65 * g) * gain_ext
                 W = jet.half_width * (0.45 + 0.55 * g) * gain_ext
                 neck = jet.neck * (0.6 + 0.4 * g)
-                wob_w = 1 + 0.14 * jet.wobble * np.clip(jet.s / 0.6, 0, 1)
+                # the neck (first 0.25 cm) is exactly the vena contracta: no wobble there
+                wob_w = 1 + 0.14 * jet.wobble * np.clip((jet.s - 0.3) / 0.6, 0, 1)
                 w = _width(jet.s, L, max(W, neck * 1.05), neck) * wob_w
-                m = (jet.s <= L) & (jet.d <= w) & (plane > 0) & la_allowed & ~jet.behind
+                m = (jet.s <= L) & (jet.d <= w) & jet.ok
                 rel = jet.d / np.maximum(w, 1e-3)
-                m &= rel < best
+                best_s = best[sl]
+                m &= rel < best_s
                 if not m.any():
                     continue
-                best = np.where(m, rel, best)
+                best_s[m] = rel[m]
                 prof = np.clip(1 - rel**2, 0, 1)
-                cosb = jet.tx * beam_x + jet.ty * beam_y
+                cosb = jet.cosb
+                mos_j, smooth_j = mos[sl], smooth[sl]
                 # displayed mean velocity: well below the CW peak, decaying downstream
                 core = 0.5 * p.jet_velocity_cm_s * g**0.5 / (1 + jet.s / 1.2)
                 if texture_kind == "edge_aliased":
                     speed = core * (0.5 + 0.5 * prof) + 2.0 * nyq
-                    v = -speed * cosb + nyq * (1.6 + 1.2 * prof) * mos
-                    vv = np.clip(0.35 + 0.5 * prof + 0.2 * smooth, 0, 1)
+                    v = -speed * cosb + nyq * (1.6 + 1.2 * prof) * mos_j
+                    vv = np.clip(0.35 + 0.5 * prof + 0.2 * smooth_j, 0, 1)
                 else:
-                    speed = core * prof**1.6 + 0.5 * nyq
+                    speed = core * prof**1.6 + 0.6 * nyq  # the slow, unaliased outer shell
                     sgn = np.sign(-cosb)
                     v = -speed * cosb
                     v = np.where(np.abs(v) < 0.25 * nyq, sgn * 0.25 * nyq, v)
-                    amp = p.turbulence * nyq * (0.05 + 1.7 * prof**1.4)
-                    v = v + amp * mos
-                    vv = np.clip(p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos * prof, 0, 1)
-                vel[m], var[m], src[m] = v[m], vv[m], j + 1
-                jet_ids[m] = j + 1
+                    amp = p.turbulence * nyq * (0.04 + 1.8 * prof**2.2)
+                    v = v + amp * mos_j
+                    vv = p.turbulence * (0.05 + 0.9 * prof**0.8) + 0.12 * mos_j * prof
+                    vv = np.clip(vv, 0, 1)
+                vel_s, var_s, src_s = vel[sl], var[sl], src[sl]
+                vel_s[m], var_s[m], src_s[m] = v[m], vv[m], j + 1
                 if coarse:
                     # near-zero-velocity streaks and holes inside the jet
-                    holes = m & (prof > 0.12) & (jet.s > 0.45) & (smooth > 1.35 - 0.4 * p.turbulence)
-                    vel[holes] = 0.0
-                    src[holes] = 0
+                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (
+                        streak[sl] > 1.3 - 0.4 * p.turbulence)
+                    vel_s[holes] = 0.0
+                    src_s[holes] = 0
         shown = (src > 0) & colour_ok
         if n_jets and tm.systolic:
             _tidy_jets(src, shown, n_jets, touching=p.touching)
@@ -773,7 +824,6 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         if p.frame_counter:
             cv2.putText(frame, f"{fi + 1}/{T}", (round(0.88 * cols), round(0.13 * rows)), _FONT,
                         _font_scale(p), (200, 200, 200), 1, cv2.LINE_AA)
-        frames[fi] = frame
 
     valve = lay.to_px(*M)
     h0, h1 = heart.hinges
@@ -973,7 +1023,6 @@ def _overlays(p: WorldParams, lay: WorldLayout, lut: np.ndarray, box_in: np.ndar
     layer[outline] = pick()
     mask |= outline
     r0, r1, th0, th1 = box_cm
-    s = lay.spacing_cm
     dot_rgb = pick()
     th_d = th0 + rng.uniform(0.08, 0.2) * (th1 - th0)
     tmp = np.zeros((rows, cols), np.uint8)
