@@ -228,9 +228,10 @@ def read_frozen_ecg(
     """The cardiac phase from a frozen trace (no cursor) spanning the clip.
 
     The trace's left end is taken as the first frame and its right end as the
-    end of the last frame. The mapping is accepted only when the R-R interval
-    it implies is plausible and, when the file gives a heart rate, agrees with
-    it within 20 %.
+    end of the last frame. With two or more R waves the mapping is accepted
+    only when the R-R interval it implies is plausible and, when the file gives
+    a heart rate, agrees with it within 20 %; with one R wave the file's heart
+    rate gives the R-R interval.
 
     Examples
     --------
@@ -251,13 +252,16 @@ def read_frozen_ecg(
     a = span / (x1 - x0)  # ms per pixel
     b = float(t[0]) - a * x0
     r_x = _r_waves(xs, ys)
-    if r_x.size < 2:
-        return None
     r_t = a * r_x + b
-    rr = float(np.median(np.diff(np.sort(r_t))))
-    if not 250 <= rr <= 2500:
+    if r_x.size >= 2:
+        rr = float(np.median(np.diff(np.sort(r_t))))
+        if heart_rate_bpm and abs(rr - 60000.0 / float(heart_rate_bpm)) > 0.2 * rr:
+            return None  # the trace does not span the loop as assumed
+    elif r_x.size == 1 and heart_rate_bpm:
+        rr = 60000.0 / float(heart_rate_bpm)  # one beat on screen: the file's heart rate
+    else:
         return None
-    if heart_rate_bpm and abs(rr - 60000.0 / float(heart_rate_bpm)) > 0.2 * rr:
+    if not 250 <= rr <= 2500:
         return None
     return _phase_from_r(t, np.sort(r_t), rr)
 

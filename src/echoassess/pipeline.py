@@ -129,7 +129,7 @@ class AnalysisParams:
     jet_frame_fraction: float = 0.3
     origin_end_cm: float = 0.3
     origin_cluster_cm: float = 1.5
-    separate_flows_cm: float = 2.5
+    separate_flows_cm: float = 1.2
     annulus_half_length_cm: float = 1.6
     valve_band_cm: float = 0.4
     la_max_depth_cm: float = 7.0
@@ -486,15 +486,18 @@ def analyze_clip(
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
-    origins = _track_origins(jet_masks, systolic, t_c, d_c, band_px=band,
+    origins = _track_origins(jet_masks, flows, systolic, t_c, d_c, band_px=band,
                              gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm))
     for i in range(T):
         labels, n = None, 0
         if systolic[i] and t_c is not None and d_c is not None:
+            search = _origin_search_mask(jet_masks[i], flows[i], d_c, band)
             labels, n = segmentation.label_by_origins(
-                jet_masks[i], t_c, d_c, origins.get(i, []), band_px=band,
+                search, t_c, d_c, origins.get(i, []), band_px=band, start_px=-0.5 * band,
                 min_jet_px=px(p.min_jet_area_cm2),
             )
+            labels[~jet_masks[i]] = 0
+            labels, n = _renumber(labels)
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
             )
@@ -813,12 +816,48 @@ def _locate_valve(
         return _Valve(None, side, view_name, view_source, "none",
                       "the turbulent flow is seen on one frame only", cores_found=True)
     tissue = _tissue_mean(grey, flows, sorted({o.frame for o in main if o.frame >= 0}))
+    # where the turbulence starts inside a flow-convergence dome, the orifice is
+    # the neck between the dome and the jet
+    necks = _necks(main, flows, depth_a, px_per_cm, close_px)
+    downstream = 1.6
+    if necks:
+        main, downstream = necks, 0.5
     ann = vl.fit_annulus(main, tissue, apex_xy=apex, side=side, px_per_cm=px_per_cm,
-                         end_px=end_px)
+                         end_px=0.0 if necks else end_px, downstream_cm=downstream)
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
                   p.annulus_half_length_cm * px_per_cm)
     src = "jets + tissue" if valve_xy is None else "user point + jets"
     return _Valve(ann, side, view_name, view_source, src, cores_found=True, rival=rival)
+
+
+def _necks(
+    cluster: list[Any], flows: np.ndarray, depth: np.ndarray, px_per_cm: float, close_px: int,
+) -> list[Any]:
+    """Necks (vena contracta) of the cluster's flow on its three largest frames, as
+    origins; empty unless at least two frames show one."""
+    import cv2
+
+    from . import valve as vl
+
+    by_frame: dict[int, list[Any]] = {}
+    for o in cluster:
+        if o.frame >= 0:
+            by_frame.setdefault(o.frame, []).append(o)
+    top = sorted(by_frame, key=lambda f: -sum(o.area_px for o in by_frame[f]))[:3]
+    out = []
+    k = np.ones((close_px, close_px), np.uint8)
+    for f in top:
+        grown = cv2.morphologyEx(flows[f].astype(np.uint8), cv2.MORPH_CLOSE, k)
+        n, lab = cv2.connectedComponents(grown, connectivity=8)
+        h, w = lab.shape
+        for o in by_frame[f]:
+            y, x = min(h - 1, max(0, int(round(o.y)))), min(w - 1, max(0, int(round(o.x))))
+            if lab[y, x] == 0:
+                continue
+            neck = vl.find_neck(lab == lab[y, x], depth, px_per_cm=px_per_cm)
+            if neck is not None and math.hypot(neck[0] - o.x, neck[1] - o.y) <= 2.5 * px_per_cm:
+                out.append(vl.Origin(f, neck[0], neck[1], o.area_px))
+    return out if len({o.frame for o in out}) >= 2 else []
 
 
 def _side_of_flow(
@@ -868,20 +907,42 @@ def _read_phase(scan: _Scan, clip: EchoClip, trace: tuple[np.ndarray, np.ndarray
     return None, ""
 
 
+def _renumber(labels: np.ndarray) -> tuple[np.ndarray, int]:
+    """Labels 1..n of the jets that kept pixels, in their order."""
+    present = [int(v) for v in np.unique(labels) if v > 0]
+    out = np.zeros_like(labels)
+    for j, v in enumerate(present, start=1):
+        out[labels == v] = j
+    return out, len(present)
+
+
+def _origin_search_mask(jet: np.ndarray, flow: np.ndarray, d: np.ndarray, band_px: float) -> np.ndarray:
+    """The jet plus the orifices themselves: flow within the leaflets, just
+    upstream of the atrium, that feeds the jet."""
+    import cv2
+
+    lip = (d >= -0.5 * band_px) & (d < 0)
+    near = cv2.dilate(jet.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool)
+    return jet | (flow & lip & near)
+
+
 def _track_origins(
-    jet_masks: np.ndarray, systolic: np.ndarray, t: np.ndarray | None, d: np.ndarray | None, *,
-    band_px: float, gap_px: float, track_px: float,
+    jet_masks: np.ndarray, flows: np.ndarray, systolic: np.ndarray, t: np.ndarray | None,
+    d: np.ndarray | None, *, band_px: float, gap_px: float, track_px: float,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame, the origins (along-annulus runs) of orifices seen on >= 2 frames."""
+    import cv2
+
     if t is None or d is None:
         return {}
     runs = {}
     for i in np.flatnonzero(systolic):
+        search = _origin_search_mask(jet_masks[i], flows[i], d, band_px)
         # jets widen fast: look at thin slices of the band and keep the one
         # that shows the most separate origins
         best: list[tuple[float, float]] = []
-        for lo, hi in ((0.0, 0.5), (0.25, 0.75), (0.5, 1.0)):
-            rr = segmentation.origins_along(jet_masks[i], t, d, band_px=hi * band_px,
+        for lo, hi in ((-0.5, 0.0), (0.0, 0.5), (0.25, 0.75), (0.5, 1.0)):
+            rr = segmentation.origins_along(search, t, d, band_px=hi * band_px,
                                             start_px=lo * band_px, gap_px=gap_px)
             if len(rr) > len(best):
                 best = rr

@@ -381,7 +381,10 @@ def atrial_jet_mask(
     mask = keep[lab] & allowed
     if jet_sign is not None and velocity is not None and min_attachment_px > 0 and mask.any():
         opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
-        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px)
+        # smooth flow against the jet, on its edge or between two jets (venous
+        # inflow): not jet
+        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px,
+                                   min_rim_fraction=0.0)
         mask = _with_core(mask, turbulent, min_core_px)
     if fill_holes and mask.any():
         filled = fill_holes_mask(grown & keep[lab] if close_px > 1 else mask)
@@ -429,16 +432,41 @@ def origins_along(
         else:
             runs.append([int(i), int(i)])
     total = float(hist.sum())
-    out = []
+    # a run can still hold two orifices whose jets touch: split it at a deep
+    # valley of the along-annulus profile
+    split: list[tuple[int, int]] = []
     for a, b in runs:
+        split.extend(_split_at_valleys(hist.astype(float), a, b, min_mass=min_share * total))
+    out = []
+    for a, b in split:
         if hist[a : b + 1].sum() >= min_share * total:
             out.append((float(a + lo), float(b + lo)))
     return out
 
 
+def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
+                      depth: float = 0.35) -> list[tuple[int, int]]:
+    """``[a, b]`` split recursively where the (3-bin smoothed) profile falls below
+    ``depth`` times the lower of the peaks on either side."""
+    if b - a < 4:
+        return [(a, b)]
+    seg = np.convolve(hist[a : b + 1], np.ones(3) / 3, mode="same")
+    best, best_ratio = None, depth
+    for j in range(2, len(seg) - 2):
+        left, right = seg[:j].max(), seg[j + 1 :].max()
+        ratio = seg[j] / max(min(left, right), 1e-9)
+        if ratio < best_ratio and hist[a : a + j].sum() >= min_mass and \
+                hist[a + j + 1 : b + 1].sum() >= min_mass:
+            best, best_ratio = j, ratio
+    if best is None:
+        return [(a, b)]
+    return (_split_at_valleys(hist, a, a + best - 1, min_mass=min_mass, depth=depth)
+            + _split_at_valleys(hist, a + best + 1, b, min_mass=min_mass, depth=depth))
+
+
 def label_by_origins(
     mask: np.ndarray, t: np.ndarray, d: np.ndarray, origins: list[tuple[float, float]], *,
-    band_px: float, min_jet_px: int = 1,
+    band_px: float, min_jet_px: int = 1, start_px: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """Label a frame's jet pixels by their origin on the annulus.
 
@@ -467,7 +495,7 @@ def label_by_origins(
     if len(origins) <= 1:
         labels[mask] = 1
         return labels, 1
-    band = mask & (d >= 0) & (d <= band_px)
+    band = mask & (d >= start_px) & (d <= band_px)
     seeds = np.zeros(mask.shape, np.int32)
     for j, (a, b) in enumerate(origins, start=1):
         seeds[band & (t >= a - 0.5) & (t <= b + 0.5)] = j

@@ -34,6 +34,7 @@ __all__ = [
     "atrial_depth",
     "core_origins",
     "cluster_origins",
+    "find_neck",
     "fit_annulus",
     "infer_side",
 ]
@@ -275,6 +276,7 @@ def fit_annulus(
     px_per_cm: float,
     max_tilt_deg: float = 45.0,
     end_px: float = 0.0,
+    downstream_cm: float = 1.6,
 ) -> Annulus:
     """The annulus line through the orifices of the main jet cluster.
 
@@ -311,7 +313,7 @@ def fit_annulus(
     offset = -0.5 * end_px
     if tissue is not None:
         found = _tissue_line(tissue, cx, cy, base, px_per_cm, max_tilt_deg, side=side,
-                             apex_xy=apex_xy)
+                             apex_xy=apex_xy, downstream_cm=downstream_cm)
         if found is not None:
             angle, offset = found
     if angle is None:
@@ -325,6 +327,65 @@ def fit_annulus(
     cx, cy = cx + offset * nx, cy + offset * ny
     return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny),
                    float(1.6 * px_per_cm))
+
+
+def find_neck(
+    component: np.ndarray, depth: np.ndarray, *, px_per_cm: float, reach_cm: float = 2.5,
+) -> tuple[float, float] | None:
+    """The vena contracta of one flow region: its narrowest cross-section
+    between a flow-convergence dome and the jet.
+
+    The region's width is profiled along the atrial depth over ``reach_cm``
+    from its upstream end; a neck is a minimum at most 0.6 times the widest
+    parts on both sides of it.
+
+    Parameters
+    ----------
+    component : (h, w) bool
+        One connected flow region (convergence, orifice and jet).
+    depth : (h, w) float
+        Atrial depth (:func:`atrial_depth`).
+
+    Returns
+    -------
+    (x, y) or None
+        The centre of the neck, or ``None`` when the region has no neck (the
+        upstream end is then the orifice).
+
+    Examples
+    --------
+    >>> yy, xx = np.mgrid[0:60, 0:40].astype(np.float32)
+    >>> hourglass = np.abs(xx - 20) < 2 + 0.8 * np.abs(yy - 25)
+    >>> hourglass &= (yy > 10) & (yy < 55)
+    >>> x, y = find_neck(hourglass, yy, px_per_cm=20)
+    >>> round(x), abs(y - 25) <= 1
+    (20, True)
+    """
+    a = depth[component]
+    if a.size < 20:
+        return None
+    a0 = float(a.min())
+    reach = reach_cm * px_per_cm
+    bins = np.floor(a - a0).astype(int)
+    keep = bins <= reach
+    width = np.bincount(bins[keep]).astype(float)
+    if width.size < 6:
+        return None
+    k = max(1, int(round(0.1 * px_per_cm)))
+    smooth = np.convolve(width, np.ones(2 * k + 1) / (2 * k + 1), mode="same")
+    best, best_ratio = None, 0.6
+    for j in range(k + 1, len(smooth) - k - 1):
+        before, after = smooth[:j].max(), smooth[j + 1 :].max()
+        ratio = smooth[j] / max(min(before, after), 1e-9)
+        if ratio < best_ratio:
+            best, best_ratio = j, ratio
+    if best is None:
+        return None
+    sel = component & (np.abs(depth - (a0 + best + 0.5)) <= max(1.0, k))
+    ys, xs = np.nonzero(sel)
+    if xs.size == 0:
+        return None
+    return float(xs.mean()), float(ys.mean())
 
 
 def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
@@ -355,7 +416,7 @@ def _origin_line(xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, px_per_cm: flo
 
 def _tissue_line(
     tissue: np.ndarray, cx: float, cy: float, base: float, px_per_cm: float, max_tilt_deg: float,
-    *, side: int, apex_xy: tuple[float, float],
+    *, side: int, apex_xy: tuple[float, float], downstream_cm: float = 1.6,
 ) -> tuple[float, float] | None:
     """The line near ``(cx, cy)`` along which the tissue is brightest: the closed
     leaflets and the annulus (the clip device too).
@@ -374,7 +435,7 @@ def _tissue_line(
     """
     h, w = tissue.shape
     r = np.concatenate([np.linspace(-1.6, -0.3, 14), np.linspace(0.3, 1.6, 14)]) * px_per_cm
-    offsets = np.arange(-0.5, 2.01, 0.05) * px_per_cm
+    offsets = np.arange(-0.5, downstream_cm + 0.41, 0.05) * px_per_cm
     angles = base + np.radians(np.arange(-max_tilt_deg, max_tilt_deg + 0.1, 3.0))
     grid = np.full((len(angles), len(offsets)), np.nan)
     for a_i, ang in enumerate(angles):
@@ -394,7 +455,7 @@ def _tissue_line(
         return None
     # the leaflets lie at most 1.6 cm downstream of the turbulence's upstream
     # end (which can be the far edge of a flow-convergence dome)
-    search = np.where(offsets[None, :] <= 1.6 * px_per_cm, grid, np.nan)
+    search = np.where(offsets[None, :] <= downstream_cm * px_per_cm, grid, np.nan)
     a_i, o_i = np.unravel_index(np.nanargmax(search), grid.shape)
     peak = grid[a_i, o_i]
     background = float(np.nanmedian(grid))
