@@ -111,9 +111,14 @@ def test_jets_only_in_systole_inside_the_box_on_the_la_side(clips):
         side = np.sign(np.mean((lx - ax) * nx + (ly - ay) * ny))
         dist = ((xs - ax) * nx + (ys - ay) * ny) * side / np.hypot(nx, ny)
         assert dist.min() > -2.0, (tr.view, dist.min())
-        # the jet pixels are coloured and are not confounders
+        # the jet pixels are coloured (but the dark dropout streaks inside a
+        # coarse mosaic, which belong to the jet's area) and are not confounders
         on = tr.masks[tr.max_frame]
-        assert not _grey(c.frames[tr.max_frame])[on].any()
+        uncoloured = _grey(c.frames[tr.max_frame])[on]
+        if tr.params.get("mosaic") == "coarse" or tr.texture == "coarse":
+            assert uncoloured.mean() < 0.35
+        else:
+            assert not uncoloured.any()
         assert not (tr.confounder_masks & tr.masks).any()
 
 

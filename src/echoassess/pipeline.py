@@ -91,6 +91,9 @@ class AnalysisParams:
         Half the annulus segment when it is found from the image.
     valve_band_cm : float
         Depth into the atrium where jet origins are looked for.
+    max_jet_start_cm : float
+        A jet must start within this distance of the annulus (the clip's
+        shadow can hide its first millimetres).
     la_max_depth_cm, la_max_half_width_cm : float
         How far into the atrium and to either side of the annulus centre flow
         may count.
@@ -132,6 +135,7 @@ class AnalysisParams:
     separate_flows_cm: float = 1.2
     annulus_half_length_cm: float = 1.6
     valve_band_cm: float = 0.4
+    max_jet_start_cm: float = 1.0
     la_max_depth_cm: float = 7.0
     la_max_half_width_cm: float = 4.5
     origin_gap_cm: float = 0.12
@@ -439,7 +443,7 @@ def analyze_clip(
                 min_core_px=px(p.min_core_area_cm2), close_px=close_px,
                 velocity=velocity[i], jet_sign=-valve_info.side if valve_info.side else None,
                 min_attachment_px=px(p.min_attachment_area_cm2), fill_holes=p.fill_holes,
-                region=roi_crop,
+                region=roi_crop, start_px=ln(p.max_jet_start_cm),
             )
     # -- systole: frames whose atrial jets hold enough mosaic
     jet_turb = (jet_masks & turbs).sum(axis=(1, 2))
@@ -487,13 +491,14 @@ def analyze_clip(
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
     origins = _track_origins(jet_masks, flows, systolic, t_c, d_c, band_px=band,
-                             gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm))
+                             gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm),
+                             start_px=ln(p.max_jet_start_cm))
     for i in range(T):
         labels, n = None, 0
         if systolic[i] and t_c is not None and d_c is not None:
             search = _origin_search_mask(jet_masks[i], flows[i], d_c, band)
             labels, n = segmentation.label_by_origins(
-                search, t_c, d_c, origins.get(i, []), band_px=band, start_px=-0.5 * band,
+                search, t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)), start_px=-0.5 * band,
                 min_jet_px=px(p.min_jet_area_cm2),
             )
             labels[~jet_masks[i]] = 0
@@ -929,6 +934,7 @@ def _origin_search_mask(jet: np.ndarray, flow: np.ndarray, d: np.ndarray, band_p
 def _track_origins(
     jet_masks: np.ndarray, flows: np.ndarray, systolic: np.ndarray, t: np.ndarray | None,
     d: np.ndarray | None, *, band_px: float, gap_px: float, track_px: float,
+    start_px: float = 0.0,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame, the origins (along-annulus runs) of orifices seen on >= 2 frames."""
     import cv2
@@ -946,6 +952,12 @@ def _track_origins(
                                             start_px=lo * band_px, gap_px=gap_px)
             if len(rr) > len(best):
                 best = rr
+        # a jet whose first millimetres hide in the clip's shadow starts further on
+        lo = 1.0
+        while not best and lo * band_px < start_px:
+            best = segmentation.origins_along(search, t, d, band_px=(lo + 0.5) * band_px,
+                                              start_px=lo * band_px, gap_px=gap_px)
+            lo += 0.5
         runs[int(i)] = best
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one

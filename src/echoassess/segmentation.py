@@ -316,6 +316,7 @@ def atrial_jet_mask(
     min_attachment_px: int = 0,
     fill_holes: bool = True,
     region: np.ndarray | None = None,
+    start_px: float | None = None,
 ) -> np.ndarray:
     """The regurgitant jet pixels of one frame.
 
@@ -344,6 +345,9 @@ def atrial_jet_mask(
         (venous inflow touching the jet) are cut off when given.
     region : (h, w) bool, optional
         A user region of interest: nothing outside counts.
+    start_px : float, optional
+        How far past the annulus a jet may start (the clip device's acoustic
+        shadow can hide the first millimetres); ``band_px`` by default.
 
     Returns
     -------
@@ -374,7 +378,8 @@ def atrial_jet_mask(
         grown &= (d >= 0) & (np.abs(t) <= lateral)
     n, lab = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
     core = np.bincount(lab[turbulent & allowed], minlength=n)
-    at_valve = (d <= band_px) & (np.abs(t) <= half_length_px + band_px) & allowed
+    reach = band_px if start_px is None else max(band_px, start_px)
+    at_valve = (d <= reach) & (np.abs(t) <= half_length_px + band_px) & allowed
     starts = np.bincount(lab[at_valve], minlength=n)
     keep = (core >= min_core_px) & (starts > 0)
     keep[0] = False

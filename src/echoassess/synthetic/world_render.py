@@ -32,6 +32,7 @@ __all__ = ["WorldScene", "render_world", "world_lut"]
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 SRC_SPECK, SRC_FLASH, SRC_PV, SRC_INFLOW, SRC_LVOT, SRC_AI, SRC_PISA = (
     200, 201, 202, 203, 204, 205, 206)
+_EIGHT_U8 = np.ones((3, 3), np.uint8)
 _EIGHT = np.ones((3, 3), np.uint8)
 
 # -- colour maps --------------------------------------------------------------
@@ -644,6 +645,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         vel = np.zeros((ch, cw), np.float32)
         var = np.zeros((ch, cw), np.float32)
         src = np.zeros((ch, cw), np.uint8)
+        # dark (near-zero) dropout inside a jet: shown black, but the jet's area
+        dark = np.zeros((ch, cw), bool)
         cells = rng.standard_normal(cell_shape).astype(np.float32)
         if coarse:
             # irregular single-colour patches: nearest cell of a domain-warped grid
@@ -790,10 +793,29 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                     holes = m & (prof > 0.1) & (jet.s > 0.45) & (
                         streak[sl] > 1.3 - 0.4 * p.turbulence)
                     vel_s[holes] = 0.0
-                    src_s[holes] = 0
-        shown = (src > 0) & colour_ok
+                    dark[sl][holes] = True
+        dark &= (src > 0) & (src < 100)
+        shown = (src > 0) & colour_ok & ~dark
         if n_jets and tm.systolic:
             _tidy_jets(src, shown, n_jets, touching=p.touching)
+        # the jet's dropout counts when it lies inside the jet as shown: in a
+        # region of the jet's pixels that holds shown pixels of the same jet
+        dark &= colour_ok
+        if dark.any() and not p.touching:
+            for j in range(1, n_jets + 1):  # jets that must not touch stay apart
+                other = (shown | dark) & (src > 0) & (src < 100) & (src != j)
+                if other.any():
+                    dark &= ~((src == j) & (cv2.dilate(other.astype(np.uint8), _EIGHT_U8) > 0))
+        if dark.any():
+            for j in range(1, n_jets + 1):
+                dj = dark & (src == j)
+                if not dj.any():
+                    continue
+                lab, n = ndi.label(dj | (shown & (src == j)), structure=_EIGHT)
+                has_shown = np.zeros(n + 1, bool)
+                has_shown[np.unique(lab[shown & (src == j)])] = True
+                has_shown[0] = False
+                dark[dj & ~has_shown[lab]] = False
         if shown.any():
             uu = _wrap(vel[shown] / nyq)
             row = np.clip(np.floor((1.0 - uu) / 2.0 * n_rows_bar), 0, n_rows_bar - 1).astype(int)
@@ -804,7 +826,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                   if lay.n_var > 1 else np.zeros_like(row))
             sub = frame[crop]
             sub[shown] = lut[row, vi]
-            labels[fi][crop] = np.where(shown & (src < 100), src, 0).astype(np.uint8)
+            labels[fi][crop] = np.where((shown | dark) & (src < 100), src, 0).astype(np.uint8)
             confounders[fi][crop] = shown & (src >= 100)
             if ai_masks is not None:
                 ai_masks[fi][crop] = shown & (src == SRC_AI)
