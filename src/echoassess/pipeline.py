@@ -931,6 +931,34 @@ def _origin_search_mask(jet: np.ndarray, flow: np.ndarray, d: np.ndarray, band_p
     return jet | (flow & lip & near)
 
 
+def _late_origins(
+    jet: np.ndarray, t: np.ndarray, d: np.ndarray, found: list[tuple[float, float]], *,
+    band_px: float, start_px: float,
+) -> list[tuple[float, float]]:
+    """Origins of the jet's separate regions that start past the valve band
+    (within ``start_px``) and hold none of the ``found`` origins."""
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(jet.astype(np.uint8), connectivity=8)
+    out = []
+    for k in range(1, n):
+        if stats[k, cv2.CC_STAT_AREA] < 10:
+            continue
+        comp = lab == k
+        dk = d[comp]
+        top = float(dk.min())
+        if top > start_px:
+            continue
+        tk = t[comp][dk <= top + band_px]
+        a, b = float(np.round(tk.min())), float(np.round(tk.max()))
+        tt = t[comp & (d <= top + 2 * band_px)]
+        lo_all, hi_all = float(tt.min()), float(tt.max())
+        if any(fa <= hi_all + 1 and fb >= lo_all - 1 for fa, fb in found):
+            continue  # this region already has an origin
+        out.append((a, b))
+    return out
+
+
 def _track_origins(
     jet_masks: np.ndarray, flows: np.ndarray, systolic: np.ndarray, t: np.ndarray | None,
     d: np.ndarray | None, *, band_px: float, gap_px: float, track_px: float,
@@ -952,13 +980,10 @@ def _track_origins(
                                             start_px=lo * band_px, gap_px=gap_px)
             if len(rr) > len(best):
                 best = rr
-        # a jet whose first millimetres hide in the clip's shadow starts further on
-        lo = 1.0
-        while not best and lo * band_px < start_px:
-            best = segmentation.origins_along(search, t, d, band_px=(lo + 0.5) * band_px,
-                                              start_px=lo * band_px, gap_px=gap_px)
-            lo += 0.5
-        runs[int(i)] = best
+        # a jet whose first millimetres hide in the clip's shadow starts further
+        # on: every separate jet without an origin gets one where it starts
+        runs[int(i)] = sorted(best + _late_origins(jet_masks[i], t, d, best, band_px=band_px,
+                                                   start_px=start_px))
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []

@@ -441,16 +441,26 @@ def origins_along(
     # valley of the along-annulus profile
     split: list[tuple[int, int]] = []
     for a, b in runs:
-        split.extend(_split_at_valleys(hist.astype(float), a, b, min_mass=min_share * total))
-    out = []
+        mass = float(hist[a : b + 1].sum())
+        split.extend(_split_at_valleys(hist.astype(float), a, b,
+                                       min_mass=max(min_share * total, 0.25 * mass)))
+    # a sliver narrower than the gap is a notch in one orifice's jet, not an orifice
+    merged: list[list[int]] = []
     for a, b in split:
+        if merged and (b - a + 1 < gap_px or merged[-1][1] - merged[-1][0] + 1 < gap_px) \
+                and a - merged[-1][1] <= 2 * gap_px:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    out = []
+    for a, b in merged:
         if hist[a : b + 1].sum() >= min_share * total:
             out.append((float(a + lo), float(b + lo)))
     return out
 
 
 def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
-                      depth: float = 0.35) -> list[tuple[int, int]]:
+                      depth: float = 0.3) -> list[tuple[int, int]]:
     """``[a, b]`` split recursively where the (3-bin smoothed) profile falls below
     ``depth`` times the lower of the peaks on either side."""
     if b - a < 4:
