@@ -87,3 +87,35 @@ def test_docstring_examples_run():
     import echoassess.ecg
 
     assert doctest.testmod(echoassess.ecg, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+@pytest.mark.parametrize("colour", [(230, 220, 40), (40, 200, 230), (40, 220, 70)])
+def test_trace_of_any_colour_and_a_cursor_of_any_colour(colour):
+    """A yellow or cyan trace is read like a green one; the cursor is the one
+    thing in the strip that moves, whatever its colour."""
+    from echoassess.ecg import cursor_columns
+
+    img = _screen([100, 300])
+    img[np.all(img == (40, 220, 70), axis=-1)] = colour
+    xs, ys = find_trace(img)
+    assert xs.min() == 20 and xs.max() >= 370
+    strips = np.stack([img[120:195].copy() for _ in range(6)])
+    for i, x in enumerate(range(60, 360, 50)):
+        strips[i, :, x] = (255, 120, 0)  # an orange cursor
+    assert cursor_columns(strips).tolist() == [60.0, 110.0, 160.0, 210.0, 260.0, 310.0]
+
+
+def test_frozen_trace_gives_the_phase_from_the_frame_times():
+    """A frozen trace (no cursor) spans the loop: its R waves give the phase; with
+    one R wave on screen the file's heart rate gives the R-R interval."""
+    from echoassess.ecg import read_frozen_ecg
+
+    xs, ys = find_trace(_screen([100, 300]))
+    times = np.arange(18) * 40.0  # 720 ms over 360 px: 2 ms per px, RR = 400 ms
+    ph = read_frozen_ecg(times, 40.0, (xs, ys), heart_rate_bpm=150)
+    assert ph.rr_ms == pytest.approx(400, abs=5)
+    assert read_frozen_ecg(times, 40.0, (xs, ys), heart_rate_bpm=60) is None  # disagrees
+    xs1, ys1 = find_trace(_screen([200]))
+    one = read_frozen_ecg(times, 40.0, (xs1, ys1), heart_rate_bpm=100)
+    assert one.rr_ms == pytest.approx(600) and one.systolic.any()
+    assert read_frozen_ecg(times, 40.0, (xs1, ys1)) is None  # one beat, no heart rate

@@ -40,16 +40,12 @@ def _check_measured(clip, r, *, area_rel=0.15, dice_min=0.8):
     assert r.masks[dia].sum() <= 0.02 * t.masks.sum()
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): this edge-aliased jet is "
-                   "measured 20 % small (its outer mosaic cells read as smooth)")
 def test_jet_aliased_to_its_edge(tmp_path):
     """Mode 1: no slow outer shell; the rim's direction is random."""
     clip, path = _clip(tmp_path, 21, view="a4c", texture="edge_aliased", artefacts="clean")
     _check_measured(clip, analyze_clip(path, keep_masks=True))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): Dice 0.80 at the max frame "
-                   "on this coarse JPEG clip, just under the 0.8 bound")
 def test_coarse_mosaic_with_dark_streaks(tmp_path):
     """Mode 2: large single-colour patches and dark streaks inside the jet."""
     clip, path = _clip(tmp_path, 12, view="a3c", texture="coarse", artefacts="frozen_ecg",
@@ -68,8 +64,6 @@ def test_tilted_annulus(tmp_path):
     assert abs(r.settings["annulus_tilt_deg"]) > 10
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 10 open): on this clip the valve is "
-                   "not located (cannot_measure) - an honest answer, but not the right one")
 def test_tight_pisa_rings_are_not_jet(tmp_path):
     """Mode 4: a flow-convergence dome with tight aliasing rings on the LV side."""
     clip, path = _clip(tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean",
@@ -80,12 +74,8 @@ def test_tight_pisa_rings_are_not_jet(tmp_path):
     assert (r.masks & conf).sum() <= 0.05 * r.masks.sum()
 
 
-@pytest.mark.parametrize("artefacts, source", [
-    ("cursor_colour", "ECG agrees"),
-    pytest.param("frozen_ecg", "frozen ECG agrees", marks=pytest.mark.xfail(
-        strict=True, reason="known gap (issue 10 open): this frozen trace's R waves are not "
-        "read, so the phase comes from the flow alone")),
-])
+@pytest.mark.parametrize("artefacts, source", [("cursor_colour", "ECG agrees"),
+                                               ("frozen_ecg", "frozen ECG agrees")])
 def test_phase_from_a_coloured_cursor_or_a_frozen_trace(tmp_path, artefacts, source):
     """Mode 5: a cursor that is not white, and a frozen trace with no cursor."""
     clip, path = _clip(tmp_path, 55, view="a4c", texture="fine", artefacts=artefacts,

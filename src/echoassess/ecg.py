@@ -46,21 +46,24 @@ class EcgPhase:
     time_since_r_ms: np.ndarray
 
 
-def _green(frame: np.ndarray) -> np.ndarray:
+def _trace_pixels(frame: np.ndarray) -> np.ndarray:
+    """Bright saturated pixels: the ECG trace is drawn in a colour (green on most
+    machines, yellow or cyan on others)."""
     f = frame.astype(np.int16)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]
-    return (g > 120) & (g - r > 60) & (g - b > 60)
+    hi, lo = f.max(axis=-1), f.min(axis=-1)
+    return (hi > 110) & (hi - lo > 60)
 
 
 def find_trace(
     frame: np.ndarray, *, exclude: np.ndarray | None = None, min_width_px: int = 80
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ECG trace as ``(xs, ys)``: for each column, the mean row of its green pixels.
+    """The ECG trace as ``(xs, ys)``: for each column, the mean row of its trace pixels.
 
-    Looks for the widest horizontal run of columns holding green pixels in the
-    image's lower half, outside ``exclude`` (e.g. the imaging sector).
+    Looks for the widest horizontal run of columns holding coloured (green,
+    yellow, ...) pixels in the image's lower half, outside ``exclude`` (e.g.
+    the imaging sector).
     """
-    green = _green(frame)
+    green = _trace_pixels(frame)
     rows = frame.shape[0]
     green[: rows // 2] = False
     if exclude is not None:

@@ -89,6 +89,9 @@ class AnalysisParams:
         located only with ECG phase or a hint.
     annulus_half_length_cm : float
         Half the annulus segment when it is found from the image.
+    max_auto_tilt_deg : float
+        An annulus found from the image further than this from the beam's
+        perpendicular is not trusted (parasternal views): "cannot measure".
     valve_band_cm : float
         Depth into the atrium where jet origins are looked for.
     max_jet_start_cm : float
@@ -134,11 +137,12 @@ class AnalysisParams:
     origin_cluster_cm: float = 1.5
     separate_flows_cm: float = 1.2
     annulus_half_length_cm: float = 1.6
+    max_auto_tilt_deg: float = 35.0
     valve_band_cm: float = 0.4
     max_jet_start_cm: float = 1.0
     la_max_depth_cm: float = 7.0
     la_max_half_width_cm: float = 4.5
-    origin_gap_cm: float = 0.12
+    origin_gap_cm: float = 0.2
     origin_track_cm: float = 0.35
     min_jet_area_cm2: float = 0.05
     fill_holes: bool = True
@@ -393,7 +397,8 @@ def analyze_clip(
     T = clip.n_frames
     static = _static_overlay(scan, p)
     flows = scan.flow & ~static
-    if not flows.any():
+    any_flow = bool(flows.any())
+    if not any_flow:
         if bar.source == "default":
             raise NoColourFlowError(
                 clip.path, "no colour-Doppler flow in the colour box and no colour bar",
@@ -471,15 +476,28 @@ def analyze_clip(
         ann = None
         valve_info.why = ("the turbulent flow found at the presumed valve is not systolic by the "
                           f"{ecg_source}")
-    if ann is None:
+    if ann is not None and valve_info.source != "user" and not systolic.any():
+        # the valve was placed at turbulent flow, yet no jet crosses it: the
+        # placement is wrong, not the flow absent (never a false "no jet")
+        ann = None
+        valve_info.why = "no jet crosses the valve found from the turbulent flow"
+    if ann is None and not valve_info.cores_found and any_flow:
+        # an MR jet is always a mosaic: with no turbulent flow anywhere in the
+        # colour box there is no jet, wherever the valve is
+        status, status_reason = "no_jet", "no turbulent (regurgitant) flow anywhere in the colour box"
+        warnings.append("no systolic jet found")
+        if ecg_phase is not None:
+            phase_systolic, systole_source = ecg_phase.systolic, ecg_source
+    elif ann is None:
         status, status_reason = "cannot_measure", valve_info.why
         warnings.append(f"could not locate the mitral valve ({valve_info.why}): give a hint "
                         "(--annulus X1,Y1,X2,Y2 and --view tte|tee)")
         systolic = np.zeros(T, bool)
+        phase_systolic = ecg_phase.systolic if ecg_phase is not None else systolic
+        systole_source = ecg_source if ecg_phase is not None else "unknown (valve not located)"
     elif not systolic.any():
         status = "no_jet"
-        status_reason = ("no regurgitant flow crossed the valve" if valve_info.cores_found
-                         else "no turbulent (regurgitant) flow anywhere in the colour box")
+        status_reason = "no regurgitant flow crossed the annulus given"
         warnings.append("no systolic jet found")
     log.debug("%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
               clip.path.name, box, box_source, bar.source, cell, valve_info, int(systolic.sum()))
@@ -831,6 +849,14 @@ def _locate_valve(
                          end_px=0.0 if necks else end_px, downstream_cm=downstream)
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
                   p.annulus_half_length_cm * px_per_cm)
+    # apical and transoesophageal annuli lie within ~30 deg of the beam's
+    # perpendicular; a steeper one is a parasternal view or a wrong line
+    rx, ry = ann.cx - apex[0], ann.cy - apex[1]
+    cos_beam = abs(ann.ux * rx + ann.uy * ry) / (math.hypot(rx, ry) or 1.0)
+    if math.degrees(math.asin(min(1.0, cos_beam))) > p.max_auto_tilt_deg:
+        return _Valve(None, side, view_name, view_source, "none",
+                      "the valve found lies steeply across the beam (a parasternal view?)",
+                      cores_found=True)
     src = "jets + tissue" if valve_xy is None else "user point + jets"
     return _Valve(ann, side, view_name, view_source, src, cores_found=True, rival=rival)
 

@@ -443,7 +443,8 @@ def origins_along(
     for a, b in runs:
         mass = float(hist[a : b + 1].sum())
         split.extend(_split_at_valleys(hist.astype(float), a, b,
-                                       min_mass=max(min_share * total, 0.25 * mass)))
+                                       min_mass=max(min_share * total, 0.25 * mass),
+                                       min_width=int(np.ceil(gap_px))))
     # a sliver narrower than the gap is a notch in one orifice's jet, not an orifice
     merged: list[list[int]] = []
     for a, b in split:
@@ -460,14 +461,15 @@ def origins_along(
 
 
 def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
-                      depth: float = 0.3) -> list[tuple[int, int]]:
+                      depth: float = 0.25, min_width: int = 2) -> list[tuple[int, int]]:
     """``[a, b]`` split recursively where the (3-bin smoothed) profile falls below
-    ``depth`` times the lower of the peaks on either side."""
-    if b - a < 4:
+    ``depth`` times the lower of the peaks on either side; both parts at least
+    ``min_width`` bins wide."""
+    if b - a < 2 * min_width + 1:
         return [(a, b)]
     seg = np.convolve(hist[a : b + 1], np.ones(3) / 3, mode="same")
     best, best_ratio = None, depth
-    for j in range(2, len(seg) - 2):
+    for j in range(max(2, min_width), len(seg) - max(2, min_width)):
         left, right = seg[:j].max(), seg[j + 1 :].max()
         ratio = seg[j] / max(min(left, right), 1e-9)
         if ratio < best_ratio and hist[a : a + j].sum() >= min_mass and \
@@ -475,8 +477,10 @@ def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
             best, best_ratio = j, ratio
     if best is None:
         return [(a, b)]
-    return (_split_at_valleys(hist, a, a + best - 1, min_mass=min_mass, depth=depth)
-            + _split_at_valleys(hist, a + best + 1, b, min_mass=min_mass, depth=depth))
+    return (_split_at_valleys(hist, a, a + best - 1, min_mass=min_mass, depth=depth,
+                              min_width=min_width)
+            + _split_at_valleys(hist, a + best + 1, b, min_mass=min_mass, depth=depth,
+                                min_width=min_width))
 
 
 def label_by_origins(

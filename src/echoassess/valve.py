@@ -298,12 +298,15 @@ def fit_annulus(
     xs = np.array([o.x for o in origins], float)
     ys = np.array([o.y for o in origins], float)
     wts = np.array([o.area_px for o in origins], float)
-    cx, cy = _weighted_median(xs, wts), _weighted_median(ys, wts)
-    # perpendicular to the beam through the orifice
-    rx, ry = cx - apex_xy[0], cy - apex_xy[1]
-    r = math.hypot(rx, ry) or 1.0
-    base = math.atan2(-rx / r, ry / r)  # direction perpendicular to the beam
-    base_u = (math.cos(base), math.sin(base))
+    # where to start: the area-weighted median orifice, and the median of the
+    # most downstream third (frames whose turbulence starts inside a large
+    # flow-convergence dome put the upstream end well before the orifice)
+    starts = [(_weighted_median(xs, wts), _weighted_median(ys, wts))]
+    if len(origins) >= 6:
+        a = side * np.hypot(xs - apex_xy[0], ys - apex_xy[1])
+        far = a >= np.percentile(a, 67)
+        starts.append((float(np.median(xs[far])), float(np.median(ys[far]))))
+    cx, cy = starts[0]
     angle = None
     spread = _origin_line(xs, ys, wts, px_per_cm)
     if spread is not None:
@@ -312,10 +315,21 @@ def fit_annulus(
     # turbulence, half an origin depth above the origins' mean
     offset = -0.5 * end_px
     if tissue is not None:
-        found = _tissue_line(tissue, cx, cy, base, px_per_cm, max_tilt_deg, side=side,
-                             apex_xy=apex_xy, downstream_cm=downstream_cm)
-        if found is not None:
-            angle, offset = found
+        best = None
+        for sx, sy in starts:
+            rx, ry = sx - apex_xy[0], sy - apex_xy[1]
+            r = math.hypot(rx, ry) or 1.0
+            found = _tissue_line(tissue, sx, sy, math.atan2(-rx / r, ry / r), px_per_cm,
+                                 max_tilt_deg, side=side, apex_xy=apex_xy,
+                                 downstream_cm=downstream_cm)
+            if found is not None and (best is None or found[2] > best[0][2]):
+                best = (found, (sx, sy))
+        if best is not None:
+            (angle, offset, _), (cx, cy) = best
+    rx, ry = cx - apex_xy[0], cy - apex_xy[1]
+    r = math.hypot(rx, ry) or 1.0
+    base = math.atan2(-rx / r, ry / r)  # direction perpendicular to the beam
+    base_u = (math.cos(base), math.sin(base))
     if angle is None:
         angle = base
     ux, uy = math.cos(angle), math.sin(angle)
@@ -430,7 +444,7 @@ def _tissue_line(
 
     Returns
     -------
-    (angle, offset_px) or None
+    (angle, offset_px, contrast) or None
         ``None`` when no line stands out.
     """
     h, w = tissue.shape
@@ -468,4 +482,4 @@ def _tissue_line(
     while edge + 1 < len(offsets) and np.isfinite(prof[edge + 1]) and \
             prof[edge + 1] > 0.5 * (peak + background):
         edge += 1
-    return float(angles[a_i]), float(offsets[edge])
+    return float(angles[a_i]), float(offsets[edge]), float(peak - background)
