@@ -90,8 +90,9 @@ class AnalysisParams:
     annulus_half_length_cm : float
         Half the annulus segment when it is found from the image.
     max_auto_tilt_deg : float
-        An annulus found from the image further than this from the beam's
-        perpendicular is not trusted (parasternal views): "cannot measure".
+        An annulus found from the image further than this from both the
+        horizontal and the beam's perpendicular is not trusted (parasternal
+        views): "cannot measure".
     valve_band_cm : float
         Depth into the atrium where jet origins are looked for.
     max_jet_start_cm : float
@@ -137,7 +138,7 @@ class AnalysisParams:
     origin_cluster_cm: float = 1.5
     separate_flows_cm: float = 1.2
     annulus_half_length_cm: float = 1.6
-    max_auto_tilt_deg: float = 35.0
+    max_auto_tilt_deg: float = 40.0
     valve_band_cm: float = 0.4
     max_jet_start_cm: float = 1.0
     la_max_depth_cm: float = 7.0
@@ -849,11 +850,12 @@ def _locate_valve(
                          end_px=0.0 if necks else end_px, downstream_cm=downstream)
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
                   p.annulus_half_length_cm * px_per_cm)
-    # apical and transoesophageal annuli lie within ~30 deg of the beam's
-    # perpendicular; a steeper one is a parasternal view or a wrong line
+    # apical and transoesophageal annuli lie within ~30 deg of the horizontal and
+    # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line
     rx, ry = ann.cx - apex[0], ann.cy - apex[1]
     cos_beam = abs(ann.ux * rx + ann.uy * ry) / (math.hypot(rx, ry) or 1.0)
-    if math.degrees(math.asin(min(1.0, cos_beam))) > p.max_auto_tilt_deg:
+    to_beam = math.degrees(math.asin(min(1.0, cos_beam)))
+    if min(to_beam, abs(ann.tilt_deg)) > p.max_auto_tilt_deg:
         return _Valve(None, side, view_name, view_source, "none",
                       "the valve found lies steeply across the beam (a parasternal view?)",
                       cores_found=True)
