@@ -264,6 +264,9 @@ def _child(path: str, mem_bytes: int, timeout_s: int, out_dir: str) -> dict:
     logging.getLogger("echoassess").addHandler(handler)
     logging.getLogger("echoassess").setLevel(logging.DEBUG)
     rep: dict = {"kind": "ok", "detail": "", "texts": []}
+    caught = warnings.catch_warnings(record=True)
+    seen = caught.__enter__()  # warnings reach a user's stderr: they are output too
+    warnings.simplefilter("always")
     try:
         clip = load_clip(path)
         rep["texts"].append(json.dumps(clip.summary(), default=str, allow_nan=False))
@@ -287,6 +290,8 @@ def _child(path: str, mem_bytes: int, timeout_s: int, out_dir: str) -> dict:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         rep.update(kind="crash", detail=f"{type(exc).__name__} at "
                    f"{Path(last.filename).name}:{last.lineno}")
+    caught.__exit__(None, None, None)
+    rep["texts"].extend(str(w.message) for w in seen)
     rep["texts"].append(log_buf.getvalue())
     logging.getLogger("echoassess").removeHandler(handler)
     # the CLI on the same file: its own stdout/stderr, exit status 0 or 1
