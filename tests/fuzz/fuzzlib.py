@@ -23,7 +23,6 @@ import resource
 import signal
 import struct
 import sys
-import tempfile
 import traceback
 import warnings
 from collections import Counter
@@ -348,6 +347,7 @@ def run_mutants(
     outcomes: list[Outcome] = []
     it = iter(mutants)
     exhausted = False
+    serial = 0
     while True:
         while not exhausted and len(running) < jobs:
             try:
@@ -355,7 +355,9 @@ def run_mutants(
             except StopIteration:
                 exhausted = True
                 break
-            d = Path(tempfile.mkdtemp(prefix="m", dir=workdir))
+            serial += 1  # fixed names: a random one could spell a marker
+            d = workdir / f"mutant-run-{serial:06d}"
+            d.mkdir()
             path = d / f"{name}.dcm"
             path.write_bytes(data)
             pid = os.fork()
@@ -406,9 +408,9 @@ def _judge(name: str, mutation: str, d: Path, status: int) -> Outcome:
         texts.append(p.read_text("utf-8", "replace") if p.exists() else "")
     stdout, stderr = texts[-2], texts[-1]
     for text in texts:
-        for marker in LEAK_MARKERS:
-            if marker.lower() in text.lower():
-                i = text.lower().index(marker.lower())
+        for marker in LEAK_MARKERS:  # case-sensitive: the planted values are upper case
+            if marker in text:
+                i = text.index(marker)
                 out.leak.append(text[max(0, i - 60): i + 40].replace("\n", " "))
     code = rep.get("cli", {}).get("code")
     cli_problem = None
