@@ -41,6 +41,7 @@ import tempfile
 import time
 import traceback
 import uuid
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -193,7 +194,9 @@ def process_file(path: str, options: WorkerOptions) -> dict[str, Any]:
     }
     p = Path(path)
     try:
-        _process(p, options, rec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's warnings quote header values
+            _process(p, options, rec)
     except Exception as exc:  # a bug, not bad input: record it, keep the batch going
         # the traceback only at debug level, and the exception's text nowhere:
         # either may quote a header value (a patient's name or ID)

@@ -11,7 +11,7 @@ Examples
 --------
 >>> plausible_spacing_cm((0.02, 0.02), rows=800)
 >>> plausible_spacing_cm((50.0, 50.0), rows=800)
-'a 2D region 800 px high at 50 cm/px would image 40000 cm deep (plausible: 1-40 cm)'
+'a 2D region 800 px high at 50 cm/px would image 4e+04 cm deep (plausible: 1-40 cm)'
 >>> plausible_frame_time_ms(33.3), plausible_frame_time_ms(1e-300)
 (True, False)
 """

@@ -46,6 +46,12 @@ def _root(
 ) -> None:
     """Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips."""
     _configure_logging(logging.DEBUG if debug else logging.WARNING)
+    if not debug:
+        import warnings
+
+        # pydicom's warnings quote header values (a patient's name or ID among
+        # them); the library reports what matters through its log
+        warnings.simplefilter("ignore")
 
 
 class _StderrHandler(logging.StreamHandler):

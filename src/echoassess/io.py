@@ -865,14 +865,13 @@ _KNOWN_PI = _SUPPORTED_PI | {"ARGB", "CMYK", "HSV", "YBR_PARTIAL_422", "YBR_PART
 def _uid_name(uid: Any, unknown: str) -> str:
     """The registered name of a UID, or ``unknown``: never the raw value, which a
     damaged or hostile file may fill with anything."""
-    from pydicom.uid import UID
+    from pydicom.uid import UID_dictionary
 
-    try:
-        u = UID(str(uid)) if uid is not None else None
-        name = u.name if u is not None else ""
-    except Exception:
-        return unknown
-    return f"{name} ({u})" if name and name != str(u) else unknown
+    # looked up, never built into a pydicom UID: that validates the value and
+    # warns with it quoted
+    text = uid if isinstance(uid, str) else None
+    entry = UID_dictionary.get(text) if text else None
+    return f"{entry[0]} ({text})" if entry else unknown
 
 
 def _check_offset_tables(

@@ -23,7 +23,6 @@ import resource
 import signal
 import struct
 import sys
-import tempfile
 import traceback
 import warnings
 from collections import Counter
@@ -264,6 +263,9 @@ def _child(path: str, mem_bytes: int, timeout_s: int, out_dir: str) -> dict:
     logging.getLogger("echoassess").addHandler(handler)
     logging.getLogger("echoassess").setLevel(logging.DEBUG)
     rep: dict = {"kind": "ok", "detail": "", "texts": []}
+    caught = warnings.catch_warnings(record=True)
+    seen = caught.__enter__()  # warnings reach a user's stderr: they are output too
+    warnings.simplefilter("always")
     try:
         clip = load_clip(path)
         rep["texts"].append(json.dumps(clip.summary(), default=str, allow_nan=False))
@@ -287,6 +289,8 @@ def _child(path: str, mem_bytes: int, timeout_s: int, out_dir: str) -> dict:
         last = traceback.extract_tb(exc.__traceback__)[-1]
         rep.update(kind="crash", detail=f"{type(exc).__name__} at "
                    f"{Path(last.filename).name}:{last.lineno}")
+    caught.__exit__(None, None, None)
+    rep["texts"].extend(str(w.message) for w in seen)
     rep["texts"].append(log_buf.getvalue())
     logging.getLogger("echoassess").removeHandler(handler)
     # the CLI on the same file: its own stdout/stderr, exit status 0 or 1
@@ -343,6 +347,7 @@ def run_mutants(
     outcomes: list[Outcome] = []
     it = iter(mutants)
     exhausted = False
+    serial = 0
     while True:
         while not exhausted and len(running) < jobs:
             try:
@@ -350,7 +355,9 @@ def run_mutants(
             except StopIteration:
                 exhausted = True
                 break
-            d = Path(tempfile.mkdtemp(prefix="m", dir=workdir))
+            serial += 1  # fixed names: a random one could spell a marker
+            d = workdir / f"mutant-run-{serial:06d}"
+            d.mkdir()
             path = d / f"{name}.dcm"
             path.write_bytes(data)
             pid = os.fork()
@@ -401,9 +408,9 @@ def _judge(name: str, mutation: str, d: Path, status: int) -> Outcome:
         texts.append(p.read_text("utf-8", "replace") if p.exists() else "")
     stdout, stderr = texts[-2], texts[-1]
     for text in texts:
-        for marker in LEAK_MARKERS:
-            if marker.lower() in text.lower():
-                i = text.lower().index(marker.lower())
+        for marker in LEAK_MARKERS:  # case-sensitive: the planted values are upper case
+            if marker in text:
+                i = text.index(marker)
                 out.leak.append(text[max(0, i - 60): i + 40].replace("\n", " "))
     code = rep.get("cli", {}).get("code")
     cli_problem = None
