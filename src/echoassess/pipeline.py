@@ -963,27 +963,55 @@ def _late_origins(
     jet: np.ndarray, t: np.ndarray, d: np.ndarray, found: list[tuple[float, float]], *,
     band_px: float, start_px: float,
 ) -> list[tuple[float, float]]:
-    """Origins of the jet's separate regions that start past the valve band
-    (within ``start_px``) and hold none of the ``found`` origins."""
+    """Origins of the jet's separate regions (near the valve) that start past the
+    valve band (within ``start_px``) and hold none of the ``found`` origins."""
     import cv2
 
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(jet.astype(np.uint8), connectivity=8)
+    # jets that touch further downstream are still separate pieces near the valve
+    near = jet & (d <= start_px + band_px)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(near.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return []
+    biggest = int(stats[1:, cv2.CC_STAT_AREA].max())
     out = []
     for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < 10:
+        if stats[k, cv2.CC_STAT_AREA] < max(10, 0.15 * biggest):
             continue
         comp = lab == k
-        dk = d[comp]
-        top = float(dk.min())
-        if top > start_px:
+        for a, b in _starts_along(t[comp], d[comp], band_px=band_px, start_px=start_px):
+            if any(fa <= b + 1 and fb >= a - 1 for fa, fb in found + out):
+                continue  # this start already has an origin
+            out.append((a, b))
+    return out
+
+
+def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: float
+                  ) -> list[tuple[float, float]]:
+    """Where a region starts, along the annulus: each distinct dip of its
+    shallowest depth per position (two jets that touch near the valve have two)."""
+    from scipy.signal import find_peaks
+
+    ti = np.round(tv).astype(int)
+    lo = int(ti.min())
+    m = np.full(int(ti.max()) - lo + 1, np.inf)
+    np.minimum.at(m, ti - lo, dv)
+    finite = np.isfinite(m)
+    if not finite.any():
+        return []
+    m[~finite] = m[finite].max() + band_px
+    pad = np.concatenate([[m.max() + band_px], m, [m.max() + band_px]])
+    peaks, _ = find_peaks(-pad, prominence=0.5 * band_px)
+    out = []
+    for pk in peaks - 1:
+        if m[pk] > start_px:
             continue
-        tk = t[comp][dk <= top + band_px]
-        a, b = float(np.round(tk.min())), float(np.round(tk.max()))
-        tt = t[comp & (d <= top + 2 * band_px)]
-        lo_all, hi_all = float(tt.min()), float(tt.max())
-        if any(fa <= hi_all + 1 and fb >= lo_all - 1 for fa, fb in found):
-            continue  # this region already has an origin
-        out.append((a, b))
+        level = m[pk] + 0.5 * band_px
+        a = b = pk
+        while a > 0 and m[a - 1] <= level:
+            a -= 1
+        while b < len(m) - 1 and m[b + 1] <= level:
+            b += 1
+        out.append((float(a + lo), float(b + lo)))
     return out
 
 
