@@ -130,3 +130,5 @@ def test_compare_with_per_clip_annulus(plax, tmp_path):
     assert got["pre"]["status"] == "cannot_measure"
     assert got["post"]["status"] == "measured"
     assert got["post"]["settings"]["annulus_source"] == "user"
+    html = (out / "report.html").read_text()
+    assert "cannot measure" in html and "annulus from user" in html

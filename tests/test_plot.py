@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -273,3 +274,18 @@ def test_cohort_labels_do_not_overlap():
     by_id = {t.get_text(): t.get_position()[1] for t in art["labels"]}
     assert by_id["D"] == 5.0 and abs(by_id["A"] - 1.0) < 0.6
     assert by_id["A"] < by_id["E"] < by_id["B"] < by_id["C"]
+
+
+def test_max_frame_draws_the_annulus_the_jets_were_measured_against():
+    from matplotlib.figure import Figure
+
+    import echoassess
+    from echoassess.plot import plot_max_frame
+
+    path = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_post.dcm"
+    r = echoassess.analyze_clip(path)
+    frame = echoassess.load_clip(path).frame(r.max_frame)
+    ax = Figure().add_subplot()
+    art = plot_max_frame(frame, r, ax=ax)
+    (x1, y1), (x2, y2) = r.settings["annulus_xy"]
+    np.testing.assert_allclose(art["annulus"].get_xydata(), [[x1, y1], [x2, y2]])

@@ -364,8 +364,18 @@ def plot_max_frame(
     box = bounds_xyxy
     if zoom:
         box = jet_zoom_box(np.asarray(mask) > 0, margin=0.6, bounds_xyxy=bounds_xyxy)
-    return plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
-                        spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
+    artists = plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
+                           spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
+    ann = (result.settings or {}).get("annulus_xy")
+    if ann:
+        # the mitral annulus the jets were measured against (dashed)
+        (x1, y1), (x2, y2) = ann
+        axes = artists["image"].axes
+        (line,) = axes.plot([x1, x2], [y1, y2], linestyle="--", linewidth=1.2,
+                            color=OKABE_ITO["sky_blue"], label="annulus", scalex=False,
+                            scaley=False)
+        artists["annulus"] = line
+    return artists
 
 
 def jet_zoom_box(

@@ -312,9 +312,23 @@ def _clip_rows(c: Comparison) -> str:
     def mean_sys(res: ClipResult) -> str:
         return _area(res.mean_systolic_jet_area_cm2, "cm2", 2)
 
+    def valve(res: ClipResult) -> str:
+        st = res.settings or {}
+        if res.status == "cannot_measure":
+            return f"<b>cannot measure</b>: {_e(res.status_reason)} (give the annulus as a hint)"
+        view = {"tee": "TEE", "tte": "TTE", "parasternal": "TTE parasternal"}.get(
+            str(st.get("view")), "view unknown")
+        src = st.get("annulus_source") or "?"
+        tilt = st.get("annulus_tilt_deg")
+        text = f"{view}; annulus from {_e(src)}" + (f", tilted {tilt:.0f}°" if tilt is not None else "")
+        if res.status == "no_jet":
+            text += f"; no jet: {_e(res.status_reason)}"
+        return text
+
     unit = c.area_unit
     rows = [
         ("Clip", _e(c.pre_label), _e(c.post_label)),
+        ("Valve and view", valve(c.pre), valve(c.post)),
         ("Maximal jet area (sum of jets)", f"<b>{_area(c.pre_max_jet_area, unit, 2)}</b>",
          f"<b>{_area(c.post_max_jet_area, unit, 2)}</b>"),
         ("ASE colour-jet area class", _class_badge(c.pre_class), _class_badge(c.post_class)),
