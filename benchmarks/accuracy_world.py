@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from accuracy import ENCODINGS, parse_seeds  # the apical benchmark beside this file
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import (
     ARTEFACT_SETS,
@@ -60,7 +61,6 @@ from echoassess.synthetic import (
 HELD_OUT = ("tee_lvot", "edge_aliased", "cursor_colour")
 FIRST_HELD_OUT = ("tee_comm", "coarse", "frozen_overlays")
 FRAME_SIZES = [(600, 800), (480, 640), (768, 1024), (420, 560)]
-ENCODINGS = ["jpeg", "rgb"]
 TARGETS = {
     "dice_median": (">=", 0.92),
     "dice_p10": (">=", 0.80),
@@ -69,17 +69,6 @@ TARGETS = {
     "post_count_ok": (">=", 0.90),
     "diastolic_false_cm2_median": ("<=", 0.0),
 }
-
-
-def parse_seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out.extend(range(int(a), int(b) + 1))
-        elif part:
-            out.append(int(part))
-    return out
 
 
 def family_for(seed: int, held_out: bool | str) -> tuple[str, str, str]:
