@@ -264,14 +264,23 @@ def turbulent_mask(
 def _coarse_turbulence(velocity: np.ndarray, flow: np.ndarray, k: int, window_px: int) -> np.ndarray:
     """:func:`turbulence_map` of the flow averaged over ``k x k`` blocks, at full size."""
     h, w = flow.shape
-    hb, wb = h // k, w // k
+    out = np.zeros((h, w), np.float32)
+    if not flow.any():
+        return out
+    # the flow's bounding box, on the block grid
+    ys, xs = np.nonzero(flow.any(axis=1))[0], np.nonzero(flow.any(axis=0))[0]
+    y0, x0 = (ys[0] // k) * k, (xs[0] // k) * k
+    # whole blocks only (as a block grid over the whole box would have)
+    hb = min(-(-(ys[-1] + 1 - y0) // k), (h - y0) // k)
+    wb = min(-(-(xs[-1] + 1 - x0) // k), (w - x0) // k)
     if hb < 3 or wb < 3:
-        return np.zeros((h, w), np.float32)
-    f = flow[: hb * k, : wb * k].astype(np.float32)
-    ph = np.pi * velocity[: hb * k, : wb * k].astype(np.float32)
+        return out
+    sl = (slice(y0, y0 + hb * k), slice(x0, x0 + wb * k))
+    f = flow[sl].astype(np.float32)
+    ph = np.pi * velocity[sl].astype(np.float32)
 
-    def blocks(a: np.ndarray) -> np.ndarray:
-        return a.reshape(hb, k, wb, k).mean(axis=(1, 3))
+    def blocks(a: np.ndarray) -> np.ndarray:  # block means
+        return cv2.resize(a, (wb, hb), interpolation=cv2.INTER_AREA)
 
     n = blocks(f)
     c, s_ = blocks(np.cos(ph) * f), blocks(np.sin(ph) * f)
@@ -279,8 +288,7 @@ def _coarse_turbulence(velocity: np.ndarray, flow: np.ndarray, k: int, window_px
     ok = (n >= 0.5) & (mag >= 0.5)
     v = (np.arctan2(s_, c) / np.pi).astype(np.float32)
     tb = turbulence_map(v, ok, window_px=max(5, (window_px // k) | 1), lag_px=2)
-    out = np.zeros((h, w), np.float32)
-    out[: hb * k, : wb * k] = np.repeat(np.repeat(tb, k, axis=0), k, axis=1)
+    out[sl] = np.repeat(np.repeat(tb, k, axis=0), k, axis=1)
     return out
 
 
