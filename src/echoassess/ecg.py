@@ -49,8 +49,9 @@ class EcgPhase:
 def _trace_pixels(frame: np.ndarray) -> np.ndarray:
     """Bright saturated pixels: the ECG trace is drawn in a colour (green on most
     machines, yellow or cyan on others)."""
-    f = frame.astype(np.int16)
-    hi, lo = f.max(axis=-1), f.min(axis=-1)
+    r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
+    hi = np.maximum(np.maximum(r, g), b).astype(np.int16)
+    lo = np.minimum(np.minimum(r, g), b)
     return (hi > 110) & (hi - lo > 60)
 
 
@@ -63,9 +64,9 @@ def find_trace(
     yellow, ...) pixels in the image's lower half, outside ``exclude`` (e.g.
     the imaging sector).
     """
-    green = _trace_pixels(frame)
     rows = frame.shape[0]
-    green[: rows // 2] = False
+    green = np.zeros(frame.shape[:2], bool)
+    green[rows // 2 :] = _trace_pixels(frame[rows // 2 :])
     if exclude is not None:
         green &= ~exclude
     # the trace is one long connected line (the cursor may cut it: bridge
@@ -211,9 +212,12 @@ def cursor_columns(strips: np.ndarray, *, min_change: int = 40, min_fraction: fl
     out = np.full(T, np.nan)
     if T < 3:
         return out
-    med = np.median(arr, axis=0).astype(np.int16)
+    # the static strip: the median of up to 15 frames spread over the clip
+    pick = np.unique(np.linspace(0, T - 1, min(T, 15)).round().astype(int))
+    med = np.median(arr[pick], axis=0).astype(np.int16)
     for i in range(T):
-        diff = np.abs(arr[i].astype(np.int16) - med).max(axis=-1) > min_change
+        d = np.abs(arr[i].astype(np.int16) - med)
+        diff = np.maximum(np.maximum(d[..., 0], d[..., 1]), d[..., 2]) > min_change
         frac = diff.mean(axis=0)
         j = int(np.argmax(frac))
         if frac[j] >= min_fraction:

@@ -488,7 +488,7 @@ def analyze_clip(
         status, status_reason = "no_jet", "no turbulent (regurgitant) flow anywhere in the colour box"
         warnings.append("no systolic jet found")
         if ecg_phase is not None:
-            phase_systolic, systole_source = ecg_phase.systolic, ecg_source
+            phase_systolic, systole_source = ecg_phase.systolic, f"{ecg_source} (no jet in the flow)"
     elif ann is None:
         status, status_reason = "cannot_measure", valve_info.why
         warnings.append(f"could not locate the mitral valve ({valve_info.why}): give a hint "
@@ -632,7 +632,7 @@ def _scan_frames(
         scan.velocity_q[i] = np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8)
         if scan.variance_q is not None:
             scan.variance_q[i] = np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8)
-        scan.grey[i] = crop.min(axis=-1)
+        np.minimum(np.minimum(crop[..., 0], crop[..., 1]), crop[..., 2], out=scan.grey[i])
         np.minimum(scan.rgb_min, crop, out=scan.rgb_min)
         np.maximum(scan.rgb_max, crop, out=scan.rgb_max)
         if progress is not None:

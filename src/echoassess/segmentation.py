@@ -476,9 +476,11 @@ def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
     if b - a < 2 * min_width + 1:
         return [(a, b)]
     seg = np.convolve(hist[a : b + 1], np.ones(3) / 3, mode="same")
+    left_max = np.maximum.accumulate(seg)  # max of seg[:j + 1]
+    right_max = np.maximum.accumulate(seg[::-1])[::-1]  # max of seg[j:]
     best, best_ratio = None, depth
     for j in range(max(2, min_width), len(seg) - max(2, min_width)):
-        left, right = seg[:j].max(), seg[j + 1 :].max()
+        left, right = left_max[j - 1], right_max[j + 1]
         ratio = seg[j] / max(min(left, right), 1e-9)
         if ratio < best_ratio and hist[a : a + j].sum() >= min_mass and \
                 hist[a + j + 1 : b + 1].sum() >= min_mass:
