@@ -66,7 +66,10 @@ def test_pipeline_phase_from_the_ecg_without_a_jet(tmp_path, seed):
     clip.save(path)
     r = echoassess.analyze_clip(path)
     assert r.max_jet_area_px == 0
-    assert r.settings["systole_source"] == "ECG (no jet in the flow)"
+    # no jet, or (turbulent flow elsewhere, e.g. in the inflow) cannot measure:
+    # never an area; the phases come from the ECG either way
+    assert r.status in ("no_jet", "cannot_measure")
+    assert r.settings["systole_source"].startswith("ECG")
     phases = np.array([f.phase == "systole" for f in r.per_frame])
     truth = np.asarray(clip.truth.phase) == "systole"
     assert phases.any() and np.mean(phases == truth) >= 0.85
