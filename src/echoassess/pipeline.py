@@ -151,7 +151,8 @@ class AnalysisParams:
     static_max_change: int = 48
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def replace(self, **changes: Any) -> AnalysisParams:
         return replace(self, **changes)
