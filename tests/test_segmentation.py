@@ -204,3 +204,14 @@ def test_a_notch_is_not_a_second_origin():
     m = (np.abs(t) < 12) & (d >= 0) & (d < 40)
     m[10:13, 24] = False  # a one-pixel notch at the valve
     assert len(origins_along(m, t, d, band_px=3, gap_px=2)) == 1
+
+
+@pytest.mark.parametrize("shape", [(34, 8), (8, 34), (3, 3), (1, 40)])
+def test_turbulence_on_a_box_narrower_than_the_lag(shape, rng):
+    """A colour box a few pixels wide (a damaged header) with a 12 px lag: no
+    pixel pairs that far apart, no error (found by the fuzzer)."""
+    v = rng.uniform(-1, 1, shape).astype(np.float32)
+    flow = np.ones(shape, bool)
+    t = turbulence_map(v, flow, window_px=25, lag_px=12)
+    assert t.shape == shape and np.isfinite(t).all()
+    assert turbulent_mask(v, flow, window_px=25, lag_px=12, coarse_scales=(2, 4)).shape == shape

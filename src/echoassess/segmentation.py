@@ -198,15 +198,17 @@ def _lag_products(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``z(p + lag) * conj(z(p))`` along ``axis`` at every ``p`` (0 where either is not flow)."""
     h, w = f.shape
-    a = [slice(None), slice(None)]
-    b = [slice(None), slice(None)]
-    n = w if axis == 1 else h
-    a[axis], b[axis] = slice(lag, None), slice(None, n - lag)
-    A, B = tuple(a), tuple(b)
-    ok = f[A] * f[B]
     re = np.zeros((h, w), np.float32)
     im = np.zeros((h, w), np.float32)
     cnt = np.zeros((h, w), np.float32)
+    n = w if axis == 1 else h
+    if lag >= n:  # no pixel pairs that far apart in so small a box
+        return re, im, cnt
+    a = [slice(None), slice(None)]
+    b = [slice(None), slice(None)]
+    a[axis], b[axis] = slice(lag, None), slice(None, n - lag)
+    A, B = tuple(a), tuple(b)
+    ok = f[A] * f[B]
     re[B] = (cos[A] * cos[B] + sin[A] * sin[B]) * ok
     im[B] = (sin[A] * cos[B] - cos[A] * sin[B]) * ok
     cnt[B] = ok
