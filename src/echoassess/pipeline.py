@@ -986,12 +986,50 @@ def _late_origins(
     return out
 
 
+def _dips(m: np.ndarray, *, prominence: float) -> list[int]:
+    """Local minima of a short profile that lie at least ``prominence`` below the
+    higher ground separating them from any lower point (the ends count as high).
+
+    >>> _dips(np.array([5., 1, 5, 5, 2, 5]), prominence=2)
+    [1, 4]
+    >>> _dips(np.array([5., 1, 1.5, 1.2, 5]), prominence=2)
+    [1]
+    """
+    n = len(m)
+    high = float(m.max()) + prominence
+    out = []
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and m[j + 1] == m[i]:
+            j += 1  # a plateau
+        left = m[i - 1] if i > 0 else high
+        right = m[j + 1] if j + 1 < n else high
+        if left > m[i] and right > m[i]:
+            # walk out each side until a lower point: the highest ground passed
+            k = i - 1
+            peak_l = high if k < 0 else m[k]
+            while k >= 0 and m[k] >= m[i]:
+                peak_l = max(peak_l, m[k])
+                k -= 1
+            if k < 0:
+                peak_l = high
+            peak_r, k = (high if j + 1 >= n else m[j + 1]), j + 1
+            while k < n and m[k] >= m[i]:
+                peak_r = max(peak_r, m[k])
+                k += 1
+            if k >= n:
+                peak_r = high
+            if min(peak_l, peak_r) - m[i] >= prominence:
+                out.append((i + j) // 2)
+        i = j + 1
+    return out
+
+
 def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: float
                   ) -> list[tuple[float, float]]:
     """Where a region starts, along the annulus: each distinct dip of its
     shallowest depth per position (two jets that touch near the valve have two)."""
-    from scipy.signal import find_peaks
-
     ti = np.round(tv).astype(int)
     lo = int(ti.min())
     m = np.full(int(ti.max()) - lo + 1, np.inf)
@@ -1000,10 +1038,8 @@ def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: f
     if not finite.any():
         return []
     m[~finite] = m[finite].max() + band_px
-    pad = np.concatenate([[m.max() + band_px], m, [m.max() + band_px]])
-    peaks, _ = find_peaks(-pad, prominence=0.5 * band_px)
     out = []
-    for pk in peaks - 1:
+    for pk in _dips(m, prominence=0.5 * band_px):
         if m[pk] > start_px:
             continue
         level = m[pk] + 0.5 * band_px
