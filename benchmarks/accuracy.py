@@ -70,13 +70,10 @@ def make_patient(seed: int, folder: Path) -> tuple[Path, Path]:
     return pre_p, post_p
 
 
-def evaluate(path: Path, params: AnalysisParams | None = None) -> dict:
-    """Analyse one clip and score it against its truth file."""
-    truth = load_truth(truth_path_for(path))
-    t0 = time.perf_counter()
-    res = analyze_clip(path, params, keep_masks=True)
-    seconds = time.perf_counter() - t0
-    masks, gt = res.masks, truth.masks
+def score_masks(masks: np.ndarray, truth) -> tuple[list[float], list[float]]:
+    """Per-frame Dice on the truly systolic frames (empty vs empty counts 1) and
+    the false jet area (cm^2) on each truly diastolic frame."""
+    gt = truth.masks
     systolic = np.array([p == "systole" for p in truth.phase])
     dice = []
     for i in np.flatnonzero(systolic):
@@ -85,6 +82,16 @@ def evaluate(path: Path, params: AnalysisParams | None = None) -> dict:
         dice.append(1.0 if s == 0 else 2.0 * float((a & b).sum()) / s)
     px_cm2 = truth.spacing_cm[0] * truth.spacing_cm[1]
     diastolic = [float(masks[i].sum()) * px_cm2 for i in np.flatnonzero(~systolic)]
+    return dice, diastolic
+
+
+def evaluate(path: Path, params: AnalysisParams | None = None) -> dict:
+    """Analyse one clip and score it against its truth file."""
+    truth = load_truth(truth_path_for(path))
+    t0 = time.perf_counter()
+    res = analyze_clip(path, params, keep_masks=True)
+    seconds = time.perf_counter() - t0
+    dice, diastolic = score_masks(res.masks, truth)
     true_max = float(truth.areas_cm2.max())
     got_max = res.max_jet_area_cm2 or 0.0
     return {

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accuracy import ENCODINGS, parse_seeds  # the apical benchmark beside this file
+from accuracy import ENCODINGS, parse_seeds, score_masks  # the apical benchmark beside this file
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import (
     ARTEFACT_SETS,
@@ -107,15 +107,9 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
     t0 = time.perf_counter()
     res = analyze_clip(path, keep_masks=True, **kwargs)
     seconds = time.perf_counter() - t0
-    masks, gt = res.masks, truth.masks
-    systolic = np.array([p == "systole" for p in truth.phase])
-    dice = []
-    for i in np.flatnonzero(systolic):
-        a, b = masks[i], gt[i]
-        s = int(a.sum()) + int(b.sum())
-        dice.append(1.0 if s == 0 else 2.0 * float((a & b).sum()) / s)
+    masks = res.masks
+    dice, diastolic = score_masks(masks, truth)
     px_cm2 = truth.spacing_cm[0] * truth.spacing_cm[1]
-    diastolic = [float(masks[i].sum()) * px_cm2 for i in np.flatnonzero(~systolic)]
     true_max = float(truth.areas_cm2.max())
     got_max = float(masks.sum(axis=(1, 2)).max()) * px_cm2  # in the truth's units (calibrated or not)
     return {
