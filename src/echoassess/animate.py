@@ -294,4 +294,3 @@ def animation_bytes(
         pil[0].save(buf, format="WEBP", save_all=True, append_images=pil[1:], duration=duration,
                     loop=0, quality=quality, method=4)
     return buf.getvalue()
-    return path

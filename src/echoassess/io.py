@@ -30,7 +30,6 @@ import numpy as np
 
 from . import bounds
 from .calibration import (
-    DATA_COLOUR_FLOW,
     UltrasoundRegion,
     colour_flow_region,
     region_containing,

@@ -1058,7 +1058,6 @@ def _track_origins(
     start_px: float = 0.0,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame, the origins (along-annulus runs) of orifices seen on >= 2 frames."""
-    import cv2
 
     if t is None or d is None:
         return {}

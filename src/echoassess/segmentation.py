@@ -38,13 +38,9 @@ __all__ = [
     "detect_systole",
     "origins_along",
     "label_by_origins",
-    "rim_away_fraction",
     "remove_small",
     "fill_holes_mask",
 ]
-
-_EIGHT = np.ones((3, 3), bool)
-
 
 def colour_cell_px(
     velocity: np.ndarray, flow: np.ndarray, busy: np.ndarray, *, max_lag: int = 12,
@@ -610,35 +606,6 @@ def _edge_attachments(
     sel = (area >= min_area_px) & (on_rim >= min_rim_fraction * area)
     sel[0] = False
     return sel[lab]
-
-
-def rim_away_fraction(
-    mask: np.ndarray, labels: np.ndarray, n: int, away: np.ndarray, *, rim_px: int = 2
-) -> np.ndarray:
-    """Per labelled region, the fraction of its rim pixels that move away.
-
-    Returns
-    -------
-    (n,) float64
-        Index 0 (background) is 0.
-
-    Examples
-    --------
-    >>> m = np.zeros((9, 9), bool); m[1:8, 1:8] = True
-    >>> away = np.zeros_like(m); away[1:8, 1:8] = True; away[3:6, 3:6] = False
-    >>> n, lab = cv2.connectedComponents(m.astype(np.uint8))
-    >>> rim_away_fraction(m, lab, n, away, rim_px=2).round(2).tolist()
-    [0.0, 1.0]
-    """
-    k = 2 * int(rim_px) + 1
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8),
-                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-    rim = mask & ~inner
-    total = np.bincount(labels[rim], minlength=n).astype(np.float64)
-    hit = np.bincount(labels[rim & away], minlength=n).astype(np.float64)
-    out = hit / np.maximum(total, 1.0)
-    out[0] = 0.0
-    return out
 
 
 def detect_systole(
