@@ -122,3 +122,15 @@ def test_frozen_trace_gives_the_phase_from_the_frame_times():
     one = read_frozen_ecg(times, 40.0, (xs1, ys1), heart_rate_bpm=100)
     assert one.rr_ms == pytest.approx(600) and one.systolic.any()
     assert read_frozen_ecg(times, 40.0, (xs1, ys1)) is None  # one beat, no heart rate
+
+
+def test_a_faint_anti_aliased_trace_is_read_whole():
+    """A thin trace whose anti-aliased pixels fade to half brightness is one trace,
+    not a piece of it (a cut trace maps a frozen ECG onto the wrong times)."""
+    img = _screen([100, 300])
+    on = np.all(img == (40, 220, 70), axis=-1)
+    img[on] = (230, 230, 90)
+    faint = on & (np.arange(400)[None, :] % 7 < 3)
+    img[faint] = (110, 110, 50)  # anti-aliased pixels of a yellow trace
+    xs, ys = find_trace(img)
+    assert xs.min() == 20 and xs.max() >= 370

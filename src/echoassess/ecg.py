@@ -52,7 +52,8 @@ def _trace_pixels(frame: np.ndarray) -> np.ndarray:
     r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
     hi = np.maximum(np.maximum(r, g), b).astype(np.int16)
     lo = np.minimum(np.minimum(r, g), b)
-    return (hi > 110) & (hi - lo > 60)
+    # thin anti-aliased traces fade to half their brightness and chroma
+    return (hi > 70) & (hi - lo > 35)
 
 
 def find_trace(
@@ -71,7 +72,7 @@ def find_trace(
         green &= ~exclude
     # the trace is one long connected line (the cursor may cut it: bridge
     # short horizontal gaps); labels such as "HR 70" are separate, short pieces
-    bridged = cv2.dilate(green.astype(np.uint8), np.ones((3, 9), np.uint8))
+    bridged = cv2.dilate(green.astype(np.uint8), np.ones((3, 15), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
     if n < 2:
         return None
