@@ -518,8 +518,8 @@ def analyze_clip(
         if systolic[i] and t_c is not None and d_c is not None:
             search = _origin_search_mask(jet_masks[i], flows[i], d_c, band)
             labels, n = segmentation.label_by_origins(
-                search, t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)), start_px=-0.5 * band,
-                min_jet_px=px(p.min_jet_area_cm2),
+                search, t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)),
+                start_px=-0.5 * band, min_jet_px=px(p.min_jet_area_cm2),
             )
             labels[~jet_masks[i]] = 0
             labels, n = _renumber(labels)
