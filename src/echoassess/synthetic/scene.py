@@ -681,15 +681,16 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     )
 
 
-def _separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int) -> None:
+def _separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int, *, touching: bool = False) -> None:
     """Make each jet one 8-connected region, not touching another jet (in place).
 
-    Un-colours the pixels of a jet that touch a later jet, then keeps each
-    jet's largest piece (a fragment cut off by the clip's shadow or by a
-    ragged edge is not shown), so that counting regions counts jets.
+    Un-colours the pixels of a jet that touch a later jet (unless ``touching``:
+    jets that merge downstream), then keeps each jet's largest piece (a
+    fragment cut off by the clip's shadow or by a ragged edge is not shown),
+    so that counting regions counts jets.
     """
     eight = np.ones((3, 3), np.uint8)
-    for j in range(1, n_jets):
+    for j in range(1, n_jets) if not touching else ():
         later = shown & (src > j) & (src <= n_jets)
         if later.any():
             touch = shown & (src == j) & cv2.dilate(later.astype(np.uint8), eight).astype(bool)

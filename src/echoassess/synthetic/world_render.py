@@ -23,7 +23,8 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
-from .colourmaps import BASELINE_FRACTION, black_rows, velocity_rows
+from .colourmaps import _STOPS, BASELINE_FRACTION, _ramp, black_rows, velocity_rows
+from .scene import _separate_jets
 from .world_anatomy import Blob, Heart, build_heart
 from .world_params import WorldParams
 
@@ -32,20 +33,13 @@ __all__ = ["WorldScene", "render_world", "world_lut"]
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 SRC_SPECK, SRC_FLASH, SRC_PV, SRC_INFLOW, SRC_LVOT, SRC_AI, SRC_PISA = (
     200, 201, 202, 203, 204, 205, 206)
-_EIGHT_U8 = np.ones((3, 3), np.uint8)
 _EIGHT = np.ones((3, 3), np.uint8)
 
 # -- colour maps --------------------------------------------------------------
-# (fraction of Nyquist, RGB) control points, toward (positive) then away.
+# (fraction of Nyquist, RGB) control points, toward (positive) then away: the two
+# maps of the apical generator and three more vendors' looks.
 _MAPS = {
-    "vendor_a": (
-        ((0.0, (70, 0, 0)), (0.35, (190, 20, 10)), (0.7, (255, 120, 20)), (1.0, (255, 245, 140))),
-        ((0.0, (0, 10, 80)), (0.4, (10, 60, 230)), (0.75, (40, 170, 255)), (1.0, (170, 245, 255))),
-    ),
-    "vendor_b": (
-        ((0.0, (90, 10, 0)), (0.4, (215, 40, 0)), (0.8, (255, 160, 0)), (1.0, (255, 225, 60))),
-        ((0.0, (10, 0, 100)), (0.45, (30, 40, 255)), (0.8, (0, 140, 255)), (1.0, (60, 230, 235))),
-    ),
+    **_STOPS,
     # GE-like: deep red -> orange -> yellow -> near white; blue -> cyan -> white
     "ge_like": (
         ((0.0, (110, 0, 0)), (0.3, (210, 30, 0)), (0.6, (255, 130, 0)), (0.85, (255, 220, 40)),
@@ -63,12 +57,6 @@ _MAPS = {
         ((0.0, (0, 20, 90)), (0.5, (20, 70, 210)), (1.0, (60, 210, 210))),
     ),
 }
-
-
-def _ramp(stops, t: np.ndarray) -> np.ndarray:
-    xs = np.array([st[0] for st in stops])
-    cs = np.array([st[1] for st in stops], dtype=np.float64)
-    return np.stack([np.interp(t, xs, cs[:, c]) for c in range(3)], axis=-1)
 
 
 def world_lut(name: str, n_rows: int, n_var: int = 1) -> np.ndarray:
@@ -797,7 +785,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         dark &= (src > 0) & (src < 100)
         shown = (src > 0) & colour_ok & ~dark
         if n_jets and tm.systolic:
-            _tidy_jets(src, shown, n_jets, touching=p.touching)
+            _separate_jets(src, shown, n_jets, touching=p.touching)
         # the jet's dropout counts when it lies inside the jet as shown: in a
         # region of the jet's pixels that holds shown pixels of the same jet
         dark &= colour_ok
@@ -805,7 +793,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             for j in range(1, n_jets + 1):  # jets that must not touch stay apart
                 other = (shown | dark) & (src > 0) & (src < 100) & (src != j)
                 if other.any():
-                    dark &= ~((src == j) & (cv2.dilate(other.astype(np.uint8), _EIGHT_U8) > 0))
+                    dark &= ~((src == j) & (cv2.dilate(other.astype(np.uint8), _EIGHT) > 0))
         if dark.any():
             for j in range(1, n_jets + 1):
                 dj = dark & (src == j)
@@ -868,32 +856,6 @@ def _march_straight(start: np.ndarray, d: np.ndarray, length: float) -> np.ndarr
     n = max(2, int(math.ceil(length / 0.04)) + 1)
     t = np.arange(n)[:, None] * 0.04
     return start[None, :] + t * d[None, :]
-
-
-def _tidy_jets(src: np.ndarray, shown: np.ndarray, n_jets: int, *, touching: bool) -> None:
-    """Each jet one 8-connected region (in place).
-
-    Without ``touching`` the pixels of a jet that touch a later jet are
-    un-coloured, so jets never touch; then each jet keeps its largest piece.
-    """
-    if not touching:
-        for j in range(1, n_jets):
-            later = shown & (src > j) & (src <= n_jets)
-            if later.any():
-                touch = shown & (src == j) & cv2.dilate(later.astype(np.uint8), _EIGHT).astype(bool)
-                shown &= ~touch
-                src[touch] = 0
-    for j in range(1, n_jets + 1):
-        m = shown & (src == j)
-        if not m.any():
-            continue
-        lab, n = ndi.label(m, structure=_EIGHT)
-        if n > 1:
-            sizes = np.bincount(lab.ravel())
-            sizes[0] = 0
-            drop = m & (lab != int(np.argmax(sizes)))
-            shown &= ~drop
-            src[drop] = 0
 
 
 def _line(layer: np.ndarray, lay: WorldLayout, a, b, th: int) -> None:
