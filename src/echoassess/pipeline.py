@@ -510,15 +510,18 @@ def analyze_clip(
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
-    origins = _track_origins(jet_masks, flows, systolic, t_c, d_c, band_px=band,
-                             gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm),
-                             start_px=ln(p.max_jet_start_cm))
+    searches = ({} if t_c is None or d_c is None else
+                {int(i): _origin_search_mask(jet_masks[i], flows[i], d_c, band)
+                 for i in np.flatnonzero(systolic)})
+    origins = ({} if t_c is None or d_c is None else
+               _track_origins(jet_masks, searches, t_c, d_c, band_px=band,
+                              gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm),
+                              start_px=ln(p.max_jet_start_cm)))
     for i in range(T):
         labels, n = None, 0
         if systolic[i] and t_c is not None and d_c is not None:
-            search = _origin_search_mask(jet_masks[i], flows[i], d_c, band)
             labels, n = segmentation.label_by_origins(
-                search, t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)),
+                searches[i], t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)),
                 start_px=-0.5 * band, min_jet_px=px(p.min_jet_area_cm2),
             )
             labels[~jet_masks[i]] = 0
@@ -754,7 +757,7 @@ def _locate_valve(
     else:
         view_source = "image"
     if side is None and cores_found:
-        depth = np.hypot(*np.meshgrid(np.arange(w) - apex[0], np.arange(h) - apex[1], indexing="xy"))
+        depth = vl.atrial_depth((h, w), apex, 1)  # distance from the probe
         sel = cores[jet_frames]
         mean_depth = float(np.broadcast_to(depth, sel.shape)[sel].mean()) * scale_cm
         ring = np.zeros_like(sel)
@@ -1053,17 +1056,14 @@ def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: f
 
 
 def _track_origins(
-    jet_masks: np.ndarray, flows: np.ndarray, systolic: np.ndarray, t: np.ndarray | None,
-    d: np.ndarray | None, *, band_px: float, gap_px: float, track_px: float,
-    start_px: float = 0.0,
+    jet_masks: np.ndarray, searches: dict[int, np.ndarray], t: np.ndarray, d: np.ndarray, *,
+    band_px: float, gap_px: float, track_px: float, start_px: float = 0.0,
 ) -> dict[int, list[tuple[float, float]]]:
-    """Per systolic frame, the origins (along-annulus runs) of orifices seen on >= 2 frames."""
-
-    if t is None or d is None:
-        return {}
+    """Per systolic frame (the keys of ``searches``, each its
+    :func:`_origin_search_mask`), the origins (along-annulus runs) of orifices
+    seen on >= 2 frames."""
     runs = {}
-    for i in np.flatnonzero(systolic):
-        search = _origin_search_mask(jet_masks[i], flows[i], d, band_px)
+    for i, search in searches.items():
         # jets widen fast: look at thin slices of the band and keep the one
         # that shows the most separate origins
         best: list[tuple[float, float]] = []
@@ -1074,8 +1074,8 @@ def _track_origins(
                 best = rr
         # a jet whose first millimetres hide in the clip's shadow starts further
         # on: every separate jet without an origin gets one where it starts
-        runs[int(i)] = sorted(best + _late_origins(jet_masks[i], t, d, best, band_px=band_px,
-                                                   start_px=start_px))
+        runs[i] = sorted(best + _late_origins(jet_masks[i], t, d, best, band_px=band_px,
+                                              start_px=start_px))
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []
@@ -1085,16 +1085,8 @@ def _track_origins(
         else:
             tracks.append([(c, i)])
     need = 2 if len(runs) >= 2 else 1
-    good = [tr for tr in tracks if len({i for _, i in tr}) >= need]
-    out: dict[int, list[tuple[float, float]]] = {}
-    for i, rr in runs.items():
-        keep = []
-        for a, b in rr:
-            c = 0.5 * (a + b)
-            if any(any(abs(c - cc) < 1e-6 and ii == i for cc, ii in tr) for tr in good):
-                keep.append((a, b))
-        out[i] = keep
-    return out
+    good = {ci for tr in tracks if len({i for _, i in tr}) >= need for ci in tr}
+    return {i: [(a, b) for a, b in rr if (0.5 * (a + b), i) in good] for i, rr in runs.items()}
 
 
 def _ecg_trace(
