@@ -766,14 +766,15 @@ def run_batch(
     if pairs is not None and not Path(pairs).exists():
         raise InvalidParameterError(pairs, "the pairs manifest does not exist")
     requests = cohort.read_manifest(pairs) if pairs is not None else None
+    hints_table = None
     if hints is not None:
         from .hints import read_hints
 
-        read_hints(hints)  # a malformed hints file is a usage error, before anything runs
+        hints_table = read_hints(hints)  # a malformed file is a usage error, before anything runs
 
     try:
         return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0, hints)
+                             pair_by, progress, log_path, requests, t0, hints_table)
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
@@ -785,7 +786,7 @@ def run_batch(
 
 
 def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0, hints=None) -> BatchOutputs:
+                  progress, log_path, requests, t0, hints_table=None) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
@@ -798,14 +799,9 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             salt_bytes = _load_salt(out, salt)
             extra = cohort.manifest_files(requests, Path(pairs).parent) if requests else []
             found = find_files([*inputs, *extra], exclude=[out])
-            hints_table, hints_digest = None, ""
-            if hints is not None:
-                from .hints import read_hints
-
-                hints_table = read_hints(hints)
-                # a change to the hints file redoes the clips (conservative)
-                hints_digest = hashlib.sha256(Path(hints).read_bytes()).hexdigest()
-            fingerprint = _fingerprint(params, salt_bytes, hints_digest)
+            # a change to the hints file redoes the clips (conservative)
+            fingerprint = _fingerprint(params, salt_bytes,
+                                       hints_table.digest if hints_table is not None else "")
             meta = {"schema": RECORD_SCHEMA, "fingerprint": fingerprint,
                     "algorithm_version": ALGORITHM, "params_hash": _params_hash(params)}
 

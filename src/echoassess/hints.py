@@ -19,6 +19,7 @@ four columns ``annulus_x1 .. annulus_y2``).
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +75,8 @@ class HintsTable:
     by_path: dict[str, ClipHints] = field(default_factory=dict)
     by_name: dict[str, ClipHints] = field(default_factory=dict)
     by_uid: dict[str, ClipHints] = field(default_factory=dict)
+    #: SHA-256 of the file's text: results made with other hints are redone
+    digest: str = ""
 
     def for_path(self, path: str | os.PathLike[str]) -> ClipHints | None:
         p = Path(path)
@@ -119,7 +122,7 @@ def read_hints(path: str | os.PathLike[str]) -> HintsTable:
         raise InvalidParameterError(
             p, "the hints file needs a header with a 'file' or 'sop_instance_uid' column",
             hint="e.g. file,view,annulus")
-    table = HintsTable()
+    table = HintsTable(digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
     for n, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         hints = _parse_row(p, n, row)
