@@ -241,6 +241,10 @@ def compare_cmd(
     post_annulus: Annotated[
         Optional[str], typer.Option("--post-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the post clip's annulus hinge points (pixels).")
     ] = None,
+    sr: Annotated[
+        bool, typer.Option("--sr", help="Also write pre_sr.dcm and post_sr.dcm (DICOM Structured "
+                                        "Reports; they carry the patient's identity).")
+    ] = False,
 ) -> None:
     """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
 
@@ -261,9 +265,17 @@ def compare_cmd(
                 per_clip[role] = {"annulus": (ann[:2], ann[2:])}
         outputs = write_comparison(pre, post, out, animate=animate,
                                    progress=_progress(as_json), per_clip_hints=per_clip, **hints)
+        if sr:
+            from .sr import write_comparison_srs
+
+            outputs.files.update(write_comparison_srs(outputs.comparison, pre, post, out, **{
+                k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}))
     except EchoAssessError as err:
         _fail(err)
     _report_outputs(outputs, as_json)
+    if sr and not as_json:
+        typer.echo(printable(f"structured reports: {outputs.files['pre_sr']}, "
+                             f"{outputs.files['post_sr']} (they carry the patient's identity)"))
 
 
 @app.command()
@@ -321,6 +333,11 @@ def check(
     masks: Annotated[
         Optional[Path], typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool).")
     ] = None,
+    sr: Annotated[
+        Optional[Path], typer.Option("--sr", metavar="OUT.dcm",
+                                     help="Write a DICOM Structured Report (TID 1500) of the result; "
+                                          "it carries the clip's patient and study modules.")
+    ] = None,
     nyquist: Annotated[
         Optional[float], typer.Option("--nyquist", metavar="CM_S", help="Nyquist limit shown on the colour bar (cm/s).")
     ] = None,
@@ -356,6 +373,7 @@ def check(
             )
         _output_file(overlay, "--overlay", "max.png")
         _output_file(masks, "--masks", "masks.npz")
+        _output_file(sr, "--sr", "clip_sr.dcm")
         valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
         roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
         ann = _parse_numbers(annulus, 4, "--annulus", "300,310,380,300")
@@ -375,12 +393,16 @@ def check(
             np.savez_compressed(masks, masks=result.masks)
         if overlay is not None:
             _write_overlay(clip, result, overlay)
+        if sr is not None:
+            from .sr import write_clip_sr
+
+            write_clip_sr(result, clip, sr)
     except EchoAssessError as err:
         _fail(err)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    typer.echo(printable(_format_check(result, overlay=overlay, masks=masks)))
+    typer.echo(printable(_format_check(result, overlay=overlay, masks=masks, sr=sr)))
 
 
 def _write_overlay(clip, result, path: Path) -> None:
@@ -398,7 +420,7 @@ def _write_overlay(clip, result, path: Path) -> None:
     save_figure(ax.figure, path)
 
 
-def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
+def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | None = None) -> str:
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
     lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
@@ -439,6 +461,8 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
         lines.append(f"  overlay -> {overlay}")
     if masks is not None:
         lines.append(f"  masks -> {masks}")
+    if sr is not None:
+        lines.append(f"  structured report -> {sr} (carries the patient's identity)")
     lines.append("  (colour-jet area only, not a full MR grade; it depends on machine settings)")
     return "\n".join(lines)
 
@@ -514,6 +538,10 @@ def batch_cmd(
     hints: Annotated[
         Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
     ] = None,
+    sr: Annotated[
+        bool, typer.Option("--sr", help="Write one DICOM Structured Report per analysed clip into "
+                                        "OUT/sr/ (they carry the patient's identity).")
+    ] = False,
 ) -> None:
     """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
 
@@ -532,7 +560,7 @@ def batch_cmd(
         with bar as progress:
             outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
                                 salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
-                                log_path=log_json, hints=hints)
+                                log_path=log_json, hints=hints, sr=sr)
     except EchoAssessError as err:
         _fail(err, 2)
     except KeyboardInterrupt:
@@ -553,6 +581,9 @@ def batch_cmd(
             n_pairs = int((o.comparisons["status"] == "ok").sum())
             typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
                                  + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
+        if o.srs_csv is not None:
+            typer.echo(printable(f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
+                                 f"(listed in {o.srs_csv.name}; they carry the patient's identity)"))
         if len(o.errors):
             typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
                         err=True)

@@ -57,6 +57,7 @@ __all__ = [
     "write_clip_sr",
     "read_clip_sr",
     "sr_uids",
+    "write_comparison_srs",
 ]
 
 #: The series number of echoassess's SR series in a study.
@@ -111,10 +112,17 @@ def _codes() -> dict[str, Any]:
 
 # -- identifiers ------------------------------------------------------------------------
 def _uid(*parts: Any) -> str:
-    """A deterministic ``2.25.`` UID from ``parts`` (same inputs, same UID)."""
-    from pydicom.uid import generate_uid
+    """A deterministic ``2.25.`` UID from ``parts`` (same inputs, same UID).
 
-    return str(generate_uid(prefix=None, entropy_srcs=[str(p) for p in parts]))
+    A name-based (SHA-256, version-5 layout) UUID as a decimal, per DICOM PS3.5 B.2.
+
+    >>> _uid("a", 1) == _uid("a", 1) != _uid("a", 2)
+    True
+    """
+    import uuid
+
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
+    return f"2.25.{uuid.UUID(bytes=digest[:16], version=5).int}"
 
 
 def _params_digest(result: ClipResult) -> str:
@@ -489,3 +497,26 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
                 out["algorithm"] += f" {item.TextValue}"
     return out
 
+
+
+def write_comparison_srs(
+    comparison: Any,
+    pre_path: str | os.PathLike[str],
+    post_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    **load_hints: Any,
+) -> dict[str, Path]:
+    """One SR per clip of a comparison: ``OUT/pre_sr.dcm`` and ``OUT/post_sr.dcm``.
+
+    ``comparison`` is :func:`echoassess.compare`'s result for the two files;
+    ``load_hints`` (``spacing_cm``, ``depth_cm``) are those the clips were
+    loaded with. Returns ``{"pre_sr": path, "post_sr": path}``.
+    """
+    from .io import load_clip
+
+    out = Path(out_dir)
+    written = {}
+    for role, path, result in (("pre", pre_path, comparison.pre), ("post", post_path, comparison.post)):
+        clip = load_clip(path, **load_hints)
+        written[f"{role}_sr"] = write_clip_sr(result, clip, out / f"{role}_sr.dcm")
+    return written
