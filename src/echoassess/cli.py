@@ -511,10 +511,10 @@ class _BatchBar:
 @app.command("batch")
 @_guarded
 def batch_cmd(
-    inputs: Annotated[
-        list[Path], typer.Argument(metavar="INPUT...", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")],
+    inputs: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="[INPUT...]", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
+    ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count).")
     ] = None,
@@ -542,6 +542,26 @@ def batch_cmd(
         bool, typer.Option("--sr", help="Write one DICOM Structured Report per analysed clip into "
                                         "OUT/sr/ (they carry the patient's identity).")
     ] = False,
+    dicomweb: Annotated[
+        Optional[str], typer.Option("--dicomweb", metavar="URL",
+                                    help="Read the studies from this DICOMweb server instead of INPUT "
+                                         "(credentials: ECHOASSESS_DICOMWEB_USER/_PASSWORD or _TOKEN, or netrc).")
+    ] = None,
+    study: Annotated[
+        Optional[list[str]], typer.Option("--study", metavar="UID", help="With --dicomweb: a Study Instance UID (repeatable).")
+    ] = None,
+    accession: Annotated[
+        Optional[str], typer.Option("--accession", metavar="NUMBER", help="With --dicomweb and no --study: the studies with this accession number.")
+    ] = None,
+    study_date: Annotated[
+        Optional[str], typer.Option("--study-date", metavar="FROM-TO", help="With --dicomweb and no --study: studies in this date range (YYYYMMDD-YYYYMMDD).")
+    ] = None,
+    store: Annotated[
+        bool, typer.Option("--store", help="With --dicomweb --sr: send each SR back to the server (STOW-RS).")
+    ] = False,
+    cache: Annotated[
+        Optional[Path], typer.Option("--cache", metavar="DIR", help="With --dicomweb: where retrieved instances are kept (default OUT.dicomweb-cache beside OUT).")
+    ] = None,
 ) -> None:
     """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
 
@@ -556,11 +576,30 @@ def batch_cmd(
     if quiet and not _debug():
         _configure_logging(logging.ERROR)
     bar = contextlib.nullcontext(None) if quiet else _BatchBar()
+    web = None
     try:
+        if dicomweb is None:
+            if study or accession or study_date or store or cache:
+                raise InvalidParameterError(
+                    None, "--study, --accession, --study-date, --store and --cache need --dicomweb URL")
+            if not inputs:
+                raise InvalidParameterError(None, "no inputs given",
+                                            hint="give folders or DICOM files, or --dicomweb URL --study UID")
+        elif inputs:
+            raise InvalidParameterError(None, "give either INPUT... or --dicomweb, not both")
         with bar as progress:
-            outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
-                                salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
-                                log_path=log_json, hints=hints, sr=sr)
+            kwargs = dict(workers=workers, scheduler=scheduler, force=force, salt=salt, pairs=pairs,
+                          pair_by=pair_by, progress=progress, log_path=log_json, hints=hints, sr=sr)
+            if dicomweb is not None:
+                from .dicomweb import run_dicomweb_batch
+
+                web = run_dicomweb_batch(
+                    dicomweb, out, studies=study or (), accession_number=accession,
+                    study_date=study_date, store=store, cache_dir=cache,
+                    progress_message=None if quiet else _progress(False), **kwargs)
+                outputs = web.batch
+            else:
+                outputs = run_batch(inputs, out, **kwargs)
     except EchoAssessError as err:
         _fail(err, 2)
     except KeyboardInterrupt:
@@ -584,6 +623,10 @@ def batch_cmd(
         if o.srs_csv is not None:
             typer.echo(printable(f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
                                  f"(listed in {o.srs_csv.name}; they carry the patient's identity)"))
+        if web is not None:
+            typer.echo(printable(f"DICOMweb: {len(web.studies)} study(ies) from {web.url}, "
+                                 f"{len(web.files)} ultrasound instance(s) cached in {web.cache_dir}"
+                                 + (f"; {len(web.stored)} SR(s) stored" if store else "")))
         if len(o.errors):
             typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
                         err=True)
