@@ -174,6 +174,12 @@ def small(tmp_path_factory):
     return path, analyze_clip(path)
 
 
+@pytest.fixture(scope="module")
+def small2(tmp_path_factory):
+    scene = generate_clip(SceneParams(rows=240, cols=320, n_frames=12, n_jets=2), rng=3)
+    return scene.save(tmp_path_factory.mktemp("small2") / "post.dcm", encoding="jpeg")[0]
+
+
 @pytest.mark.parametrize("status", ["no_jet", "cannot_measure"])
 def test_unmeasured_clips_give_a_valid_sr_saying_so(small, status, tmp_path):
     path, result = small
@@ -223,11 +229,9 @@ def test_check_sr_writes_the_report(small, tmp_path):
     assert res.exit_code == 1 and "--sr is an existing folder" in res.output
 
 
-def test_compare_sr_writes_one_sr_per_clip(small, tmp_path):
+def test_compare_sr_writes_one_sr_per_clip(small, small2, tmp_path):
     path, _ = small
-    other = tmp_path / "post.dcm"
-    scene = generate_clip(SceneParams(rows=240, cols=320, n_frames=12, n_jets=2), rng=3)
-    scene.save(other, encoding="jpeg")
+    other = small2
     res = runner.invoke(app, ["compare", str(path), str(other), "--out", str(tmp_path / "o"),
                               "--no-animate", "--sr"])
     assert res.exit_code == 0, res.output
@@ -238,12 +242,12 @@ def test_compare_sr_writes_one_sr_per_clip(small, tmp_path):
     assert pre["source_sop_instance_uid"] != post["source_sop_instance_uid"]
 
 
-def test_batch_sr_one_per_clip_matching_clips_csv_and_resumed(small, tmp_path):
+def test_batch_sr_one_per_clip_matching_clips_csv_and_resumed(small, small2, tmp_path):
     path, _ = small
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(path, data / "a.dcm")
-    shutil.copy(POST, data / "b.dcm")
+    shutil.copy(small2, data / "b.dcm")
     out = tmp_path / "out"
     first = run_batch([data], out, workers=1, sr=True, salt="s")
     assert first.n_ok == 2 and len(first.srs) == 2
