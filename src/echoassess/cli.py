@@ -513,7 +513,7 @@ class _BatchBar:
 def batch_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")],
     inputs: Annotated[
-        Optional[list[Path]], typer.Argument(metavar="[INPUT...]", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
+        Optional[list[Path]], typer.Argument(metavar="INPUT", help="Folders (walked recursively), DICOM files or DICOMDIRs (or none, with --dicomweb).")
     ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count).")
@@ -563,7 +563,11 @@ def batch_cmd(
         Optional[Path], typer.Option("--cache", metavar="DIR", help="With --dicomweb: where retrieved instances are kept (default OUT.dicomweb-cache beside OUT).")
     ] = None,
 ) -> None:
-    """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
+    """Analyse every colour-Doppler clip under INPUT... (or of studies on a DICOMweb server) and write tables into OUT.
+
+    With --sr, one DICOM Structured Report per clip into OUT/sr/; with
+    --dicomweb URL --study UID, the studies come from the server (QIDO-RS,
+    WADO-RS) and --store sends the SRs back (STOW-RS).
 
     Resumable (rerun to finish or update), never stopped by a bad file. Exit
     status: 0 when nothing failed, 1 when some files failed (see errors.csv),

@@ -211,6 +211,17 @@ def _observer(result: ClipResult) -> Any:
     return hd.sr.ObservationContext(observer_device_context=device)
 
 
+def _instance_number(header: Any) -> int:
+    """Source series number x 1000 + instance number (1 when unknown), within IS range."""
+    try:
+        series = int(header.get("SeriesNumber") or 0)
+        instance = int(header.get("InstanceNumber") or 0)
+    except (TypeError, ValueError):
+        return 1
+    number = series * 1000 + instance
+    return number if 0 < number < 2**31 else 1
+
+
 def _num(name: Any, value: float, unit: Any, **kwargs: Any) -> Any:
     import highdicom as hd
 
@@ -222,7 +233,7 @@ def build_clip_sr(
     source: Any,
     *,
     series_number: int = SR_SERIES_NUMBER,
-    instance_number: int = 1,
+    instance_number: int | None = None,
 ) -> Any:
     """A TID 1500 Comprehensive SR of one clip's colour-jet measurements.
 
@@ -235,7 +246,9 @@ def build_clip_sr(
         The analysed clip: the SR copies its patient and study modules and
         references its SOP instance.
     series_number, instance_number : int
-        Of the SR.
+        Of the SR. The instance number defaults to the source's series number
+        x 1000 + its instance number (distinct for a study's clips in the one
+        SR series), or 1 when the source has neither.
 
     Returns
     -------
@@ -364,6 +377,8 @@ def build_clip_sr(
         title=c["report"],
     )
     uids = sr_uids(sop_uid, str(header.StudyInstanceUID), result)
+    if instance_number is None:
+        instance_number = _instance_number(header)
     sr = hd.sr.ComprehensiveSR(
         evidence=[header],
         content=report,
