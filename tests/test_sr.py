@@ -201,6 +201,22 @@ def test_unmeasured_clips_give_a_valid_sr_saying_so(small, status, tmp_path):
     assert not errors, report
 
 
+def test_uncalibrated_clip_gets_outlines_but_no_area(small, tmp_path):
+    path, result = small
+    assert result.jets_at_max
+    bare = dataclasses.replace(
+        result, pixel_spacing_cm=None, max_jet_area_cm2=None,
+        jets_at_max=tuple(dataclasses.replace(j, area_cm2=None) for j in result.jets_at_max))
+    out = write_clip_sr(bare, load_clip(path), tmp_path / "bare.dcm")
+    got = read_clip_sr(out)
+    assert len(got["jet_outlines"]) == len(result.jets_at_max)
+    assert got["jet_areas_cm2"] == [] and got["max_jet_area_cm2"] is None
+    assert got["n_jets"] == len(result.jets_at_max)
+    assert any("uncalibrated" in c for c in got["comments"])
+    errors, report = dciodvfy_errors(out)
+    assert not errors, report
+
+
 def test_sr_errors_name_the_problem(small, tmp_path):
     path, result = small
     header = load_clip(path).read_header(include_patient_identity=True)
