@@ -272,3 +272,55 @@ def test_wrong_study_uid_is_a_named_error_exit_2(orthanc, tmp_path, credentials)
                               "--out", str(tmp_path / "out"), "--quiet"])
     assert res.exit_code == 2, res.output
     assert "no study 1.2.3.4.5 on the server" in res.output
+
+
+# -- TLS ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """A tiny HTTPS DICOMweb stand-in on 127.0.0.1 (self-signed certificate) that knows no study."""
+    import http.server
+    import ssl
+    import threading
+
+    exe = shutil.which("openssl")
+    if exe is None:
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run([exe, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # every QIDO-RS query: no match
+            self.send_response(200)
+            self.send_header("Content-Type", "application/dicom+json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/dicom-web", d / "cert.pem"
+    server.shutdown()
+    server.server_close()
+
+
+def test_tls_url_is_verified_against_the_given_ca(tls_server, tmp_path, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    res = runner.invoke(app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out",
+                              str(tmp_path / "a"), "--quiet"])
+    assert res.exit_code == 2 and "TLS failed" in res.output, res.output
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # the hospital's CA: the query goes through
+    res = runner.invoke(app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out",
+                              str(tmp_path / "b"), "--quiet"])
+    assert res.exit_code == 2 and "no study 1.2.3 on the server" in res.output, res.output
