@@ -95,6 +95,25 @@ def test_sr_reads_back_to_the_result(post, post_sr):
     assert got["source_sop_instance_uid"] == clip.metadata.sop_instance_uid
 
 
+def test_highdicom_reads_the_tid1500_groups_back(post, post_sr):
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    _, result = post
+    doc = hd.sr.srread(post_sr)
+    rois = doc.content.get_planar_roi_measurement_groups()
+    assert len(rois) == result.n_jets_at_max
+    for group, jet in zip(rois, result.jets_at_max):
+        assert group.roi.graphic_type == hd.sr.GraphicTypeValues.POLYLINE
+        (area,) = group.get_measurements(name=codes.LN.JetArea)
+        assert area.value == pytest.approx(jet.area_cm2, abs=1e-9)
+        assert area.unit.value == "cm2"
+    (clip_group,) = doc.content.get_image_measurement_groups()
+    (total,) = clip_group.get_measurements(name=codes.LN.JetArea)
+    assert total.value == pytest.approx(result.max_jet_area_cm2, abs=1e-9)
+    assert len({g.tracking_uid for g in rois} | {clip_group.tracking_uid}) == len(rois) + 1
+
+
 def test_sr_outlines_are_the_jets_on_the_max_frame(post, post_sr):
     _, result = post
     got = read_clip_sr(post_sr)
