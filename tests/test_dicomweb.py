@@ -239,10 +239,14 @@ def test_rerun_reuses_the_cache_and_replaces_the_srs(orthanc, round_trip, creden
     assert len(_srs_in_orthanc(orthanc)) == 2  # same SOP instance UIDs: replaced, not added
 
 
-def test_accession_number_query_finds_the_study(orthanc, round_trip, credentials):
+def test_accession_number_and_date_queries_find_the_study(orthanc, round_trip, credentials):
     out, _ = round_trip
     web = run_dicomweb_batch(orthanc["dicomweb"], out, accession_number="SYNACC001", workers=1)
     assert web.studies == (STUDY,) and web.batch.n_ok == 2
+    web = run_dicomweb_batch(orthanc["dicomweb"], out, study_date="20240501-20240531", workers=1)
+    assert web.studies == (STUDY,)
+    with pytest.raises(DicomWebError, match="no study matches"):
+        run_dicomweb_batch(orthanc["dicomweb"], out, study_date="19990101-19991231", workers=1)
 
 
 def test_wrong_password_is_401_exit_2_and_never_printed(orthanc, tmp_path, monkeypatch):
