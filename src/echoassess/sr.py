@@ -40,7 +40,7 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +228,16 @@ def _num(name: Any, value: float, unit: Any, **kwargs: Any) -> Any:
     return hd.sr.Measurement(name=name, value=float(value), unit=unit, **kwargs)
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What every group of an SR references: the source instance and the measured frame."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    frame: int | None  # 0-based max frame, None when there is none
+    frame_numbers: list[int] | None  # DICOM's 1-based ReferencedFrameNumber, multi-frame only
+
+
 def build_clip_sr(
     result: ClipResult,
     source: Any,
@@ -262,68 +272,107 @@ def build_clip_sr(
         labels do not match the frame size.
     """
     import highdicom as hd
+    from highdicom.coding_schemes import CodingSchemeIdentificationItem
 
     c = _codes()
     header = _source_dataset(source)
     where = getattr(source, "path", None) or (source if isinstance(source, (str, os.PathLike)) else None)
     _check_source(header, where)
-    sop_class, sop_uid = str(header.SOPClassUID), str(header.SOPInstanceUID)
-    n_frames = int(header.get("NumberOfFrames", 1) or 1)
-    multi = "NumberOfFrames" in header
-    algorithm = _algorithm(result)
     frame = result.max_frame if result.status != "cannot_measure" else None
-    frames = [frame + 1] if frame is not None and multi and frame < n_frames else None
+    multi = "NumberOfFrames" in header
+    n_frames = int(header.get("NumberOfFrames", 1) or 1)
+    ref = _Source(str(header.SOPClassUID), str(header.SOPInstanceUID), frame,
+                  [frame + 1] if frame is not None and multi and frame < n_frames else None)
 
-    groups: list[Any] = []
-    labels = result.jet_labels_at_max
-    calibrated = result.max_jet_area_cm2 is not None
+    groups = [_clip_group(result, ref, c)]
     if frame is not None and result.jets_at_max:
-        if labels is None:
-            raise InvalidParameterError(
-                where, "the result has jets but no jet labels to outline",
-                hint="use a ClipResult from analyze_clip (or a batch worker), not one rebuilt from JSON",
-            )
-        rows, cols = int(header.get("Rows", 0) or 0), int(header.get("Columns", 0) or 0)
-        if rows and cols and labels.shape != (rows, cols):
-            raise InvalidParameterError(
-                where, f"jet labels are {labels.shape[0]} x {labels.shape[1]} px but the source "
-                f"frames are {rows} x {cols}")
-        for jet in result.jets_at_max:
-            outline = jet_outline(labels == jet.label)
-            if len(outline) < 4:  # a polyline needs an area: degenerate jets keep no outline
-                continue
-            region = hd.sr.ImageRegion(
-                graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
-                graphic_data=outline,
-                source_image=hd.sr.SourceImageForRegion(
-                    referenced_sop_class_uid=sop_class,
-                    referenced_sop_instance_uid=sop_uid,
-                    referenced_frame_numbers=frames,
-                ),
-            )
-            measurements = []
-            if jet.area_cm2 is not None:
-                m = _num(c["jet_area"], jet.area_cm2, c["cm2"], method=c["planimetry"],
-                         finding_sites=[hd.sr.FindingSite(c["mitral_valve"])],
-                         algorithm_id=algorithm)
-                m[0].ContentSequence.append(hd.sr.CodeContentItem(
-                    name=c["flow_direction"], value=c["regurgitant_flow"],
-                    relationship_type=hd.sr.RelationshipTypeValues.HAS_CONCEPT_MOD))
-                measurements.append(m)
-            groups.append(hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    uid=_uid("echoassess jet", sop_uid, result.algorithm_version, jet.label),
-                    identifier=f"MR jet {jet.label} (frame {frame + 1})",
-                ),
-                referenced_region=region,
-                finding_type=c["regurgitant_flow"],
-                finding_sites=[hd.sr.FindingSite(c["mitral_valve"])],
-                method=c["planimetry"],
-                algorithm_id=algorithm,
-                measurements=measurements or None,
-            ))
+        labels = _checked_labels(result, header, where)
+        groups += [_jet_group(result, jet, jet_outline(labels == jet.label), ref, c)
+                   for jet in result.jets_at_max]
+    report = hd.sr.MeasurementReport(
+        observation_context=_observer(result),
+        procedure_reported=c["echo"],
+        imaging_measurements=groups,
+        title=c["report"],
+    )
+    uids = sr_uids(ref.sop_instance_uid, str(header.StudyInstanceUID), result)
+    sr = hd.sr.ComprehensiveSR(
+        evidence=[header],
+        content=report,
+        series_instance_uid=uids["series_instance_uid"],
+        series_number=series_number,
+        sop_instance_uid=uids["sop_instance_uid"],
+        instance_number=_instance_number(header) if instance_number is None else instance_number,
+        manufacturer=_MANUFACTURER,
+        series_description="echoassess MR colour-jet area",
+        is_complete=True,
+    )
+    sr.SoftwareVersions = __version__
+    sr.CodingSchemeIdentificationSequence = [CodingSchemeIdentificationItem(
+        designator=PRIVATE_SCHEME, name="echoassess private codes",
+        responsible_organization="echoassess developers")]
+    return sr
 
-    # the clip group: summed area, jet count, frame, settings and status
+
+def _checked_labels(result: ClipResult, header: Any, where: Any) -> np.ndarray:
+    labels = result.jet_labels_at_max
+    if labels is None:
+        raise InvalidParameterError(
+            where, "the result has jets but no jet labels to outline",
+            hint="use a ClipResult from analyze_clip (or a batch worker), not one rebuilt from JSON",
+        )
+    rows, cols = int(header.get("Rows", 0) or 0), int(header.get("Columns", 0) or 0)
+    if rows and cols and labels.shape != (rows, cols):
+        raise InvalidParameterError(
+            where, f"jet labels are {labels.shape[0]} x {labels.shape[1]} px but the source "
+            f"frames are {rows} x {cols}")
+    return labels
+
+
+def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source,
+               c: dict[str, Any]) -> Any:
+    """TID 1410 for one jet: its outline on the max frame and its area."""
+    import highdicom as hd
+
+    algorithm = _algorithm(result)
+    site = [hd.sr.FindingSite(c["mitral_valve"])]
+    measurements = []
+    if jet.area_cm2 is not None:
+        area = _num(c["jet_area"], jet.area_cm2, c["cm2"], method=c["planimetry"],
+                    finding_sites=site, algorithm_id=algorithm)
+        area[0].ContentSequence.append(hd.sr.CodeContentItem(
+            name=c["flow_direction"], value=c["regurgitant_flow"],
+            relationship_type=hd.sr.RelationshipTypeValues.HAS_CONCEPT_MOD))
+        measurements.append(area)
+    region = hd.sr.ImageRegion(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=outline,
+        source_image=hd.sr.SourceImageForRegion(
+            referenced_sop_class_uid=ref.sop_class_uid,
+            referenced_sop_instance_uid=ref.sop_instance_uid,
+            referenced_frame_numbers=ref.frame_numbers,
+        ),
+    )
+    return hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=_uid("echoassess jet", ref.sop_instance_uid, result.algorithm_version, jet.label),
+            identifier=f"MR jet {jet.label} (frame {ref.frame + 1})",
+        ),
+        referenced_region=region,
+        finding_type=c["regurgitant_flow"],
+        finding_sites=site,
+        method=c["planimetry"],
+        algorithm_id=algorithm,
+        measurements=measurements or None,
+    )
+
+
+def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
+    """TID 1501 for the clip: summed area, jets, frame, settings, status and notes."""
+    import highdicom as hd
+
+    algorithm = _algorithm(result)
+    calibrated = result.max_jet_area_cm2 is not None
     summary: list[Any] = []
     if result.status != "cannot_measure":
         if calibrated:
@@ -332,21 +381,20 @@ def build_clip_sr(
                                 finding_sites=[hd.sr.FindingSite(c["mitral_valve"])],
                                 algorithm_id=algorithm))
         summary.append(_num(c["n_jets"], result.n_jets_at_max, c["unity"], algorithm_id=algorithm))
-        if frame is not None:
-            summary.append(_num(c["frame_number"], frame + 1, c["unity"]))
-            t = result.per_frame[frame].time_ms if frame < len(result.per_frame) else None
+        if ref.frame is not None:
+            summary.append(_num(c["frame_number"], ref.frame + 1, c["unity"]))
+            t = result.per_frame[ref.frame].time_ms if ref.frame < len(result.per_frame) else None
             if t is not None and np.isfinite(t):
                 summary.append(_num(c["frame_time"], t, c["ms"]))
-    s = result.settings
     for key, code, unit in (("nyquist_cm_s", "alias_velocity", "cm_s"),
                             ("frame_rate_hz", "frame_rate", "hz"), ("depth_cm", "depth", "cm")):
-        value = s.get(key)
+        value = result.settings.get(key)
         if value is not None and np.isfinite(float(value)):
             summary.append(_num(c[code], value, c[unit]))
     status = result.status if result.status in _STATUSES else "measured"
-    clip_group = hd.sr.MeasurementsAndQualitativeEvaluations(
+    group = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=_uid("echoassess clip", sop_uid, result.algorithm_version),
+            uid=_uid("echoassess clip", ref.sop_instance_uid, result.algorithm_version),
             identifier="MR colour-jet area (clip)",
         ),
         finding_type=c["regurgitant_flow"],
@@ -355,8 +403,9 @@ def build_clip_sr(
         measurements=summary or None,
         qualitative_evaluations=[hd.sr.QualitativeEvaluation(c["status"], c[f"status_{status}"])],
         source_images=[hd.sr.SourceImageForMeasurementGroup(
-            referenced_sop_class_uid=sop_class, referenced_sop_instance_uid=sop_uid,
-            referenced_frame_numbers=frames)],
+            referenced_sop_class_uid=ref.sop_class_uid,
+            referenced_sop_instance_uid=ref.sop_instance_uid,
+            referenced_frame_numbers=ref.frame_numbers)],
     )
     notes = ["Colour-Doppler jet area only, not an MR grade: it depends on machine settings."]
     if result.status_reason:
@@ -365,39 +414,10 @@ def build_clip_sr(
         notes.append("The clip is uncalibrated: outlines only, no area in cm2.")
     notes += list(result.warnings)
     for text in notes:
-        clip_group[0].ContentSequence.append(hd.sr.TextContentItem(
+        group[0].ContentSequence.append(hd.sr.TextContentItem(
             name=c["comment"], value=text[:1024],
             relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))
-    groups.insert(0, clip_group)
-
-    report = hd.sr.MeasurementReport(
-        observation_context=_observer(result),
-        procedure_reported=c["echo"],
-        imaging_measurements=groups,
-        title=c["report"],
-    )
-    uids = sr_uids(sop_uid, str(header.StudyInstanceUID), result)
-    if instance_number is None:
-        instance_number = _instance_number(header)
-    sr = hd.sr.ComprehensiveSR(
-        evidence=[header],
-        content=report,
-        series_instance_uid=uids["series_instance_uid"],
-        series_number=series_number,
-        sop_instance_uid=uids["sop_instance_uid"],
-        instance_number=instance_number,
-        manufacturer=_MANUFACTURER,
-        series_description="echoassess MR colour-jet area",
-        is_complete=True,
-    )
-    sr.SoftwareVersions = __version__
-    from highdicom.coding_schemes import CodingSchemeIdentificationItem
-
-    scheme = CodingSchemeIdentificationItem(
-        designator=PRIVATE_SCHEME, name="echoassess private codes",
-        responsible_organization="echoassess developers")
-    sr.CodingSchemeIdentificationSequence = [scheme]
-    return sr
+    return group
 
 
 def write_clip_sr(
