@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,19 +251,20 @@ def retrieve_study(
                              study_instance_uid=uid, series_instance_uid=series,
                              sop_instance_uid=sop)
             _save(ds, path)
+            logger.debug("retrieved instance %s of study %s from %s", sop, uid, server.url)
         paths.append(path)
     return paths
 
 
 def _save(ds: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.save_as(tmp, enforce_file_format=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a retrieved instance atomically (a killed run leaves no half file in the cache)."""
+    import io
+
+    from .batch import _atomic_write_bytes
+
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    _atomic_write_bytes(path, buffer.getvalue())
 
 
 def store_srs(server: _Server, paths: Iterable[str | os.PathLike[str]]) -> list[str]:
