@@ -771,13 +771,19 @@ def _locate_valve(
         view_source = "image"
     if side is None and cores_found:
         depth = vl.atrial_depth((h, w), apex, 1)  # distance from the probe
-        sel = cores[jet_frames]
+        # MR is systolic: with an ECG, read the view off the systolic turbulence
+        side_frames = jet_frames
+        if ecg_systolic is not None:
+            sys_frames = np.flatnonzero(ecg_systolic & (area >= max(min_core_px, min_systole_px)))
+            if sys_frames.size >= 2:
+                side_frames = sys_frames
+        sel = cores[side_frames]
         mean_depth = float(np.broadcast_to(depth, sel.shape)[sel].mean()) * scale_cm
         ring = np.zeros_like(sel)
         kk = np.ones((max(3, int(round(0.5 * px_per_cm)) | 1),) * 2, np.uint8)
-        for j, i in enumerate(jet_frames):
+        for j, i in enumerate(side_frames):
             ring[j] = cv2.dilate(sel[j].astype(np.uint8), kk).astype(bool) & flows[i] & ~turbs[i]
-        vals = velocity[jet_frames][ring]
+        vals = velocity[side_frames][ring]
         sign = float(np.mean(np.sign(vals))) if vals.size >= 20 else None
         side, why = vl.infer_side(mean_depth, sign)
         if side is not None:
@@ -849,21 +855,26 @@ def _locate_valve(
     # could hold the mitral jet when the main one does not (an outflow or
     # aortic jet beside the valve is often the larger)
     area0 = sum(o.area_px for o in main)
-    others = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
-              and sum(o.area_px for o in c) >= 0.2 * area0
-              and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    apart = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
+             and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    others = [c for c in apart if sum(o.area_px for o in c) >= 0.2 * area0]
     if valve_xy is not None:
-        others = []
-    if ecg_systolic is not None and others and not rival:
+        apart = others = []
+    if ecg_systolic is not None and not rival and valve_xy is None:
         def systolic_share(c: list[Any]) -> float:
-            return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0]))
+            return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0] or [0.0]))
 
         if systolic_share(main) < 0.5:
             # MR is systolic: a mostly diastolic main flow is another valve's
-            better = [c for c in others if systolic_share(c) >= 0.6]
+            better = [c for c in apart if sum(o.area_px for o in c) >= 0.1 * area0
+                      and systolic_share(c) >= 0.6]
             if better:
                 others = [main] + [c for c in others if c is not better[0]]
                 main, rival = better[0], True
+            elif systolic_share(main) < 0.3:
+                return _Valve(None, side, view_name, view_source, "none",
+                              "the turbulent flow found is diastolic by the ECG (another valve's "
+                              "or inflow), and no systolic flow crosses a valve", cores_found=True)
     why_not = ""
     for cand in [main] + others:
         ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, apex=apex,
