@@ -90,9 +90,39 @@ def _debug() -> bool:
     return any(isinstance(h, _StderrHandler) and h.level <= logging.DEBUG for h in log.handlers)
 
 
-def _fail(err: EchoAssessError, code: int = 1) -> None:
+#: Exit status of every command (README "Exit status", and each command's --help).
+EXIT_OK = 0
+#: some inputs failed: a clip could not be read or analysed (batch: errors.csv has rows)
+EXIT_INPUT_FAILED = 1
+#: usage or environment: a bad option value, a missing input path, an output
+#: that cannot be written, a missing optional package, an unreachable scheduler
+EXIT_USAGE = 2
+
+EXIT_CODES_HELP = ("Exit status: 0 ok; 1 some inputs failed (unreadable or unanalysable "
+                   "clips); 2 usage or environment (bad option, missing path, unwritable "
+                   "output).")
+
+
+def _exit_code(err: EchoAssessError) -> int:
+    """The exit status for a project error: a problem of the inputs' content is 1,
+    one of the command line or the environment is 2."""
+    from .errors import OutputError
+
+    return EXIT_USAGE if isinstance(err, (InvalidParameterError, OutputError)) \
+        else EXIT_INPUT_FAILED
+
+
+def _fail(err: EchoAssessError, code: int | None = None) -> None:
     typer.secho(f"error: {printable(str(err))}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(_exit_code(err) if code is None else code)
+
+
+def _require_files(*paths: Path) -> None:
+    """A missing input path is a usage error (exit 2), as in every command."""
+    for path in paths:
+        if not Path(path).exists():
+            raise InvalidParameterError(path, "no such file",
+                                        hint="check the path (see `echoassess --help`)")
 
 
 def _guarded(fn):
@@ -118,7 +148,7 @@ def _guarded(fn):
             typer.secho(f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
                         " (a bug; rerun with --debug for the traceback)",
                         fg=typer.colors.RED, err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INPUT_FAILED)
 
     return wrapper
 
@@ -145,10 +175,14 @@ def info(
         typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
     ] = None,
 ) -> None:
-    """Summarise a clip: frames, timing, calibration regions and device (no patient identity)."""
+    """Summarise a clip: frames, timing, calibration regions and device (no patient identity).
+
+    Exit status: 0 ok; 1 the clip cannot be read; 2 usage (bad option, missing path).
+    """
     from .io import load_clip
 
     try:
+        _require_files(clip_path)
         clip = load_clip(clip_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
     except EchoAssessError as err:
         _fail(err)
@@ -179,7 +213,9 @@ def _format_summary(s: dict) -> str:
     row("heart rate", f"{s['heart_rate_bpm']:g} bpm" if s["heart_rate_bpm"] else None)
     if s["pixel_spacing_cm"]:
         dx, dy = s["pixel_spacing_cm"]
-        row("pixel spacing", f"{dx:.5f} x {dy:.5f} cm ({s['calibration_source']})")
+        row("pixel spacing", f"{dx:.5f} x {dy:.5f} cm/px ({s['calibration_source']})")
+        if s.get("calibration_source") != "regions":
+            row("calibration", s["calibration_note"])
     else:
         row("pixel spacing", f"uncalibrated: {s['calibration_note']}")
     row("imaging depth", f"{s['depth_cm']:.1f} cm" if s["depth_cm"] else None)
@@ -221,16 +257,22 @@ def compare_cmd(
     ] = True,
     nyquist_cm_s: Annotated[
         Optional[float],
-        typer.Option("--nyquist-cm-s",
-                     help="Nyquist limit printed by the colour bar (both clips)."),
+        typer.Option("--nyquist-cm-s", metavar="CM_S",
+                     help="Nyquist limit printed by the colour bar, cm/s (both clips; overrides "
+                          "the file, with a warning when they differ)."),
     ] = None,
+    nyquist_alias: Annotated[
+        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
     spacing_cm: Annotated[
         Optional[float],
-        typer.Option("--spacing-cm", help="Pixel spacing in cm, for uncalibrated files."),
+        typer.Option("--spacing-cm", metavar="CM",
+                     help="Pixel spacing in cm/px (both clips; overrides the file's calibration, "
+                          "with a warning when they differ)."),
     ] = None,
     depth_cm: Annotated[
         Optional[float],
-        typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
+        typer.Option("--depth-cm", metavar="CM",
+                     help="Imaging depth shown on screen (cm), for uncalibrated files."),
     ] = None,
     view: Annotated[
         str, typer.Option("--view", metavar="auto|tte|tee", help="Transthoracic or transoesophageal (both clips).")
@@ -242,18 +284,25 @@ def compare_cmd(
         Optional[str], typer.Option("--post-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the post clip's annulus hinge points (pixels).")
     ] = None,
 ) -> None:
-    """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
+    """Compare the MR colour-jet area of a pre-clip and a post-clip acquisition.
 
     Writes comparison.json, comparison.csv, frames.csv, the figures (PNG), the
     animated overlays (GIF) and report.html into OUT, and prints a summary.
+
+    Exit status: 0 ok; 1 a clip cannot be read or analysed; 2 usage (bad option,
+    missing path, unwritable OUT).
     """
     from .report import write_comparison
 
+    nyquist_cm_s = _alias(nyquist_cm_s, nyquist_alias, "--nyquist-cm-s", "--nyquist")
     hints = {k: v for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm),
                                ("depth_cm", depth_cm)) if v is not None}
     if view != "auto":
         hints["view"] = view
     try:
+        _require_files(pre, post)
+        if depth_cm is not None and spacing_cm is not None:
+            raise InvalidParameterError(None, "give either --depth-cm or --spacing-cm, not both")
         per_clip = {}
         for role, text in (("pre", pre_annulus), ("post", post_annulus)):
             ann = _parse_numbers(text, 4, f"--{role}-annulus", "300,310,380,300")
@@ -293,6 +342,14 @@ def demo(
         typer.echo(printable("open it in a browser, e.g.  xdg-open " + str(outputs.report)))
 
 
+def _alias(value, old_value, name: str, old_name: str):
+    """The value of an option given under its name or its old (hidden) alias."""
+    if value is not None and old_value is not None and value != old_value:
+        raise InvalidParameterError(None, f"{name} and {old_name} (its old name) disagree",
+                                    hint=f"give {name} only")
+    return value if value is not None else old_value
+
+
 def _parse_numbers(text: str | None, n: int, option: str, example: str) -> tuple[float, ...] | None:
     from .errors import InvalidParameterError
 
@@ -322,13 +379,19 @@ def check(
         Optional[Path], typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool).")
     ] = None,
     nyquist: Annotated[
-        Optional[float], typer.Option("--nyquist", metavar="CM_S", help="Nyquist limit shown on the colour bar (cm/s).")
+        Optional[float], typer.Option("--nyquist-cm-s", metavar="CM_S",
+                                      help="Nyquist limit shown on the colour bar, cm/s "
+                                           "(overrides the file, with a warning when they differ).")
     ] = None,
+    nyquist_alias: Annotated[
+        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
     depth_cm: Annotated[
-        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth on screen, for uncalibrated files.")
+        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth shown on screen (cm), for uncalibrated files.")
     ] = None,
     spacing_cm: Annotated[
-        Optional[float], typer.Option("--spacing-cm", metavar="CM", help="Pixel spacing in cm (overrides the file).")
+        Optional[float], typer.Option("--spacing-cm", metavar="CM",
+                                      help="Pixel spacing in cm/px (overrides the file's calibration, "
+                                           "with a warning when they differ).")
     ] = None,
     valve: Annotated[
         Optional[str], typer.Option("--valve", metavar="X,Y", help="Hint: a point on the mitral valve (pixels).")
@@ -346,10 +409,14 @@ def check(
                                "(atrium under the probe); auto reads the file or the image.")
     ] = "auto",
 ) -> None:
-    """Measure the MR colour-jet area of one clip and print a short summary."""
-    from .errors import InvalidParameterError
+    """Measure the MR colour-jet area of one clip and print a short summary.
 
+    Exit status: 0 ok; 1 the clip cannot be read or analysed; 2 usage (bad option,
+    missing path, unwritable output).
+    """
+    nyquist = _alias(nyquist, nyquist_alias, "--nyquist-cm-s", "--nyquist")
     try:
+        _require_files(clip_path)
         if depth_cm is not None and spacing_cm is not None:
             raise InvalidParameterError(
                 clip_path, "give either --depth-cm or --spacing-cm, not both"
@@ -384,24 +451,19 @@ def check(
 
 
 def _write_overlay(clip, result, path: Path) -> None:
-    """The max frame (or the first, without a jet) with each jet outlined and labelled."""
-    from .plot import new_axes, plot_max_frame, save_figure
+    """The max frame (or the first, without a jet), cut to the imaging fan, jets outlined."""
+    from .report import write_overlay_png
 
-    frame = clip.frame(result.max_frame if result.max_frame is not None else 0)
-    labels = result.jet_labels_at_max
-    if labels is None:
-        import numpy as np
-
-        labels = np.zeros(frame.shape[:2], np.int32)
-    ax = new_axes((7.0, 5.6))
-    plot_max_frame(frame, result, mask=labels, ax=ax, zoom=False)
-    save_figure(ax.figure, path)
+    write_overlay_png(clip, result, path)
 
 
 def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
+    from .provenance import input_lines
+
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
-    lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
+    lines = [f"{r.source}: {r.frames} frames (numbered from 0; the screen counts from 1), "
+             f"{n_sys} systolic"]
     if r.status == "cannot_measure":
         lines.append(f"  cannot measure: could not locate the mitral valve ({r.status_reason})")
         lines.append("  give a hint: --annulus X1,Y1,X2,Y2 (the two annulus hinge points) "
@@ -410,29 +472,38 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
         lines.append(f"  no regurgitant jet found ({r.status_reason})" if r.status_reason
                      else "  no regurgitant jet found")
     else:
-        area = f"{r.max_jet_area_cm2:.2f} cm^2" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
+        area = f"{r.max_jet_area_cm2:.2f} cm²" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
         t = r.per_frame[r.max_frame].time_ms
-        when = f"frame {r.max_frame}" + (f" ({t:.0f} ms)" if t is not None else "")
+        when = (f"frame {r.max_frame} (screen {r.max_frame + 1}/{r.frames})"
+                + (f", {t:.0f} ms" if t is not None else ""))
         lines.append(f"  max jet area   {area} at {when}")
         if r.jet_area_class:
-            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm^2)")
+            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm²)")
         jets = ", ".join(
-            (f"{j.area_cm2:.2f} cm^2" if j.area_cm2 is not None else f"{j.area_px} px")
+            (f"{j.area_cm2:.2f} cm²" if j.area_cm2 is not None else f"{j.area_px} px")
             + f" at ({j.centroid_xy[0]:.0f}, {j.centroid_xy[1]:.0f})"
             for j in r.jets_at_max
         )
         lines.append(f"  jets at max    {r.n_jets_at_max}: {jets}")
         if r.mean_systolic_jet_area_cm2 is not None:
-            lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm^2")
+            lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm²")
     s = r.settings
-    nyq = f"{s['nyquist_cm_s']:g} cm/s" if s.get("nyquist_cm_s") else "not recorded"
+    nyq = f"{s['nyquist_cm_s']:.1f} cm/s" if s.get("nyquist_cm_s") else "not recorded"
     fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
-    depth = f"{s['depth_cm']:g} cm" if s.get("depth_cm") else "not recorded"
+    depth = f"{s['depth_cm']:.1f} cm" if s.get("depth_cm") else "not recorded"
     lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}, depth {depth}")
+    if r.pixel_spacing_cm:
+        dx, dy = r.pixel_spacing_cm
+        sp = f"{dx:.4g} cm/px" if dx == dy else f"{dx:.4g} x {dy:.4g} cm/px"
+        lines.append(f"  calibration    {sp} ({r.calibration_source})")
+    else:
+        lines.append("  calibration    none: areas in pixels (give --spacing-cm or --depth-cm)")
     if s.get("annulus_xy"):
         (x1, y1), (x2, y2) = s["annulus_xy"]
         lines.append(f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
                      f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}")
+    for text in input_lines(r.user_inputs):
+        lines.append(f"  user input     {text}")
     for w in r.warnings:
         lines.append(f"  warning: {w}")
     if overlay is not None:

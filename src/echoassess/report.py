@@ -627,6 +627,34 @@ def imaging_box(clip: Any) -> tuple[int, int, int, int] | None:
     return (int(r.x0), int(r.y0), int(r.x1), int(r.y1))
 
 
+def write_overlay_png(clip: Any, result: ClipResult, path: str | os.PathLike[str], *,
+                      title: str | None = None) -> Path:
+    """The clip's maximal frame (the first without a jet), cut to the imaging fan
+    (:func:`echoassess.anonymise.imaging_view`), jets outlined, with a colour scale.
+
+    What ``echoassess check --overlay`` and ``batch --qc`` write.
+    """
+    from . import plot
+    from .anonymise import imaging_view, sample_frames
+
+    labels = result.jet_labels_at_max
+    index = result.max_frame if result.max_frame is not None else 0
+    frame = clip.frame(index)
+    if labels is None:
+        labels = np.zeros(frame.shape[:2], np.int32)
+    view = imaging_view(np.concatenate([sample_frames(clip), frame[None]]), clip=clip,
+                        result=result, masks=np.asarray(labels) > 0)
+    ax = plot.new_axes((7.0, 5.6))
+    plot.plot_max_frame(view.blank(frame), result, mask=labels, ax=ax, zoom=False,
+                        bounds_xyxy=view.box, colour_bar=view.colour_bar, title=title)
+    if view.source != "imaging fan":
+        ax.text(0.5, 0.01, {"imaging region": "cut to the file's imaging region",
+                            "colour-flow box": "cut to the colour-flow box"}.get(
+                                view.source, "whole screen: check for burned-in text"),
+                transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="0.8")
+    return plot.save_figure(ax.figure, Path(path))
+
+
 def _require_masks(res: ClipResult, role: str) -> np.ndarray:
     if res.masks is None:
         raise InvalidParameterError(
