@@ -300,6 +300,9 @@ def compare_cmd(
     if view != "auto":
         hints["view"] = view
     try:
+        from .report import _check_out_dir
+
+        _check_out_dir(out)
         _require_files(pre, post)
         if depth_cm is not None and spacing_cm is not None:
             raise InvalidParameterError(None, "give either --depth-cm or --spacing-cm, not both")

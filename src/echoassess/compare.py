@@ -24,7 +24,9 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -37,6 +39,7 @@ __all__ = [
     "Comparison",
     "compare",
     "clip_label",
+    "order_warnings",
 ]
 
 #: The settings whose difference between pre and post makes jet areas hard to
@@ -49,6 +52,8 @@ SETTING_TOLERANCES: dict[str, tuple[str, str, float, float]] = {
 }
 #: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
 NYQUIST_RANGE_CM_S = (50.0, 70.0)
+#: Decimals of the Nyquist limit in every table and warning (cm/s).
+NYQUIST_DECIMALS = 1
 
 
 def clip_label(result: ClipResult) -> str:
@@ -73,6 +78,72 @@ def clip_label(result: ClipResult) -> str:
     if uid:
         parts.append(f"UID …{str(uid)[-6:]}")
     return " · ".join(parts)
+
+
+_PRE_WORDS = re.compile(r"\b(pre|before|baseline)\b", re.I)
+_POST_WORDS = re.compile(r"\b(post|after|result|final)\b", re.I)
+
+
+def _role_words(text: str | None) -> set[str]:
+    """``{"pre"}``, ``{"post"}``, both or neither: what a description says a clip is.
+
+    >>> sorted(_role_words("A4C colour Doppler post-clip")), sorted(_role_words("4C colour"))
+    (['post'], [])
+    """
+    if not text:
+        return set()
+    return ({"pre"} if _PRE_WORDS.search(text) else set()) | (
+        {"post"} if _POST_WORDS.search(text) else set())
+
+
+def _when(result: ClipResult) -> datetime | None:
+    value = (result.identifiers or {}).get("acquisition_datetime")
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=None) if when.tzinfo is not None else when
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def order_warnings(pre: ClipResult, post: ClipResult) -> list[str]:
+    """Warnings when the two clips may not be a pre and a post: the same image
+    given twice, a post clip acquired before the pre clip, or series
+    descriptions that name the other role. Dates themselves are never quoted.
+    """
+    out: list[str] = []
+    ids_pre, ids_post = pre.identifiers or {}, post.identifiers or {}
+    uid_pre, uid_post = ids_pre.get("sop_instance_uid"), ids_post.get("sop_instance_uid")
+    if uid_pre and uid_pre == uid_post:
+        out.append("Pre and post are the same image (same SOP Instance UID): the same file was "
+                   "given twice, so the comparison means nothing.")
+    elif not uid_pre and not uid_post and _file_name(pre.source) == _file_name(post.source) and \
+            _public_dict(pre) == _public_dict(post):
+        out.append("Pre and post give identical results from files of the same name: the same "
+                   "file was probably given twice.")
+    t_pre, t_post = _when(pre), _when(post)
+    if t_pre is not None and t_post is not None and t_post < t_pre:
+        out.append(
+            f"The post-clip acquisition was made {_duration((t_pre - t_post).total_seconds())} "
+            "before the pre-clip one (acquisition times in the files): are the clips swapped?")
+    for role, other, ids in (("pre", "post", ids_pre), ("post", "pre", ids_post)):
+        text = ids.get("series_description") or ids.get("study_description")
+        words = _role_words(text)
+        if other in words and role not in words:
+            out.append(f"The {role}-clip acquisition's series description ({str(text).strip()!r}) "
+                       f"calls it a {other}-clip acquisition: are the clips swapped?")
+    return out
 
 
 def _num(value: Any) -> float | None:
@@ -308,13 +379,17 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
     lo, hi = NYQUIST_RANGE_CM_S
     for name, res in (("pre", pre), ("post", post)):
         nyq = _num(res.settings.get("nyquist_cm_s"))
+        # judged at the precision every table prints it (0.1 cm/s)
+        nyq = None if nyq is None else round(nyq, NYQUIST_DECIMALS)
         if nyq is not None and not lo <= nyq <= hi:
             effect = "over" if nyq < lo else "under"
             warnings.append(
-                f"The {name}-clip Nyquist limit ({_fmt(nyq)} cm/s) is outside the usual "
+                f"The {name}-clip Nyquist limit ({nyq:.{NYQUIST_DECIMALS}f} cm/s) is outside the usual "
                 f"{lo:.0f}-{hi:.0f} cm/s: its jet area is likely {effect}estimated relative to the "
                 "ASE cut-offs."
             )
+
+    warnings += order_warnings(pre, post)
 
     return Comparison(
         pre=pre,
