@@ -62,6 +62,7 @@ from .errors import (
     printable,
 )
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
+from .provenance import input_lines
 
 __all__ = [
     "BatchOutputs",
@@ -92,7 +93,7 @@ CLIP_COLUMNS = (
     "frames", "frame_rate_hz", "frame_time_ms", "heart_rate_bpm",
     "pixel_spacing_x_cm", "pixel_spacing_y_cm", "calibration_source",
     "nyquist_cm_s", "colour_box_source", "colour_bar_source", "colour_map_variance",
-    "measurement", "measurement_reason", "view", "annulus_source",
+    "measurement", "measurement_reason", "view", "annulus_source", "user_inputs",
     "area_unit", "max_jet_area_cm2", "max_jet_area_px", "max_frame", "n_jets",
     "jet_areas_cm2", "jet_area_class", "mean_systolic_jet_area_cm2", "warnings",
     "algorithm_version", "params_hash", *TIMING_COLUMNS,
@@ -463,7 +464,11 @@ def _fingerprint(params: AnalysisParams, salt: bytes, hints_digest: str = "") ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+#: Mode of every file a batch writes (the salt excepted): rw-r--r--, like any table.
+FILE_MODE = 0o644
+
+
+def _atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync, then rename over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -471,6 +476,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes 0600; tables are as readable as compare's
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -513,8 +519,7 @@ def _load_salt(out: Path, salt: str | bytes | None) -> bytes:
         if value:
             return value
     value = secrets.token_hex(32).encode()
-    _atomic_write_bytes(path, value + b"\n")
-    os.chmod(path, 0o600)
+    _atomic_write_bytes(path, value + b"\n", mode=0o600)
     return value
 
 
@@ -568,7 +573,7 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "manufacturer": ids.get("manufacturer"),
         "model": ids.get("model"),
         "frames": res.get("frames"),
-        "frame_rate_hz": _round(settings.get("frame_rate_hz")),
+        "frame_rate_hz": settings.get("frame_rate_hz"),
         "frame_time_ms": res.get("frame_time_ms"),
         "heart_rate_bpm": ids.get("heart_rate_bpm"),
         "pixel_spacing_x_cm": spacing[0],
@@ -582,12 +587,13 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "measurement_reason": (res.get("status_reason") or None) if res else None,
         "view": settings.get("view"),
         "annulus_source": settings.get("annulus_source"),
+        "user_inputs": " | ".join(input_lines(res.get("user_inputs"))) or None,
         "area_unit": res.get("area_unit"),
         "max_jet_area_cm2": res.get("max_jet_area_cm2"),
         "max_jet_area_px": res.get("max_jet_area_px"),
         "max_frame": res.get("max_frame"),
         "n_jets": res.get("n_jets_at_max"),
-        "jet_areas_cm2": ";".join(f"{a:.4f}" for a in areas if a is not None) or None,
+        "jet_areas_cm2": ";".join(f"{a:.3f}" for a in areas if a is not None) or None,
         "jet_area_class": res.get("jet_area_class"),
         "mean_systolic_jet_area_cm2": res.get("mean_systolic_jet_area_cm2"),
         "warnings": " | ".join(res.get("warnings") or []) or None,
@@ -602,12 +608,50 @@ def _round(value: Any, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
+def duplicates(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``{key: first file's display name}`` for every analysed file whose SOP
+    Instance UID an earlier file (in walk order) already has: the same image
+    twice (a copy, or a DICOMDIR listing a file also given directly)."""
+    first: dict[str, str] = {}
+    dup: dict[str, str] = {}
+    for f in found:
+        if f.missing:
+            continue
+        key = file_key(f.path)
+        rec = records.get(key) or {}
+        uid = (rec.get("identifiers") or {}).get("sop_instance_uid")
+        if not uid or rec.get("status") != "ok":
+            continue
+        if uid in first:
+            dup[key] = first[uid]
+        else:
+            first[uid] = printable(f.display)
+    return dup
+
+
+def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]],
+            dup: dict[str, str] | None = None):
     import pandas as pd
 
+    from .tables import tidy
+
+    dup = dup or {}
     clips, errors, skipped = [], [], []
     for f in found:
-        rec = records[file_key(f.path) if not f.missing else _missing_key(f)]
+        key = file_key(f.path) if not f.missing else _missing_key(f)
+        rec = records[key]
+        if key in dup:
+            reason = f"duplicate of {dup[key]} (same SOP Instance UID; the first is kept)"
+            row = _clip_row(f, rec)
+            kept = {c: row[c] for c in ("file", "patient_hash", "study_instance_uid",
+                                         "series_instance_uid", "sop_instance_uid",
+                                         "series_number", "instance_number", "manufacturer",
+                                         "model")}
+            clips.append({**dict.fromkeys(CLIP_COLUMNS), **kept, "status": "skipped",
+                          "reason": reason})
+            skipped.append({"file": printable(f.display), "reason": reason,
+                            "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
+            continue
         if rec.get("kind") == "clip":
             clips.append(_clip_row(f, rec))
         if rec.get("status") == "failed":
@@ -619,7 +663,7 @@ def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
         elif rec.get("status") == "skipped":
             skipped.append({"file": printable(f.display), "reason": rec.get("reason"),
                             "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
-    return (pd.DataFrame(clips, columns=list(CLIP_COLUMNS)),
+    return (tidy(pd.DataFrame(clips, columns=list(CLIP_COLUMNS))),
             pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
             pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)))
 
@@ -642,6 +686,7 @@ def _write_parquet(df: Any, path: Path) -> Path | None:
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -864,11 +909,16 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 else:
                     _run_local(todo, process_file, options, workers, on_record)
 
-            clips, errors, skipped = _tables(found, records)
+            dup = duplicates(found, records)
+            clips, errors, skipped = _tables(found, records, dup)
             comparisons = figure = comparisons_csv = None
             if requests is not None or pair_by is not None:
+                # a duplicate never stands for a clip: its first copy does
                 entries = [cohort.Entry(path=f.path, display=printable(f.display),
-                                        record=records[file_key(f.path)])
+                                        record=({**records[file_key(f.path)],
+                                                 "duplicate_of": dup[file_key(f.path)]}
+                                                if file_key(f.path) in dup
+                                                else records[file_key(f.path)]))
                            for f in found if not f.missing]
                 if requests is not None:
                     specs = cohort.pairs_from_manifest(requests, Path(pairs).parent, entries,

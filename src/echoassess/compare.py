@@ -36,6 +36,8 @@ from .results import ClipResult, jet_area_class
 __all__ = [
     "SETTING_TOLERANCES",
     "NYQUIST_RANGE_CM_S",
+    "COMPARISON_COLUMNS",
+    "comparison_table",
     "Comparison",
     "compare",
     "clip_label",
@@ -50,6 +52,20 @@ SETTING_TOLERANCES: dict[str, tuple[str, str, float, float]] = {
     "frame_rate_hz": ("frame rate", "Hz", 1.0, 0.10),
     "depth_cm": ("imaging depth", "cm", 0.5, 0.05),
 }
+#: The columns of every comparison table, in order: ``comparison.csv``
+#: (``echoassess compare``) and ``comparisons.csv`` (``echoassess batch``).
+#: ``patient`` is the label a pairs manifest gives (kept unless it is the
+#: PatientID itself), ``basis`` how the pair was made (``compare``,
+#: ``manifest``, ``study-time``).
+COMPARISON_COLUMNS = (
+    "patient", "patient_hash", "basis", "status", "reason", "pre_file", "post_file",
+    "pre_sop_instance_uid", "post_sop_instance_uid", "area_unit",
+    "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
+    "pre_n_jets", "post_n_jets", "pre_class", "post_class", "class_change",
+    "pre_max_frame", "post_max_frame",
+    *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
+    "pre_user_inputs", "post_user_inputs", "settings_match", "warnings",
+)
 #: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
 NYQUIST_RANGE_CM_S = (50.0, 70.0)
 #: Decimals of the Nyquist limit in every table and warning (cm/s).
@@ -251,20 +267,23 @@ class Comparison:
             "post": _public_dict(self.post),
         }
 
-    def to_frame(self):
-        """A one-row ``pandas.DataFrame`` (concatenate rows across patients for a cohort).
+    def to_row(self, **fields: Any) -> dict[str, Any]:
+        """One comparison row in :data:`COMPARISON_COLUMNS` (the schema of
+        ``comparison.csv`` and the batch's ``comparisons.csv``).
 
-        Columns: ``pre_source, post_source, area_unit, pre_max_jet_area,
-        post_max_jet_area, area_reduction, area_reduction_pct, pre_n_jets,
-        post_n_jets, pre_class, post_class, pre_max_frame, post_max_frame``,
-        the compared settings as ``pre_<key>`` / ``post_<key>``,
-        ``settings_match`` and ``n_warnings``.
+        ``fields`` fill the columns a single comparison does not know
+        (``patient``, ``patient_hash``, ``basis``, ``pre_file``, ...).
         """
-        import pandas as pd
+        from .provenance import input_lines
 
+        ids_pre, ids_post = self.pre.identifiers or {}, self.post.identifiers or {}
         row: dict[str, Any] = {
-            "pre_source": _file_name(self.pre.source),
-            "post_source": _file_name(self.post.source),
+            "patient": None, "patient_hash": None, "basis": "compare", "status": "ok",
+            "reason": None,
+            "pre_file": _file_name(self.pre.source),
+            "post_file": _file_name(self.post.source),
+            "pre_sop_instance_uid": ids_pre.get("sop_instance_uid"),
+            "post_sop_instance_uid": ids_post.get("sop_instance_uid"),
             "area_unit": self.area_unit,
             "pre_max_jet_area": self.pre_max_jet_area,
             "post_max_jet_area": self.post_max_jet_area,
@@ -274,15 +293,34 @@ class Comparison:
             "post_n_jets": self.post_n_jets,
             "pre_class": self.pre_class,
             "post_class": self.post_class,
+            "class_change": self.class_change,
             "pre_max_frame": self.pre.max_frame,
             "post_max_frame": self.post.max_frame,
         }
         for key in SETTING_TOLERANCES:
             row[f"pre_{key}"] = _num(self.pre.settings.get(key))
             row[f"post_{key}"] = _num(self.post.settings.get(key))
+        row["pre_user_inputs"] = " | ".join(input_lines(self.pre.user_inputs)) or None
+        row["post_user_inputs"] = " | ".join(input_lines(self.post.user_inputs)) or None
         row["settings_match"] = self.settings_match
-        row["n_warnings"] = len(self.warnings)
-        return pd.DataFrame([row])
+        row["warnings"] = " | ".join(self.warnings) or None
+        row.update(fields)
+        return {k: row.get(k) for k in COMPARISON_COLUMNS}
+
+    def to_frame(self, **fields: Any):
+        """A one-row ``pandas.DataFrame`` in :data:`COMPARISON_COLUMNS`
+        (concatenate rows across patients for a cohort; see :meth:`to_row`)."""
+        return comparison_table([self.to_row(**fields)])
+
+
+def comparison_table(rows: Any):
+    """Comparison rows as a ``pandas.DataFrame`` in :data:`COMPARISON_COLUMNS`, counts as
+    integers and values rounded (:func:`echoassess.tables.tidy`)."""
+    import pandas as pd
+
+    from .tables import tidy
+
+    return tidy(pd.DataFrame(list(rows), columns=list(COMPARISON_COLUMNS)))
 
 
 def _file_name(source: Any) -> str:

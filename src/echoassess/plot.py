@@ -364,6 +364,9 @@ def plot_max_frame(
             mask = result.masks[result.max_frame]
     if title is None:
         title = PurePath(str(result.source)).name
+    import textwrap
+
+    title = "\n".join(textwrap.fill(line, 52) for line in title.split("\n"))
     if result.max_frame is not None:
         t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
         when = (f"frame {result.max_frame} (from 0; screen {result.max_frame + 1}/"

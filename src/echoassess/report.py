@@ -788,7 +788,9 @@ def write_report(
     per_frame = per_frame[["clip", *[col for col in per_frame.columns if col != "clip"]]]
     per_frame["source"] = per_frame["source"].map(lambda s: Path(str(s)).name)
     files["frames_csv"] = out / "frames.csv"
-    per_frame.to_csv(files["frames_csv"], index=False)
+    from .tables import tidy
+
+    tidy(per_frame).to_csv(files["frames_csv"], index=False)
 
     say("figures")
 
