@@ -100,11 +100,12 @@ def test_write_report_writes_every_output(tmp_path):
     assert d["area_reduction_pct"] == pytest.approx(c.area_reduction_pct, abs=0.01)
     assert d["pre"]["max_frame"] == pre.max_frame and d["post"]["n_jets_at_max"] == 2
     row = pd.read_csv(out.files["csv"]).iloc[0]
-    assert row["area_reduction"] == pytest.approx(pre.areas_cm2.max() - post.areas_cm2.max())
+    assert row["area_reduction"] == pytest.approx(pre.areas_cm2.max() - post.areas_cm2.max(),
+                                                  abs=5e-4)  # 0.001 cm² precision
     frames = pd.read_csv(out.files["frames_csv"])
     assert list(frames["clip"]) == ["pre"] * 10 + ["post"] * 10
     assert frames.loc[frames["clip"] == "post", "jet_area_cm2"].to_numpy() == pytest.approx(
-        post.areas_cm2, abs=1e-4)
+        post.areas_cm2, abs=5e-4)
     assert set(frames["source"]) == {"pre.dcm", "post.dcm"}
     page = out.report.read_text()
     png = out.files["comparison_png"].read_bytes()

@@ -148,6 +148,8 @@ class BatchOutputs:
     skipped: Any = field(repr=False)
     comparisons: Any = field(default=None, repr=False)
     elapsed_s: float = 0.0
+    #: ``index.html`` of the QC pictures (``qc=True``), else ``None``
+    qc_index: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -162,6 +164,8 @@ class WorkerOptions:
     salt: bytes
     #: per-clip hints (:func:`echoassess.hints.read_hints`), when given
     hints: Any = None
+    #: the batch's output folder when QC pictures are asked for (``--qc``)
+    qc_out: str | None = None
 
 
 # -- the worker ------------------------------------------------------------------------
@@ -219,7 +223,8 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
     head = sniff(p)
     rec["modality"], rec["sop_class"] = head.modality, head.sop_class_name or head.sop_class_uid
     if head.kind == "not dicom":
-        rec.update(status="skipped", kind="other", stage=None, reason=f"not DICOM ({head.detail})")
+        reason = head.detail if head.detail.startswith("empty") else f"not DICOM ({head.detail})"
+        rec.update(status="skipped", kind="other", stage=None, reason=reason)
         return
     if head.kind == "dicomdir":
         rec.update(status="skipped", kind="other", stage=None,
@@ -272,6 +277,20 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         _record_error(rec, err)
         return
     rec.update(status="ok", stage=None, result=result.to_dict())
+    if options.qc_out is not None:
+        from .qc import clip_png
+        from .report import write_overlay_png
+
+        png = clip_png(Path(options.qc_out), file_key(p))
+        png.parent.mkdir(parents=True, exist_ok=True)
+        tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
+        try:
+            write_overlay_png(clip, result, tmp, title=p.name)
+            os.chmod(tmp, FILE_MODE)
+            os.replace(tmp, png)
+            rec["qc_png"] = png.name
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _record_error(rec: dict[str, Any], err: EchoAssessError) -> None:
@@ -730,6 +749,7 @@ def run_batch(
     progress: Callable[[BatchProgress], None] | None = None,
     log_path: str | os.PathLike[str] | None = None,
     hints: str | os.PathLike[str] | None = None,
+    qc: bool = False,
 ) -> BatchOutputs:
     """Analyse every colour-Doppler clip under the inputs and write the tables.
 
@@ -766,6 +786,10 @@ def run_batch(
     hints : path, optional
         Per-clip hints CSV (:mod:`echoassess.hints`): view, annulus, Nyquist,
         spacing or depth, keyed by file name or SOP Instance UID.
+    qc : bool
+        Also write the quality-control pictures (:mod:`echoassess.qc`): per
+        clip the maximal frame cut to the imaging fan with the jets outlined,
+        per pair the compare report, and ``index.html`` linking them.
 
     Returns
     -------
@@ -819,7 +843,7 @@ def run_batch(
 
     try:
         return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0, hints_table)
+                             pair_by, progress, log_path, requests, t0, hints_table, qc)
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
@@ -831,7 +855,7 @@ def run_batch(
 
 
 def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0, hints_table=None) -> BatchOutputs:
+                  progress, log_path, requests, t0, hints_table=None, qc=False) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
@@ -867,6 +891,9 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 except OSError:
                     stats[key] = None
                 rec = None if force else _read_record(results_dir / f"{key}.json")
+                if qc and rec is not None and rec.get("status") == "ok" and not (
+                        rec.get("qc_png") and (out / "qc" / "clips" / rec["qc_png"]).exists()):
+                    rec = None  # analysed without its QC picture: redo it
                 if _reusable(rec, fingerprint, stats[key]):
                     records[key] = rec
                     n_reused += 1
@@ -903,7 +930,8 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             if todo:
                 # largest files first: the last clips to finish are then short ones
                 todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
-                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table)
+                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table,
+                                        qc_out=str(out.resolve()) if qc else None)
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
                 else:
@@ -933,9 +961,26 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                                        ignore_index=True)
                 comparisons_csv = _write_csv(comparisons, out / "comparisons.csv")
                 figure = cohort.write_cohort_figure(comps, out / "cohort.png")
+                if figure is not None:
+                    os.chmod(figure, FILE_MODE)
             else:  # the outputs always describe this run: no pairing, no comparison files
                 for name in ("comparisons.csv", "cohort.png"):
                     (out / name).unlink(missing_ok=True)
+            index = None
+            if qc:
+                from . import qc as qc_mod
+
+                reports = {}
+                if comparisons is not None:
+                    reports = qc_mod.write_pair_reports(out, specs, comparisons, params=params,
+                                                        hints=hints_table)
+                pngs = {printable(f.display): qc_mod.clip_png(out, file_key(f.path))
+                        for f in found if not f.missing and file_key(f.path) not in dup
+                        and (records.get(file_key(f.path)) or {}).get("qc_png")}
+                index = qc_mod.write_index(out, clips, comparisons, clip_pngs=pngs,
+                                           pair_reports=reports)
+            else:
+                (out / "index.html").unlink(missing_ok=True)  # describes an earlier --qc run
             clips_csv = _write_csv(clips, out / "clips.csv")
             errors_csv = _write_csv(errors, out / "errors.csv")
             skipped_csv = _write_csv(skipped, out / "skipped.csv")
@@ -949,7 +994,7 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 n_files=total, n_ok=counts["ok"], n_failed=counts["failed"],
                 n_skipped=counts["skipped"], n_reused=n_reused, n_analysed=len(todo),
                 clips=clips, errors=errors, skipped=skipped, comparisons=comparisons,
-                elapsed_s=elapsed,
+                elapsed_s=elapsed, qc_index=index,
             )
             jlog("end", ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
                  reused=n_reused, errors=len(errors), seconds=round(elapsed, 3))

@@ -21,7 +21,10 @@ from .errors import EchoAssessError, InvalidParameterError, printable
 
 app = typer.Typer(
     name="echoassess",
-    help="Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips.",
+    help="Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips.\n\n"
+         "Exit status (every command): 0 ok; 1 some inputs failed (unreadable or "
+         "unanalysable clips); 2 usage or environment (bad option, missing path, "
+         "unwritable output).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -517,6 +520,35 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
     return "\n".join(lines)
 
 
+class _PlainProgress:
+    """Progress as whole lines on stderr, for logs and pipes (no terminal to redraw
+    a bar on, which would cut its last line to 80 columns): a line at every
+    tenth of the files and one at the end."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def __enter__(self) -> "_PlainProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def __call__(self, p) -> None:
+        step = max(1, p.total // 10)
+        if p.file is not None and p.done < p.total and p.done < self._next:
+            return
+        self._next = p.done + step
+        line = (f"batch: {p.done}/{p.total} files · {p.ok} ok · {p.failed} failed · "
+                f"{p.skipped} skipped" + (f" · {p.reused} reused" if p.reused else ""))
+        typer.echo(printable(line), err=True)
+
+
+def _progress_display():
+    """A live bar on a terminal, whole lines otherwise."""
+    return _BatchBar() if sys.stderr.isatty() else _PlainProgress()
+
+
 class _BatchBar:
     """A rich progress bar on stderr fed by run_batch's progress callback."""
 
@@ -588,12 +620,17 @@ def batch_cmd(
     hints: Annotated[
         Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
     ] = None,
+    qc: Annotated[
+        bool, typer.Option("--qc", help="Quality control: per clip a cropped max-frame overlay "
+                                        "PNG, per pair a report.html, and OUT/index.html.")
+    ] = False,
 ) -> None:
     """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
 
     Resumable (rerun to finish or update), never stopped by a bad file. Exit
-    status: 0 when nothing failed, 1 when some files failed (see errors.csv),
-    2 on usage errors.
+    status: 0 ok; 1 some inputs failed (see errors.csv; every other result is
+    written); 2 usage or environment (bad option, missing path, malformed
+    hints or manifest, unwritable OUT, unreachable scheduler).
     """
     import contextlib
 
@@ -601,14 +638,14 @@ def batch_cmd(
 
     if quiet and not _debug():
         _configure_logging(logging.ERROR)
-    bar = contextlib.nullcontext(None) if quiet else _BatchBar()
+    bar = contextlib.nullcontext(None) if quiet else _progress_display()
     try:
         with bar as progress:
             outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
                                 salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
-                                log_path=log_json, hints=hints)
+                                log_path=log_json, hints=hints, qc=qc)
     except EchoAssessError as err:
-        _fail(err, 2)
+        _fail(err, EXIT_USAGE)  # per-file problems never raise: this is usage
     except KeyboardInterrupt:
         typer.secho("interrupted: finished results are kept; rerun the same command to resume",
                     fg=typer.colors.YELLOW, err=True)
@@ -627,6 +664,8 @@ def batch_cmd(
             n_pairs = int((o.comparisons["status"] == "ok").sum())
             typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
                                  + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
+        if o.qc_index is not None:
+            typer.echo(printable(f"quality control: {o.qc_index}"))
         if len(o.errors):
             typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
                         err=True)

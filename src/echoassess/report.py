@@ -908,16 +908,20 @@ def write_comparison(
 
     say = progress or (lambda msg: None)
     _check_out_dir(out_dir)
-    load_hints = {k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}
+    calibration = ("spacing_cm", "depth_cm")
+    load_hints = {k: v for k, v in hints.items() if k in calibration}
+    per_clip_hints = per_clip_hints or {}
     # open both files first, so a bad path fails before any slow analysis
-    clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
+    clips = [load_clip(path, **{**load_hints, **{k: v for k, v in per_clip_hints.get(role, {})
+                                                 .items() if k in calibration}})
+             for role, path in (("pre", pre_path), ("post", post_path))]
     from .pipeline import analyze_clip
 
     other_hints = {k: v for k, v in hints.items() if k not in load_hints}
     results, frames, views = [], [], []
     for role, clip in zip(("pre", "post"), clips):
         say(f"analysing the {role}-clip acquisition {clip.path.name}")
-        own = (per_clip_hints or {}).get(role, {})
+        own = {k: v for k, v in per_clip_hints.get(role, {}).items() if k not in calibration}
         res = analyze_clip(clip, params, keep_masks=True, **{**other_hints, **own})
         raw = clip.read_frames()
         # one helper for every image: only the imaging fan, nothing burned in
