@@ -286,6 +286,7 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         warnings=tuple(d.get("warnings") or ()),
         status=d.get("status", "measured"),
         status_reason=d.get("status_reason", ""),
+        user_inputs=tuple(dict(e) for e in d.get("user_inputs") or ()),
     )
 
 
