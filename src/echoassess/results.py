@@ -164,7 +164,7 @@ class ClipResult:
         if self.status == "cannot_measure":
             return f"<ClipResult {self.source}: {self.frames} frames, cannot measure ({self.status_reason})>"
         if self.max_jet_area_cm2 is not None:
-            area = f"max jet area {self.max_jet_area_cm2:.2f} cm^2"
+            area = f"max jet area {self.max_jet_area_cm2:.2f} cm²"
         else:
             area = f"max jet area {self.max_jet_area_px} px (uncalibrated)"
         return (
