@@ -364,7 +364,9 @@ class EchoClip:
 
     @property
     def spatial_region(self) -> UltrasoundRegion | None:
-        """The region whose scale gave :attr:`spacing_cm` (file calibration only)."""
+        """The file's calibrated 2D region holding the colour box: its scale is
+        :attr:`spacing_cm` unless the user's ``spacing_cm`` replaced it (then
+        :attr:`file_spacing_cm`); its reference pixel still gives the depth and apex."""
         return self._spatial_region
 
     def region_at(
