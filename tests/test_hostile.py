@@ -301,7 +301,7 @@ def test_batch_output_that_cannot_be_written_is_one_error(tmp_path, clip96, monk
 
     from echoassess import batch
 
-    def full(path, data):
+    def full(path, data, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(batch, "_atomic_write_bytes", full)
