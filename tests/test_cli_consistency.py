@@ -103,3 +103,19 @@ def test_batch_progress_is_whole_lines_off_a_terminal(small, tmp_path):
     lines = [ln for ln in res.output.splitlines() if ln.startswith("batch:")]
     assert lines[-1] == "batch: 1/1 files · 1 ok · 0 failed · 0 skipped"
     assert "…" not in res.output
+
+
+def test_the_cli_runs_without_click_installed(tmp_path):
+    """typer >= 0.2x vendors click, so `pip install -e .` alone has no `click` module:
+    the README's first command failed with ModuleNotFoundError (issue 13, item 4)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['click'] = None\n"
+            "from echoassess.cli import main\n"
+            f"sys.argv = ['echoassess', 'check', {str(tmp_path / 'nope.dcm')!r}]\n"
+            "main()")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == EXIT_USAGE, res.stderr
+    assert "nope.dcm: no such file" in res.stderr and "Traceback" not in res.stderr

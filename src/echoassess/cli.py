@@ -128,6 +128,14 @@ def _require_files(*paths: Path) -> None:
                                         hint="check the path (see `echoassess --help`)")
 
 
+def _is_cli_exception(exc: BaseException) -> bool:
+    """An exception of the command-line framework (exit, abort, usage), which it
+    handles itself. Recognised by module, not imported: typer >= 0.2x vendors
+    click as ``typer._click`` and a plain ``pip install`` has no ``click``."""
+    return any((getattr(t, "__module__", "") or "").split(".")[0] in ("click", "typer")
+               for t in type(exc).__mro__)
+
+
 def _guarded(fn):
     """One error surface for every command: ``error: FILE: reason (hint)`` and exit 1
     for input problems; for anything unexpected one line and a pointer to
@@ -135,17 +143,14 @@ def _guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        import click
-
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
-                click.ClickException, KeyboardInterrupt, SystemExit):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
         except EchoAssessError as err:
             _fail(err)
         except Exception as exc:
-            if _debug():
+            if _is_cli_exception(exc) or _debug():
                 raise
             # the exception's own text is not shown: it may quote a header value
             typer.secho(f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
