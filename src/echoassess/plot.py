@@ -841,7 +841,7 @@ def _summary_text(c: Comparison) -> str:
         lines.append(f"  ASE class  {c.class_change}")
     lines.append("")
     lines.append("Settings (pre / post)")
-    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.0f} cm/s"),
+    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.1f} cm/s"),
                             ("frame_rate_hz", "frame rate", "{:.0f} Hz"),
                             ("depth_cm", "depth", "{:.1f} cm")):
         vals = []
