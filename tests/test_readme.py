@@ -34,7 +34,7 @@ def test_every_error_is_listed_with_its_exit_status():
                 and obj is not errors.EchoAssessError:
             row = re.search(rf"^\| `{name}` \|.*\| (\d) \|$", README, re.M)
             assert row, f"{name} is not in the README's error table"
-            want = EXIT_USAGE if name in ("InvalidParameterError", "OutputError") \
+            want = EXIT_USAGE if name in ("InvalidParameterError", "OutputError", "DicomWebError") \
                 else EXIT_INPUT_FAILED
             assert int(row.group(1)) == want, name
 
