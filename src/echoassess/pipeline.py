@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bounds, colorflow, ecg, measure, segmentation
+from . import bounds, colorflow, ecg, measure, postteer, segmentation
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
@@ -253,6 +253,7 @@ def analyze_clip(
     valve_xy: tuple[float, float] | None = None,
     roi_xyxy: tuple[float, float, float, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    la_polygon: Any = None,
 ) -> ClipResult:
     """Measure the MR colour-jet area of one clip.
 
@@ -282,6 +283,9 @@ def analyze_clip(
         Hint: the left atrium; nothing outside it counts.
     progress : callable(done, total), optional
         Called after each frame.
+    la_polygon : "x1,y1,x2,y2,..." or sequence of (x, y), optional
+        The left atrium's outline on the max-jet frame (pixels): replaces the
+        automatic LA area (see :mod:`echoassess.postteer`).
 
     Returns
     -------
@@ -336,6 +340,7 @@ def analyze_clip(
     annulus_pts = _check_annulus(clip.path, annulus, (rows, cols))
     valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
+    la_poly = postteer.check_la_polygon(clip.path, la_polygon, (rows, cols))
     warnings: list[str] = []
 
     # -- geometry: colour box and colour bar (from the first frame of the
@@ -510,6 +515,7 @@ def analyze_clip(
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
+    vcs_by_frame: dict[int, dict] = {}
     searches = ({} if t_c is None or d_c is None else
                 {int(i): _origin_search_mask(jet_masks[i], flows[i], d_c, band)
                  for i in np.flatnonzero(systolic)})
@@ -526,6 +532,9 @@ def analyze_clip(
             )
             labels[~jet_masks[i]] = 0
             labels, n = _renumber(labels)
+            vcs_by_frame[i] = postteer.frame_vena_contracta(  # post-TEER: neck of each jet
+                labels, n, (ann.nx, ann.ny), spacing_cm=clip.spacing_cm or (scale_cm, scale_cm),
+                offset_xy=(bx0, by0))
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
             )
@@ -571,7 +580,7 @@ def analyze_clip(
         "manufacturer": clip.metadata.manufacturer,
         "model": clip.metadata.model,
     }
-    return measure.summarize_clip(
+    result = measure.summarize_clip(
         per_frame, jets_by_frame,
         source=clip.path.name,
         frame_time_ms=clip.frame_time_ms,
@@ -586,6 +595,32 @@ def analyze_clip(
         status=status,
         status_reason=status_reason,
     )
+    return _with_post_teer(result, clip, ann, (bx0, by0), sector, scale_cm, vcs_by_frame, la_poly)
+
+
+def _with_post_teer(result: ClipResult, clip: EchoClip, ann: Any, offset: tuple[int, int],
+                    sector: dict[str, float] | None, scale_cm: float,
+                    vcs_by_frame: dict[int, dict], la_poly: Any) -> ClipResult:
+    """``result`` with its vena contracta, LA area and jet/LA ratio (measured clips only)."""
+    if result.status != "measured" or ann is None or result.max_frame is None:
+        return result
+    from .geometry import Sector
+
+    full = ann.offset(*offset)
+    rows, cols, _ = clip.shape
+    fan = None if sector is None else Sector(**sector).mask((rows, cols))
+    frame = clip.frame(result.max_frame) if la_poly is None else None
+    measures = postteer.post_teer_measures(
+        frame_rgb=frame, max_frame=result.max_frame, jets_at_max=result.jets_at_max,
+        vcs_by_frame=vcs_by_frame, annulus_xy=full.points, normal_xy=(full.nx, full.ny),
+        spacing_cm=clip.spacing_cm, scale_cm=scale_cm, fan=fan, la_polygon=la_poly,
+    )
+    warnings = result.warnings
+    if measures.la_status == "cannot_measure":
+        warnings += (f"LA area: cannot measure ({measures.la_reason})",)
+    if len(measures.jets) > 1:
+        warnings += (postteer.MULTI_JET_VC_NOTE,)
+    return replace(result, post_teer=measures, warnings=warnings)
 
 
 @dataclass
