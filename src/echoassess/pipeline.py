@@ -595,25 +595,22 @@ def analyze_clip(
         status=status,
         status_reason=status_reason,
     )
-    return _with_post_teer(result, clip, ann, (bx0, by0), sector, scale_cm, vcs_by_frame, la_poly)
+    return _with_post_teer(result, clip, ann, (bx0, by0), scale_cm, vcs_by_frame, la_poly)
 
 
 def _with_post_teer(result: ClipResult, clip: EchoClip, ann: Any, offset: tuple[int, int],
-                    sector: dict[str, float] | None, scale_cm: float,
+                    scale_cm: float,
                     vcs_by_frame: dict[int, dict], la_poly: Any) -> ClipResult:
     """``result`` with its vena contracta, LA area and jet/LA ratio (measured clips only)."""
     if result.status != "measured" or ann is None or result.max_frame is None:
         return result
-    from .geometry import Sector
-
     full = ann.offset(*offset)
-    rows, cols, _ = clip.shape
-    fan = None if sector is None else Sector(**sector).mask((rows, cols))
     frame = clip.frame(result.max_frame) if la_poly is None else None
     measures = postteer.post_teer_measures(
         frame_rgb=frame, max_frame=result.max_frame, jets_at_max=result.jets_at_max,
         vcs_by_frame=vcs_by_frame, annulus_xy=full.points, normal_xy=(full.nx, full.ny),
-        spacing_cm=clip.spacing_cm, scale_cm=scale_cm, fan=fan, la_polygon=la_poly,
+        spacing_cm=clip.spacing_cm, scale_cm=scale_cm, la_polygon=la_poly,
+        fan=None,  # read from the frame itself: the detected sector can be off on zoomed displays
     )
     warnings = result.warnings
     if measures.la_status == "cannot_measure":

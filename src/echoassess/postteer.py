@@ -79,7 +79,8 @@ class JetPostTeer:
 
     ``vc_width_cm`` is the jet's largest vena contracta over the systolic
     frames (on frame ``vc_frame``; the jet is followed by its origin along the
-    annulus); ``vc_at_max_cm`` is its vena contracta on the max-jet frame,
+    annulus; with three frames or more, the second largest, so that a single
+    outlying frame does not set it); ``vc_at_max_cm`` is its vena contracta on the max-jet frame,
     measured along ``vc_segment_xy`` (pixels); ``*_px`` are the same in pixels
     (uncalibrated clips have only those). ``la_ratio`` is the jet's area
     over the LA area.
@@ -302,15 +303,20 @@ def post_teer_measures(
         total_px += int(jm.area_px)
         best, best_f = (vc, max_frame) if vc is not None else (None, None)
         if vc is not None:
+            # follow the jet by its origin along the annulus; its largest neck is
+            # the median of its three widest frames (one frame where two jets
+            # merge, or a neck cut short, does not make the maximum)
             t0 = along(vc.origin_xy)
+            series: list[tuple[float, int, vena.VenaContracta]] = []
             for i, vcs in vcs_by_frame.items():
                 near = [v for v in vcs.values() if v is not None
                         and abs(along(v.origin_xy) - t0) <= track_cm]
-                if not near:
-                    continue
-                v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
-                if v.width_px > best.width_px:  # type: ignore[union-attr]
-                    best, best_f = v, i
+                if near:
+                    v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
+                    series.append((v.width_px, i, v))
+            series.sort(key=lambda x: x[0], reverse=True)
+            if series:
+                _, best_f, best = series[min(1, len(series) - 1) if len(series) >= 3 else 0]
         ratio = None if la_px is None else jm.area_px / la_px
         jets.append(JetPostTeer(
             label=int(jm.label),

@@ -156,65 +156,33 @@ def vena_contracta(
     if o_ax is None:
         return None
     o, ax, dmin = o_ax
-    nx, ny = normal_xy
-    perp = np.array([-ax[1], ax[0]])
     s_px = float(np.sqrt(spacing_cm[0] * spacing_cm[1]))
-    h, w = mask.shape
     # sub-pixel edges: a lightly smoothed mask read bilinearly, edge at 0.5
-    ys, xs = np.nonzero(mask)
-    pad = int(math.ceil(2 * search_cm / s_px)) + 4
-    x0, x1 = max(0, int(o[0]) - pad), min(w, int(o[0]) + pad + 1)
-    y0, y1 = max(0, int(o[1]) - pad), min(h, int(o[1]) + pad + 1)
-    sub = mask[y0:y1, x0:x1].astype(np.float32)
-    sub = cv2.GaussianBlur(sub, (0, 0), 0.5)
-    # length of the search and of the perpendicular, in pixels along unit vectors
+    sub = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5)
+    for _ in range(3):
+        # the centreline: midpoints of the complete slices; its direction is
+        # the axis (an oblique jet cut by the annulus biases a first guess)
+        sl = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px)
+        s, widths, ends, perp = sl
+        ok = np.isfinite(widths)
+        if ok.sum() < 4:
+            break
+        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp
+                         for i in np.flatnonzero(ok)])
+        c = mids.mean(axis=0)
+        u, sv, vt = np.linalg.svd(mids - c)
+        new = vt[0] if vt[0] @ ax > 0 else -vt[0]
+        # back to the origin: the centreline's point level with the old origin
+        t0 = (o - c) @ new
+        o = c + t0 * new
+        ax = new / float(np.hypot(*new))
+    s, widths, ends, perp = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px,
+                                    cut_margin_px)
+    perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
+
     def px_len(vec: np.ndarray, cm: float) -> float:
         return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
 
-    n_s = int(px_len(ax, search_cm) / step_px) + 1
-    half = px_len(perp, 2.0)
-    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
-    s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
-    cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
-    cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
-    vals = cv2.remap(sub, (cxs - x0).astype(np.float32), (cys - y0).astype(np.float32),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    inside = vals >= 0.5
-    zero = int(np.argmin(np.abs(p)))
-    perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
-    widths = np.full(n_s, np.nan)
-    ends: list[tuple[float, float] | None] = [None] * n_s
-    for i in range(n_s):
-        row = inside[i]
-        if not row.any():
-            continue
-        lab, _ = ndi.label(row)
-        k = lab[zero]
-        if k == 0:  # nearest run to the axis, within 0.1 cm
-            idx = np.flatnonzero(row)
-            j = idx[np.argmin(np.abs(idx - zero))]
-            if abs(p[j]) * perp_cm > 0.1:
-                continue
-            k = lab[j]
-        run = np.flatnonzero(lab == k)
-        a, b = run[0], run[-1]
-        # sub-pixel ends: linear interpolation of the 0.5 crossing
-        def edge(i_in: int, i_out: int) -> float:
-            if i_out < 0 or i_out >= len(p):
-                return float(p[i_in])
-            v_in, v_out = float(vals[i, i_in]), float(vals[i, i_out])
-            f = (v_in - 0.5) / max(v_in - v_out, 1e-6)
-            return float(p[i_in] + f * (p[i_out] - p[i_in]))
-        pa, pb = edge(a, a - 1), edge(b, b + 1)
-        if a == 0 or b == len(p) - 1:
-            continue
-        # both ends must lie past the jet's upstream cut
-        ea = o + s[i] * ax + pa * perp
-        eb = o + s[i] * ax + pb * perp
-        if min(ea @ (nx, ny), eb @ (nx, ny)) < dmin + cut_margin_px:
-            continue
-        widths[i] = (pb - pa) * perp_cm
-        ends[i] = (pa, pb)
     if not np.isfinite(widths).any():
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
@@ -238,3 +206,60 @@ def vena_contracta(
         origin_xy=(float(o[0]), float(o[1])), axis_end_xy=(float(end[0]), float(end[1])),
         distance_cm=float(s[j] * px_len(ax, 1.0) ** -1),
     )
+
+
+def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[float, float],
+            dmin: float, spacing_cm: tuple[float, float], search_cm: float, step_px: float,
+            cut_margin_px: float):
+    """Widths across the axis every ``step_px`` past ``o``: ``(s, widths_cm, ends, perp)``
+    (``NaN`` width and ``None`` ends for incomplete slices)."""
+    nx, ny = normal_xy
+    perp = np.array([-ax[1], ax[0]])
+
+    def px_len(vec: np.ndarray, cm: float) -> float:
+        return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
+
+    n_s = int(px_len(ax, search_cm) / step_px) + 1
+    half = px_len(perp, 2.0)
+    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
+    s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
+    cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
+    cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
+    vals = cv2.remap(sub, cxs.astype(np.float32), cys.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    inside = vals >= 0.5
+    zero = int(np.argmin(np.abs(p)))
+    perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
+    widths = np.full(n_s, np.nan)
+    ends: list[tuple[float, float] | None] = [None] * n_s
+    for i in range(n_s):
+        row = inside[i]
+        if not row.any():
+            continue
+        lab, _ = ndi.label(row)
+        k = lab[zero]
+        if k == 0:  # nearest run to the axis, within 0.1 cm
+            idx = np.flatnonzero(row)
+            j = idx[np.argmin(np.abs(idx - zero))]
+            if abs(p[j]) * perp_cm > 0.1:
+                continue
+            k = lab[j]
+        run = np.flatnonzero(lab == k)
+        a, b = run[0], run[-1]
+        if a == 0 or b == len(p) - 1:
+            continue
+
+        def edge(i_in: int, i_out: int) -> float:
+            v_in, v_out = float(vals[i, i_in]), float(vals[i, i_out])
+            f = (v_in - 0.5) / max(v_in - v_out, 1e-6)
+            return float(p[i_in] + f * (p[i_out] - p[i_in]))
+
+        pa, pb = edge(a, a - 1), edge(b, b + 1)
+        # both ends must lie past the jet's upstream cut
+        ea = o + s[i] * ax + pa * perp
+        eb = o + s[i] * ax + pb * perp
+        if min(ea @ (nx, ny), eb @ (nx, ny)) < dmin + cut_margin_px:
+            continue
+        widths[i] = (pb - pa) * perp_cm
+        ends[i] = (pa, pb)
+    return s, widths, ends, perp
