@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare import SETTING_TOLERANCES, Comparison, compare
+from .postteer import CHANGE_COLUMNS, PostTeerMeasures
 from .errors import InvalidParameterError
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
@@ -67,7 +68,7 @@ COMPARISON_COLUMNS = (
     "pre_n_jets", "post_n_jets", "pre_class", "post_class", "class_change",
     "pre_max_frame", "post_max_frame",
     *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
-    "settings_match", "warnings",
+    "settings_match", "warnings", *CHANGE_COLUMNS,
 )
 
 
@@ -286,6 +287,7 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         warnings=tuple(d.get("warnings") or ()),
         status=d.get("status", "measured"),
         status_reason=d.get("status_reason", ""),
+        post_teer=PostTeerMeasures.from_dict(d.get("post_teer")),
     )
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from . import postteer
 from .errors import InvalidParameterError
 from .results import ClipResult, jet_area_class
 
@@ -178,6 +179,7 @@ class Comparison:
             "warnings": list(self.warnings),
             "pre": _public_dict(self.pre),
             "post": _public_dict(self.post),
+            "post_teer_change": postteer.change(self.pre.post_teer, self.post.post_teer),
         }
 
     def to_frame(self):
@@ -211,6 +213,7 @@ class Comparison:
             row[f"post_{key}"] = _num(self.post.settings.get(key))
         row["settings_match"] = self.settings_match
         row["n_warnings"] = len(self.warnings)
+        row.update(postteer.change(self.pre.post_teer, self.post.post_teer))
         return pd.DataFrame([row])
 
 

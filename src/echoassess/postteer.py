@@ -34,6 +34,11 @@ __all__ = [
     "check_la_polygon",
     "frame_vena_contracta",
     "post_teer_measures",
+    "summary_lines",
+    "change",
+    "table_row",
+    "TABLE_COLUMNS",
+    "CHANGE_COLUMNS",
 ]
 
 VC_MILD_BELOW_CM = 0.3
@@ -41,6 +46,21 @@ VC_SEVERE_FROM_CM = 0.7
 RATIO_MILD_BELOW = 0.20
 RATIO_SEVERE_ABOVE = 0.40
 MULTI_JET_VC_NOTE = "sum of vena contracta widths: not validated for multiple jets"
+
+
+#: The clip-table columns of :meth:`PostTeerMeasures.summary_row`.
+TABLE_COLUMNS = ("vc_max_cm", "vc_cm", "vc_sum_cm", "la_area_cm2", "la_status", "jet_la_ratio",
+                 "jet_la_ratio_class")
+#: The comparison-table columns of :func:`change`.
+CHANGE_COLUMNS = ("pre_vc_max_cm", "post_vc_max_cm", "change_vc_max_cm", "post_vc_sum_cm",
+                  "pre_la_area_cm2", "post_la_area_cm2", "pre_jet_la_ratio", "post_jet_la_ratio",
+                  "change_jet_la_ratio", "pre_jet_la_ratio_class", "post_jet_la_ratio_class")
+
+
+def table_row(result_dict: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`TABLE_COLUMNS` of one ``ClipResult.to_dict()`` (empty when not measured)."""
+    pt = PostTeerMeasures.from_dict((result_dict or {}).get("post_teer"))
+    return pt.summary_row() if pt is not None else dict.fromkeys(TABLE_COLUMNS)
 
 
 def vc_class(width_cm: float | None) -> str | None:
@@ -172,6 +192,30 @@ class PostTeerMeasures:
             "vc_by_frame": [{"index": i, "vc_cm": [_r(w) for w in ws]} for i, ws in self.vc_by_frame],
             "calibrated": self.calibrated,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> PostTeerMeasures | None:
+        """Rebuild from :meth:`to_dict` (rounded values), or ``None``."""
+        if not d:
+            return None
+        pt = (lambda q: None if q is None else (float(q[0]), float(q[1])))  # noqa: E731
+        jets = tuple(JetPostTeer(
+            label=int(j["label"]), vc_width_cm=j.get("vc_width_cm"), vc_frame=j.get("vc_frame"),
+            vc_at_max_cm=j.get("vc_at_max_cm"), vc_width_px=j.get("vc_width_px"),
+            vc_at_max_px=j.get("vc_at_max_px"),
+            vc_segment_xy=None if j.get("vc_segment_xy") is None else (
+                pt(j["vc_segment_xy"][0]), pt(j["vc_segment_xy"][1])),
+            origin_xy=pt(j.get("origin_xy")), axis_end_xy=pt(j.get("axis_end_xy")),
+            la_ratio=j.get("la_ratio")) for j in d.get("jets") or ())
+        return cls(
+            jets=jets, vc_sum_cm=d.get("vc_sum_cm"), la_area_cm2=d.get("la_area_cm2"),
+            la_area_px=d.get("la_area_px"), la_status=d.get("la_status", "cannot_measure"),
+            la_reason=d.get("la_reason", ""),
+            la_outline_xy=tuple((float(x), float(y)) for x, y in d.get("la_outline_xy") or ()),
+            jet_la_ratio=d.get("jet_la_ratio"),
+            vc_by_frame=tuple((int(f["index"]), tuple(f["vc_cm"])) for f in d.get("vc_by_frame") or ()),
+            calibrated=bool(d.get("calibrated", True)),
+        )
 
     def summary_row(self) -> dict[str, Any]:
         """Flat columns for the clip tables."""
@@ -342,3 +386,50 @@ def post_teer_measures(
         jet_la_ratio=None if la_px is None or not jets else total_px / la_px,
         vc_by_frame=by_frame, calibrated=calibrated,
     )
+
+
+def _fmt(v: float | None, unit: str, digits: int = 2) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f} {unit}".rstrip()
+
+
+def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
+    """Plain-text lines for the CLI: vena contracta per jet, LA area, jet/LA ratio."""
+    if pt is None:
+        return []
+    unit = "cm" if pt.calibrated else "px"
+    vcs = ", ".join(
+        (_fmt(j.vc_width_cm, "cm") if pt.calibrated else _fmt(j.vc_width_px, "px", 1))
+        + (f" ({j.vc_class})" if j.vc_class else "") for j in pt.jets)
+    lines = [f"  vena contracta {vcs or 'n/a'} (ASE: < 0.3 mild, >= 0.7 cm severe)"]
+    if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
+        lines.append(f"  VC sum         {pt.vc_sum_cm:.2f} {unit} ({MULTI_JET_VC_NOTE})")
+    if pt.la_status == "cannot_measure":
+        lines.append(f"  LA area        cannot measure ({pt.la_reason})")
+    else:
+        la = _fmt(pt.la_area_cm2, "cm^2", 1) if pt.la_area_cm2 is not None else _fmt(pt.la_area_px, "px", 0)
+        src = " (outline given)" if pt.la_status == "user" else ""
+        ratio = "n/a" if pt.jet_la_ratio is None else f"{100 * pt.jet_la_ratio:.0f} %"
+        per = "; ".join(f"{100 * j.la_ratio:.0f} %" for j in pt.jets if j.la_ratio is not None)
+        lines.append(f"  LA area        {la}{src}")
+        lines.append(f"  jet/LA area    {ratio} ({pt.jet_la_ratio_class or 'n/a'}; ASE: < 20 % mild, "
+                     f"> 40 % severe){'; per jet ' + per if len(pt.jets) > 1 else ''}")
+    return lines
+
+
+def change(pre: PostTeerMeasures | None, post: PostTeerMeasures | None) -> dict[str, Any]:
+    """Pre vs post: largest vena contracta, VC sum, LA area and jet/LA ratio, with changes."""
+    def get(pt: PostTeerMeasures | None, name: str) -> float | None:
+        return None if pt is None else getattr(pt, name)
+
+    out: dict[str, Any] = {}
+    for name in ("vc_max_cm", "vc_sum_cm", "la_area_cm2", "jet_la_ratio"):
+        a, b = get(pre, name), get(post, name)
+        out[f"pre_{name}"] = _r(a)
+        out[f"post_{name}"] = _r(b)
+        out[f"change_{name}"] = None if a is None or b is None else _r(b - a)
+    out["pre_vc_class"] = vc_class(get(pre, "vc_max_cm"))
+    out["post_vc_class"] = vc_class(get(post, "vc_max_cm"))
+    out["pre_jet_la_ratio_class"] = ratio_class(get(pre, "jet_la_ratio"))
+    out["post_jet_la_ratio_class"] = ratio_class(get(post, "jet_la_ratio"))
+    out["post_vc_sum_note"] = "" if post is None else post.vc_sum_note
+    return out

@@ -19,7 +19,9 @@ orifice. Here it is measured on one jet's mask:
    upstream cut (an oblique jet is cut by the annulus line near the orifice:
    those slices are narrower than the neck and are not the vena contracta);
 5. the width profile is median-filtered over ``smooth_cm`` and its minimum is
-   the vena contracta width.
+   the vena contracta width; for a jet more than ``oblique_deg`` off the
+   annulus normal, whose neck is cut by the annulus line on one side, the
+   slices before the first complete one count with twice their uncut half.
 
 Widths are in cm, from the pixel spacing ``(dx, dy)`` (cm per pixel).
 """
@@ -124,6 +126,7 @@ def vena_contracta(
     step_px: float = 0.5,
     smooth_cm: float = 0.1,
     cut_margin_px: float = 1.5,
+    oblique_deg: float = 15.0,
 ) -> VenaContracta | None:
     """The vena contracta of one jet.
 
@@ -163,7 +166,7 @@ def vena_contracta(
         # the centreline: midpoints of the complete slices; its direction is
         # the axis (an oblique jet cut by the annulus biases a first guess)
         sl = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px)
-        s, widths, ends, perp = sl
+        s, widths, ends, perp, _ = sl
         ok = np.isfinite(widths)
         if ok.sum() < 4:
             break
@@ -176,8 +179,8 @@ def vena_contracta(
         t0 = (o - c) @ new
         o = c + t0 * new
         ax = new / float(np.hypot(*new))
-    s, widths, ends, perp = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px,
-                                    cut_margin_px)
+    s, widths, ends, perp, halves = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm,
+                                            step_px, cut_margin_px)
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
 
     def px_len(vec: np.ndarray, cm: float) -> float:
@@ -191,6 +194,16 @@ def vena_contracta(
     sm = np.where(np.isfinite(widths), sm, np.inf)
     i = int(np.argmin(sm))
     width = float(sm[i])
+    # slices cut on one side by the annulus line, before the first complete one:
+    # twice the uncut half (the jet is symmetric about its axis)
+    first = int(np.flatnonzero(np.isfinite(widths))[0])
+    hv = np.where(np.isfinite(halves[:first]), halves[:first], np.inf)
+    oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
+    if oblique and np.isfinite(hv).sum() >= win:
+        hs = ndi.median_filter(hv, size=win, mode="nearest")
+        hs = np.where(np.isfinite(hv), hs, np.inf)
+        if float(hs.min()) < width:
+            width = float(hs.min())
     if not math.isfinite(width):
         return None
     # the drawn segment: the slice whose own width is the nearest to the neck's
@@ -231,6 +244,7 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
     zero = int(np.argmin(np.abs(p)))
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
     widths = np.full(n_s, np.nan)
+    halves = np.full(n_s, np.nan)
     ends: list[tuple[float, float] | None] = [None] * n_s
     for i in range(n_s):
         row = inside[i]
@@ -255,11 +269,18 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
             return float(p[i_in] + f * (p[i_out] - p[i_in]))
 
         pa, pb = edge(a, a - 1), edge(b, b + 1)
-        # both ends must lie past the jet's upstream cut
+        # both ends must lie past the jet's upstream cut; with one end on the
+        # cut (an oblique jet near its orifice) the other end gives the half-width
         ea = o + s[i] * ax + pa * perp
         eb = o + s[i] * ax + pb * perp
-        if min(ea @ (nx, ny), eb @ (nx, ny)) < dmin + cut_margin_px:
+        cut_a = ea @ (nx, ny) < dmin + cut_margin_px
+        cut_b = eb @ (nx, ny) < dmin + cut_margin_px
+        if cut_a and cut_b:
+            continue
+        if cut_a or cut_b:
+            if pa < 0 < pb:
+                halves[i] = 2 * (pb if cut_a else -pa) * perp_cm
             continue
         widths[i] = (pb - pa) * perp_cm
         ends[i] = (pa, pb)
-    return s, widths, ends, perp
+    return s, widths, ends, perp, halves
