@@ -174,11 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=None)
     ap.add_argument("--never-tuned", action="store_true")
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
+    ap.add_argument("--combine", nargs="+", default=None, metavar="JSON",
+                    help="print the tables of rows saved with --json (e.g. two halves run apart)")
     a = ap.parse_args(argv)
+    rows = []
+    if a.combine:
+        for f in a.combine:
+            rows += json.loads(Path(f).read_text())
+        a.seeds = ""
     folder = Path(a.cache) if a.cache else Path(tempfile.mkdtemp(prefix="post_teer_"))
     folder.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for seed in parse_seeds(a.seeds):
+    for seed in (parse_seeds(a.seeds) if a.seeds else []):
         for path in make_patient(seed, folder, a.never_tuned):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:

@@ -92,7 +92,7 @@ def la_blood_pool(
     margin_cm: float = 0.3,
     base_cm: float = 0.5,
     reach_cm: float = 9.0,
-    max_edge_frac: float = 0.03,
+    max_edge_frac: float = 0.08,
     core_level: float = 0.25,
     edge_level: float = 0.5,
 ) -> AtriumResult:
@@ -269,19 +269,24 @@ def la_blood_pool(
 
 
 def _shown_region(grey: np.ndarray, blood: np.ndarray | None, s_px: float) -> np.ndarray:
-    """The image's shown (non-black) region: the fan, its dark blood pools included."""
+    """The imaging fan as shown: the convex hull of the largest non-black grey region
+    (a fan is convex; the hull also closes dark notches such as the clip's shadow).
+    Colour pixels are left out so that the colour bar and ECG do not join it."""
     on = grey > 0.5
     if blood is not None:
-        on |= np.asarray(blood, bool)
+        on &= ~np.asarray(blood, bool)
     r = max(2, int(round(0.4 / s_px)))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    closed = cv2.morphologyEx(on.astype(np.uint8), cv2.MORPH_CLOSE, ker).astype(bool)
-    lab, n = ndi.label(closed)
-    if n == 0:
+    closed = cv2.morphologyEx(on.astype(np.uint8), cv2.MORPH_CLOSE, ker)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if n <= 1:
         return np.ones_like(on)
-    sizes = np.bincount(lab.ravel())
-    sizes[0] = 0
-    return ndi.binary_fill_holes(lab == int(np.argmax(sizes)))
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    pts = cv2.findNonZero((lab == k).astype(np.uint8))
+    hull = cv2.convexHull(pts)
+    out = np.zeros(on.shape, np.uint8)
+    cv2.fillConvexPoly(out, hull, 1)
+    return out.astype(bool)
 
 
 def _polygon_area(poly: np.ndarray) -> float:

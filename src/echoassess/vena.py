@@ -127,6 +127,7 @@ def vena_contracta(
     smooth_cm: float = 0.1,
     cut_margin_px: float = 1.5,
     oblique_deg: float = 15.0,
+    min_length_cm: float = 0.4,
 ) -> VenaContracta | None:
     """The vena contracta of one jet.
 
@@ -144,7 +145,8 @@ def vena_contracta(
     Returns
     -------
     VenaContracta or None
-        ``None`` when the jet is too small or no slice is complete.
+        ``None`` when the jet is too small, runs less than ``min_length_cm``
+        past its origin, or no slice is complete.
 
     Examples
     --------
@@ -187,6 +189,11 @@ def vena_contracta(
         return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
 
     if not np.isfinite(widths).any():
+        return None
+    # a fragment (a jet whose start hides in the clip's shadow, or a speck) has
+    # no neck to measure: the jet must run at least min_length_cm past its origin
+    rows_any = np.flatnonzero(np.isfinite(widths) | np.isfinite(halves))
+    if (s[rows_any[-1]] - s[rows_any[0]]) / px_len(ax, 1.0) < min_length_cm:
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
     filled = np.where(np.isfinite(widths), widths, np.inf)
