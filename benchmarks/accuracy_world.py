@@ -4,7 +4,7 @@ Run by hand (not part of the test suite)::
 
     python benchmarks/accuracy_world.py --seeds 0-27 --cache /tmp/w     # development range
     python benchmarks/accuracy_world.py --seeds 5000-5055                # fresh seeds, every view
-    python benchmarks/accuracy_world.py --held-out --seeds 9000-9019     # the never-tuned family
+    python benchmarks/accuracy_world.py --held-out --seeds 9600-9614     # the never-tuned family
 
 Patient ``s`` is drawn from ``numpy.random.default_rng([s, 7])``: its view,
 jet texture and artefact set are drawn at random (every combination except the
@@ -13,15 +13,18 @@ generator randomises everything else (colour map, Nyquist, gain, noise, PISA,
 eccentric and touching jets, mirrored displays, calibration present or not).
 
 The held-out ("never-tuned") family is the combination
-``tee_lvot x edge_aliased x cursor_colour`` (TEE mid-oesophageal long-axis view
-with the LVOT beside the valve, jets aliased to their edge, an ECG cursor that
-is not white). It was fixed before the second round of tuning, is never
-generated during development, and is run once at the end with ``--held-out``.
+``tee_me4c x variance x frozen_ecg`` (TEE mid-oesophageal four-chamber view,
+a velocity-variance colour map, a frozen ECG trace with no cursor). It was
+fixed at the start of the third round of tuning (2026-12-03), is never
+generated during development, and is run once at the end with ``--held-out``
+on seeds 9600-9614.
 
-A first held-out family, ``tee_comm x coarse x frozen_overlays``, was run once
-(seeds 9000-9009, at commit 7f7b5cf) before that round; since its numbers were
-seen, it is reported as such (``--first-held-out``) and no longer counts as
-never tuned. Both families are excluded from the random draws.
+Two earlier held-out families were each run once and their numbers seen, so
+they no longer count as never tuned and are reported as such:
+``tee_comm x coarse x frozen_overlays`` (``--first-held-out``, seeds
+9000-9009, before the second round) and ``tee_lvot x edge_aliased x
+cursor_colour`` (``--second-held-out``, seeds 9100-9114, after it). All three
+families are excluded from the random draws.
 
 PLAX clips are scored twice: as they come (the analysis may answer "cannot
 measure", never a false "no jet") and with the true annulus given as a hint.
@@ -58,8 +61,10 @@ from echoassess.synthetic import (
     truth_path_for,
 )
 
-HELD_OUT = ("tee_lvot", "edge_aliased", "cursor_colour")
+HELD_OUT = ("tee_me4c", "variance", "frozen_ecg")
+SECOND_HELD_OUT = ("tee_lvot", "edge_aliased", "cursor_colour")
 FIRST_HELD_OUT = ("tee_comm", "coarse", "frozen_overlays")
+SEEN_FAMILIES = {"first": FIRST_HELD_OUT, "second": SECOND_HELD_OUT}
 FRAME_SIZES = [(600, 800), (480, 640), (768, 1024), (420, 560)]
 TARGETS = {
     "dice_median": (">=", 0.92),
@@ -72,14 +77,14 @@ TARGETS = {
 
 
 def family_for(seed: int, held_out: bool | str) -> tuple[str, str, str]:
-    if held_out == "first":
-        return FIRST_HELD_OUT
+    if held_out in SEEN_FAMILIES:
+        return SEEN_FAMILIES[held_out]
     if held_out:
         return HELD_OUT
     g = np.random.default_rng([seed, 7])
     while True:
         fam = (str(g.choice(VIEWS)), str(g.choice(TEXTURES)), str(g.choice(ARTEFACT_SETS)))
-        if fam not in (HELD_OUT, FIRST_HELD_OUT):
+        if fam not in (HELD_OUT, SECOND_HELD_OUT, FIRST_HELD_OUT):
             return fam
 
 
@@ -87,7 +92,7 @@ def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, P
     view, texture, artefacts = family_for(seed, held_out)
     rows, cols = FRAME_SIZES[seed % len(FRAME_SIZES)]
     encoding = ENCODINGS[(seed // len(FRAME_SIZES)) % 2]
-    tag = {"first": "g", True: "h", False: "w"}[held_out]
+    tag = {"first": "g", "second": "h", True: "t", False: "w"}[held_out]
     pre_p, post_p = folder / f"{tag}{seed:05d}_pre.dcm", folder / f"{tag}{seed:05d}_post.dcm"
     if not (pre_p.exists() and post_p.exists()):
         pre, post = generate_world_study(
@@ -182,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-out", action="store_true", help="only the never-tuned family")
     ap.add_argument("--first-held-out", action="store_true",
                     help="only the first held-out family (seen once, no longer never-tuned)")
+    ap.add_argument("--second-held-out", action="store_true",
+                    help="only the second held-out family (seen once, no longer never-tuned)")
     ap.add_argument("--cache", type=Path, default=None, help="folder to keep/reuse the clips")
     ap.add_argument("--per-clip", action="store_true")
     args = ap.parse_args(argv)
@@ -194,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.cache
         folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
-    which: bool | str = "first" if args.first_held_out else args.held_out
+    which: bool | str = ("first" if args.first_held_out else "second" if args.second_held_out
+                         else args.held_out)
     for s in seeds:
         for path in make_patient(s, folder, which):
             variants = [False, True] if "plax" in family_for(s, which)[0] else [False]
@@ -210,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                           flush=True)
     plain = [r for r in rows if not r["hint"]]
     scored = [r for r in rows if r["view"] != "plax" or r["hint"]]
-    fam = {"first": FIRST_HELD_OUT, True: HELD_OUT}.get(which)
+    fam = {**SEEN_FAMILIES, True: HELD_OUT}.get(which)
     print(f"\nseeds {args.seeds}{' (family ' + '/'.join(fam) + ')' if fam else ''}: {len(plain)} clips")
     print(HEADER)
     by_view: dict[str, list[dict]] = defaultdict(list)

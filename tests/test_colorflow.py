@@ -168,3 +168,18 @@ def test_find_colour_box_from_changing_colour_only():
     assert 30 <= x0 and x1 <= 110 and 20 <= y0 and y1 <= 90
     assert x1 < 140  # the legend is not in the box
     assert find_colour_box(np.zeros((3, 50, 60, 3), np.uint8)) is None
+
+
+def test_a_jpeg_smeared_single_map_bar_is_not_read_as_variance():
+    """A 9-px plain velocity bar, JPEG-compressed on black and cut out one column
+    too wide: its columns differ by ~15 levels (normalised) from DCT ringing and
+    chroma subsampling, as measured on the world generator's JPEG clips (up to
+    16); a real velocity-variance bar adds 66-83 there."""
+    screen = np.zeros((N_ROWS + 16, 32, 3), np.uint8)
+    screen[8:-8, 4:13] = make_bar(n_var=9)[:, :1]
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(screen, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 75])
+    smeared = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)[8:-8, 4:14]
+    diff = np.abs(smeared[:, 2].astype(int) - smeared[:, 7].astype(int)).mean() * 9 / 5
+    assert diff > 12  # the old rule (12 levels) called this a variance map
+    assert not colour_bar_from_pixels(smeared).has_variance
+    assert colour_bar_from_pixels(make_bar(n_var=9)).has_variance

@@ -120,7 +120,7 @@ def colour_bar_from_pixels(
     *,
     bbox_xyxy: tuple[int, int, int, int] = (-1, -1, -1, -1),
     source: str = "detected",
-    variance_min_diff: float = 12.0,
+    variance_min_diff: float = 30.0,
 ) -> ColourBar:
     """Read a cut-out colour bar (top = +Nyquist) into a :class:`ColourBar`.
 

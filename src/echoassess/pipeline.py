@@ -522,7 +522,7 @@ def analyze_clip(
     origins = ({} if t_c is None or d_c is None else
                _track_origins(jet_masks, searches, t_c, d_c, band_px=band,
                               gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm),
-                              start_px=ln(p.max_jet_start_cm)))
+                              start_px=ln(p.max_jet_start_cm), min_px=px(p.min_jet_area_cm2)))
     for i in range(T):
         labels, n = None, 0
         if systolic[i] and t_c is not None and d_c is not None:
@@ -878,7 +878,7 @@ def _locate_valve(
     tissue = _tissue_mean(grey, flows, sorted({o.frame for o in main if o.frame >= 0}))
     # where the turbulence starts inside a flow-convergence dome, the orifice is
     # the neck between the dome and the jet
-    necks = _necks(main, flows, depth_a, px_per_cm, close_px)
+    necks = _necks(main, flows, turbs, velocity, depth_a, px_per_cm, close_px, side)
     downstream = 1.6
     if necks:
         main, downstream = necks, 0.5
@@ -900,10 +900,15 @@ def _locate_valve(
 
 
 def _necks(
-    cluster: list[Any], flows: np.ndarray, depth: np.ndarray, px_per_cm: float, close_px: int,
+    cluster: list[Any], flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray,
+    depth: np.ndarray, px_per_cm: float, close_px: int, side: int,
 ) -> list[Any]:
     """Necks (vena contracta) of the cluster's flow on its three largest frames, as
-    origins; empty unless at least two frames show one."""
+    origins; empty unless at least two frames show one.
+
+    A neck joins a convergence dome to its jet; a narrow join past which the
+    flow is mostly smooth and runs against the jet (a jet's tip touching
+    venous inflow) is not one."""
     import cv2
 
     from . import valve as vl
@@ -923,8 +928,14 @@ def _necks(
             y, x = min(h - 1, max(0, int(round(o.y)))), min(w - 1, max(0, int(round(o.x))))
             if lab[y, x] == 0:
                 continue
-            neck = vl.find_neck(lab == lab[y, x], depth, px_per_cm=px_per_cm)
-            if neck is not None and math.hypot(neck[0] - o.x, neck[1] - o.y) <= 2.5 * px_per_cm:
+            comp = lab == lab[y, x]
+            neck = vl.find_neck(comp, depth, px_per_cm=px_per_cm)
+            if neck is None or math.hypot(neck[0] - o.x, neck[1] - o.y) > 2.5 * px_per_cm:
+                continue
+            dn = depth[min(h - 1, max(0, int(round(neck[1])))), min(w - 1, max(0, int(round(neck[0]))))]
+            after = comp & (depth > dn) & (depth <= dn + px_per_cm)
+            inflow = after & ~turbs[f] & (np.sign(velocity[f]) == side)  # against the jet
+            if after.any() and inflow.sum() < 0.4 * after.sum():
                 out.append(vl.Origin(f, neck[0], neck[1], o.area_px))
     return out if len({o.frame for o in out}) >= 2 else []
 
@@ -997,10 +1008,14 @@ def _origin_search_mask(jet: np.ndarray, flow: np.ndarray, d: np.ndarray, band_p
 
 def _late_origins(
     jet: np.ndarray, t: np.ndarray, d: np.ndarray, found: list[tuple[float, float]], *,
-    band_px: float, start_px: float,
+    band_px: float, start_px: float, min_px: int = 10,
 ) -> list[tuple[float, float]]:
     """Origins of the jet's separate regions (near the valve) that start past the
-    valve band (within ``start_px``) and hold none of the ``found`` origins."""
+    valve band (within ``start_px``) and hold none of the ``found`` origins.
+
+    A region counts when its part near the valve holds ``min_px`` pixels (a
+    jet's area) or 15 % of the largest region's part, whichever is less: a jet
+    that starts late shows only its first millimetres there."""
     import cv2
 
     # jets that touch further downstream are still separate pieces near the valve
@@ -1011,7 +1026,7 @@ def _late_origins(
     biggest = int(stats[1:, cv2.CC_STAT_AREA].max())
     out = []
     for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < max(10, 0.15 * biggest):
+        if stats[k, cv2.CC_STAT_AREA] < max(10, min(0.15 * biggest, min_px)):
             continue
         comp = lab == k
         for a, b in _starts_along(t[comp], d[comp], band_px=band_px, start_px=start_px):
@@ -1089,7 +1104,7 @@ def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: f
 
 def _track_origins(
     jet_masks: np.ndarray, searches: dict[int, np.ndarray], t: np.ndarray, d: np.ndarray, *,
-    band_px: float, gap_px: float, track_px: float, start_px: float = 0.0,
+    band_px: float, gap_px: float, track_px: float, start_px: float = 0.0, min_px: int = 10,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame (the keys of ``searches``, each its
     :func:`_origin_search_mask`), the origins (along-annulus runs) of orifices
@@ -1107,7 +1122,7 @@ def _track_origins(
         # a jet whose first millimetres hide in the clip's shadow starts further
         # on: every separate jet without an origin gets one where it starts
         runs[i] = sorted(best + _late_origins(jet_masks[i], t, d, best, band_px=band_px,
-                                              start_px=start_px))
+                                              start_px=start_px, min_px=min_px))
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []
