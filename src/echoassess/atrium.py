@@ -93,6 +93,7 @@ def la_blood_pool(
     base_cm: float = 0.5,
     reach_cm: float = 9.0,
     max_edge_frac: float = 0.08,
+    min_area_cm2: float = 2.0,
     core_level: float = 0.25,
     edge_level: float = 0.5,
 ) -> AtriumResult:
@@ -264,6 +265,8 @@ def la_blood_pool(
     complete = frac <= max_edge_frac
     reason = "" if complete else (
         f"the atrium runs off the image ({100 * frac:.0f} % of its outline on the fan's edge)")
+    if area * s_px * s_px < min_area_cm2:
+        complete, reason = False, f"no atrium-sized blood pool past the valve ({area * s_px ** 2:.2f} cm2)"
     return AtriumResult(mask, int(mask.sum()), complete, reason, frac, area,
                         tuple((float(x), float(y)) for x, y in poly))
 

@@ -335,7 +335,7 @@ def post_teer_measures(
         r = atrium.la_blood_pool(grey, annulus_xy=annulus_xy, normal_xy=normal_xy,
                                  spacing_cm=sp, fan=fan, blood=colour)
         outline = r.outline_xy
-        if r.mask is None or not r.complete:
+        if r.mask is None or not r.complete or r.area_poly_px <= 0:
             la_status, la_reason = "cannot_measure", r.reason
         else:
             la_px, la_status, la_reason = r.area_poly_px, "measured", ""
