@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import echoassess
-from echoassess.ecg import find_cursor, find_trace, read_ecg
+from echoassess.ecg import find_cursor, find_trace, mask_columns, read_ecg
 from echoassess.synthetic import SceneParams, generate_clip
 
 
@@ -134,3 +134,30 @@ def test_a_faint_anti_aliased_trace_is_read_whole():
     img[faint] = (110, 110, 50)  # anti-aliased pixels of a yellow trace
     xs, ys = find_trace(img)
     assert xs.min() == 20 and xs.max() >= 370
+
+
+def test_a_coloured_cursor_on_the_trace_frame_is_not_an_r_wave():
+    """The trace is read from one frame, cursor and all: a green cursor drawn over
+    a green trace is a spike as tall as an R wave. Masked at the cursor's
+    column, the one real R wave and the file's heart rate give the phase."""
+    img = _screen([300])
+    img[125:195, 100] = (40, 220, 70)  # the cursor, in the trace's colour
+    xs, ys = find_trace(img)
+    cursor = np.linspace(100, 360, 14)  # the cursor sweeps from x = 100
+    times = np.arange(14) * 40.0  # 2 ms per px
+    fooled = read_ecg(cursor, times, (xs, ys), heart_rate_bpm=75)
+    assert fooled.rr_ms == pytest.approx(800)  # the file's RR, kept since the spacing disagreed
+    assert fooled.r_times_ms[0] == pytest.approx(0, abs=5)  # but at the cursor's spike
+    ph = read_ecg(cursor, times, mask_columns((xs, ys), 100), heart_rate_bpm=75)
+    assert ph.r_times_ms[0] == pytest.approx(400, abs=5)  # x = 300, the R wave
+
+
+def test_r_wave_spacing_that_contradicts_the_file_heart_rate_drops_a_spike_at_the_trace_end():
+    xs, ys = find_trace(_screen([100, 300]))
+    ys = ys.copy()
+    ys[-3:] = ys.min()  # a spike cut off at the right end (x = 377-379)
+    cursor = np.linspace(40, 360, 17)
+    times = np.arange(17) * 40.0  # 2 ms per px: the R waves are 400 ms apart
+    ph = read_ecg(cursor, times, (xs, ys), heart_rate_bpm=150)  # RR 400 ms
+    assert ph.rr_ms == pytest.approx(400, abs=5)
+    assert len(ph.r_times_ms) == 2

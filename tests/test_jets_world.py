@@ -140,3 +140,19 @@ def test_view_hint_overrides_and_is_recorded(tmp_path):
                        dicom_view_code=False, series_names_view=False)
     r = analyze_clip(path, view="tee")
     assert r.settings["view"] == "tee" and r.settings["view_source"] == "user"
+
+
+def test_tee_lvot_outflow_larger_than_the_jet_is_passed_over(tmp_path):
+    """TEE long-axis view: turbulent flow in the outflow tract beside the valve,
+    seen on more frames and three times the area of the post-clip jets, is the
+    largest flow; the annulus it gives lies steeply across the beam, so the
+    valve is looked for at the next flow (this clip once read "cannot measure")."""
+    from echoassess.synthetic import generate_world_study
+
+    _, post = generate_world_study(np.random.default_rng([9108, 11]), patient=110, view="tee_lvot",
+                                   texture="edge_aliased", artefacts="cursor_colour", rows=600,
+                                   cols=800)
+    path = post.save(tmp_path / "lvot_post.dcm", encoding="rgb")[0]
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(post, r)
+    assert r.n_jets_at_max == post.truth.n_jets[post.truth.max_frame] == 2

@@ -157,8 +157,8 @@ def test_comparison_reports_the_change(one_jet, two_jets):
 
 def test_cannot_measure_clips_get_no_post_teer(tmp_path):
     """A PLAX clip the analysis cannot place the valve in: no VC, no LA, no ratio."""
-    p = WorldParams.random(3, view="plax", **FIXED)
-    path = generate_world_clip(p, rng=3).save(tmp_path / "plax.dcm")[0]
+    p = WorldParams.random(0, view="plax", **FIXED)
+    path = generate_world_clip(p, rng=0).save(tmp_path / "plax.dcm")[0]
     r = analyze_clip(path)
     assert r.status == "cannot_measure"
     assert r.post_teer is None and r.to_dict()["post_teer"] is None
@@ -168,3 +168,28 @@ def test_bands():
     assert [vc_class(w) for w in (0.29, 0.3, 0.69, 0.7)] == ["mild", "moderate", "moderate", "severe"]
     assert [ratio_class(x) for x in (0.19, 0.2, 0.4, 0.41)] == ["mild", "moderate", "moderate",
                                                                   "severe"]
+
+
+def test_sr_carries_vena_contracta_and_la_area(one_jet, tmp_path):
+    """LOINC 80061-5 per jet and 79974-2 for the LA, read back from the written SR."""
+    pytest.importorskip("highdicom")
+    from echoassess.io import load_clip
+    from echoassess.sr import read_clip_sr, write_clip_sr
+
+    _, path, r = one_jet
+    out = write_clip_sr(r, load_clip(path), tmp_path / "sr.dcm")
+    back = read_clip_sr(out)
+    assert back["vc_widths_cm"] == pytest.approx([j.vc_width_cm for j in r.post_teer.jets], abs=1e-6)
+    assert back["la_area_cm2"] == pytest.approx(r.post_teer.la_area_cm2, abs=1e-6)
+    assert back["jet_la_ratio"] == pytest.approx(r.post_teer.jet_la_ratio, abs=1e-6)
+    import pydicom
+
+    codes = {str(i.ConceptNameCodeSequence[0].CodeValue) for i in _walk(pydicom.dcmread(out))}
+    assert {"80061-5", "79974-2", "59123-0"} <= codes
+
+
+def _walk(ds):
+    for item in ds.get("ContentSequence") or ():
+        if "ConceptNameCodeSequence" in item:
+            yield item
+        yield from _walk(item)

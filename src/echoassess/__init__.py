@@ -17,6 +17,7 @@ from .errors import (
     CalibrationError,
     CorruptPixelDataError,
     DicomReadError,
+    DicomWebError,
     EchoAssessError,
     FrameIndexError,
     InvalidDimensionsError,
@@ -57,6 +58,7 @@ __all__ = [
     "FrameIndexError",
     "InvalidParameterError",
     "NoColourFlowError",
+    "DicomWebError",
 ]
 
 # A library logs, the application decides where to: without this, Python's

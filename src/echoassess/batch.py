@@ -16,7 +16,12 @@ soon as it comes back. The tables are rebuilt from those records at the end:
     every file that is not a colour-Doppler clip, with the reason (not DICOM,
     DICOMDIR index, not ultrasound, no colour flow);
 ``comparisons.csv`` and ``cohort.png``
-    with pairing (see :mod:`echoassess.cohort`).
+    with pairing (see :mod:`echoassess.cohort`);
+``sr/<key>.dcm`` and ``srs.csv``
+    with ``sr=True``: one DICOM Structured Report per analysed clip
+    (:mod:`echoassess.sr`) and their list (file, source and SR SOP Instance
+    UIDs, status). Each SR carries its clip's patient and study modules, as a
+    DICOM object for the PACS must; the tables never do.
 
 Rerunning skips every file whose record was made from the same file (size
 and modification time), the same :class:`~echoassess.pipeline.AnalysisParams`,
@@ -79,6 +84,7 @@ logger = logging.getLogger("echoassess")
 
 RECORD_SCHEMA = 1
 RESULTS_DIR = "results"
+SR_DIR = "sr"
 SALT_FILE = "salt.key"
 _LOCK_FILE = ".batch.lock"
 
@@ -99,6 +105,8 @@ CLIP_COLUMNS = (
     "algorithm_version", "params_hash", *TIMING_COLUMNS, *TABLE_COLUMNS,
 )
 ERROR_COLUMNS = ("file", "stage", "error_type", "reason", "hint", "sop_instance_uid")
+SR_COLUMNS = ("file", "measurement", "study_instance_uid", "sop_instance_uid", "sr_file",
+              "sr_sop_instance_uid")
 SKIPPED_COLUMNS = ("file", "reason", "modality", "sop_class")
 
 
@@ -148,6 +156,9 @@ class BatchOutputs:
     skipped: Any = field(repr=False)
     comparisons: Any = field(default=None, repr=False)
     elapsed_s: float = 0.0
+    #: with ``sr=True``: srs.csv and its table (one row per SR written)
+    srs_csv: Path | None = None
+    srs: Any = field(default=None, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -162,6 +173,8 @@ class WorkerOptions:
     salt: bytes
     #: per-clip hints (:func:`echoassess.hints.read_hints`), when given
     hints: Any = None
+    #: write one DICOM SR per analysed clip into this folder (as ``<key>.dcm``)
+    sr_dir: str | None = None
 
 
 # -- the worker ------------------------------------------------------------------------
@@ -271,6 +284,20 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
     except EchoAssessError as err:
         _record_error(rec, err)
         return
+    if options.sr_dir is not None:
+        from .sr import write_clip_sr
+
+        rec["stage"] = "sr"
+        key = file_key(p)
+        try:
+            sr = write_clip_sr(result, clip, Path(options.sr_dir) / f"{key}.dcm")
+        except EchoAssessError as err:
+            _record_error(rec, err)
+            return
+        from .sr import sr_uids
+
+        rec["sr"] = {"file": f"{SR_DIR}/{sr.name}",
+                     **sr_uids(md.sop_instance_uid, md.study_instance_uid, result)}
     rec.update(status="ok", stage=None, result=result.to_dict())
 
 
@@ -502,6 +529,33 @@ def _reusable(rec: dict[str, Any] | None, fingerprint: str, stat: os.stat_result
     )
 
 
+def _has_sr(rec: dict[str, Any] | None, out: Path) -> bool:
+    """Whether a reusable record's SR exists (analysed clips only need one)."""
+    if rec is None or rec.get("status") != "ok":
+        return True
+    info = rec.get("sr") or {}
+    return bool(info.get("file")) and (out / info["file"]).is_file()
+
+
+def _sr_table(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
+    import pandas as pd
+
+    rows = []
+    for f in found:
+        rec = records.get(file_key(f.path) if not f.missing else _missing_key(f)) or {}
+        info = rec.get("sr")
+        if rec.get("status") != "ok" or not info:
+            continue
+        ids = rec.get("identifiers") or {}
+        rows.append({"file": printable(f.display),
+                     "measurement": (rec.get("result") or {}).get("status"),
+                     "study_instance_uid": ids.get("study_instance_uid"),
+                     "sop_instance_uid": ids.get("sop_instance_uid"),
+                     "sr_file": info.get("file"),
+                     "sr_sop_instance_uid": info.get("sop_instance_uid")})
+    return pd.DataFrame(rows, columns=list(SR_COLUMNS))
+
+
 def _load_salt(out: Path, salt: str | bytes | None) -> bytes:
     if salt is not None:
         value = salt.encode() if isinstance(salt, str) else bytes(salt)
@@ -687,6 +741,7 @@ def run_batch(
     progress: Callable[[BatchProgress], None] | None = None,
     log_path: str | os.PathLike[str] | None = None,
     hints: str | os.PathLike[str] | None = None,
+    sr: bool = False,
 ) -> BatchOutputs:
     """Analyse every colour-Doppler clip under the inputs and write the tables.
 
@@ -723,6 +778,10 @@ def run_batch(
     hints : path, optional
         Per-clip hints CSV (:mod:`echoassess.hints`): view, annulus, Nyquist,
         spacing or depth, keyed by file name or SOP Instance UID.
+    sr : bool
+        Also write one DICOM Structured Report per analysed clip into
+        ``out_dir/sr/`` and list them in ``srs.csv`` (:mod:`echoassess.sr`).
+        Each SR carries its clip's patient and study modules.
 
     Returns
     -------
@@ -776,7 +835,7 @@ def run_batch(
 
     try:
         return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0, hints_table)
+                             pair_by, progress, log_path, requests, t0, hints_table, sr)
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
@@ -788,11 +847,14 @@ def run_batch(
 
 
 def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0, hints_table=None) -> BatchOutputs:
+                  progress, log_path, requests, t0, hints_table=None, sr=False) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
     results_dir.mkdir(exist_ok=True)
+    sr_dir = out / SR_DIR
+    if sr:
+        sr_dir.mkdir(exist_ok=True)
     jlog = _JsonLog(log_path)
     try:
         with _Lock(out):
@@ -824,7 +886,7 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 except OSError:
                     stats[key] = None
                 rec = None if force else _read_record(results_dir / f"{key}.json")
-                if _reusable(rec, fingerprint, stats[key]):
+                if _reusable(rec, fingerprint, stats[key]) and (not sr or _has_sr(rec, out)):
                     records[key] = rec
                     n_reused += 1
                 else:
@@ -860,7 +922,8 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             if todo:
                 # largest files first: the last clips to finish are then short ones
                 todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
-                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table)
+                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table,
+                                        sr_dir=str(sr_dir) if sr else None)
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
                 else:
@@ -891,6 +954,12 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             clips_csv = _write_csv(clips, out / "clips.csv")
             errors_csv = _write_csv(errors, out / "errors.csv")
             skipped_csv = _write_csv(skipped, out / "skipped.csv")
+            srs = srs_csv = None
+            if sr:
+                srs = _sr_table(found, records)
+                srs_csv = _write_csv(srs, out / "srs.csv")
+            else:
+                (out / "srs.csv").unlink(missing_ok=True)
             parquet = _write_parquet(clips, out / "clips.parquet")
             if parquet is None:
                 (out / "clips.parquet").unlink(missing_ok=True)  # never leave a stale one
@@ -901,7 +970,7 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 n_files=total, n_ok=counts["ok"], n_failed=counts["failed"],
                 n_skipped=counts["skipped"], n_reused=n_reused, n_analysed=len(todo),
                 clips=clips, errors=errors, skipped=skipped, comparisons=comparisons,
-                elapsed_s=elapsed,
+                elapsed_s=elapsed, srs_csv=srs_csv, srs=srs,
             )
             jlog("end", ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
                  reused=n_reused, errors=len(errors), seconds=round(elapsed, 3))

@@ -247,6 +247,10 @@ def compare_cmd(
     post_la_polygon: Annotated[
         Optional[str], typer.Option("--post-la-polygon", metavar="X1,Y1,...", help="The post clip's LA outline on its max-jet frame (pixels).")
     ] = None,
+    sr: Annotated[
+        bool, typer.Option("--sr", help="Also write pre_sr.dcm and post_sr.dcm (DICOM Structured "
+                                        "Reports; they carry the patient's identity).")
+    ] = False,
 ) -> None:
     """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
 
@@ -270,9 +274,17 @@ def compare_cmd(
                 per_clip.setdefault(role, {})["la_polygon"] = text
         outputs = write_comparison(pre, post, out, animate=animate,
                                    progress=_progress(as_json), per_clip_hints=per_clip, **hints)
+        if sr:
+            from .sr import write_comparison_srs
+
+            outputs.files.update(write_comparison_srs(outputs.comparison, pre, post, out, **{
+                k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}))
     except EchoAssessError as err:
         _fail(err)
     _report_outputs(outputs, as_json)
+    if sr and not as_json:
+        typer.echo(printable(f"structured reports: {outputs.files['pre_sr']}, "
+                             f"{outputs.files['post_sr']} (they carry the patient's identity)"))
 
 
 @app.command()
@@ -330,6 +342,11 @@ def check(
     masks: Annotated[
         Optional[Path], typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool).")
     ] = None,
+    sr: Annotated[
+        Optional[Path], typer.Option("--sr", metavar="OUT.dcm",
+                                     help="Write a DICOM Structured Report (TID 1500) of the result; "
+                                          "it carries the clip's patient and study modules.")
+    ] = None,
     nyquist: Annotated[
         Optional[float], typer.Option("--nyquist", metavar="CM_S", help="Nyquist limit shown on the colour bar (cm/s).")
     ] = None,
@@ -370,6 +387,7 @@ def check(
             )
         _output_file(overlay, "--overlay", "max.png")
         _output_file(masks, "--masks", "masks.npz")
+        _output_file(sr, "--sr", "clip_sr.dcm")
         valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
         roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
         ann = _parse_numbers(annulus, 4, "--annulus", "300,310,380,300")
@@ -390,12 +408,16 @@ def check(
             np.savez_compressed(masks, masks=result.masks)
         if overlay is not None:
             _write_overlay(clip, result, overlay)
+        if sr is not None:
+            from .sr import write_clip_sr
+
+            write_clip_sr(result, clip, sr)
     except EchoAssessError as err:
         _fail(err)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    typer.echo(printable(_format_check(result, overlay=overlay, masks=masks)))
+    typer.echo(printable(_format_check(result, overlay=overlay, masks=masks, sr=sr)))
 
 
 def _write_overlay(clip, result, path: Path) -> None:
@@ -419,7 +441,7 @@ def postteer_lines(pt) -> list[str]:
     return summary_lines(pt)
 
 
-def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
+def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | None = None) -> str:
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
     lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
@@ -461,6 +483,8 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None) -> str:
         lines.append(f"  overlay -> {overlay}")
     if masks is not None:
         lines.append(f"  masks -> {masks}")
+    if sr is not None:
+        lines.append(f"  structured report -> {sr} (carries the patient's identity)")
     lines.append("  (colour-jet area only, not a full MR grade; it depends on machine settings)")
     return "\n".join(lines)
 
@@ -509,10 +533,10 @@ class _BatchBar:
 @app.command("batch")
 @_guarded
 def batch_cmd(
-    inputs: Annotated[
-        list[Path], typer.Argument(metavar="INPUT...", help="Folders (walked recursively), DICOM files or DICOMDIRs.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")],
+    inputs: Annotated[
+        Optional[list[Path]], typer.Argument(metavar="INPUT", help="Folders (walked recursively), DICOM files or DICOMDIRs (or none, with --dicomweb).")
+    ] = None,
     workers: Annotated[
         Optional[int], typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count).")
     ] = None,
@@ -536,8 +560,36 @@ def batch_cmd(
     hints: Annotated[
         Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
     ] = None,
+    sr: Annotated[
+        bool, typer.Option("--sr", help="Write one DICOM Structured Report per analysed clip into "
+                                        "OUT/sr/ (they carry the patient's identity).")
+    ] = False,
+    dicomweb: Annotated[
+        Optional[str], typer.Option("--dicomweb", metavar="URL",
+                                    help="Read the studies from this DICOMweb server instead of INPUT "
+                                         "(credentials: ECHOASSESS_DICOMWEB_USER/_PASSWORD or _TOKEN, or netrc).")
+    ] = None,
+    study: Annotated[
+        Optional[list[str]], typer.Option("--study", metavar="UID", help="With --dicomweb: a Study Instance UID (repeatable).")
+    ] = None,
+    accession: Annotated[
+        Optional[str], typer.Option("--accession", metavar="NUMBER", help="With --dicomweb and no --study: the studies with this accession number.")
+    ] = None,
+    study_date: Annotated[
+        Optional[str], typer.Option("--study-date", metavar="FROM-TO", help="With --dicomweb and no --study: studies in this date range (YYYYMMDD-YYYYMMDD).")
+    ] = None,
+    store: Annotated[
+        bool, typer.Option("--store", help="With --dicomweb --sr: send each SR back to the server (STOW-RS).")
+    ] = False,
+    cache: Annotated[
+        Optional[Path], typer.Option("--cache", metavar="DIR", help="With --dicomweb: where retrieved instances are kept (default OUT.dicomweb-cache beside OUT).")
+    ] = None,
 ) -> None:
-    """Analyse every colour-Doppler clip under INPUT... and write tables into OUT.
+    """Analyse every colour-Doppler clip under INPUT... (or of studies on a DICOMweb server) and write tables into OUT.
+
+    With --sr, one DICOM Structured Report per clip into OUT/sr/; with
+    --dicomweb URL --study UID, the studies come from the server (QIDO-RS,
+    WADO-RS) and --store sends the SRs back (STOW-RS).
 
     Resumable (rerun to finish or update), never stopped by a bad file. Exit
     status: 0 when nothing failed, 1 when some files failed (see errors.csv),
@@ -550,11 +602,30 @@ def batch_cmd(
     if quiet and not _debug():
         _configure_logging(logging.ERROR)
     bar = contextlib.nullcontext(None) if quiet else _BatchBar()
+    web = None
     try:
+        if dicomweb is None:
+            if study or accession or study_date or store or cache:
+                raise InvalidParameterError(
+                    None, "--study, --accession, --study-date, --store and --cache need --dicomweb URL")
+            if not inputs:
+                raise InvalidParameterError(None, "no inputs given",
+                                            hint="give folders or DICOM files, or --dicomweb URL --study UID")
+        elif inputs:
+            raise InvalidParameterError(None, "give either INPUT... or --dicomweb, not both")
         with bar as progress:
-            outputs = run_batch(inputs, out, workers=workers, scheduler=scheduler, force=force,
-                                salt=salt, pairs=pairs, pair_by=pair_by, progress=progress,
-                                log_path=log_json, hints=hints)
+            kwargs = dict(workers=workers, scheduler=scheduler, force=force, salt=salt, pairs=pairs,
+                          pair_by=pair_by, progress=progress, log_path=log_json, hints=hints, sr=sr)
+            if dicomweb is not None:
+                from .dicomweb import run_dicomweb_batch
+
+                web = run_dicomweb_batch(
+                    dicomweb, out, studies=study or (), accession_number=accession,
+                    study_date=study_date, store=store, cache_dir=cache,
+                    progress_message=None if quiet else _progress(False), **kwargs)
+                outputs = web.batch
+            else:
+                outputs = run_batch(inputs, out, **kwargs)
     except EchoAssessError as err:
         _fail(err, 2)
     except KeyboardInterrupt:
@@ -575,6 +646,13 @@ def batch_cmd(
             n_pairs = int((o.comparisons["status"] == "ok").sum())
             typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
                                  + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
+        if o.srs_csv is not None:
+            typer.echo(printable(f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
+                                 f"(listed in {o.srs_csv.name}; they carry the patient's identity)"))
+        if web is not None:
+            typer.echo(printable(f"DICOMweb: {len(web.studies)} study(ies) from {web.url}, "
+                                 f"{len(web.files)} ultrasound instance(s) cached in {web.cache_dir}"
+                                 + (f"; {len(web.stored)} SR(s) stored" if store else "")))
         if len(o.errors):
             typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
                         err=True)

@@ -106,22 +106,74 @@ def find_cursor(frame: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float | No
     return float(x0 + int(np.argmax(frac)))
 
 
-def _r_waves(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Columns of the R waves: sharp upward spikes well above the baseline."""
+def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False):
+    """Columns of the R waves: sharp upward spikes well above the baseline.
+
+    With ``with_edges``, also whether each spike touches an end of the trace
+    (a spike cut off there may be a T wave or the sweep's edge, not an R wave).
+    """
     baseline = float(np.median(ys))
     height = baseline - ys  # up is positive
-    top = float(height.max())
-    if top < 8:  # no spike taller than a few pixels: not an ECG we can read
-        return np.empty(0)
-    peaks = []
+    top = float(height.max()) if height.size else 0.0
+    peaks: list[float] = []
+    edges: list[bool] = []
     above = height > 0.6 * top
     idx = np.flatnonzero(above)
-    if idx.size == 0:
-        return np.empty(0)
-    groups = np.split(idx, np.flatnonzero(np.diff(idx) > 3) + 1)
-    for g in groups:
-        peaks.append(float(xs[g[np.argmax(height[g])]]))
+    if top >= 8 and idx.size:  # no spike taller than a few pixels: not an ECG we can read
+        groups = np.split(idx, np.flatnonzero(np.diff(idx) > 3) + 1)
+        for g in groups:
+            peaks.append(float(xs[g[np.argmax(height[g])]]))
+            edges.append(bool(g[0] == 0 or g[-1] == len(ys) - 1))
+    if with_edges:
+        return np.asarray(peaks), np.asarray(edges, bool)
     return np.asarray(peaks)
+
+
+def _rr_and_r(r_t: np.ndarray, at_edge: np.ndarray, heart_rate_bpm: float | None
+              ) -> tuple[np.ndarray, float | None]:
+    """The R waves to keep and the R-R interval (ms).
+
+    The R waves' own spacing, unless the file's heart rate says otherwise
+    (more than 25 % apart): then a spike at an end of the trace is dropped,
+    and if the spacing still disagrees the file's R-R interval is used with
+    the inner R waves."""
+    order = np.argsort(r_t)
+    r_t, at_edge = r_t[order], at_edge[order]
+    rr_file = 60000.0 / float(heart_rate_bpm) if heart_rate_bpm else None
+
+    def spacing(r: np.ndarray) -> float | None:
+        return float(np.median(np.diff(r))) if r.size >= 2 else None
+
+    rr = spacing(r_t)
+    if rr_file is None:
+        return r_t, rr
+    if rr is not None and abs(rr - rr_file) <= 0.25 * rr_file:
+        return r_t, rr
+    inner = r_t[~at_edge] if (~at_edge).any() else r_t
+    rr = spacing(inner)
+    if rr is not None and abs(rr - rr_file) <= 0.25 * rr_file:
+        return inner, rr
+    return inner, rr_file
+
+
+def mask_columns(
+    trace: tuple[np.ndarray, np.ndarray], x: float, *, half_width: float = 4.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trace with the columns within ``half_width`` of ``x`` (the cursor on
+    the frame it was read from, whose vertical line reads as a spike) bridged
+    by a straight line between their neighbours.
+
+    >>> xs = np.arange(10.0); ys = np.full(10, 50.0); ys[5] = 10
+    >>> mask_columns((xs, ys), 5, half_width=1)[1].tolist()
+    [50.0, 50.0, 50.0, 50.0, 50.0, 50.0, 50.0, 50.0, 50.0, 50.0]
+    """
+    xs, ys = trace
+    cut = np.abs(xs - x) <= half_width
+    if not cut.any() or cut.all():
+        return xs, ys
+    ys = ys.astype(float).copy()
+    ys[cut] = np.interp(xs[cut], xs[~cut], ys[~cut])
+    return xs, ys
 
 
 def read_ecg(
@@ -167,20 +219,14 @@ def read_ecg(
     if a <= 0 or resid.max() > max(2.0 * abs(a), 0.1 * np.ptp(t)):
         return None  # the cursor does not move with time
     xs, ys = trace
-    r_x = _r_waves(xs, ys)
+    r_x, at_edge = _r_waves(xs, ys, with_edges=True)
     if r_x.size == 0:
         return None
-    r_t = a * r_x + b
-    if r_t.size >= 2:
-        rr = float(np.median(np.diff(np.sort(r_t))))
-    elif heart_rate_bpm:
-        rr = 60000.0 / float(heart_rate_bpm)
-    else:
-        return None
-    if not 250 <= rr <= 2500:
+    r_t, rr = _rr_and_r(a * r_x + b, at_edge, heart_rate_bpm)
+    if rr is None or not 250 <= rr <= 2500:
         return None
     # time since the most recent R wave, extending the visible ones by whole RRs
-    return _phase_from_r(t, np.sort(r_t), rr)
+    return _phase_from_r(t, r_t, rr)
 
 
 def cursor_columns(strips: np.ndarray, *, min_change: int = 40, min_fraction: float = 0.5) -> np.ndarray:

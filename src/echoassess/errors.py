@@ -31,6 +31,7 @@ __all__ = [
     "InvalidParameterError",
     "NoColourFlowError",
     "OutputError",
+    "DicomWebError",
     "printable",
 ]
 
@@ -137,3 +138,10 @@ class NoColourFlowError(EchoAssessError):
 
 class OutputError(EchoAssessError):
     """An output file or folder cannot be written (permissions, a full disk...)."""
+
+
+class DicomWebError(EchoAssessError):
+    """A DICOMweb server is unreachable, refuses the credentials, lacks a study or refuses a store.
+
+    ``path`` is the server's URL (never with credentials in it).
+    """

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import printable
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
-__all__ = ["pixel_area_cm2", "measure_jets", "measure_frame", "summarize_clip"]
+__all__ = ["pixel_area_cm2", "measure_jets", "measure_frame", "summarize_clip", "jet_outline"]
 
 
 def pixel_area_cm2(spacing_cm: tuple[float, float] | None) -> float | None:
@@ -175,3 +175,57 @@ def summarize_clip(
         status=status,
         status_reason=status_reason,
     )
+
+
+def jet_outline(mask: np.ndarray, *, tolerance_px: float = 0.5) -> np.ndarray:
+    """The outer outline of one jet as a closed polyline in DICOM image coordinates.
+
+    Parameters
+    ----------
+    mask : (H, W) bool
+        The jet's pixels (one connected region; holes are ignored).
+    tolerance_px : float
+        Vertices closer than this to the straight line between their
+        neighbours are dropped (:func:`skimage.measure.approximate_polygon`).
+
+    Returns
+    -------
+    (N, 2) float64
+        ``(x, y)`` = (column, row) vertices with DICOM's sub-pixel convention
+        (0.0, 0.0 is the top-left corner of the top-left pixel, so a pixel's
+        centre is at ``col + 0.5, row + 0.5``); the first vertex is repeated
+        last (closed). The longest boundary when the mask has several pieces;
+        an empty ``(0, 2)`` array for an empty mask.
+
+    Examples
+    --------
+    >>> m = np.zeros((6, 8), bool); m[2:4, 3:6] = True  # columns 3-5, rows 2-3
+    >>> xy = jet_outline(m)
+    >>> bool((xy[0] == xy[-1]).all()), xy.min(axis=0).tolist(), xy.max(axis=0).tolist()
+    (True, [3.0, 2.0], [6.0, 4.0])
+    """
+    from skimage.measure import approximate_polygon, find_contours
+
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2 or not mask.any():
+        return np.zeros((0, 2))
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    r0, c0 = int(rows[0]), int(cols[0])
+    crop = mask[r0 : int(rows[-1]) + 1, c0 : int(cols[-1]) + 1]
+    # upsampled k times (nearest) with a one-sample border, the 0.5 iso-line runs
+    # along the pixel edges and cuts each corner by only 1 / (2k) pixel
+    k = 4
+    up = np.pad(np.repeat(np.repeat(crop, k, 0), k, 1), 1).astype(np.float32)
+    rc = max(find_contours(up, 0.5), key=len)
+    rc = approximate_polygon(rc, tolerance=k * tolerance_px)
+    # padded upsampled coordinate u -> pixel-edge coordinate (u - 0.5) / k; the
+    # corner cuts are rounded back onto the edges
+    xy = np.column_stack(((rc[:, 1] - 0.5) / k + c0, (rc[:, 0] - 0.5) / k + r0))
+    xy = np.round(xy * 2 * k) / (2 * k)
+    snapped = np.round(xy)
+    xy = np.where(np.abs(xy - snapped) <= 1.0 / (2 * k), snapped, xy)
+    xy = np.clip(xy, 0.0, [mask.shape[1], mask.shape[0]])
+    if not np.array_equal(xy[0], xy[-1]):
+        xy = np.vstack([xy, xy[:1]])
+    return xy
+

@@ -469,6 +469,19 @@ def analyze_clip(
             systole_source = f"{ecg_source} (no jet in the flow)"
         else:
             systole_source = f"flow (the {ecg_source} agrees on {100 * agree:.0f} % of frames)"
+            # MR ends when the mitral valve opens: flow frames more than one
+            # frame from the ECG's systole are another flow crossing the line
+            # (inflow, an outflow or aortic jet beside the valve) -- unless the
+            # largest jet lies there, when it is the ECG reading that is wrong
+            near_sys = np.convolve(ecg_phase.systolic.astype(int), np.ones(3, int), "same") > 0
+            far = systolic & ~near_sys
+            if far.any() and (systolic & near_sys).any() and (
+                    jet_turb[systolic & near_sys].max() > jet_turb[far].max()):
+                systolic = systolic & near_sys
+                phase_systolic = systolic
+                warnings.append(
+                    f"{int(far.sum())} frame(s) with flow across the valve lie in diastole by the "
+                    f"{ecg_source} and are not counted as regurgitation")
             if agree < 0.7:
                 warnings.append(
                     f"the ECG trace and the colour flow disagree on systole ({100 * agree:.0f} % "
@@ -858,6 +871,56 @@ def _locate_valve(
             if sys_b > sys_a:
                 main = second
             rival = True
+    def centre(c: list[Any]) -> tuple[float, float]:
+        return float(np.median([o.x for o in c])), float(np.median([o.y for o in c]))
+
+    def frames_of(c: list[Any]) -> set[int]:
+        return {o.frame for o in c}
+
+    # other flows well away from the main one, seen on two frames or more, that
+    # could hold the mitral jet when the main one does not (an outflow or
+    # aortic jet beside the valve is often the larger)
+    area0 = sum(o.area_px for o in main)
+    others = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
+              and sum(o.area_px for o in c) >= 0.2 * area0
+              and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    if valve_xy is not None:
+        others = []
+    if ecg_systolic is not None and others and not rival:
+        def systolic_share(c: list[Any]) -> float:
+            return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0]))
+
+        if systolic_share(main) < 0.5:
+            # MR is systolic: a mostly diastolic main flow is another valve's
+            better = [c for c in others if systolic_share(c) >= 0.6]
+            if better:
+                others = [main] + [c for c in others if c is not better[0]]
+                main, rival = better[0], True
+    why_not = ""
+    for cand in [main] + others:
+        ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, apex=apex,
+                                side=side, p=p, px_per_cm=px_per_cm, close_px=close_px, T=T)
+        if ann is not None:
+            main = cand
+            break
+        why_not = why_not or why
+    if ann is None:
+        return _Valve(None, side, view_name, view_source, "none", why_not, cores_found=True)
+    src = "jets + tissue" if valve_xy is None else "user point + jets"
+    return _Valve(ann, side, view_name, view_source, src, cores_found=True, rival=rival)
+
+
+def _fit_cluster(
+    main: list[Any], clusters: list[list[Any]], flows: np.ndarray, turbs: np.ndarray,
+    velocity: np.ndarray, grey: np.ndarray, *, apex: tuple[float, float], side: int,
+    p: AnalysisParams, px_per_cm: float, close_px: int, T: int,
+) -> tuple[Annulus | None, str]:
+    """The annulus at one cluster of jet origins, or ``None`` and why not."""
+    from . import valve as vl
+
+    h, w = flows.shape[1:]
+    depth_a = vl.atrial_depth((h, w), apex, side)
+    end_px = p.origin_end_cm * px_per_cm
     # a jet broken into pieces (coarse mosaic, dark streaks) gives several
     # clusters on the same frames: the valve is at the most upstream one
     frames_main = {o.frame for o in main}
@@ -873,8 +936,7 @@ def _locate_valve(
             main = other
             frames_main = fo
     if len({o.frame for o in main}) < 2 and T >= 4:
-        return _Valve(None, side, view_name, view_source, "none",
-                      "the turbulent flow is seen on one frame only", cores_found=True)
+        return None, "the turbulent flow is seen on one frame only"
     tissue = _tissue_mean(grey, flows, sorted({o.frame for o in main if o.frame >= 0}))
     # where the turbulence starts inside a flow-convergence dome, the orifice is
     # the neck between the dome and the jet
@@ -892,11 +954,8 @@ def _locate_valve(
     cos_beam = abs(ann.ux * rx + ann.uy * ry) / (math.hypot(rx, ry) or 1.0)
     to_beam = math.degrees(math.asin(min(1.0, cos_beam)))
     if min(to_beam, abs(ann.tilt_deg)) > p.max_auto_tilt_deg:
-        return _Valve(None, side, view_name, view_source, "none",
-                      "the valve found lies steeply across the beam (a parasternal view?)",
-                      cores_found=True)
-    src = "jets + tissue" if valve_xy is None else "user point + jets"
-    return _Valve(ann, side, view_name, view_source, src, cores_found=True, rival=rival)
+        return None, "the valve found lies steeply across the beam (a parasternal view?)"
+    return ann, ""
 
 
 def _necks(
@@ -975,6 +1034,8 @@ def _read_phase(scan: _Scan, clip: EchoClip, trace: tuple[np.ndarray, np.ndarray
         return None, ""
     cursor = ecg.cursor_columns(scan.ecg_strips)
     if np.isfinite(cursor).sum() >= 3:
+        if np.isfinite(cursor[0]):  # the trace was read from the first frame, cursor and all
+            trace = ecg.mask_columns(trace, float(cursor[0]) + scan.ecg_origin[0])
         ph = ecg.read_ecg(cursor + scan.ecg_origin[0], clip.frame_times_ms, trace,
                           heart_rate_bpm=clip.metadata.heart_rate_bpm)
         return ph, "ECG"
