@@ -6,11 +6,15 @@ segmentation: each jet is a filled ellipse whose area is counted exactly.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from echoassess.results import ClipResult, FrameMeasurement, JetMeasurement
+
+
+_UIDS = itertools.count(10000)
 
 
 @dataclass
@@ -108,7 +112,8 @@ def make_clip(
         settings=dict(settings if settings is not None else
                       {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0}),
         identifiers={"series_description": "Apical 4C colour",
-                     "sop_instance_uid": "1.2.826.0.1.3680043.8.498.10000" + str(len(name))},
+                     # every call is another image: a new UID
+                     "sop_instance_uid": f"1.2.826.0.1.3680043.8.498.{next(_UIDS)}"},
         algorithm_version="test",
         masks=masks if keep_masks else None,
     )

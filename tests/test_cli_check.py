@@ -33,7 +33,7 @@ def test_check_summary_on_sample_data():
     assert "patient01_post.dcm" in res.output and "max jet area" in res.output
     assert f"jets at max    {int(truth.n_jets[truth.max_frame])}" in res.output
     assert "not a full MR grade" in res.output
-    assert "Nyquist 62 cm/s, frame rate 30.0 Hz, depth 16 cm" in res.output  # from the file
+    assert "Nyquist 62.0 cm/s, frame rate 30.0 Hz, depth 16.0 cm" in res.output  # from the file
     assert "SYNTHETIC^PATIENT" not in res.output and "SYN001" not in res.output
 
 
@@ -87,14 +87,14 @@ def test_check_hints_are_passed(small):
 def test_check_bad_options_fail_cleanly(small, args, match):
     _, path = small
     res = runner.invoke(app, ["check", str(path), *args])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # usage
     assert "error:" in res.output and match in res.output
     assert "Traceback" not in res.output
 
 
 def test_check_missing_file_and_grey_clip_fail_cleanly(small, tmp_path):
     res = runner.invoke(app, ["check", str(tmp_path / "nope.dcm")])
-    assert res.exit_code == 1 and "error:" in res.output and "nope.dcm" in res.output
+    assert res.exit_code == 2 and "error:" in res.output and "nope.dcm" in res.output
     clip, _ = small
     grey = clip.frames.mean(axis=-1, keepdims=True).astype(np.uint8).repeat(3, axis=-1)
     path, _ = dataclasses.replace(clip, frames=grey).save(tmp_path / "grey.dcm")

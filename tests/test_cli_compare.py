@@ -47,7 +47,7 @@ def test_find_pre_post_errors(tmp_path):
 def test_compare_missing_file_fails_cleanly(tmp_path):
     res = runner.invoke(app, ["compare", str(tmp_path / "nope.dcm"), str(tmp_path / "b.dcm"),
                               "--out", str(tmp_path / "out")])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a missing input path is a usage error
     assert "error:" in res.output and "nope.dcm" in res.output
     assert not (tmp_path / "out").exists()
 
@@ -55,13 +55,13 @@ def test_compare_missing_file_fails_cleanly(tmp_path):
 def test_compare_out_must_be_a_folder(tmp_path):
     out = _touch(tmp_path / "out")
     res = runner.invoke(app, ["compare", "a.dcm", "b.dcm", "--out", str(out)])
-    assert res.exit_code == 1 and "is not a folder" in res.output
+    assert res.exit_code == 2 and "is not a folder" in res.output
 
 
 def test_demo_without_data_fails_cleanly(tmp_path):
     res = runner.invoke(app, ["demo", "--out", str(tmp_path / "o"), "--data",
                               str(tmp_path / "none")])
-    assert res.exit_code == 1 and "error:" in res.output and "no such folder" in res.output
+    assert res.exit_code == 2 and "error:" in res.output and "no such folder" in res.output
 
 
 def test_truth_notes_for_synthetic_clips(tmp_path):

@@ -49,7 +49,7 @@ def test_info_uncalibrated_and_overrides():
     result = runner.invoke(app, ["info", path])
     assert "uncalibrated: the file has no SequenceOfUltrasoundRegions" in result.output
     result = runner.invoke(app, ["info", "--spacing-cm", "0.04", path])
-    assert "0.04000 x 0.04000 cm (user spacing)" in result.output
+    assert "0.04000 x 0.04000 cm/px (user spacing)" in result.output
 
 
 def test_info_bad_file_is_a_clean_error(tmp_path):

@@ -116,10 +116,10 @@ def test_to_frame_one_row_per_comparison():
 
     df = pd.concat([c.to_frame() for c in comps], ignore_index=True)
     assert len(df) == 2
-    np.testing.assert_allclose(df["area_reduction"], [c.area_reduction for c in comps])
+    np.testing.assert_allclose(df["area_reduction"], [c.area_reduction for c in comps], atol=5e-4)
     assert list(df["pre_class"]) == [c.pre_class for c in comps]
     assert {"pre_nyquist_cm_s", "post_depth_cm", "settings_match"} <= set(df.columns)
-    assert list(df["pre_source"]) == ["pre.dcm", "pre.dcm"]
+    assert list(df["pre_file"]) == ["pre.dcm", "pre.dcm"]
 
 
 def test_comparison_is_frozen_and_exported():
@@ -144,3 +144,54 @@ def test_no_systole_means_no_maximum():
     c = compare(no_sys, make_clip().result)
     assert c.area_reduction_cm2 is None and c.pre_class is None
     assert any("No systolic frame was found in the pre-clip" in w for w in c.warnings)
+
+
+# -- issue 13: pre/post sanity (item 5) and the Nyquist at its printed precision (item 10) --
+def _with_ids(res, **ids):
+    return dataclasses.replace(res, identifiers={**res.identifiers, **ids})
+
+
+def test_swapped_clips_are_warned():
+    pre = _with_ids(make_clip(name="a.dcm").result, acquisition_datetime="2024-05-26T15:36:00",
+                    series_description="A4C colour post-clip")
+    post = _with_ids(make_clip(name="b.dcm").result, acquisition_datetime="2024-05-26T15:04:00",
+                     series_description="A4C colour pre-clip")
+    w = " ".join(compare(pre, post).warnings)
+    assert "post-clip acquisition was made 32 min before the pre-clip one" in w
+    assert "calls it a post-clip acquisition" in w and "calls it a pre-clip acquisition" in w
+    assert "2024" not in w  # dates are never quoted
+    ok = compare(_with_ids(pre, acquisition_datetime="2024-05-26T15:00:00",
+                           series_description="A4C colour pre-clip"),
+                 _with_ids(post, acquisition_datetime="2024-05-26T15:40:00",
+                           series_description="A4C colour post-clip"))
+    assert not any("swapped" in x for x in ok.warnings)
+
+
+def test_the_same_instance_twice_is_warned():
+    res = make_clip().result
+    c = compare(res, res)
+    assert any("same SOP Instance UID" in w for w in c.warnings)
+    no_uid = _with_ids(res, sop_instance_uid=None)
+    assert any("same file was probably given twice" in w for w in compare(no_uid, no_uid).warnings)
+
+
+def test_acquisition_time_never_reaches_the_json():
+    res = _with_ids(make_clip().result, acquisition_datetime="2024-05-26T15:36:00")
+    assert "acquisition_datetime" not in json.dumps(res.to_dict())
+
+
+@pytest.mark.parametrize(("nyquist", "shown", "warned"),
+                         [(70.8, "70.8 cm/s", True), (70.04, "70.0 cm/s", False),
+                          (49.96, "50.0 cm/s", False), (49.9, "49.9 cm/s", True)])
+def test_nyquist_warning_agrees_with_the_printed_value(nyquist, shown, warned):
+    from echoassess.report import render_html, summary_table
+
+    s = {"nyquist_cm_s": nyquist, "frame_rate_hz": 25.0, "depth_cm": 14.0}
+    c = compare(make_clip(settings=s).result, make_clip(settings=s).result)
+    table = summary_table(c)
+    assert f"nyquist limit       {shown}" in table
+    assert any("outside the usual 50-70" in w for w in c.warnings) is warned
+    if warned:
+        assert f"({shown})" in " ".join(c.warnings)
+    page = render_html(c, figures={"comparison": b"\x89PNG\r\n\x1a\nx"})
+    assert f"{shown}</td>" in page

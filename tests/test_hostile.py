@@ -233,7 +233,7 @@ def test_overlay_and_masks_refuse_an_existing_folder(clip96, tmp_path):
     folder.mkdir()
     for opt in ("--overlay", "--masks"):
         res = runner.invoke(app, ["check", str(path), opt, str(folder)])
-        assert res.exit_code == 1
+        assert res.exit_code == 2
         assert f"{opt} is an existing folder" in res.output
     assert not (tmp_path / "figs.png").exists() and not (tmp_path / "figs.npz").exists()
 
@@ -301,7 +301,7 @@ def test_batch_output_that_cannot_be_written_is_one_error(tmp_path, clip96, monk
 
     from echoassess import batch
 
-    def full(path, data):
+    def full(path, data, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(batch, "_atomic_write_bytes", full)

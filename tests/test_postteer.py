@@ -129,7 +129,7 @@ def test_cli_check_prints_the_measures_and_refuses_a_bad_polygon(one_jet):
     res = runner.invoke(app, ["check", str(path)])
     assert res.exit_code == 0, res.output
     assert "vena contracta" in res.output and "LA area" in res.output and "jet/LA area" in res.output
-    assert f"{r.post_teer.la_area_cm2:.1f} cm^2" in res.output
+    assert f"{r.post_teer.la_area_cm2:.1f} cm²" in res.output
     res = runner.invoke(app, ["check", str(path), "--la-polygon", "1,2,3"])
     assert res.exit_code != 0 and "la_polygon" in res.output
 

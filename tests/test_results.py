@@ -54,7 +54,7 @@ def test_to_frame_is_tidy():
 
 def test_repr_is_one_short_line():
     text = repr(_result())
-    assert text == ("<ClipResult pre.dcm: 6 frames, max jet area 6.00 cm^2 on frame 3, "
+    assert text == ("<ClipResult pre.dcm: 6 frames, max jet area 6.00 cm² on frame 3, "
                     "1 jet(s), class moderate>")
 
 

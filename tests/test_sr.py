@@ -261,7 +261,7 @@ def test_check_sr_writes_the_report(small, tmp_path):
     assert got["n_jets"] == result.n_jets_at_max
     assert got["max_jet_area_cm2"] == pytest.approx(result.max_jet_area_cm2, abs=1e-9)
     res = runner.invoke(app, ["check", str(path), "--sr", str(tmp_path)])
-    assert res.exit_code == 1 and "--sr is an existing folder" in res.output
+    assert res.exit_code == 2 and "--sr is an existing folder" in res.output
 
 
 def test_compare_sr_writes_one_sr_per_clip(small, small2, tmp_path):

@@ -33,7 +33,8 @@ from IPython.display import HTML, Markdown, display
 
 import echoassess
 from echoassess import animate, plot
-from echoassess.report import CAVEATS, imaging_box, write_comparison
+from echoassess.anonymise import imaging_view, sample_frames
+from echoassess.report import CAVEATS, write_comparison
 
 SAMPLE_DATA = (Path.cwd() / ".." / "sample_data").resolve()
 assert SAMPLE_DATA.is_dir(), f"run this notebook from the repository's notebooks/ folder ({SAMPLE_DATA} not found)"
@@ -101,8 +102,11 @@ comparison.to_frame().T.rename(columns={0: "value"})
 # ### 3a · The maximal frames
 #
 # The frame where each jet is largest, with every jet outlined and its area written in
-# the corner. `bounds_xyxy=imaging_box(clip)` keeps the view inside the imaging region
-# the file declares, so text burned into the screen stays out.
+# the corner. `imaging_view` (the helper behind every image echoassess writes) finds the
+# imaging fan: `view.blank(frame)` blacks out everything around it and
+# `bounds_xyxy=view.box` cuts the view to it, so text burned into the screen (the
+# patient line, the hospital) stays out; `colour_bar=view.colour_bar` adds the clip's
+# colour scale.
 #
 # *How to read it.* Check that the outline follows the coloured jet in the left
 # atrium, below the valve — not the flow converging above the valve, not inflow. After
@@ -111,10 +115,14 @@ comparison.to_frame().T.rename(columns={0: "value"})
 # sums them.
 
 # %%
+views = {id(clip): imaging_view(sample_frames(clip), clip=clip, result=res)
+         for clip, res in ((pre_clip, pre), (post_clip, post))}
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
 for ax, clip, res, role in ((axes[0], pre_clip, pre, "PRE-CLIP"), (axes[1], post_clip, post, "POST-CLIP")):
-    plot.plot_max_frame(clip.frame(res.max_frame), res, ax=ax, title=f"{role} · {res.source}",
-                        bounds_xyxy=imaging_box(clip))
+    view = views[id(clip)]
+    plot.plot_max_frame(view.blank(clip.frame(res.max_frame)), res, ax=ax,
+                        title=f"{role} · {res.source}", bounds_xyxy=view.box,
+                        colour_bar=view.colour_bar)
 plt.show()
 
 # %% [markdown]
@@ -163,9 +171,11 @@ plt.show()
 
 # %%
 fig = plt.figure(figsize=(12, 8.6), layout="constrained")
-plot.plot_comparison(comparison, pre_clip.frame(pre.max_frame), post_clip.frame(post.max_frame),
-                     pre_bounds_xyxy=imaging_box(pre_clip), post_bounds_xyxy=imaging_box(post_clip),
-                     fig=fig)
+vp, vq = views[id(pre_clip)], views[id(post_clip)]
+plot.plot_comparison(comparison, vp.blank(pre_clip.frame(pre.max_frame)),
+                     vq.blank(post_clip.frame(post.max_frame)), pre_bounds_xyxy=vp.box,
+                     post_bounds_xyxy=vq.box, pre_colour_bar=vp.colour_bar,
+                     post_colour_bar=vq.colour_bar, fig=fig)
 plt.show()
 
 # %% [markdown]

@@ -68,6 +68,7 @@ from .errors import (
 )
 from .postteer import TABLE_COLUMNS, table_row
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
+from .provenance import input_lines
 
 __all__ = [
     "BatchOutputs",
@@ -99,7 +100,7 @@ CLIP_COLUMNS = (
     "frames", "frame_rate_hz", "frame_time_ms", "heart_rate_bpm",
     "pixel_spacing_x_cm", "pixel_spacing_y_cm", "calibration_source",
     "nyquist_cm_s", "colour_box_source", "colour_bar_source", "colour_map_variance",
-    "measurement", "measurement_reason", "view", "annulus_source",
+    "measurement", "measurement_reason", "view", "annulus_source", "user_inputs",
     "area_unit", "max_jet_area_cm2", "max_jet_area_px", "max_frame", "n_jets",
     "jet_areas_cm2", "jet_area_class", "mean_systolic_jet_area_cm2", "warnings",
     "algorithm_version", "params_hash", *TIMING_COLUMNS, *TABLE_COLUMNS,
@@ -159,6 +160,8 @@ class BatchOutputs:
     #: with ``sr=True``: srs.csv and its table (one row per SR written)
     srs_csv: Path | None = None
     srs: Any = field(default=None, repr=False)
+    #: ``index.html`` of the QC pictures (``qc=True``), else ``None``
+    qc_index: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -175,6 +178,8 @@ class WorkerOptions:
     hints: Any = None
     #: write one DICOM SR per analysed clip into this folder (as ``<key>.dcm``)
     sr_dir: str | None = None
+    #: the batch's output folder when QC pictures are asked for (``--qc``)
+    qc_out: str | None = None
 
 
 # -- the worker ------------------------------------------------------------------------
@@ -232,7 +237,8 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
     head = sniff(p)
     rec["modality"], rec["sop_class"] = head.modality, head.sop_class_name or head.sop_class_uid
     if head.kind == "not dicom":
-        rec.update(status="skipped", kind="other", stage=None, reason=f"not DICOM ({head.detail})")
+        reason = head.detail if head.detail.startswith("empty") else f"not DICOM ({head.detail})"
+        rec.update(status="skipped", kind="other", stage=None, reason=reason)
         return
     if head.kind == "dicomdir":
         rec.update(status="skipped", kind="other", stage=None,
@@ -299,6 +305,20 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         rec["sr"] = {"file": f"{SR_DIR}/{sr.name}",
                      **sr_uids(md.sop_instance_uid, md.study_instance_uid, result)}
     rec.update(status="ok", stage=None, result=result.to_dict())
+    if options.qc_out is not None:
+        from .qc import clip_png
+        from .report import write_overlay_png
+
+        png = clip_png(Path(options.qc_out), file_key(p))
+        png.parent.mkdir(parents=True, exist_ok=True)
+        tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
+        try:
+            write_overlay_png(clip, result, tmp, title=p.name)
+            os.chmod(tmp, FILE_MODE)
+            os.replace(tmp, png)
+            rec["qc_png"] = png.name
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _record_error(rec: dict[str, Any], err: EchoAssessError) -> None:
@@ -491,7 +511,11 @@ def _fingerprint(params: AnalysisParams, salt: bytes, hints_digest: str = "") ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+#: Mode of every file a batch writes (the salt excepted): rw-r--r--, like any table.
+FILE_MODE = 0o644
+
+
+def _atomic_write_bytes(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync, then rename over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -499,6 +523,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes 0600; tables are as readable as compare's
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -568,8 +593,7 @@ def _load_salt(out: Path, salt: str | bytes | None) -> bytes:
         if value:
             return value
     value = secrets.token_hex(32).encode()
-    _atomic_write_bytes(path, value + b"\n")
-    os.chmod(path, 0o600)
+    _atomic_write_bytes(path, value + b"\n", mode=0o600)
     return value
 
 
@@ -623,7 +647,7 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "manufacturer": ids.get("manufacturer"),
         "model": ids.get("model"),
         "frames": res.get("frames"),
-        "frame_rate_hz": _round(settings.get("frame_rate_hz")),
+        "frame_rate_hz": settings.get("frame_rate_hz"),
         "frame_time_ms": res.get("frame_time_ms"),
         "heart_rate_bpm": ids.get("heart_rate_bpm"),
         "pixel_spacing_x_cm": spacing[0],
@@ -637,12 +661,13 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "measurement_reason": (res.get("status_reason") or None) if res else None,
         "view": settings.get("view"),
         "annulus_source": settings.get("annulus_source"),
+        "user_inputs": " | ".join(input_lines(res.get("user_inputs"))) or None,
         "area_unit": res.get("area_unit"),
         "max_jet_area_cm2": res.get("max_jet_area_cm2"),
         "max_jet_area_px": res.get("max_jet_area_px"),
         "max_frame": res.get("max_frame"),
         "n_jets": res.get("n_jets_at_max"),
-        "jet_areas_cm2": ";".join(f"{a:.4f}" for a in areas if a is not None) or None,
+        "jet_areas_cm2": ";".join(f"{a:.3f}" for a in areas if a is not None) or None,
         "jet_area_class": res.get("jet_area_class"),
         "mean_systolic_jet_area_cm2": res.get("mean_systolic_jet_area_cm2"),
         "warnings": " | ".join(res.get("warnings") or []) or None,
@@ -658,12 +683,50 @@ def _round(value: Any, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
+def duplicates(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``{key: first file's display name}`` for every analysed file whose SOP
+    Instance UID an earlier file (in walk order) already has: the same image
+    twice (a copy, or a DICOMDIR listing a file also given directly)."""
+    first: dict[str, str] = {}
+    dup: dict[str, str] = {}
+    for f in found:
+        if f.missing:
+            continue
+        key = file_key(f.path)
+        rec = records.get(key) or {}
+        uid = (rec.get("identifiers") or {}).get("sop_instance_uid")
+        if not uid or rec.get("status") != "ok":
+            continue
+        if uid in first:
+            dup[key] = first[uid]
+        else:
+            first[uid] = printable(f.display)
+    return dup
+
+
+def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]],
+            dup: dict[str, str] | None = None):
     import pandas as pd
 
+    from .tables import tidy
+
+    dup = dup or {}
     clips, errors, skipped = [], [], []
     for f in found:
-        rec = records[file_key(f.path) if not f.missing else _missing_key(f)]
+        key = file_key(f.path) if not f.missing else _missing_key(f)
+        rec = records[key]
+        if key in dup:
+            reason = f"duplicate of {dup[key]} (same SOP Instance UID; the first is kept)"
+            row = _clip_row(f, rec)
+            kept = {c: row[c] for c in ("file", "patient_hash", "study_instance_uid",
+                                         "series_instance_uid", "sop_instance_uid",
+                                         "series_number", "instance_number", "manufacturer",
+                                         "model")}
+            clips.append({**dict.fromkeys(CLIP_COLUMNS), **kept, "status": "skipped",
+                          "reason": reason})
+            skipped.append({"file": printable(f.display), "reason": reason,
+                            "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
+            continue
         if rec.get("kind") == "clip":
             clips.append(_clip_row(f, rec))
         if rec.get("status") == "failed":
@@ -675,7 +738,7 @@ def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
         elif rec.get("status") == "skipped":
             skipped.append({"file": printable(f.display), "reason": rec.get("reason"),
                             "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
-    return (pd.DataFrame(clips, columns=list(CLIP_COLUMNS)),
+    return (tidy(pd.DataFrame(clips, columns=list(CLIP_COLUMNS))),
             pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
             pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)))
 
@@ -698,6 +761,7 @@ def _write_parquet(df: Any, path: Path) -> Path | None:
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -742,6 +806,7 @@ def run_batch(
     log_path: str | os.PathLike[str] | None = None,
     hints: str | os.PathLike[str] | None = None,
     sr: bool = False,
+    qc: bool = False,
 ) -> BatchOutputs:
     """Analyse every colour-Doppler clip under the inputs and write the tables.
 
@@ -782,6 +847,10 @@ def run_batch(
         Also write one DICOM Structured Report per analysed clip into
         ``out_dir/sr/`` and list them in ``srs.csv`` (:mod:`echoassess.sr`).
         Each SR carries its clip's patient and study modules.
+    qc : bool
+        Also write the quality-control pictures (:mod:`echoassess.qc`): per
+        clip the maximal frame cut to the imaging fan with the jets outlined,
+        per pair the compare report, and ``index.html`` linking them.
 
     Returns
     -------
@@ -835,7 +904,7 @@ def run_batch(
 
     try:
         return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0, hints_table, sr)
+                             pair_by, progress, log_path, requests, t0, hints_table, sr, qc)
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
@@ -847,7 +916,8 @@ def run_batch(
 
 
 def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0, hints_table=None, sr=False) -> BatchOutputs:
+                  progress, log_path, requests, t0, hints_table=None, sr=False, qc=False,
+                  ) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
@@ -886,6 +956,9 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 except OSError:
                     stats[key] = None
                 rec = None if force else _read_record(results_dir / f"{key}.json")
+                if qc and rec is not None and rec.get("status") == "ok" and not (
+                        rec.get("qc_png") and (out / "qc" / "clips" / rec["qc_png"]).exists()):
+                    rec = None  # analysed without its QC picture: redo it
                 if _reusable(rec, fingerprint, stats[key]) and (not sr or _has_sr(rec, out)):
                     records[key] = rec
                     n_reused += 1
@@ -923,17 +996,23 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 # largest files first: the last clips to finish are then short ones
                 todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
                 options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table,
-                                        sr_dir=str(sr_dir) if sr else None)
+                                        sr_dir=str(sr_dir) if sr else None,
+                                        qc_out=str(out.resolve()) if qc else None)
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
                 else:
                     _run_local(todo, process_file, options, workers, on_record)
 
-            clips, errors, skipped = _tables(found, records)
+            dup = duplicates(found, records)
+            clips, errors, skipped = _tables(found, records, dup)
             comparisons = figure = comparisons_csv = None
             if requests is not None or pair_by is not None:
+                # a duplicate never stands for a clip: its first copy does
                 entries = [cohort.Entry(path=f.path, display=printable(f.display),
-                                        record=records[file_key(f.path)])
+                                        record=({**records[file_key(f.path)],
+                                                 "duplicate_of": dup[file_key(f.path)]}
+                                                if file_key(f.path) in dup
+                                                else records[file_key(f.path)]))
                            for f in found if not f.missing]
                 if requests is not None:
                     specs = cohort.pairs_from_manifest(requests, Path(pairs).parent, entries,
@@ -948,9 +1027,26 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                                        ignore_index=True)
                 comparisons_csv = _write_csv(comparisons, out / "comparisons.csv")
                 figure = cohort.write_cohort_figure(comps, out / "cohort.png")
+                if figure is not None:
+                    os.chmod(figure, FILE_MODE)
             else:  # the outputs always describe this run: no pairing, no comparison files
                 for name in ("comparisons.csv", "cohort.png"):
                     (out / name).unlink(missing_ok=True)
+            index = None
+            if qc:
+                from . import qc as qc_mod
+
+                reports = {}
+                if comparisons is not None:
+                    reports = qc_mod.write_pair_reports(out, specs, comparisons, params=params,
+                                                        hints=hints_table)
+                pngs = {printable(f.display): qc_mod.clip_png(out, file_key(f.path))
+                        for f in found if not f.missing and file_key(f.path) not in dup
+                        and (records.get(file_key(f.path)) or {}).get("qc_png")}
+                index = qc_mod.write_index(out, clips, comparisons, clip_pngs=pngs,
+                                           pair_reports=reports)
+            else:
+                (out / "index.html").unlink(missing_ok=True)  # describes an earlier --qc run
             clips_csv = _write_csv(clips, out / "clips.csv")
             errors_csv = _write_csv(errors, out / "errors.csv")
             skipped_csv = _write_csv(skipped, out / "skipped.csv")
@@ -970,7 +1066,7 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 n_files=total, n_ok=counts["ok"], n_failed=counts["failed"],
                 n_skipped=counts["skipped"], n_reused=n_reused, n_analysed=len(todo),
                 clips=clips, errors=errors, skipped=skipped, comparisons=comparisons,
-                elapsed_s=elapsed, srs_csv=srs_csv, srs=srs,
+                elapsed_s=elapsed, srs_csv=srs_csv, srs=srs, qc_index=index,
             )
             jlog("end", ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
                  reused=n_reused, errors=len(errors), seconds=round(elapsed, 3))

@@ -21,7 +21,10 @@ from .errors import EchoAssessError, InvalidParameterError, printable
 
 app = typer.Typer(
     name="echoassess",
-    help="Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips.",
+    help="Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips.\n\n"
+         "Exit status (every command): 0 ok; 1 some inputs failed (unreadable or "
+         "unanalysable clips); 2 usage or environment (bad option, missing path, "
+         "unwritable output).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -90,9 +93,47 @@ def _debug() -> bool:
     return any(isinstance(h, _StderrHandler) and h.level <= logging.DEBUG for h in log.handlers)
 
 
-def _fail(err: EchoAssessError, code: int = 1) -> None:
+#: Exit status of every command (README "Exit status", and each command's --help).
+EXIT_OK = 0
+#: some inputs failed: a clip could not be read or analysed (batch: errors.csv has rows)
+EXIT_INPUT_FAILED = 1
+#: usage or environment: a bad option value, a missing input path, an output
+#: that cannot be written, a missing optional package, an unreachable scheduler
+EXIT_USAGE = 2
+
+EXIT_CODES_HELP = ("Exit status: 0 ok; 1 some inputs failed (unreadable or unanalysable "
+                   "clips); 2 usage or environment (bad option, missing path, unwritable "
+                   "output).")
+
+
+def _exit_code(err: EchoAssessError) -> int:
+    """The exit status for a project error: a problem of the inputs' content is 1,
+    one of the command line or the environment is 2."""
+    from .errors import DicomWebError, OutputError
+
+    return EXIT_USAGE if isinstance(err, (InvalidParameterError, OutputError, DicomWebError)) \
+        else EXIT_INPUT_FAILED
+
+
+def _fail(err: EchoAssessError, code: int | None = None) -> None:
     typer.secho(f"error: {printable(str(err))}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(_exit_code(err) if code is None else code)
+
+
+def _require_files(*paths: Path) -> None:
+    """A missing input path is a usage error (exit 2), as in every command."""
+    for path in paths:
+        if not Path(path).exists():
+            raise InvalidParameterError(path, "no such file",
+                                        hint="check the path (see `echoassess --help`)")
+
+
+def _is_cli_exception(exc: BaseException) -> bool:
+    """An exception of the command-line framework (exit, abort, usage), which it
+    handles itself. Recognised by module, not imported: typer >= 0.2x vendors
+    click as ``typer._click`` and a plain ``pip install`` has no ``click``."""
+    return any((getattr(t, "__module__", "") or "").split(".")[0] in ("click", "typer")
+               for t in type(exc).__mro__)
 
 
 def _guarded(fn):
@@ -102,23 +143,20 @@ def _guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        import click
-
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
-                click.ClickException, KeyboardInterrupt, SystemExit):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
         except EchoAssessError as err:
             _fail(err)
         except Exception as exc:
-            if _debug():
+            if _is_cli_exception(exc) or _debug():
                 raise
             # the exception's own text is not shown: it may quote a header value
             typer.secho(f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
                         " (a bug; rerun with --debug for the traceback)",
                         fg=typer.colors.RED, err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INPUT_FAILED)
 
     return wrapper
 
@@ -145,10 +183,14 @@ def info(
         typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
     ] = None,
 ) -> None:
-    """Summarise a clip: frames, timing, calibration regions and device (no patient identity)."""
+    """Summarise a clip: frames, timing, calibration regions and device (no patient identity).
+
+    Exit status: 0 ok; 1 the clip cannot be read; 2 usage (bad option, missing path).
+    """
     from .io import load_clip
 
     try:
+        _require_files(clip_path)
         clip = load_clip(clip_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
     except EchoAssessError as err:
         _fail(err)
@@ -179,7 +221,9 @@ def _format_summary(s: dict) -> str:
     row("heart rate", f"{s['heart_rate_bpm']:g} bpm" if s["heart_rate_bpm"] else None)
     if s["pixel_spacing_cm"]:
         dx, dy = s["pixel_spacing_cm"]
-        row("pixel spacing", f"{dx:.5f} x {dy:.5f} cm ({s['calibration_source']})")
+        row("pixel spacing", f"{dx:.5f} x {dy:.5f} cm/px ({s['calibration_source']})")
+        if s.get("calibration_source") != "regions":
+            row("calibration", s["calibration_note"])
     else:
         row("pixel spacing", f"uncalibrated: {s['calibration_note']}")
     row("imaging depth", f"{s['depth_cm']:.1f} cm" if s["depth_cm"] else None)
@@ -221,16 +265,22 @@ def compare_cmd(
     ] = True,
     nyquist_cm_s: Annotated[
         Optional[float],
-        typer.Option("--nyquist-cm-s",
-                     help="Nyquist limit printed by the colour bar (both clips)."),
+        typer.Option("--nyquist-cm-s", metavar="CM_S",
+                     help="Nyquist limit printed by the colour bar, cm/s (both clips; overrides "
+                          "the file, with a warning when they differ)."),
     ] = None,
+    nyquist_alias: Annotated[
+        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
     spacing_cm: Annotated[
         Optional[float],
-        typer.Option("--spacing-cm", help="Pixel spacing in cm, for uncalibrated files."),
+        typer.Option("--spacing-cm", metavar="CM",
+                     help="Pixel spacing in cm/px (both clips; overrides the file's calibration, "
+                          "with a warning when they differ)."),
     ] = None,
     depth_cm: Annotated[
         Optional[float],
-        typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
+        typer.Option("--depth-cm", metavar="CM",
+                     help="Imaging depth shown on screen (cm), for uncalibrated files."),
     ] = None,
     view: Annotated[
         str, typer.Option("--view", metavar="auto|tte|tee", help="Transthoracic or transoesophageal (both clips).")
@@ -252,18 +302,28 @@ def compare_cmd(
                                         "Reports; they carry the patient's identity).")
     ] = False,
 ) -> None:
-    """Compare the MR colour-jet area of a pre-clip and a post-clip clip.
+    """Compare the MR colour-jet area of a pre-clip and a post-clip acquisition.
 
     Writes comparison.json, comparison.csv, frames.csv, the figures (PNG), the
     animated overlays (GIF) and report.html into OUT, and prints a summary.
+
+    Exit status: 0 ok; 1 a clip cannot be read or analysed; 2 usage (bad option,
+    missing path, unwritable OUT).
     """
     from .report import write_comparison
 
+    nyquist_cm_s = _alias(nyquist_cm_s, nyquist_alias, "--nyquist-cm-s", "--nyquist")
     hints = {k: v for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm),
                                ("depth_cm", depth_cm)) if v is not None}
     if view != "auto":
         hints["view"] = view
     try:
+        from .report import _check_out_dir
+
+        _check_out_dir(out)
+        _require_files(pre, post)
+        if depth_cm is not None and spacing_cm is not None:
+            raise InvalidParameterError(None, "give either --depth-cm or --spacing-cm, not both")
         per_clip = {}
         for role, text in (("pre", pre_annulus), ("post", post_annulus)):
             ann = _parse_numbers(text, 4, f"--{role}-annulus", "300,310,380,300")
@@ -314,6 +374,14 @@ def demo(
         typer.echo(printable("open it in a browser, e.g.  xdg-open " + str(outputs.report)))
 
 
+def _alias(value, old_value, name: str, old_name: str):
+    """The value of an option given under its name or its old (hidden) alias."""
+    if value is not None and old_value is not None and value != old_value:
+        raise InvalidParameterError(None, f"{name} and {old_name} (its old name) disagree",
+                                    hint=f"give {name} only")
+    return value if value is not None else old_value
+
+
 def _parse_numbers(text: str | None, n: int, option: str, example: str) -> tuple[float, ...] | None:
     from .errors import InvalidParameterError
 
@@ -348,13 +416,19 @@ def check(
                                           "it carries the clip's patient and study modules.")
     ] = None,
     nyquist: Annotated[
-        Optional[float], typer.Option("--nyquist", metavar="CM_S", help="Nyquist limit shown on the colour bar (cm/s).")
+        Optional[float], typer.Option("--nyquist-cm-s", metavar="CM_S",
+                                      help="Nyquist limit shown on the colour bar, cm/s "
+                                           "(overrides the file, with a warning when they differ).")
     ] = None,
+    nyquist_alias: Annotated[
+        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
     depth_cm: Annotated[
-        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth on screen, for uncalibrated files.")
+        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth shown on screen (cm), for uncalibrated files.")
     ] = None,
     spacing_cm: Annotated[
-        Optional[float], typer.Option("--spacing-cm", metavar="CM", help="Pixel spacing in cm (overrides the file).")
+        Optional[float], typer.Option("--spacing-cm", metavar="CM",
+                                      help="Pixel spacing in cm/px (overrides the file's calibration, "
+                                           "with a warning when they differ).")
     ] = None,
     valve: Annotated[
         Optional[str], typer.Option("--valve", metavar="X,Y", help="Hint: a point on the mitral valve (pixels).")
@@ -377,10 +451,14 @@ def check(
                                          "(pixels, >= 3 points): replaces the automatic LA area.")
     ] = None,
 ) -> None:
-    """Measure the MR colour-jet area of one clip and print a short summary."""
-    from .errors import InvalidParameterError
+    """Measure the MR colour-jet area of one clip and print a short summary.
 
+    Exit status: 0 ok; 1 the clip cannot be read or analysed; 2 usage (bad option,
+    missing path, unwritable output).
+    """
+    nyquist = _alias(nyquist, nyquist_alias, "--nyquist-cm-s", "--nyquist")
     try:
+        _require_files(clip_path)
         if depth_cm is not None and spacing_cm is not None:
             raise InvalidParameterError(
                 clip_path, "give either --depth-cm or --spacing-cm, not both"
@@ -421,18 +499,10 @@ def check(
 
 
 def _write_overlay(clip, result, path: Path) -> None:
-    """The max frame (or the first, without a jet) with each jet outlined and labelled."""
-    from .plot import new_axes, plot_max_frame, save_figure
+    """The max frame (or the first, without a jet), cut to the imaging fan, jets outlined."""
+    from .report import write_overlay_png
 
-    frame = clip.frame(result.max_frame if result.max_frame is not None else 0)
-    labels = result.jet_labels_at_max
-    if labels is None:
-        import numpy as np
-
-        labels = np.zeros(frame.shape[:2], np.int32)
-    ax = new_axes((7.0, 5.6))
-    plot_max_frame(frame, result, mask=labels, ax=ax, zoom=False)
-    save_figure(ax.figure, path)
+    write_overlay_png(clip, result, path)
 
 
 def postteer_lines(pt) -> list[str]:
@@ -442,9 +512,12 @@ def postteer_lines(pt) -> list[str]:
 
 
 def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | None = None) -> str:
+    from .provenance import input_lines
+
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
-    lines = [f"{r.source}: {r.frames} frames, {n_sys} systolic"]
+    lines = [f"{r.source}: {r.frames} frames (numbered from 0; the screen counts from 1), "
+             f"{n_sys} systolic"]
     if r.status == "cannot_measure":
         lines.append(f"  cannot measure: could not locate the mitral valve ({r.status_reason})")
         lines.append("  give a hint: --annulus X1,Y1,X2,Y2 (the two annulus hinge points) "
@@ -453,30 +526,39 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | Non
         lines.append(f"  no regurgitant jet found ({r.status_reason})" if r.status_reason
                      else "  no regurgitant jet found")
     else:
-        area = f"{r.max_jet_area_cm2:.2f} cm^2" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
+        area = f"{r.max_jet_area_cm2:.2f} cm²" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
         t = r.per_frame[r.max_frame].time_ms
-        when = f"frame {r.max_frame}" + (f" ({t:.0f} ms)" if t is not None else "")
+        when = (f"frame {r.max_frame} (screen {r.max_frame + 1}/{r.frames})"
+                + (f", {t:.0f} ms" if t is not None else ""))
         lines.append(f"  max jet area   {area} at {when}")
         if r.jet_area_class:
-            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm^2)")
+            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm²)")
         jets = ", ".join(
-            (f"{j.area_cm2:.2f} cm^2" if j.area_cm2 is not None else f"{j.area_px} px")
+            (f"{j.area_cm2:.2f} cm²" if j.area_cm2 is not None else f"{j.area_px} px")
             + f" at ({j.centroid_xy[0]:.0f}, {j.centroid_xy[1]:.0f})"
             for j in r.jets_at_max
         )
         lines.append(f"  jets at max    {r.n_jets_at_max}: {jets}")
         if r.mean_systolic_jet_area_cm2 is not None:
-            lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm^2")
+            lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm²")
         lines += postteer_lines(r.post_teer)
     s = r.settings
-    nyq = f"{s['nyquist_cm_s']:g} cm/s" if s.get("nyquist_cm_s") else "not recorded"
+    nyq = f"{s['nyquist_cm_s']:.1f} cm/s" if s.get("nyquist_cm_s") else "not recorded"
     fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
-    depth = f"{s['depth_cm']:g} cm" if s.get("depth_cm") else "not recorded"
+    depth = f"{s['depth_cm']:.1f} cm" if s.get("depth_cm") else "not recorded"
     lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}, depth {depth}")
+    if r.pixel_spacing_cm:
+        dx, dy = r.pixel_spacing_cm
+        sp = f"{dx:.4g} cm/px" if dx == dy else f"{dx:.4g} x {dy:.4g} cm/px"
+        lines.append(f"  calibration    {sp} ({r.calibration_source})")
+    else:
+        lines.append("  calibration    none: areas in pixels (give --spacing-cm or --depth-cm)")
     if s.get("annulus_xy"):
         (x1, y1), (x2, y2) = s["annulus_xy"]
         lines.append(f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
                      f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}")
+    for text in input_lines(r.user_inputs):
+        lines.append(f"  user input     {text}")
     for w in r.warnings:
         lines.append(f"  warning: {w}")
     if overlay is not None:
@@ -487,6 +569,35 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | Non
         lines.append(f"  structured report -> {sr} (carries the patient's identity)")
     lines.append("  (colour-jet area only, not a full MR grade; it depends on machine settings)")
     return "\n".join(lines)
+
+
+class _PlainProgress:
+    """Progress as whole lines on stderr, for logs and pipes (no terminal to redraw
+    a bar on, which would cut its last line to 80 columns): a line at every
+    tenth of the files and one at the end."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def __enter__(self) -> "_PlainProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def __call__(self, p) -> None:
+        step = max(1, p.total // 10)
+        if p.file is not None and p.done < p.total and p.done < self._next:
+            return
+        self._next = p.done + step
+        line = (f"batch: {p.done}/{p.total} files · {p.ok} ok · {p.failed} failed · "
+                f"{p.skipped} skipped" + (f" · {p.reused} reused" if p.reused else ""))
+        typer.echo(printable(line), err=True)
+
+
+def _progress_display():
+    """A live bar on a terminal, whole lines otherwise."""
+    return _BatchBar() if sys.stderr.isatty() else _PlainProgress()
 
 
 class _BatchBar:
@@ -560,6 +671,10 @@ def batch_cmd(
     hints: Annotated[
         Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
     ] = None,
+    qc: Annotated[
+        bool, typer.Option("--qc", help="Quality control: per clip a cropped max-frame overlay "
+                                        "PNG, per pair a report.html, and OUT/index.html.")
+    ] = False,
     sr: Annotated[
         bool, typer.Option("--sr", help="Write one DICOM Structured Report per analysed clip into "
                                         "OUT/sr/ (they carry the patient's identity).")
@@ -592,8 +707,9 @@ def batch_cmd(
     WADO-RS) and --store sends the SRs back (STOW-RS).
 
     Resumable (rerun to finish or update), never stopped by a bad file. Exit
-    status: 0 when nothing failed, 1 when some files failed (see errors.csv),
-    2 on usage errors.
+    status: 0 ok; 1 some inputs failed (see errors.csv; every other result is
+    written); 2 usage or environment (bad option, missing path, malformed
+    hints or manifest, unwritable OUT, unreachable scheduler).
     """
     import contextlib
 
@@ -601,7 +717,7 @@ def batch_cmd(
 
     if quiet and not _debug():
         _configure_logging(logging.ERROR)
-    bar = contextlib.nullcontext(None) if quiet else _BatchBar()
+    bar = contextlib.nullcontext(None) if quiet else _progress_display()
     web = None
     try:
         if dicomweb is None:
@@ -615,7 +731,8 @@ def batch_cmd(
             raise InvalidParameterError(None, "give either INPUT... or --dicomweb, not both")
         with bar as progress:
             kwargs = dict(workers=workers, scheduler=scheduler, force=force, salt=salt, pairs=pairs,
-                          pair_by=pair_by, progress=progress, log_path=log_json, hints=hints, sr=sr)
+                          pair_by=pair_by, progress=progress, log_path=log_json, hints=hints, sr=sr,
+                          qc=qc)
             if dicomweb is not None:
                 from .dicomweb import run_dicomweb_batch
 
@@ -627,7 +744,7 @@ def batch_cmd(
             else:
                 outputs = run_batch(inputs, out, **kwargs)
     except EchoAssessError as err:
-        _fail(err, 2)
+        _fail(err, EXIT_USAGE)  # per-file problems never raise: this is usage
     except KeyboardInterrupt:
         typer.secho("interrupted: finished results are kept; rerun the same command to resume",
                     fg=typer.colors.YELLOW, err=True)
@@ -646,6 +763,8 @@ def batch_cmd(
             n_pairs = int((o.comparisons["status"] == "ok").sum())
             typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
                                  + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
+        if o.qc_index is not None:
+            typer.echo(printable(f"quality control: {o.qc_index}"))
         if o.srs_csv is not None:
             typer.echo(printable(f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
                                  f"(listed in {o.srs_csv.name}; they carry the patient's identity)"))

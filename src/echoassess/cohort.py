@@ -34,14 +34,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .compare import SETTING_TOLERANCES, Comparison, compare
-from .postteer import CHANGE_COLUMNS, PostTeerMeasures
+from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
+from .postteer import PostTeerMeasures
 from .errors import InvalidParameterError
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
 __all__ = [
     "PAIR_BY",
-    "COMPARISON_COLUMNS",
+    "COMPARISON_COLUMNS",  # re-exported from echoassess.compare
     "Entry",
     "PairRequest",
     "PairSpec",
@@ -59,18 +59,6 @@ __all__ = [
 PAIR_BY = ("study-time",)
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)+$")
-
-#: The columns of comparisons.csv, in order.
-COMPARISON_COLUMNS = (
-    "patient_hash", "basis", "status", "reason", "pre_file", "post_file",
-    "pre_sop_instance_uid", "post_sop_instance_uid", "area_unit",
-    "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
-    "pre_n_jets", "post_n_jets", "pre_class", "post_class", "class_change",
-    "pre_max_frame", "post_max_frame",
-    *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
-    "settings_match", "warnings", *CHANGE_COLUMNS,
-)
-
 
 def patient_hash(patient_id: str | None, salt: bytes) -> str | None:
     """A salted, one-way key for a patient identifier (HMAC-SHA256, 16 hex digits).
@@ -123,6 +111,8 @@ class PairSpec:
     pre_ref: str = ""
     post_ref: str = ""
     unpaired: str | None = None  # study-time: why the patient has no pair (not an error)
+    #: the manifest's own patient label, kept in the table unless it is the PatientID
+    label: str | None = None
 
 
 def read_manifest(path: str | os.PathLike[str]) -> list[PairRequest]:
@@ -181,7 +171,7 @@ def pairs_from_manifest(
     """Match each manifest row's pre and post (paths or SOP instance UIDs) to entries."""
     by_path = {e.path: e for e in entries}
     by_uid: dict[str, Entry] = {}
-    for e in sorted(entries, key=lambda e: e.display):
+    for e in sorted(entries, key=lambda e: (bool(e.record.get("duplicate_of")), e.display)):
         uid = e.ids.get("sop_instance_uid")
         if uid:
             by_uid.setdefault(str(uid), e)
@@ -194,8 +184,18 @@ def pairs_from_manifest(
             return by_uid.get(value)
         return None
 
-    return [PairSpec(patient_hash(r.patient, salt), "manifest", find(r.pre), find(r.post),
-                     r.pre, r.post) for r in requests]
+    specs = []
+    for r in requests:
+        pre, post = find(r.pre), find(r.post)
+        key = patient_hash(r.patient, salt)
+        # the label stays as the user wrote it, unless it is the clips' PatientID
+        # (then only its hash appears: identity never leaves the header)
+        is_id = key is not None and any(
+            e is not None and e.ids.get("patient_hash") == key for e in (pre, post))
+        checked = pre is not None or post is not None
+        specs.append(PairSpec(key, "manifest", pre, post, r.pre, r.post,
+                              label=r.patient if r.patient and checked and not is_id else None))
+    return specs
 
 
 def _when(e: Entry) -> datetime | None:
@@ -221,7 +221,7 @@ def pairs_by_study_time(entries: Sequence[Entry]) -> list[PairSpec]:
     """
     groups: dict[str, list[Entry]] = {}
     for e in entries:
-        if not e.ok:
+        if not e.ok or e.record.get("duplicate_of"):
             continue
         pid = e.ids.get("patient_hash")
         key = pid if pid else f"study:{e.ids.get('study_instance_uid') or e.display}"
@@ -287,6 +287,7 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         warnings=tuple(d.get("warnings") or ()),
         status=d.get("status", "measured"),
         status_reason=d.get("status_reason", ""),
+        user_inputs=tuple(dict(e) for e in d.get("user_inputs") or ()),
         post_teer=PostTeerMeasures.from_dict(d.get("post_teer")),
     )
 
@@ -322,7 +323,7 @@ def compare_pairs(specs: Sequence[PairSpec]):
     rows, errors, compared = [], [], []
     for s in specs:
         row: dict[str, Any] = {
-            "patient_hash": s.patient_hash, "basis": s.basis,
+            "patient": s.label, "patient_hash": s.patient_hash, "basis": s.basis,
             "pre_file": s.pre.display if s.pre else (s.pre_ref or None),
             "post_file": s.post.display if s.post else (s.post_ref or None),
             "pre_sop_instance_uid": s.pre.ids.get("sop_instance_uid") if s.pre else None,
@@ -344,21 +345,24 @@ def compare_pairs(specs: Sequence[PairSpec]):
                 "sop_instance_uid": None,
             })
             continue
-        pre = result_from_dict(s.pre.record["result"], source=s.pre.display)
-        post = result_from_dict(s.post.record["result"], source=s.post.display)
+        pre = _result(s.pre)
+        post = _result(s.post)
         comp = compare(pre, post)
         compared.append(comp)
-        frame = comp.to_frame().iloc[0].to_dict()
-        frame.pop("pre_source", None)
-        frame.pop("post_source", None)
-        frame.pop("n_warnings", None)
-        row.update(frame)
-        row.update(status="ok", reason=None, class_change=comp.class_change,
-                   warnings=" | ".join(comp.warnings) or None)
-        rows.append(row)
+        rows.append(comp.to_row(**row))
     err_cols = ["file", "stage", "error_type", "reason", "hint", "sop_instance_uid"]
-    return (pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)),
-            pd.DataFrame(errors, columns=err_cols), compared)
+    return (comparison_table(rows), pd.DataFrame(errors, columns=err_cols), compared)
+
+
+def _result(entry: Entry) -> ClipResult:
+    """The entry's result, with its acquisition time (for the pre/post order check)."""
+    res = result_from_dict(entry.record["result"], source=entry.display)
+    when = entry.record.get("acquisition_datetime")
+    if when:
+        from dataclasses import replace
+
+        res = replace(res, identifiers={**res.identifiers, "acquisition_datetime": when})
+    return res
 
 
 def write_cohort_figure(

@@ -24,7 +24,9 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -35,9 +37,12 @@ from .results import ClipResult, jet_area_class
 __all__ = [
     "SETTING_TOLERANCES",
     "NYQUIST_RANGE_CM_S",
+    "COMPARISON_COLUMNS",
+    "comparison_table",
     "Comparison",
     "compare",
     "clip_label",
+    "order_warnings",
 ]
 
 #: The settings whose difference between pre and post makes jet areas hard to
@@ -48,8 +53,25 @@ SETTING_TOLERANCES: dict[str, tuple[str, str, float, float]] = {
     "frame_rate_hz": ("frame rate", "Hz", 1.0, 0.10),
     "depth_cm": ("imaging depth", "cm", 0.5, 0.05),
 }
+#: The columns of every comparison table, in order: ``comparison.csv``
+#: (``echoassess compare``) and ``comparisons.csv`` (``echoassess batch``).
+#: ``patient`` is the label a pairs manifest gives (kept unless it is the
+#: PatientID itself), ``basis`` how the pair was made (``compare``,
+#: ``manifest``, ``study-time``).
+COMPARISON_COLUMNS = (
+    "patient", "patient_hash", "basis", "status", "reason", "pre_file", "post_file",
+    "pre_sop_instance_uid", "post_sop_instance_uid", "area_unit",
+    "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
+    "pre_n_jets", "post_n_jets", "pre_class", "post_class", "class_change",
+    "pre_max_frame", "post_max_frame",
+    *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
+    "pre_user_inputs", "post_user_inputs", "settings_match", "warnings",
+    *postteer.CHANGE_COLUMNS,
+)
 #: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
 NYQUIST_RANGE_CM_S = (50.0, 70.0)
+#: Decimals of the Nyquist limit in every table and warning (cm/s).
+NYQUIST_DECIMALS = 1
 
 
 def clip_label(result: ClipResult) -> str:
@@ -74,6 +96,72 @@ def clip_label(result: ClipResult) -> str:
     if uid:
         parts.append(f"UID …{str(uid)[-6:]}")
     return " · ".join(parts)
+
+
+_PRE_WORDS = re.compile(r"\b(pre|before|baseline)\b", re.I)
+_POST_WORDS = re.compile(r"\b(post|after|result|final)\b", re.I)
+
+
+def _role_words(text: str | None) -> set[str]:
+    """``{"pre"}``, ``{"post"}``, both or neither: what a description says a clip is.
+
+    >>> sorted(_role_words("A4C colour Doppler post-clip")), sorted(_role_words("4C colour"))
+    (['post'], [])
+    """
+    if not text:
+        return set()
+    return ({"pre"} if _PRE_WORDS.search(text) else set()) | (
+        {"post"} if _POST_WORDS.search(text) else set())
+
+
+def _when(result: ClipResult) -> datetime | None:
+    value = (result.identifiers or {}).get("acquisition_datetime")
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=None) if when.tzinfo is not None else when
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def order_warnings(pre: ClipResult, post: ClipResult) -> list[str]:
+    """Warnings when the two clips may not be a pre and a post: the same image
+    given twice, a post clip acquired before the pre clip, or series
+    descriptions that name the other role. Dates themselves are never quoted.
+    """
+    out: list[str] = []
+    ids_pre, ids_post = pre.identifiers or {}, post.identifiers or {}
+    uid_pre, uid_post = ids_pre.get("sop_instance_uid"), ids_post.get("sop_instance_uid")
+    if uid_pre and uid_pre == uid_post:
+        out.append("Pre and post are the same image (same SOP Instance UID): the same file was "
+                   "given twice, so the comparison means nothing.")
+    elif not uid_pre and not uid_post and _file_name(pre.source) == _file_name(post.source) and \
+            _public_dict(pre) == _public_dict(post):
+        out.append("Pre and post give identical results from files of the same name: the same "
+                   "file was probably given twice.")
+    t_pre, t_post = _when(pre), _when(post)
+    if t_pre is not None and t_post is not None and t_post < t_pre:
+        out.append(
+            f"The post-clip acquisition was made {_duration((t_pre - t_post).total_seconds())} "
+            "before the pre-clip one (acquisition times in the files): are the clips swapped?")
+    for role, other, ids in (("pre", "post", ids_pre), ("post", "pre", ids_post)):
+        text = ids.get("series_description") or ids.get("study_description")
+        words = _role_words(text)
+        if other in words and role not in words:
+            out.append(f"The {role}-clip acquisition's series description ({str(text).strip()!r}) "
+                       f"calls it a {other}-clip acquisition: are the clips swapped?")
+    return out
 
 
 def _num(value: Any) -> float | None:
@@ -182,20 +270,23 @@ class Comparison:
             "post_teer_change": postteer.change(self.pre.post_teer, self.post.post_teer),
         }
 
-    def to_frame(self):
-        """A one-row ``pandas.DataFrame`` (concatenate rows across patients for a cohort).
+    def to_row(self, **fields: Any) -> dict[str, Any]:
+        """One comparison row in :data:`COMPARISON_COLUMNS` (the schema of
+        ``comparison.csv`` and the batch's ``comparisons.csv``).
 
-        Columns: ``pre_source, post_source, area_unit, pre_max_jet_area,
-        post_max_jet_area, area_reduction, area_reduction_pct, pre_n_jets,
-        post_n_jets, pre_class, post_class, pre_max_frame, post_max_frame``,
-        the compared settings as ``pre_<key>`` / ``post_<key>``,
-        ``settings_match`` and ``n_warnings``.
+        ``fields`` fill the columns a single comparison does not know
+        (``patient``, ``patient_hash``, ``basis``, ``pre_file``, ...).
         """
-        import pandas as pd
+        from .provenance import input_lines
 
+        ids_pre, ids_post = self.pre.identifiers or {}, self.post.identifiers or {}
         row: dict[str, Any] = {
-            "pre_source": _file_name(self.pre.source),
-            "post_source": _file_name(self.post.source),
+            "patient": None, "patient_hash": None, "basis": "compare", "status": "ok",
+            "reason": None,
+            "pre_file": _file_name(self.pre.source),
+            "post_file": _file_name(self.post.source),
+            "pre_sop_instance_uid": ids_pre.get("sop_instance_uid"),
+            "post_sop_instance_uid": ids_post.get("sop_instance_uid"),
             "area_unit": self.area_unit,
             "pre_max_jet_area": self.pre_max_jet_area,
             "post_max_jet_area": self.post_max_jet_area,
@@ -205,16 +296,35 @@ class Comparison:
             "post_n_jets": self.post_n_jets,
             "pre_class": self.pre_class,
             "post_class": self.post_class,
+            "class_change": self.class_change,
             "pre_max_frame": self.pre.max_frame,
             "post_max_frame": self.post.max_frame,
         }
         for key in SETTING_TOLERANCES:
             row[f"pre_{key}"] = _num(self.pre.settings.get(key))
             row[f"post_{key}"] = _num(self.post.settings.get(key))
+        row["pre_user_inputs"] = " | ".join(input_lines(self.pre.user_inputs)) or None
+        row["post_user_inputs"] = " | ".join(input_lines(self.post.user_inputs)) or None
         row["settings_match"] = self.settings_match
-        row["n_warnings"] = len(self.warnings)
+        row["warnings"] = " | ".join(self.warnings) or None
         row.update(postteer.change(self.pre.post_teer, self.post.post_teer))
-        return pd.DataFrame([row])
+        row.update(fields)
+        return {k: row.get(k) for k in COMPARISON_COLUMNS}
+
+    def to_frame(self, **fields: Any):
+        """A one-row ``pandas.DataFrame`` in :data:`COMPARISON_COLUMNS`
+        (concatenate rows across patients for a cohort; see :meth:`to_row`)."""
+        return comparison_table([self.to_row(**fields)])
+
+
+def comparison_table(rows: Any):
+    """Comparison rows as a ``pandas.DataFrame`` in :data:`COMPARISON_COLUMNS`, counts as
+    integers and values rounded (:func:`echoassess.tables.tidy`)."""
+    import pandas as pd
+
+    from .tables import tidy
+
+    return tidy(pd.DataFrame(list(rows), columns=list(COMPARISON_COLUMNS)))
 
 
 def _file_name(source: Any) -> str:
@@ -311,13 +421,17 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
     lo, hi = NYQUIST_RANGE_CM_S
     for name, res in (("pre", pre), ("post", post)):
         nyq = _num(res.settings.get("nyquist_cm_s"))
+        # judged at the precision every table prints it (0.1 cm/s)
+        nyq = None if nyq is None else round(nyq, NYQUIST_DECIMALS)
         if nyq is not None and not lo <= nyq <= hi:
             effect = "over" if nyq < lo else "under"
             warnings.append(
-                f"The {name}-clip Nyquist limit ({_fmt(nyq)} cm/s) is outside the usual "
+                f"The {name}-clip Nyquist limit ({nyq:.{NYQUIST_DECIMALS}f} cm/s) is outside the usual "
                 f"{lo:.0f}-{hi:.0f} cm/s: its jet area is likely {effect}estimated relative to the "
                 "ASE cut-offs."
             )
+
+    warnings += order_warnings(pre, post)
 
     return Comparison(
         pre=pre,

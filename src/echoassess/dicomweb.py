@@ -264,7 +264,8 @@ def _save(ds: Any, path: Path) -> None:
 
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    _atomic_write_bytes(path, buffer.getvalue())
+    # a retrieved instance carries the patient's identity: owner-only, like the salt
+    _atomic_write_bytes(path, buffer.getvalue(), mode=0o600)
 
 
 def store_srs(server: _Server, paths: Iterable[str | os.PathLike[str]]) -> list[str]:

@@ -121,6 +121,8 @@ def sniff(path: str | os.PathLike[str]) -> HeaderSniff:
             head = f.read(132)
     except OSError as exc:
         return HeaderSniff("damaged", detail=f"cannot open: {exc.strerror or exc}")
+    if not head:
+        return HeaderSniff("not dicom", detail="empty (0 bytes)")
     marker = len(head) == 132 and head[128:132] == b"DICM"
     try:
         with warnings.catch_warnings():

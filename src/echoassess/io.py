@@ -199,6 +199,10 @@ class EchoClip:
         self.calibration_source: str | None = None
         self.calibration_note = "not calibrated"
         self._spatial_region: UltrasoundRegion | None = None
+        #: the file's own cm/px scale when the user's ``spacing_cm`` replaced it
+        self.file_spacing_cm: tuple[float, float] | None = None
+        #: the depth the user gave (``depth_cm=``), when it calibrated the clip
+        self.user_depth_cm: float | None = None
         self._palette: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._dataset: Any = None
 
@@ -360,7 +364,9 @@ class EchoClip:
 
     @property
     def spatial_region(self) -> UltrasoundRegion | None:
-        """The region whose scale gave :attr:`spacing_cm` (file calibration only)."""
+        """The file's calibrated 2D region holding the colour box: its scale is
+        :attr:`spacing_cm` unless the user's ``spacing_cm`` replaced it (then
+        :attr:`file_spacing_cm`); its reference pixel still gives the depth and apex."""
         return self._spatial_region
 
     def region_at(
@@ -600,6 +606,9 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
         raise DicomReadError(p, "is a directory, not a DICOM file",
                              hint="use `echoassess batch` for folders")
     size = p.stat().st_size
+    if size == 0:
+        raise NotDicomError(p, "empty (0 bytes)",
+                            hint="the copy or export probably failed; copy the file again")
     bad_tag = None
     # pydicom's messages are never shown: they may quote a damaged value, and
     # any element (the PatientID among them) can be the damaged one
@@ -1126,17 +1135,26 @@ def _calibrate(
     rows, cols, _ = clip.shape
     for problem in clip.region_problems:
         logger.warning("%s: %s", clip.path, problem)
-    if user_spacing is not None:
-        clip.spacing_cm = user_spacing
-        clip.calibration_source = "user spacing"
-        clip.calibration_note = f"spacing {user_spacing[0]:g} x {user_spacing[1]:g} cm/px given by the user"
-        return
     region = spatial_region_for(clip.regions)
     tol = 2  # some writers put MaxX1 = Columns instead of Columns - 1
     implausible = None
     if region is not None and region.spacing_cm is not None:
         implausible = bounds.plausible_spacing_cm(region.spacing_cm, rows=region.height,
                                                   cols=region.width)
+    if user_spacing is not None:
+        usable = (region is not None and implausible is None
+                  and not (region.x1 >= cols + tol or region.y1 >= rows + tol))
+        if usable:
+            # the file's region still gives the depth; its scale is kept to be announced
+            clip._spatial_region = region
+            clip.file_spacing_cm = region.spacing_cm
+        clip.spacing_cm = user_spacing
+        clip.calibration_source = "user spacing"
+        clip.calibration_note = (
+            f"spacing {user_spacing[0]:g} x {user_spacing[1]:g} cm/px given by the user"
+            + (f", overriding the file's {region.spacing_cm[0]:.4g} x "
+               f"{region.spacing_cm[1]:.4g} cm/px" if usable else ""))
+        return
     if region is not None and (region.x1 >= cols + tol or region.y1 >= rows + tol):
         clip.calibration_note = (
             f"the calibration region {region.bounds} lies outside the {cols} x {rows} "
@@ -1166,6 +1184,7 @@ def _calibrate(
             )
         s = sector.spacing_from_depth(depth_cm)
         clip.spacing_cm = (s, s)
+        clip.user_depth_cm = float(depth_cm)
         clip.calibration_source = "depth + sector"
         clip.calibration_note = (
             f"{depth_cm:g} cm depth over a {sector.radius_px:.0f} px sector radius "

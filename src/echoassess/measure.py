@@ -123,6 +123,8 @@ def summarize_clip(
     labels_by_frame: dict[int, np.ndarray] | None = None,
     status: str = "measured",
     status_reason: str = "",
+    user_inputs: Sequence[dict[str, Any]] = (),
+    identifiers: dict[str, Any] | None = None,
 ) -> ClipResult:
     """Fold per-frame measurements into a :class:`ClipResult`.
 
@@ -174,6 +176,8 @@ def summarize_clip(
         jet_labels_at_max=(labels_by_frame or {}).get(max_frame) if max_px else None,
         status=status,
         status_reason=status_reason,
+        user_inputs=tuple(dict(e) for e in user_inputs),
+        identifiers=dict(identifiers or {}),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bounds, colorflow, ecg, measure, postteer, segmentation
+from . import bounds, colorflow, ecg, measure, postteer, provenance, segmentation
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
@@ -328,20 +328,27 @@ def analyze_clip(
         raise InvalidParameterError(
             clip.path, f"nyquist_cm_s={nyquist_cm_s!r} must be a velocity in cm/s (e.g. 60)"
         )
-    # settings the file carries, unless the user gave them
-    nyquist_source = "user" if nyquist_cm_s is not None else None
-    if nyquist_cm_s is None and clip.nyquist_cm_s is not None:
-        nyquist_cm_s, nyquist_source = clip.nyquist_cm_s, "file (PRF and transducer frequency)"
-    depth_source = "user" if depth_cm is not None else None
-    if depth_cm is None and clip.depth_cm is not None:
-        depth_cm, depth_source = clip.depth_cm, "file (ultrasound region)"
     rows, cols, _ = clip.shape
     view_hint = _check_view(clip.path, view)
     annulus_pts = _check_annulus(clip.path, annulus, (rows, cols))
     valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
     la_poly = postteer.check_la_polygon(clip.path, la_polygon, (rows, cols))
-    warnings: list[str] = []
+    # every user input is named in the result; a conflict with the file is a warning
+    user_inputs, warnings = provenance.describe_inputs(
+        clip, nyquist_cm_s=nyquist_cm_s, file_nyquist_cm_s=clip.nyquist_cm_s, depth_cm=depth_cm,
+        view=view_hint, annulus=annulus_pts, valve_xy=valve, roi_xyxy=roi)
+    # settings the file carries, unless the user gave them; the file's depth
+    # stays (its calibration is the one used) when the user's disagrees
+    nyquist_source = "user" if nyquist_cm_s is not None else None
+    if nyquist_cm_s is None and clip.nyquist_cm_s is not None:
+        nyquist_cm_s, nyquist_source = clip.nyquist_cm_s, "file (PRF and transducer frequency)"
+    user_depth = depth_cm if depth_cm is not None else clip.user_depth_cm
+    depth_cm, depth_source = None, None
+    if clip.depth_cm is not None:
+        depth_cm, depth_source = clip.depth_cm, "file (ultrasound region)"
+    elif user_depth is not None:
+        depth_cm, depth_source = user_depth, "user"
 
     # -- geometry: colour box and colour bar (from the first frame of the
     # stream, so that no frame is decoded twice)
@@ -561,6 +568,23 @@ def analyze_clip(
             time_ms=None if times is None else float(times[i]), spacing_cm=clip.spacing_cm,
         ))
 
+    if (annulus_pts is not None or valve is not None or roi is not None) and ann is not None:
+        # hints that cut a detected jet: measure the jets once more without them
+        cut = _hint_cut(
+            flows, turbs, velocity, scan.grey, jet_masks, systolic, apex=apex, view=view_hint,
+            file_view=clip.metadata.view, box=box, ecg_systolic=(
+                None if ecg_phase is None else ecg_phase.systolic),
+            p=p, scale_cm=scale_cm, close_px=close_px, band=band, px=px, ln=ln)
+        if cut is not None:
+            given = ", ".join(n for n, v in (("--annulus", annulus_pts), ("--valve", valve),
+                                             ("--roi", roi)) if v is not None)
+            unit = (lambda n: f"{n * clip.spacing_cm[0] * clip.spacing_cm[1]:.2f} cm²") \
+                if clip.spacing_cm is not None else (lambda n: f"{n} px")
+            warnings.append(
+                f"the hints ({given}) cut the jet found without them: its largest area is "
+                f"{unit(cut[0])} with the hints and {unit(cut[1])} without; check the hints "
+                "against the image")
+
     settings = {
         "nyquist_cm_s": None if nyquist_cm_s is None else round(float(nyquist_cm_s), 2),
         "nyquist_source": nyquist_source,
@@ -607,6 +631,8 @@ def analyze_clip(
         labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
         status=status,
         status_reason=status_reason,
+        user_inputs=user_inputs,
+        identifiers=_identifiers(clip),
     )
     return _with_post_teer(result, clip, ann, (bx0, by0), scale_cm, vcs_by_frame, la_poly)
 
@@ -631,6 +657,61 @@ def _with_post_teer(result: ClipResult, clip: EchoClip, ann: Any, offset: tuple[
     if len(measures.jets) > 1:
         warnings += (postteer.MULTI_JET_VC_NOTE,)
     return replace(result, post_teer=measures, warnings=warnings)
+
+
+def _identifiers(clip: EchoClip) -> dict[str, Any]:
+    """What names a clip without naming the patient (the acquisition time stays
+    in memory only: :data:`echoassess.results.PRIVATE_IDENTIFIERS`)."""
+    md = clip.metadata
+    when = md.acquisition_datetime
+    return {
+        "study_instance_uid": md.study_instance_uid,
+        "series_instance_uid": md.series_instance_uid,
+        "sop_instance_uid": md.sop_instance_uid,
+        "series_description": md.series_description,
+        "study_description": md.study_description,
+        "series_number": md.series_number,
+        "instance_number": md.instance_number,
+        "acquisition_datetime": None if when is None else when.isoformat(),
+    }
+
+
+def _hint_cut(
+    flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray, grey: np.ndarray,
+    jet_masks: np.ndarray, systolic: np.ndarray, *, apex: tuple[float, float], view: str,
+    file_view: str | None, box: tuple[int, int, int, int], ecg_systolic: np.ndarray | None,
+    p: AnalysisParams, scale_cm: float, close_px: int, band: float, px: Callable[[float], int],
+    ln: Callable[[float], float], keep: float = 0.85,
+) -> tuple[int, int] | None:
+    """``(largest jet px with the hints, without them)`` when the hints keep less
+    than ``keep`` of the jet the analysis finds on its own, else ``None``."""
+    auto = _locate_valve(
+        flows, turbs, velocity, grey, apex=apex, view=view, file_view=file_view,
+        annulus_pts=None, valve_xy=None, box=box, ecg_systolic=ecg_systolic, p=p,
+        scale_cm=scale_cm, min_core_px=px(p.min_core_area_cm2), close_px=close_px,
+        min_systole_px=px(p.min_systole_area_cm2))
+    if auto.annulus is None:
+        return None
+    T, h, w = flows.shape
+    t_a, d_a = auto.annulus.coords((h, w))
+    auto_px = np.zeros(T, int)
+    for i in range(T):
+        if not turbs[i].any():
+            continue
+        m = segmentation.atrial_jet_mask(
+            flows[i], turbs[i], t=t_a, d=d_a, half_length_px=auto.annulus.half_length_px,
+            band_px=band, max_depth_px=ln(p.la_max_depth_cm),
+            max_half_width_px=ln(p.la_max_half_width_cm), min_core_px=px(p.min_core_area_cm2),
+            close_px=close_px, velocity=velocity[i], jet_sign=-auto.side if auto.side else None,
+            min_attachment_px=px(p.min_attachment_area_cm2), fill_holes=p.fill_holes,
+            region=None, start_px=ln(p.max_jet_start_cm))
+        auto_px[i] = int(np.count_nonzero(m))
+    auto_max = int(auto_px.max()) if T else 0
+    hinted = jet_masks.sum(axis=(1, 2))
+    hinted_max = int(hinted[systolic].max()) if systolic.any() else 0
+    if auto_max > 0 and hinted_max < keep * auto_max:
+        return hinted_max, auto_max
+    return None
 
 
 @dataclass
@@ -803,13 +884,19 @@ def _locate_valve(
         view_source = "image"
     if side is None and cores_found:
         depth = vl.atrial_depth((h, w), apex, 1)  # distance from the probe
-        sel = cores[jet_frames]
+        # MR is systolic: with an ECG, read the view off the systolic turbulence
+        side_frames = jet_frames
+        if ecg_systolic is not None:
+            sys_frames = np.flatnonzero(ecg_systolic & (area >= max(min_core_px, min_systole_px)))
+            if sys_frames.size >= 2:
+                side_frames = sys_frames
+        sel = cores[side_frames]
         mean_depth = float(np.broadcast_to(depth, sel.shape)[sel].mean()) * scale_cm
         ring = np.zeros_like(sel)
         kk = np.ones((max(3, int(round(0.5 * px_per_cm)) | 1),) * 2, np.uint8)
-        for j, i in enumerate(jet_frames):
+        for j, i in enumerate(side_frames):
             ring[j] = cv2.dilate(sel[j].astype(np.uint8), kk).astype(bool) & flows[i] & ~turbs[i]
-        vals = velocity[jet_frames][ring]
+        vals = velocity[side_frames][ring]
         sign = float(np.mean(np.sign(vals))) if vals.size >= 20 else None
         side, why = vl.infer_side(mean_depth, sign)
         if side is not None:
@@ -881,21 +968,26 @@ def _locate_valve(
     # could hold the mitral jet when the main one does not (an outflow or
     # aortic jet beside the valve is often the larger)
     area0 = sum(o.area_px for o in main)
-    others = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
-              and sum(o.area_px for o in c) >= 0.2 * area0
-              and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    apart = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
+             and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    others = [c for c in apart if sum(o.area_px for o in c) >= 0.2 * area0]
     if valve_xy is not None:
-        others = []
-    if ecg_systolic is not None and others and not rival:
+        apart = others = []
+    if ecg_systolic is not None and not rival and valve_xy is None:
         def systolic_share(c: list[Any]) -> float:
-            return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0]))
+            return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0] or [0.0]))
 
         if systolic_share(main) < 0.5:
             # MR is systolic: a mostly diastolic main flow is another valve's
-            better = [c for c in others if systolic_share(c) >= 0.6]
+            better = [c for c in apart if sum(o.area_px for o in c) >= 0.1 * area0
+                      and systolic_share(c) >= 0.6]
             if better:
                 others = [main] + [c for c in others if c is not better[0]]
                 main, rival = better[0], True
+            elif systolic_share(main) < 0.3:
+                return _Valve(None, side, view_name, view_source, "none",
+                              "the turbulent flow found is diastolic by the ECG (another valve's "
+                              "or inflow), and no systolic flow crosses a valve", cores_found=True)
     why_not = ""
     for cand in [main] + others:
         ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, apex=apex,

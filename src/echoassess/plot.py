@@ -312,6 +312,7 @@ def plot_max_frame(
     title: str | None = None,
     zoom: bool = True,
     bounds_xyxy: tuple[int, int, int, int] | None = None,
+    colour_bar: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The clip's maximal-jet frame with its jets outlined (see :func:`plot_overlay`).
 
@@ -331,6 +332,12 @@ def plot_max_frame(
     bounds_xyxy : (x0, y0, x1, y1), optional
         Never show beyond this box (inclusive pixels), e.g. the imaging region
         of the file, so text burned in around the image stays out.
+    colour_bar : (h, w, 3) uint8, optional
+        The clip's colour bar (its pixels only; :class:`echoassess.anonymise.ImagingView`
+        keeps it): drawn as the panel's colour scale, labelled with the Nyquist
+        limit of ``result.settings`` (``artists["colour_bar"]``).
+
+    Frame numbers count from 0 (the scanner's own frame counter shows frame + 1).
 
     Raises
     ------
@@ -358,9 +365,13 @@ def plot_max_frame(
             mask = result.masks[result.max_frame]
     if title is None:
         title = PurePath(str(result.source)).name
+    import textwrap
+
+    title = "\n".join(textwrap.fill(line, 52) for line in title.split("\n"))
     if result.max_frame is not None:
         t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
-        when = f"frame {result.max_frame}" + (f", {t:.0f} ms" if t is not None else "")
+        when = (f"frame {result.max_frame} (from 0; screen {result.max_frame + 1}/"
+                f"{result.frames})" + (f", {t:.0f} ms" if t is not None else ""))
         title = f"{title}\n{when}"
     box = bounds_xyxy
     if zoom:
@@ -386,6 +397,9 @@ def plot_max_frame(
         artists["annulus"] = line
     if result.post_teer is not None:
         artists.update(plot_post_teer(artists["image"].axes, result))
+    if colour_bar is not None and np.asarray(colour_bar).size:
+        artists["colour_bar"] = _colour_scale(artists["image"].axes, np.asarray(colour_bar),
+                                              (result.settings or {}).get("nyquist_cm_s"))
     return artists
 
 
@@ -424,6 +438,25 @@ def plot_post_teer(ax: Axes, result: ClipResult) -> dict[str, Any]:
         artists[f"vc_axis_{k}"] = axis
         artists[f"vc_segment_{k}"] = seg
     return artists
+
+
+def _colour_scale(ax: Axes, bar: np.ndarray, nyquist_cm_s: float | None) -> Axes:
+    """The clip's own colour bar as a small scale in the panel's right edge, with
+    +/- Nyquist written by echoassess (never the screen's printed text)."""
+    if bar.shape[1] > bar.shape[0]:  # a horizontal bar: flow toward the probe on the right
+        bar = np.rot90(bar)
+    inset = ax.inset_axes([0.93, 0.32, 0.035, 0.4])
+    inset.imshow(bar, aspect="auto", interpolation="nearest")
+    inset.set_xticks([])
+    top = f"+{nyquist_cm_s:.3g}" if nyquist_cm_s else "+Nyq"
+    bottom = f"\u2212{nyquist_cm_s:.3g}" if nyquist_cm_s else "\u2212Nyq"
+    inset.set_yticks([0, bar.shape[0] - 1], [top, bottom], fontsize=7, color="white")
+    inset.tick_params(axis="y", length=2, pad=1, colors="white")
+    inset.set_title("cm/s" if nyquist_cm_s else "", fontsize=7, color="white", pad=2)
+    for spine in inset.spines.values():
+        spine.set_edgecolor("0.7")
+    inset.set_gid("colour-scale")
+    return inset
 
 
 def jet_zoom_box(
@@ -773,6 +806,8 @@ def plot_comparison(
     pre_bounds_xyxy: tuple[int, int, int, int] | None = None,
     post_bounds_xyxy: tuple[int, int, int, int] | None = None,
     fig: Figure | None = None,
+    pre_colour_bar: np.ndarray | None = None,
+    post_colour_bar: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The full comparison figure: both max frames, jet area over time, pre vs post.
 
@@ -791,6 +826,8 @@ def plot_comparison(
         The imaging region of each frame: the overlays never show beyond it.
     fig : Figure, optional
         Drawn on (cleared first); a new 12 x 9.5 in figure otherwise.
+    pre_colour_bar, post_colour_bar : (h, w, 3) uint8, optional
+        Each clip's colour bar, drawn as its panel's colour scale.
 
     Returns
     -------
@@ -811,9 +848,11 @@ def plot_comparison(
     ax_info = fig.add_subplot(grid[0, 2])
     c = comparison
     pre_art = plot_max_frame(pre_frame, c.pre, mask=pre_mask, ax=ax_pre,
-                             title=f"PRE-CLIP · {c.pre_label}", bounds_xyxy=pre_bounds_xyxy)
+                             title=f"PRE-CLIP · {c.pre_label}", bounds_xyxy=pre_bounds_xyxy,
+                             colour_bar=pre_colour_bar)
     post_art = plot_max_frame(post_frame, c.post, mask=post_mask, ax=ax_post,
-                              title=f"POST-CLIP · {c.post_label}", bounds_xyxy=post_bounds_xyxy)
+                              title=f"POST-CLIP · {c.post_label}", bounds_xyxy=post_bounds_xyxy,
+                              colour_bar=post_colour_bar)
     ax_pre.title.set_color(PRE_COLOUR)
     ax_post.title.set_color(POST_COLOUR)
     time_art = plot_jet_area_time([c.pre, c.post], ax=ax_time,
@@ -850,7 +889,7 @@ def _summary_text(c: Comparison) -> str:
         lines.append(f"  ASE class  {c.class_change}")
     lines.append("")
     lines.append("Settings (pre / post)")
-    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.0f} cm/s"),
+    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.1f} cm/s"),
                             ("frame_rate_hz", "frame rate", "{:.0f} Hz"),
                             ("depth_cm", "depth", "{:.1f} cm")):
         vals = []

@@ -406,7 +406,7 @@ def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
     if pt.la_status == "cannot_measure":
         lines.append(f"  LA area        cannot measure ({pt.la_reason})")
     else:
-        la = _fmt(pt.la_area_cm2, "cm^2", 1) if pt.la_area_cm2 is not None else _fmt(pt.la_area_px, "px", 0)
+        la = _fmt(pt.la_area_cm2, "cm²", 1) if pt.la_area_cm2 is not None else _fmt(pt.la_area_px, "px", 0)
         src = " (outline given)" if pt.la_status == "user" else ""
         ratio = "n/a" if pt.jet_la_ratio is None else f"{100 * pt.jet_la_ratio:.0f} %"
         per = "; ".join(f"{100 * j.la_ratio:.0f} %" for j in pt.jets if j.la_ratio is not None)

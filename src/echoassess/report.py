@@ -67,7 +67,7 @@ CAVEATS = (
 )
 
 _SETTING_ROWS = (
-    ("nyquist_cm_s", "Nyquist limit", "cm/s", "{:.0f}"),
+    ("nyquist_cm_s", "Nyquist limit", "cm/s", "{:.1f}"),
     ("frame_rate_hz", "Frame rate", "Hz", "{:.1f}"),
     ("depth_cm", "Imaging depth", "cm", "{:.1f}"),
 )
@@ -169,6 +169,11 @@ def summary_table(c: Comparison) -> str:
     for role, res in (("pre-clip", c.pre), ("post-clip", c.post)):
         if res.post_teer is not None:  # vena contracta, LA area, jet/LA ratio
             lines += [f"{role}:"] + postteer.summary_lines(res.post_teer)
+    from .provenance import input_lines
+
+    for role, res in (("pre", c.pre), ("post", c.post)):
+        for text in input_lines(res.user_inputs):
+            lines.append(f"user input ({role}): {text}")
     for w in c.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)
@@ -252,6 +257,60 @@ def _value(v: Any, unit: str = "") -> str:
     return f"{v} {unit}".strip()
 
 
+#: Readable names of the analysis details (``ClipResult.settings``), in display order.
+_DETAIL_LABELS = {
+    "nyquist_source": "Nyquist limit from",
+    "velocity_unit": "Velocities in",
+    "depth_source": "Imaging depth from",
+    "depth_cm_from_sector": "Depth of the fan (cm, from the calibration)",
+    "systole_source": "Systole from",
+    "ecg_rr_ms": "ECG R-R interval (ms)",
+    "view": "View",
+    "view_source": "View from",
+    "annulus_xy": "Mitral annulus (px)",
+    "annulus_tilt_deg": "Annulus tilt (°)",
+    "annulus_source": "Annulus from",
+    "roi_xyxy": "Region of interest (px)",
+    "colour_box_xyxy": "Colour-flow box (px)",
+    "colour_box_source": "Colour-flow box from",
+    "colour_bar_xyxy": "Colour bar (px)",
+    "colour_bar_source": "Colour bar",
+    "colour_map_variance": "Variance colour map",
+    "colour_cell_px": "Colour cell size (px)",
+    "static_overlay_px": "Static coloured overlay (px, ignored)",
+    "sector": "Imaging fan",
+}
+
+
+def _detail(key: str, v: Any) -> str:
+    """A settings value as text: boxes and points in pixels, the fan in words."""
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if key == "sector" and isinstance(v, dict):
+        parts = []
+        if "apex_x" in v and "apex_y" in v:
+            parts.append(f"apex ({v['apex_x']:.0f}, {v['apex_y']:.0f}) px")
+        if "radius_px" in v:
+            parts.append(f"radius {v['radius_px']:.0f} px")
+        if "opening_deg" in v:
+            parts.append(f"opening {v['opening_deg']:.0f}°")
+        return ", ".join(parts) or "found"
+    if key.endswith("_xyxy") and isinstance(v, (list, tuple)) and len(v) == 4:
+        return f"({v[0]:.0f}, {v[1]:.0f}) to ({v[2]:.0f}, {v[3]:.0f})"
+    if key == "annulus_xy" and isinstance(v, (list, tuple)) and len(v) == 2:
+        (x1, y1), (x2, y2) = v
+        return f"({x1:.0f}, {y1:.0f}) to ({x2:.0f}, {y2:.0f})"
+    if isinstance(v, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_detail(k, x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_detail(key, x) for x in v)
+    if isinstance(v, float):
+        return f"{v:.1f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
 def _settings_table(c: Comparison) -> str:
     differing = {k for k, _, _ in c.setting_differences}
     rows = []
@@ -261,25 +320,34 @@ def _settings_table(c: Comparison) -> str:
             v = res.settings.get(key)
             cells.append("not recorded" if v is None else f"{fmt.format(float(v))} {unit}")
         cls = ' class="differs"' if key in differing else ""
-        flag = "differs" if key in differing else ""
+        if key in differing:
+            flag = "<b>differs</b>"
+        elif "not recorded" in cells:
+            flag = "cannot check"
+        else:
+            flag = "match"
         rows.append(f"<tr{cls}><th>{_e(label)}</th><td class='num'>{_e(cells[0])}</td>"
                     f"<td class='num'>{_e(cells[1])}</td><td>{flag}</td></tr>")
     keys = set(c.pre.settings) | set(c.post.settings)
     for key, (label, unit) in _OTHER_SETTINGS.items():
         if key in keys:
             a, b = c.pre.settings.get(key), c.post.settings.get(key)
+            same = "same" if a == b else "different"
             rows.append(f"<tr><th>{_e(label)}</th><td>{_e(_value(a, unit))}</td>"
-                        f"<td>{_e(_value(b, unit))}</td><td></td></tr>")
+                        f"<td>{_e(_value(b, unit))}</td><td>{same}</td></tr>")
     table = ("<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
-             "<th class='post'>Post-clip</th><th></th></tr>" + "".join(rows) + "</table>")
+             "<th class='post'>Post-clip</th><th>Pre vs post</th></tr>" + "".join(rows)
+             + "</table>")
     # what the analysis found on the screen (colour box, colour bar, valve...),
     # for whoever checks the segmentation
     shown = {k for k, *_ in _SETTING_ROWS} | set(_OTHER_SETTINGS)
-    extra = sorted(keys - shown)
+    extra = [k for k in _DETAIL_LABELS if k in keys and k not in shown]
+    extra += sorted(keys - shown - set(_DETAIL_LABELS))
     if extra:
         detail = "".join(
-            f"<tr><th><code>{_e(k)}</code></th><td>{_e(_value(c.pre.settings.get(k)))}</td>"
-            f"<td>{_e(_value(c.post.settings.get(k)))}</td></tr>" for k in extra)
+            f"<tr><th>{_e(_DETAIL_LABELS.get(k, k.replace('_', ' ')))}</th>"
+            f"<td>{_e(_detail(k, c.pre.settings.get(k)))}</td>"
+            f"<td>{_e(_detail(k, c.post.settings.get(k)))}</td></tr>" for k in extra)
         table += ("<details><summary>Analysis details (what was found on the screen)</summary>"
                   "<table><tr><th></th><th class='pre'>Pre-clip</th>"
                   f"<th class='post'>Post-clip</th></tr>{detail}</table></details>")
@@ -291,7 +359,8 @@ def _clip_rows(c: Comparison) -> str:
         if res.max_frame is None:
             return "no systolic frame"
         t = next((f.time_ms for f in res.per_frame if f.index == res.max_frame), None)
-        return f"frame {res.max_frame}" + ("" if t is None else f" ({t:.0f} ms)")
+        return (f"frame {res.max_frame} (from 0; the screen's counter shows "
+                f"{res.max_frame + 1}/{res.frames})" + ("" if t is None else f", {t:.0f} ms"))
 
     def jets(res: ClipResult) -> str:
         if not res.jets_at_max:
@@ -305,7 +374,7 @@ def _clip_rows(c: Comparison) -> str:
         if res.pixel_spacing_cm is None:
             return "uncalibrated (areas in px)"
         dx, dy = res.pixel_spacing_cm
-        return f"{dx * 10:.3f} × {dy * 10:.3f} mm/px ({_e(res.calibration_source or '?')})"
+        return f"{dx:.5f} × {dy:.5f} cm/px ({_e(res.calibration_source or '?')})"
 
     def timing(res: ClipResult) -> str:
         if not res.frame_time_ms:
@@ -329,9 +398,16 @@ def _clip_rows(c: Comparison) -> str:
             text += f"; no jet: {_e(res.status_reason)}"
         return text
 
+    def inputs(res: ClipResult) -> str:
+        from .provenance import input_lines
+
+        lines = input_lines(res.user_inputs)
+        return "<br>".join(_e(t) for t in lines) if lines else "none (everything from the file)"
+
     unit = c.area_unit
     rows = [
         ("Clip", _e(c.pre_label), _e(c.post_label)),
+        ("User inputs", inputs(c.pre), inputs(c.post)),
         ("Valve and view", valve(c.pre), valve(c.post)),
         ("Maximal jet area (sum of jets)", f"<b>{_area(c.pre_max_jet_area, unit, 2)}</b>",
          f"<b>{_area(c.post_max_jet_area, unit, 2)}</b>"),
@@ -359,7 +435,7 @@ def _per_frame_table(res: ClipResult, role: str) -> str:
                     f"<td>{_e(f.phase)}</td><td class='num'>{_area(area, unit, 2)}</td>"
                     f"<td class='num'>{f.n_jets}</td><td>{mark}</td></tr>")
     return (f"<details><summary>{_e(role)}: jet area on every frame ({len(rows)} frames)"
-            "</summary><table><tr><th>frame</th><th>time (ms)</th><th>phase</th>"
+            "</summary><table><tr><th>frame (from 0; screen + 1)</th><th>time (ms)</th><th>phase</th>"
             "<th>jet area</th><th>jets</th><th></th></tr>" + "".join(rows) + "</table></details>")
 
 
@@ -390,7 +466,8 @@ def _stepper(key: str, role: str, images: Sequence[bytes], res: ClipResult) -> s
     return (f'<div class="scrub scrub-{key}"><div class="view">{"".join(view)}</div>'
             f'<div class="steps">{"".join(steps)}</div>'
             '<div class="legend-steps"><span class="sys-key"></span> systolic frame '
-            '&nbsp; <b>bold</b> = maximal frame</div></div>')
+            '&nbsp; <b>bold</b> = maximal frame &nbsp; frames are numbered from 0 (the '
+            "scanner's counter shows the number + 1)</div></div>")
 
 
 def render_html(
@@ -592,44 +669,44 @@ def _crop(frames, masks: np.ndarray, box: tuple[int, int, int, int] | None):
             np.asarray(masks)[:, y0:y1 + 1, x0:x1 + 1])
 
 
-def _hide_outside_fan(frames: np.ndarray, masks: np.ndarray | None) -> tuple[np.ndarray, bool]:
-    """Black out the pixels outside the imaging fan (in place), keeping every jet pixel.
-
-    Text burned in beside the fan (patient name, dates, measurements) thus
-    never reaches the report's images. Frames are returned unchanged when no
-    fan is found (e.g. a linear probe). Returns ``(frames, fan_found)``.
-    """
-    from scipy import ndimage
-
-    from .geometry import detect_sector, sector_mask
-
-    sector = detect_sector(frames)
-    if sector is None:
-        return frames, False
-    keep = ndimage.binary_dilation(sector_mask(frames.shape[1:3], sector), iterations=3)
-    if masks is not None:
-        keep |= np.asarray(masks).any(axis=0)
-    frames[:, ~keep] = 0
-    return frames, True
-
-
 def imaging_box(clip: Any) -> tuple[int, int, int, int] | None:
     """The bounding box of the clip's 2D imaging region (inclusive pixels), or None.
 
-    The largest 2D region of the file's Sequence of Ultrasound Regions that
-    contains the colour-flow region (when there is one). Text burned in
-    around the image (header, patient name, measurements) lies outside it.
+    Kept for notebooks; images should go through
+    :func:`echoassess.anonymise.imaging_view`, which also blacks out what lies
+    outside the imaging fan inside that box.
     """
-    regions = [r for r in getattr(clip, "regions", ()) if r.spatial_format == 1]
-    cf = getattr(clip, "colour_flow_region", None)
-    if cf is not None:
-        inside = [r for r in regions
-                  if r.x0 <= cf.x0 and r.y0 <= cf.y0 and r.x1 >= cf.x1 and r.y1 >= cf.y1]
-        regions = inside or [cf]
-    if not regions:
-        return None
-    r = max(regions, key=lambda r: (r.x1 - r.x0) * (r.y1 - r.y0))
-    return (int(r.x0), int(r.y0), int(r.x1), int(r.y1))
+    from .anonymise import imaging_region_box
+
+    return imaging_region_box(clip)
+
+
+def write_overlay_png(clip: Any, result: ClipResult, path: str | os.PathLike[str], *,
+                      title: str | None = None) -> Path:
+    """The clip's maximal frame (the first without a jet), cut to the imaging fan
+    (:func:`echoassess.anonymise.imaging_view`), jets outlined, with a colour scale.
+
+    What ``echoassess check --overlay`` and ``batch --qc`` write.
+    """
+    from . import plot
+    from .anonymise import imaging_view, sample_frames
+
+    labels = result.jet_labels_at_max
+    index = result.max_frame if result.max_frame is not None else 0
+    frame = clip.frame(index)
+    if labels is None:
+        labels = np.zeros(frame.shape[:2], np.int32)
+    view = imaging_view(np.concatenate([sample_frames(clip), frame[None]]), clip=clip,
+                        result=result, masks=np.asarray(labels) > 0)
+    ax = plot.new_axes((7.0, 5.6))
+    plot.plot_max_frame(view.blank(frame), result, mask=labels, ax=ax, zoom=False,
+                        bounds_xyxy=view.box, colour_bar=view.colour_bar, title=title)
+    if view.source != "imaging fan":
+        ax.text(0.5, 0.01, {"imaging region": "cut to the file's imaging region",
+                            "colour-flow box": "cut to the colour-flow box"}.get(
+                                view.source, "whole screen: check for burned-in text"),
+                transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="0.8")
+    return plot.save_figure(ax.figure, Path(path))
 
 
 def _require_masks(res: ClipResult, role: str) -> np.ndarray:
@@ -651,6 +728,8 @@ def write_report(
     animate: bool = True,
     notes: Sequence[str] = (),
     progress: Callable[[str], None] | None = None,
+    pre_colour_bar: np.ndarray | None = None,
+    post_colour_bar: np.ndarray | None = None,
 ) -> ReportOutputs:
     """Write every output of a comparison into a folder.
 
@@ -676,6 +755,9 @@ def write_report(
         Added to the report's "Analysis notes".
     progress : callable, optional
         Called with a short message before each step.
+    pre_colour_bar, post_colour_bar : (h, w, 3) uint8, optional
+        Each clip's colour bar (:attr:`echoassess.anonymise.ImagingView.colour_bar`),
+        drawn as the maximal-frame panels' colour scale.
 
     Returns
     -------
@@ -711,7 +793,9 @@ def write_report(
     per_frame = per_frame[["clip", *[col for col in per_frame.columns if col != "clip"]]]
     per_frame["source"] = per_frame["source"].map(lambda s: Path(str(s)).name)
     files["frames_csv"] = out / "frames.csv"
-    per_frame.to_csv(files["frames_csv"], index=False)
+    from .tables import tidy
+
+    tidy(per_frame).to_csv(files["frames_csv"], index=False)
 
     say("figures")
 
@@ -725,18 +809,17 @@ def write_report(
             notes.append(f"The {role}-clip file defines no imaging region, so its images are "
                          "not cut to it: check them for text burned into the pixels (names, "
                          "dates) before sharing this report.")
-    if all(b is not None for b in bounds.values()):
-        notes.append("Images are cut to the imaging region the files declare, so text burned in "
-                     "around the image (such as names or dates) is left out.")
     pre_img, post_img = max_frame(c.pre, pre_frames), max_frame(c.post, post_frames)
+    bars = {"pre": pre_colour_bar, "post": post_colour_bar}
     art = plot.plot_comparison(c, pre_img, post_img, pre_bounds_xyxy=pre_bounds_xyxy,
-                               post_bounds_xyxy=post_bounds_xyxy)
+                               post_bounds_xyxy=post_bounds_xyxy, pre_colour_bar=pre_colour_bar,
+                               post_colour_bar=post_colour_bar)
     files["comparison_png"] = plot.save_figure(art["figure"], out / "comparison.png", dpi=110)
     for role, res, image in (("pre", c.pre, pre_img), ("post", c.post, post_img)):
         ax = plot.new_axes((6.4, 5.2))
         label = c.pre_label if role == "pre" else c.post_label
         plot.plot_max_frame(image, res, ax=ax, title=f"{role.upper()}-CLIP · {label}",
-                            bounds_xyxy=bounds[role])
+                            bounds_xyxy=bounds[role], colour_bar=bars[role])
         files[f"{role}_max_frame_png"] = plot.save_figure(ax.figure, out / f"{role}_max_frame.png")
     ax = plot.new_axes((8.0, 4.0))
     plot.plot_jet_area_time([c.pre, c.post], ax=ax,
@@ -825,30 +908,42 @@ def write_comparison(
     echoassess.EchoAssessError
         When a clip cannot be read or analysed (the message names the file).
     """
+    from .anonymise import describe, imaging_view
     from .io import load_clip
 
     say = progress or (lambda msg: None)
     _check_out_dir(out_dir)
-    load_hints = {k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}
+    calibration = ("spacing_cm", "depth_cm")
+    load_hints = {k: v for k, v in hints.items() if k in calibration}
+    per_clip_hints = per_clip_hints or {}
     # open both files first, so a bad path fails before any slow analysis
-    clips = [load_clip(pre_path, **load_hints), load_clip(post_path, **load_hints)]
+    clips = [load_clip(path, **{**load_hints, **{k: v for k, v in per_clip_hints.get(role, {})
+                                                 .items() if k in calibration}})
+             for role, path in (("pre", pre_path), ("post", post_path))]
     from .pipeline import analyze_clip
 
     other_hints = {k: v for k, v in hints.items() if k not in load_hints}
-    results, frames, notes = [], [], list(notes)
+    results, frames, views = [], [], []
     for role, clip in zip(("pre", "post"), clips):
-        say(f"analysing the {role}-clip clip {clip.path.name}")
-        own = (per_clip_hints or {}).get(role, {})
-        results.append(analyze_clip(clip, params, keep_masks=True, **{**other_hints, **own}))
-        shown, fan = _hide_outside_fan(clip.read_frames(), results[-1].masks)
-        frames.append(shown)
-        if fan:
-            notes.append(f"The {role}-clip images show only the imaging fan: pixels outside it "
-                         "(text, ECG, colour bar) are blacked out.")
+        say(f"analysing the {role}-clip acquisition {clip.path.name}")
+        own = {k: v for k, v in per_clip_hints.get(role, {}).items() if k not in calibration}
+        res = analyze_clip(clip, params, keep_masks=True, **{**other_hints, **own})
+        raw = clip.read_frames()
+        # one helper for every image: only the imaging fan, nothing burned in
+        view = imaging_view(raw, clip=clip, result=res, masks=res.masks)
+        results.append(res)
+        frames.append(view.blank(raw))
+        views.append(view)
+    notes = list(notes)
+    described = [describe(v) for v in views]
+    if described[0] == described[1]:
+        notes.append(described[0])
+    else:
+        notes += [f"{role.capitalize()}-clip: {d}" for role, d in zip(("pre", "post"), described)]
     comparison = compare(results[0], results[1])
     return write_report(comparison, out_dir, pre_frames=frames[0], post_frames=frames[1],
-                        pre_bounds_xyxy=imaging_box(clips[0]),
-                        post_bounds_xyxy=imaging_box(clips[1]),
+                        pre_bounds_xyxy=views[0].box, post_bounds_xyxy=views[1].box,
+                        pre_colour_bar=views[0].colour_bar, post_colour_bar=views[1].colour_bar,
                         animate=animate, notes=notes, progress=progress)
 
 

@@ -25,6 +25,10 @@ __all__ = [
     "jet_area_class",
 ]
 
+#: Identifiers a result may carry for checks (pre/post order) but never writes
+#: out: acquisition dates and times identify a patient's visit.
+PRIVATE_IDENTIFIERS = ("acquisition_datetime",)
+
 #: ASE colour-jet area cut-offs (cm^2): < 4 mild, 4-10 moderate, > 10 severe.
 ASE_MILD_BELOW_CM2 = 4.0
 ASE_SEVERE_ABOVE_CM2 = 10.0
@@ -149,6 +153,10 @@ class ClipResult:
     #: valve could not be located: ``status_reason`` says why; give a hint).
     status: str = "measured"
     status_reason: str = ""
+    #: every user input that can change a measurement (spacing, depth, Nyquist,
+    #: view, annulus, valve point, roi): ``input``, ``value``, ``file_value``,
+    #: ``used`` and a one-line ``text`` (see :mod:`echoassess.provenance`)
+    user_inputs: tuple[dict[str, Any], ...] = ()
     masks: np.ndarray | None = field(default=None, repr=False, compare=False)
     #: ``(H, W)`` int32 jet labels of frame ``max_frame`` (0 = background,
     #: ``k`` = ``jets_at_max[k - 1]``), for overlays; never in :meth:`to_dict`.
@@ -161,7 +169,7 @@ class ClipResult:
         if self.status == "cannot_measure":
             return f"<ClipResult {self.source}: {self.frames} frames, cannot measure ({self.status_reason})>"
         if self.max_jet_area_cm2 is not None:
-            area = f"max jet area {self.max_jet_area_cm2:.2f} cm^2"
+            area = f"max jet area {self.max_jet_area_cm2:.2f} cm²"
         else:
             area = f"max jet area {self.max_jet_area_px} px (uncalibrated)"
         return (
@@ -210,12 +218,14 @@ class ClipResult:
             "mean_systolic_jet_area_cm2": _round(self.mean_systolic_jet_area_cm2),
             "jet_area_class": self.jet_area_class,
             "settings": _finite_only(dict(self.settings)),
-            "identifiers": _finite_only(dict(self.identifiers)),
+            "identifiers": _finite_only({k: v for k, v in self.identifiers.items()
+                                         if k not in PRIVATE_IDENTIFIERS}),
             "algorithm_version": self.algorithm_version,
             "params": _finite_only(dict(self.params)),
             "warnings": list(self.warnings),
             "status": self.status,
             "status_reason": self.status_reason,
+            "user_inputs": _finite_only([dict(e) for e in self.user_inputs]),
             "post_teer": None if self.post_teer is None else self.post_teer.to_dict(),
         }
 

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                     cv2.imwrite(str(args.png_dir / f"{args.out.stem}_{i:03d}.png"), frame[..., ::-1])
             t = clip.truth
             print(f"{dcm} ({truth.name}): {clip.n_frames} frames, max jet area "
-                  f"{t.max_area_cm2:.2f} cm^2 on frame {t.max_frame}")
+                  f"{t.max_area_cm2:.2f} cm² on frame {t.max_frame}")
         else:
             from .cohort import make_cohort
 
