@@ -142,32 +142,31 @@ def test_view_hint_overrides_and_is_recorded(tmp_path):
     assert r.settings["view"] == "tee" and r.settings["view_source"] == "user"
 
 
+def _lvot_post_study(tmp_path, seed: int):
+    """The post clip of a world study drawn as ``benchmarks/accuracy_world.py``
+    draws patient ``seed`` (TEE long axis, edge-aliased jets, coloured cursor,
+    600 x 800), saved uncompressed."""
+    from echoassess.synthetic import generate_world_study
+
+    _, post = generate_world_study(np.random.default_rng([seed, 11]), patient=seed % 999 + 1,
+                                   view="tee_lvot", texture="edge_aliased",
+                                   artefacts="cursor_colour", rows=600, cols=800)
+    path = post.save(tmp_path / f"lvot{seed}_post.dcm", encoding="rgb")[0]
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(post, r)
+    assert r.n_jets_at_max == post.truth.n_jets[post.truth.max_frame] == 2
+
+
 def test_tee_lvot_outflow_larger_than_the_jet_is_passed_over(tmp_path):
     """TEE long-axis view: turbulent flow in the outflow tract beside the valve,
     seen on more frames and three times the area of the post-clip jets, is the
     largest flow; the annulus it gives lies steeply across the beam, so the
     valve is looked for at the next flow (this clip once read "cannot measure")."""
-    from echoassess.synthetic import generate_world_study
-
-    _, post = generate_world_study(np.random.default_rng([9108, 11]), patient=110, view="tee_lvot",
-                                   texture="edge_aliased", artefacts="cursor_colour", rows=600,
-                                   cols=800)
-    path = post.save(tmp_path / "lvot_post.dcm", encoding="rgb")[0]
-    r = analyze_clip(path, keep_masks=True)
-    _check_measured(post, r)
-    assert r.n_jets_at_max == post.truth.n_jets[post.truth.max_frame] == 2
+    _lvot_post_study(tmp_path, 9108)
 
 
 def test_a_diastolic_flow_larger_than_the_jet_gives_way_to_the_systolic_one(tmp_path):
     """TEE long-axis view with an ECG: the largest turbulent flow beside the valve
     is diastolic by the ECG (five times the jets' area); the valve is found at
     the systolic flow (this clip once measured the wrong flow, 26 % off)."""
-    from echoassess.synthetic import generate_world_study
-
-    _, post = generate_world_study(np.random.default_rng([9104, 11]), patient=114, view="tee_lvot",
-                                   texture="edge_aliased", artefacts="cursor_colour", rows=600,
-                                   cols=800)
-    path = post.save(tmp_path / "lvot_post.dcm", encoding="rgb")[0]
-    r = analyze_clip(path, keep_masks=True)
-    _check_measured(post, r)
-    assert r.n_jets_at_max == post.truth.n_jets[post.truth.max_frame] == 2
+    _lvot_post_study(tmp_path, 9104)

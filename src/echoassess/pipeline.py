@@ -439,10 +439,12 @@ def analyze_clip(
     # -- the view and the valve
     apex = _apex_in_box(clip, sector, box, rows)
     ecg_phase, ecg_source = _read_phase(scan, clip, trace)
+    # the ECG helps pick the valve's flow only when it shows both phases on this clip
+    ecg_for_valve = (None if ecg_phase is None or not 0 < int(ecg_phase.systolic.sum()) < T
+                     else ecg_phase.systolic)
     valve_info = _locate_valve(
         flows, turbs, velocity, scan.grey, apex=apex, view=view_hint, file_view=clip.metadata.view,
-        annulus_pts=annulus_pts, valve_xy=valve, box=box, ecg_systolic=(
-            None if ecg_phase is None else ecg_phase.systolic),
+        annulus_pts=annulus_pts, valve_xy=valve, box=box, ecg_systolic=ecg_for_valve,
         p=p, scale_cm=scale_cm, min_core_px=px(p.min_core_area_cm2), close_px=close_px,
         min_systole_px=px(p.min_systole_area_cm2),
     )
@@ -572,8 +574,7 @@ def analyze_clip(
         # hints that cut a detected jet: measure the jets once more without them
         cut = _hint_cut(
             flows, turbs, velocity, scan.grey, jet_masks, systolic, apex=apex, view=view_hint,
-            file_view=clip.metadata.view, box=box, ecg_systolic=(
-                None if ecg_phase is None else ecg_phase.systolic),
+            file_view=clip.metadata.view, box=box, ecg_systolic=ecg_for_valve,
             p=p, scale_cm=scale_cm, close_px=close_px, band=band, px=px, ln=ln)
         if cut is not None:
             given = ", ".join(n for n, v in (("--annulus", annulus_pts), ("--valve", valve),
