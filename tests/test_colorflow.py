@@ -183,3 +183,34 @@ def test_a_jpeg_smeared_single_map_bar_is_not_read_as_variance():
     assert diff > 12  # the old rule (12 levels) called this a variance map
     assert not colour_bar_from_pixels(smeared).has_variance
     assert colour_bar_from_pixels(make_bar(n_var=9)).has_variance
+
+
+def test_quantized_tables_and_index16_match_flow_map(rng):
+    from echoassess.synthetic.colourmaps import colour_lut
+
+    bar = colour_bar_from_pixels(colour_lut("vendor_b", 64, 8))  # a variance map's bar
+    assert bar.has_variance
+    lut = build_colour_lut(bar)
+    rgb = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(lut.index16(rgb), lut.index(rgb))
+    flow_t, vel_t, var_t = lut.quantized()
+    fm = flow_map(rgb, lut)
+    idx = lut.index16(rgb)
+    np.testing.assert_array_equal(flow_t[idx], fm.flow)
+    np.testing.assert_array_equal(
+        vel_t[idx], np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8))
+    np.testing.assert_array_equal(
+        var_t[idx], np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8))
+
+
+def test_kd_tree_nearest_equals_brute_force_with_first_of_ties(rng):
+    from echoassess import colorflow
+
+    train = rng.integers(0, 60, (600, 3)).astype(np.float32)
+    train[300:320] = train[10]  # duplicates: the first one wins
+    query = rng.uniform(-5, 65, (3000, 3)).astype(np.float32)
+    d_kd, i_kd = colorflow._nearest(query, train)  # > 256 rows: k-d tree
+    assert len(train) > colorflow._KD_TREE_MIN_TRAIN
+    dist = np.linalg.norm(query[:, None, :].astype(np.float64) - train[None], axis=-1)
+    np.testing.assert_array_equal(i_kd, dist.argmin(axis=1))  # argmin: the first of ties
+    np.testing.assert_allclose(d_kd, dist.min(axis=1), rtol=1e-5)

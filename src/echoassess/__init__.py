@@ -8,11 +8,11 @@ The public API::
 """
 
 import logging as _logging
+import sys as _sys
+import types as _types
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .batch import BatchOutputs, BatchProgress, run_batch
-from .calibration import UltrasoundRegion
-from .compare import Comparison, compare
 from .errors import (
     CalibrationError,
     CorruptPixelDataError,
@@ -28,9 +28,55 @@ from .errors import (
     TruncatedFileError,
     UnsupportedEncodingError,
 )
-from .io import ClipMetadata, EchoClip, load_clip
-from .pipeline import AnalysisParams, analyze_clip
-from .results import ClipResult
+
+if TYPE_CHECKING:
+    from .batch import BatchOutputs, BatchProgress, run_batch
+    from .calibration import UltrasoundRegion
+    from .compare import Comparison, compare
+    from .io import ClipMetadata, EchoClip, load_clip
+    from .pipeline import AnalysisParams, analyze_clip
+    from .results import ClipResult
+
+#: Public names imported on first use (PEP 562), so that ``import echoassess``
+#: and ``echoassess --help`` load neither pydicom, OpenCV, SciPy nor pandas.
+_LAZY = {
+    "run_batch": "batch", "BatchOutputs": "batch", "BatchProgress": "batch",
+    "UltrasoundRegion": "calibration",
+    "Comparison": "compare", "compare": "compare",
+    "ClipMetadata": "io", "EchoClip": "io", "load_clip": "io",
+    "AnalysisParams": "pipeline", "analyze_clip": "pipeline",
+    "ClipResult": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'echoassess' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(_types.ModuleType):
+    """The package module: importing the ``echoassess.compare`` submodule must
+    not replace the public ``compare()`` function (an eager import used to
+    re-bind it after the submodule; a lazy one never would)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "__version__",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 __all__ = ["Sector", "detect_sector", "sector_mask"]
 
@@ -72,10 +72,35 @@ def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
     )
 
 
+# The morphology below is OpenCV's with zero borders, which gives exactly
+# scipy.ndimage's binary_closing / binary_fill_holes / binary_opening / label
+# (4-connected) results, without SciPy's ~0.2-0.4 s import at start-up.
+_K5 = np.ones((5, 5), np.uint8)
+_K9 = np.ones((9, 9), np.uint8)
+
+
+def _dilate(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndarray:
+    return cv2.dilate(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT,
+                      borderValue=0)
+
+
+def _erode(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndarray:
+    return cv2.erode(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT,
+                     borderValue=0)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with every background region not 4-connected to the border filled."""
+    _, labels = cv2.connectedComponents((mask == 0).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.isin(labels, border) & (mask == 0)
+    return (~outside).astype(np.uint8)
+
+
 def _largest_component(mask: np.ndarray) -> np.ndarray:
-    labels, n = ndi.label(mask)
-    if n == 0:
-        return mask
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return mask.astype(bool)
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
     return labels == int(np.argmax(sizes))
@@ -160,11 +185,11 @@ def detect_sector(
         # too small for a fan, and scipy's iterated binary_closing corrupts
         # the heap on arrays smaller than its structuring element
         return None
-    lit = grey > threshold
+    lit = (grey > threshold).astype(np.uint8)
     # close the dark speckle gaps, then open away thin text, lines and traces
-    lit = ndi.binary_closing(lit, structure=np.ones((5, 5)), iterations=2)
-    lit = ndi.binary_fill_holes(lit)
-    lit = ndi.binary_opening(lit, structure=np.ones((9, 9)))
+    lit = _erode(_dilate(lit, _K5, 2), _K5, 2)
+    lit = _fill_holes(lit)
+    lit = _dilate(_erode(lit, _K9), _K9)
     fan = _largest_component(lit)
     rows, cols = grey.shape
     if fan.sum() < min_fraction * rows * cols:

@@ -181,6 +181,7 @@ class EchoClip:
         decode_opts: dict[str, Any],
         regions: tuple[UltrasoundRegion, ...],
         region_problems: tuple[str, ...],
+        decoder: str = "pydicom",
     ) -> None:
         self.path = path
         self._header = header
@@ -205,6 +206,16 @@ class EchoClip:
         self.user_depth_cm: float | None = None
         self._palette: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._dataset: Any = None
+        #: the colour space a fast (libjpeg-turbo) decode must find, or None:
+        #: every frame goes through pydicom
+        self._fast_colour = _fast_colour_space(header, layout, decode_opts) \
+            if decoder == "libjpeg-turbo" else None
+
+    @property
+    def decoder(self) -> str:
+        """``"libjpeg-turbo"`` when frames are decoded by the fast path (with
+        pydicom as the fallback for any frame it cannot promise), else ``"pydicom"``."""
+        return "libjpeg-turbo" if self._fast_colour is not None else "pydicom"
 
     # -- frames --------------------------------------------------------------
     def __len__(self) -> int:
@@ -242,12 +253,88 @@ class EchoClip:
         CorruptPixelDataError
             The frame cannot be decoded.
         """
+        i = self._check_index(index)
+        if self._fast_colour is not None:
+            fast = self._fast_frame(self._frame_bytes(i), i)
+            if fast is not None:
+                return fast
+        return self._reference_frame(i)
+
+    def _reference_frame(self, i: int) -> np.ndarray:
+        """Frame ``i`` decoded by pydicom's pipeline (the reference)."""
         from pydicom.pixels import pixel_array
 
-        i = self._check_index(index)
         with _decoding(self.path, i):
             arr = pixel_array(self._source(), index=i, raw=False, **self._decode_opts)
         return self._to_rgb(arr, i)
+
+    def _frame_bytes(self, i: int) -> bytes | None:
+        """The codestream of frame ``i``, or ``None`` when the fragments cannot
+        be told apart (the reference decoder then reports the damage)."""
+        from pydicom.encaps import get_frame
+
+        try:
+            with open(self.path, "rb") as f, warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                f.seek(self._layout.value_offset)
+                return get_frame(f, i, number_of_frames=self.n_frames,
+                                 extended_offsets=self._extended_offsets())
+        except Exception:
+            return None
+
+    def _extended_offsets(self) -> tuple[bytes, bytes] | None:
+        h = self._header
+        if "ExtendedOffsetTable" in h and "ExtendedOffsetTableLengths" in h:
+            return h.ExtendedOffsetTable, h.ExtendedOffsetTableLengths
+        return None
+
+    def _fast_frame(self, data: bytes | None, i: int) -> np.ndarray | None:
+        """Frame ``i`` decoded by libjpeg-turbo, or ``None`` (use the reference)."""
+        if data is None or self._fast_colour is None:
+            return None
+        from ._jpeg import decode_rgb
+
+        rows, cols, _ = self.shape
+        with _decoding(self.path, i):
+            return decode_rgb(data, rows=rows, cols=cols, colour_space=self._fast_colour)
+
+    def _iter_fast(self, wanted: list[int] | None) -> Iterator[np.ndarray]:
+        """Frames from the encapsulated fragments, one at a time, decoded by
+        libjpeg-turbo; any frame it cannot promise goes through pydicom, and
+        fragments that cannot be split into frames hand the rest to pydicom."""
+        from pydicom.encaps import generate_frames
+
+        order = list(range(self.n_frames)) if wanted is None else wanted
+        want = set(order)
+        last = order[-1] if order else -1
+        done = 0
+        with open(self.path, "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f.seek(self._layout.value_offset)
+            chunks = generate_frames(f, number_of_frames=self.n_frames,
+                                     extended_offsets=self._extended_offsets())
+            for i in range(last + 1):
+                try:
+                    data = next(chunks)
+                except Exception:  # damaged item structure: pydicom reports it
+                    break
+                if i not in want:
+                    continue
+                frame = self._fast_frame(data, i)
+                yield frame if frame is not None else self._reference_frame(i)
+                done += 1
+        if done < len(order):
+            yield from self._iter_reference(order[done:])
+
+    def _iter_reference(self, wanted: list[int] | None) -> Iterator[np.ndarray]:
+        from pydicom.pixels import iter_pixels
+
+        order = range(self.n_frames) if wanted is None else wanted
+        it = iter_pixels(self._source(), indices=wanted, raw=False, **self._decode_opts)
+        for i in order:
+            with _decoding(self.path, i):
+                arr = next(it)
+            yield self._to_rgb(arr, i)
 
     def iter_frames(
         self, indices: Iterable[int] | None = None
@@ -263,20 +350,16 @@ class EchoClip:
         ------
         (rows, cols, 3) uint8 ndarray
         """
-        from pydicom.pixels import iter_pixels
-
         wanted = None if indices is None else [self._check_index(i) for i in indices]
         if wanted is not None and wanted != sorted(set(wanted)):
             raise InvalidParameterError(
                 self.path, "iter_frames(indices=...) must be increasing and unique",
                 hint="use clip.frame(i) for random access",
             )
-        order = range(self.n_frames) if wanted is None else wanted
-        it = iter_pixels(self._source(), indices=wanted, raw=False, **self._decode_opts)
-        for i in order:
-            with _decoding(self.path, i):
-                arr = next(it)
-            yield self._to_rgb(arr, i)
+        if self._fast_colour is not None:
+            yield from self._iter_fast(wanted)
+        else:
+            yield from self._iter_reference(wanted)
 
     def read_frames(self, indices: Sequence[int] | None = None) -> np.ndarray:
         """Decode several frames (all by default) into one array.
@@ -498,6 +581,7 @@ def load_clip(
     *,
     spacing_cm: float | tuple[float, float] | None = None,
     depth_cm: float | None = None,
+    decoder: str = "pydicom",
 ) -> EchoClip:
     """Open an ultrasound DICOM clip.
 
@@ -513,6 +597,14 @@ def load_clip(
         calibration regions: the pixel scale is derived from the detected
         sector (apex to far arc). Ignored when the file is calibrated or
         ``spacing_cm`` is given.
+    decoder : {"pydicom", "libjpeg-turbo"}
+        ``"pydicom"`` (default): pydicom's pipeline, the reference.
+        ``"libjpeg-turbo"``: 8-bit JPEG Baseline/Extended colour frames are
+        decoded by libjpeg-turbo (OpenCV), 5-10x faster, when the codestream's
+        colour space is the one pydicom would apply; every other frame by
+        pydicom. Its frames differ from the reference by a few grey levels at
+        chroma edges (``echoassess._jpeg.FAST_MAX_ABS_DIFF``), which moves
+        some jet areas by more than 0.01 cm^2: not the default.
 
     Returns
     -------
@@ -535,6 +627,9 @@ def load_clip(
     (0.051, 'regions')
     """
     p = Path(path)
+    if decoder not in ("pydicom", "libjpeg-turbo"):
+        raise InvalidParameterError(
+            p, f"decoder={decoder!r} must be 'pydicom' or 'libjpeg-turbo'")
     user_spacing = _check_spacing(p, spacing_cm)
     if depth_cm is not None and not (_finite(depth_cm) and 0 < float(depth_cm) < 100):
         raise InvalidParameterError(
@@ -546,7 +641,7 @@ def load_clip(
         regions, problems = _parse_regions(p, header)
         clip = EchoClip(
             p, header, layout, n_frames=n_frames, decode_opts=decode_opts,
-            regions=regions, region_problems=problems,
+            regions=regions, region_problems=problems, decoder=decoder,
         )
         _calibrate(clip, user_spacing, depth_cm)
     return clip
@@ -959,6 +1054,26 @@ def _jpeg_colour_space(p: Path, layout: _PixelLayout) -> str | None:
     if info.get("component_ids") == [1, 2, 3]:
         return "YBR_FULL_422"
     return "RGB"
+
+
+def _fast_colour_space(header: Any, layout: _PixelLayout, decode_opts: dict[str, Any]) -> str | None:
+    """The colour space (``"YCbCr"`` / ``"RGB"``) the reference decoder gives the
+    samples of an 8-bit 3-component JPEG Baseline/Extended clip that the fast
+    path may decode, or ``None`` (pydicom decodes every frame)."""
+    ts = header.file_meta.get("TransferSyntaxUID")
+    if (not layout.encapsulated or not layout.streamable or layout.value_offset <= 0
+            or ts not in _JPEG_BASELINE_LIKE):
+        return None
+    if _int(header, "SamplesPerPixel") != 3 or _int(header, "BitsAllocated") != 8 \
+            or _int(header, "BitsStored") not in (None, 8):
+        return None
+    pi = decode_opts.get("photometric_interpretation",
+                         str(header.get("PhotometricInterpretation", "")).strip())
+    if pi in ("YBR_FULL", "YBR_FULL_422"):
+        return "YCbCr"
+    if pi == "RGB":
+        return "RGB"
+    return None
 
 
 class _decoding:

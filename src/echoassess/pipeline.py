@@ -751,6 +751,10 @@ def _scan_frames(
         np.full((h, w, 3), 255, np.uint8), np.zeros((h, w, 3), np.uint8),
         None, origin,
     )
+    # the flow map's quantised values looked up per colour bin (the same values
+    # as quantising colorflow.flow_map's output, without float frames)
+    flow_t, velocity_t, variance_t = lut.quantized()
+    fast_index = lut.bits <= 5
     for i, frame in enumerate(frames):
         if ecg_trace is not None:
             strip = frame[sy, sx]
@@ -758,11 +762,11 @@ def _scan_frames(
                 strips = np.zeros((T,) + strip.shape, np.uint8)
             strips[i] = strip
         crop = frame[by0 : by1 + 1, bx0 : bx1 + 1]
-        fm = colorflow.flow_map(crop, lut)
-        scan.flow[i] = fm.flow
-        scan.velocity_q[i] = np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8)
+        idx = lut.index16(crop) if fast_index else lut.index(crop)
+        np.take(flow_t, idx, out=scan.flow[i])
+        np.take(velocity_t, idx, out=scan.velocity_q[i])
         if scan.variance_q is not None:
-            scan.variance_q[i] = np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8)
+            np.take(variance_t, idx, out=scan.variance_q[i])
         np.minimum(np.minimum(crop[..., 0], crop[..., 1]), crop[..., 2], out=scan.grey[i])
         np.minimum(scan.rgb_min, crop, out=scan.rgb_min)
         np.maximum(scan.rgb_max, crop, out=scan.rgb_max)
