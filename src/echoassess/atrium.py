@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 __all__ = ["AtriumResult", "la_blood_pool", "grey_and_colour"]
 
@@ -165,7 +164,8 @@ def la_blood_pool(
     r_open = max(1, int(round(open_cm / s_px / 2)))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1, 2 * r_open + 1))
     opened = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
-    lab, n = ndi.label(opened)
+    n, lab = cv2.connectedComponents(opened.astype(np.uint8), connectivity=4)
+    n -= 1
     if n == 0:
         return AtriumResult(None, 0, False, "no dark blood pool on the atrial side of the valve")
     if seed_xy is None:
@@ -250,7 +250,7 @@ def la_blood_pool(
     # robust profile: a ray much longer than its neighbours ran through a gap
     win = 15
     ext = np.concatenate([radius[-win:], radius, radius[:win]])
-    med = ndi.median_filter(ext, size=2 * win + 1)[win:-win]
+    med = _median1d(ext, 2 * win + 1)[win:-win]
     leak = radius > 1.25 * med
     radius = np.where(leak, med, radius)
     open_ray &= ~leak
@@ -295,4 +295,11 @@ def _shown_region(grey: np.ndarray, blood: np.ndarray | None, s_px: float) -> np
 def _polygon_area(poly: np.ndarray) -> float:
     x, y = poly[:, 0], poly[:, 1]
     return float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _median1d(x: np.ndarray, size: int) -> np.ndarray:
+    """Running median of odd ``size``, edges repeated (scipy's ``mode="nearest"``)."""
+    k = max(1, int(size)) | 1
+    padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 __all__ = ["VenaContracta", "vena_contracta", "jet_origin_axis"]
 
@@ -197,7 +196,7 @@ def vena_contracta(
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
     filled = np.where(np.isfinite(widths), widths, np.inf)
-    sm = ndi.median_filter(filled, size=win, mode="nearest")
+    sm = _median1d(filled, win)
     sm = np.where(np.isfinite(widths), sm, np.inf)
     i = int(np.argmin(sm))
     width = float(sm[i])
@@ -207,7 +206,7 @@ def vena_contracta(
     hv = np.where(np.isfinite(halves[:first]), halves[:first], np.inf)
     oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
     if oblique and np.isfinite(hv).sum() >= win:
-        hs = ndi.median_filter(hv, size=win, mode="nearest")
+        hs = _median1d(hv, win)
         hs = np.where(np.isfinite(hv), hs, np.inf)
         if float(hs.min()) < width:
             width = float(hs.min())
@@ -257,7 +256,7 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
         row = inside[i]
         if not row.any():
             continue
-        lab, _ = ndi.label(row)
+        lab = _runs(row)
         k = lab[zero]
         if k == 0:  # nearest run to the axis, within 0.1 cm
             idx = np.flatnonzero(row)
@@ -291,3 +290,16 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
         widths[i] = (pb - pa) * perp_cm
         ends[i] = (pa, pb)
     return s, widths, ends, perp, halves
+
+
+def _median1d(x: np.ndarray, size: int) -> np.ndarray:
+    """Running median of odd ``size``, edges repeated (scipy's ``mode="nearest"``)."""
+    k = max(1, int(size)) | 1
+    padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
+
+
+def _runs(row: np.ndarray) -> np.ndarray:
+    """1-based labels of the runs of ``True`` in a 1D bool array (0 elsewhere)."""
+    starts = row & ~np.r_[False, row[:-1]]
+    return np.cumsum(starts) * row
