@@ -66,6 +66,7 @@ from .errors import (
     OutputError,
     printable,
 )
+from .postteer import TABLE_COLUMNS, table_row
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
 from .provenance import input_lines
 
@@ -102,7 +103,7 @@ CLIP_COLUMNS = (
     "measurement", "measurement_reason", "view", "annulus_source", "user_inputs",
     "area_unit", "max_jet_area_cm2", "max_jet_area_px", "max_frame", "n_jets",
     "jet_areas_cm2", "jet_area_class", "mean_systolic_jet_area_cm2", "warnings",
-    "algorithm_version", "params_hash", *TIMING_COLUMNS,
+    "algorithm_version", "params_hash", *TIMING_COLUMNS, *TABLE_COLUMNS,
 )
 ERROR_COLUMNS = ("file", "stage", "error_type", "reason", "hint", "sop_instance_uid")
 SR_COLUMNS = ("file", "measurement", "study_instance_uid", "sop_instance_uid", "sr_file",
@@ -674,6 +675,7 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
         "params_hash": rec.get("params_hash"),
         "seconds": rec.get("seconds"),
         "peak_rss_mb": rec.get("peak_rss_mb"),
+        **table_row(res),  # vena contracta, LA area, jet/LA ratio
     }
 
 

@@ -291,6 +291,12 @@ def compare_cmd(
     post_annulus: Annotated[
         Optional[str], typer.Option("--post-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the post clip's annulus hinge points (pixels).")
     ] = None,
+    pre_la_polygon: Annotated[
+        Optional[str], typer.Option("--pre-la-polygon", metavar="X1,Y1,...", help="The pre clip's LA outline on its max-jet frame (pixels).")
+    ] = None,
+    post_la_polygon: Annotated[
+        Optional[str], typer.Option("--post-la-polygon", metavar="X1,Y1,...", help="The post clip's LA outline on its max-jet frame (pixels).")
+    ] = None,
     sr: Annotated[
         bool, typer.Option("--sr", help="Also write pre_sr.dcm and post_sr.dcm (DICOM Structured "
                                         "Reports; they carry the patient's identity).")
@@ -323,6 +329,9 @@ def compare_cmd(
             ann = _parse_numbers(text, 4, f"--{role}-annulus", "300,310,380,300")
             if ann is not None:
                 per_clip[role] = {"annulus": (ann[:2], ann[2:])}
+        for role, text in (("pre", pre_la_polygon), ("post", post_la_polygon)):
+            if text is not None:  # validated (with the image size) by analyze_clip
+                per_clip.setdefault(role, {})["la_polygon"] = text
         outputs = write_comparison(pre, post, out, animate=animate,
                                    progress=_progress(as_json), per_clip_hints=per_clip, **hints)
         if sr:
@@ -436,6 +445,11 @@ def check(
                           help="Transthoracic (atrium far from the probe) or transoesophageal "
                                "(atrium under the probe); auto reads the file or the image.")
     ] = "auto",
+    la_polygon: Annotated[
+        Optional[str], typer.Option("--la-polygon", metavar="X1,Y1,X2,Y2,...",
+                                    help="The left atrium's outline on the max-jet frame "
+                                         "(pixels, >= 3 points): replaces the automatic LA area.")
+    ] = None,
 ) -> None:
     """Measure the MR colour-jet area of one clip and print a short summary.
 
@@ -463,6 +477,7 @@ def check(
             clip, keep_masks=masks is not None, nyquist_cm_s=nyquist, depth_cm=depth_cm,
             valve_xy=valve_xy, roi_xyxy=roi_xyxy,
             annulus=None if ann is None else (ann[:2], ann[2:]), view=view,
+            la_polygon=la_polygon,
         )
         if masks is not None:
             import numpy as np
@@ -488,6 +503,12 @@ def _write_overlay(clip, result, path: Path) -> None:
     from .report import write_overlay_png
 
     write_overlay_png(clip, result, path)
+
+
+def postteer_lines(pt) -> list[str]:
+    from .postteer import summary_lines
+
+    return summary_lines(pt)
 
 
 def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | None = None) -> str:
@@ -520,6 +541,7 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | Non
         lines.append(f"  jets at max    {r.n_jets_at_max}: {jets}")
         if r.mean_systolic_jet_area_cm2 is not None:
             lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm²")
+        lines += postteer_lines(r.post_teer)
     s = r.settings
     nyq = f"{s['nyquist_cm_s']:.1f} cm/s" if s.get("nyquist_cm_s") else "not recorded"
     fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"

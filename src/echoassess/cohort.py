@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
+from .postteer import PostTeerMeasures
 from .errors import InvalidParameterError
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
@@ -287,6 +288,7 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         status=d.get("status", "measured"),
         status_reason=d.get("status_reason", ""),
         user_inputs=tuple(dict(e) for e in d.get("user_inputs") or ()),
+        post_teer=PostTeerMeasures.from_dict(d.get("post_teer")),
     )
 
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
+from . import postteer
 from .errors import InvalidParameterError
 from .results import ClipResult, jet_area_class
 
@@ -65,6 +66,7 @@ COMPARISON_COLUMNS = (
     "pre_max_frame", "post_max_frame",
     *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
     "pre_user_inputs", "post_user_inputs", "settings_match", "warnings",
+    *postteer.CHANGE_COLUMNS,
 )
 #: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
 NYQUIST_RANGE_CM_S = (50.0, 70.0)
@@ -265,6 +267,7 @@ class Comparison:
             "warnings": list(self.warnings),
             "pre": _public_dict(self.pre),
             "post": _public_dict(self.post),
+            "post_teer_change": postteer.change(self.pre.post_teer, self.post.post_teer),
         }
 
     def to_row(self, **fields: Any) -> dict[str, Any]:
@@ -304,6 +307,7 @@ class Comparison:
         row["post_user_inputs"] = " | ".join(input_lines(self.post.user_inputs)) or None
         row["settings_match"] = self.settings_match
         row["warnings"] = " | ".join(self.warnings) or None
+        row.update(postteer.change(self.pre.post_teer, self.post.post_teer))
         row.update(fields)
         return {k: row.get(k) for k in COMPARISON_COLUMNS}
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import bounds, colorflow, ecg, measure, provenance, segmentation
+from . import bounds, colorflow, ecg, measure, postteer, provenance, segmentation
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
@@ -253,6 +253,7 @@ def analyze_clip(
     valve_xy: tuple[float, float] | None = None,
     roi_xyxy: tuple[float, float, float, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    la_polygon: Any = None,
 ) -> ClipResult:
     """Measure the MR colour-jet area of one clip.
 
@@ -282,6 +283,9 @@ def analyze_clip(
         Hint: the left atrium; nothing outside it counts.
     progress : callable(done, total), optional
         Called after each frame.
+    la_polygon : "x1,y1,x2,y2,..." or sequence of (x, y), optional
+        The left atrium's outline on the max-jet frame (pixels): replaces the
+        automatic LA area (see :mod:`echoassess.postteer`).
 
     Returns
     -------
@@ -329,6 +333,7 @@ def analyze_clip(
     annulus_pts = _check_annulus(clip.path, annulus, (rows, cols))
     valve = _check_point(clip.path, "valve", valve_xy, (rows, cols))
     roi = _check_roi(clip.path, roi_xyxy, (rows, cols))
+    la_poly = postteer.check_la_polygon(clip.path, la_polygon, (rows, cols))
     # every user input is named in the result; a conflict with the file is a warning
     user_inputs, warnings = provenance.describe_inputs(
         clip, nyquist_cm_s=nyquist_cm_s, file_nyquist_cm_s=clip.nyquist_cm_s, depth_cm=depth_cm,
@@ -532,6 +537,7 @@ def analyze_clip(
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = {}
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
+    vcs_by_frame: dict[int, dict] = {}
     searches = ({} if t_c is None or d_c is None else
                 {int(i): _origin_search_mask(jet_masks[i], flows[i], d_c, band)
                  for i in np.flatnonzero(systolic)})
@@ -548,6 +554,9 @@ def analyze_clip(
             )
             labels[~jet_masks[i]] = 0
             labels, n = _renumber(labels)
+            vcs_by_frame[i] = postteer.frame_vena_contracta(  # post-TEER: neck of each jet
+                labels, n, (ann.nx, ann.ny), spacing_cm=clip.spacing_cm or (scale_cm, scale_cm),
+                offset_xy=(bx0, by0))
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
             )
@@ -609,7 +618,7 @@ def analyze_clip(
         "manufacturer": clip.metadata.manufacturer,
         "model": clip.metadata.model,
     }
-    return measure.summarize_clip(
+    result = measure.summarize_clip(
         per_frame, jets_by_frame,
         source=clip.path.name,
         frame_time_ms=clip.frame_time_ms,
@@ -626,6 +635,29 @@ def analyze_clip(
         user_inputs=user_inputs,
         identifiers=_identifiers(clip),
     )
+    return _with_post_teer(result, clip, ann, (bx0, by0), scale_cm, vcs_by_frame, la_poly)
+
+
+def _with_post_teer(result: ClipResult, clip: EchoClip, ann: Any, offset: tuple[int, int],
+                    scale_cm: float,
+                    vcs_by_frame: dict[int, dict], la_poly: Any) -> ClipResult:
+    """``result`` with its vena contracta, LA area and jet/LA ratio (measured clips only)."""
+    if result.status != "measured" or ann is None or result.max_frame is None:
+        return result
+    full = ann.offset(*offset)
+    frame = clip.frame(result.max_frame) if la_poly is None else None
+    measures = postteer.post_teer_measures(
+        frame_rgb=frame, max_frame=result.max_frame, jets_at_max=result.jets_at_max,
+        vcs_by_frame=vcs_by_frame, annulus_xy=full.points, normal_xy=(full.nx, full.ny),
+        spacing_cm=clip.spacing_cm, scale_cm=scale_cm, la_polygon=la_poly,
+        fan=None,  # read from the frame itself: the detected sector can be off on zoomed displays
+    )
+    warnings = result.warnings
+    if measures.la_status == "cannot_measure":
+        warnings += (f"LA area: cannot measure ({measures.la_reason})",)
+    if len(measures.jets) > 1:
+        warnings += (postteer.MULTI_JET_VC_NOTE,)
+    return replace(result, post_teer=measures, warnings=warnings)
 
 
 def _identifiers(clip: EchoClip) -> dict[str, Any]:

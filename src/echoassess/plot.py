@@ -45,6 +45,7 @@ __all__ = [
     "save_figure",
     "plot_overlay",
     "plot_max_frame",
+    "plot_post_teer",
     "jet_zoom_box",
     "plot_jet_area_time",
     "plot_area_change",
@@ -374,7 +375,15 @@ def plot_max_frame(
         title = f"{title}\n{when}"
     box = bounds_xyxy
     if zoom:
-        box = jet_zoom_box(np.asarray(mask) > 0, margin=0.6, bounds_xyxy=bounds_xyxy)
+        shown = np.asarray(mask) > 0
+        pt = result.post_teer
+        if pt is not None and pt.la_outline_xy:  # keep the LA outline in view
+            shown = shown.copy()
+            xy = np.asarray(pt.la_outline_xy)
+            x0, y0 = np.clip(np.floor(xy.min(axis=0)).astype(int), 0, None)
+            x1, y1 = np.ceil(xy.max(axis=0)).astype(int)
+            shown[y0 : y1 + 1, x0 : x1 + 1] = True
+        box = jet_zoom_box(shown, margin=0.6 if pt is None else 0.15, bounds_xyxy=bounds_xyxy)
     artists = plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
                            spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
     ann = (result.settings or {}).get("annulus_xy")
@@ -386,9 +395,48 @@ def plot_max_frame(
                             color=OKABE_ITO["sky_blue"], label="annulus", scalex=False,
                             scaley=False)
         artists["annulus"] = line
+    if result.post_teer is not None:
+        artists.update(plot_post_teer(artists["image"].axes, result))
     if colour_bar is not None and np.asarray(colour_bar).size:
         artists["colour_bar"] = _colour_scale(artists["image"].axes, np.asarray(colour_bar),
                                               (result.settings or {}).get("nyquist_cm_s"))
+    return artists
+
+
+def plot_post_teer(ax: Axes, result: ClipResult) -> dict[str, Any]:
+    """Draw the LA outline and each jet's vena contracta (axis and measured
+    segment) of ``result.post_teer`` on an axes showing the max-jet frame.
+
+    Returns the artists: ``"la_outline"`` and, per jet ``k``, ``"vc_axis_k"``
+    and ``"vc_segment_k"``.
+    """
+    pt = result.post_teer
+    artists: dict[str, Any] = {}
+    if pt is None:
+        return artists
+    if pt.la_outline_xy:
+        xy = np.asarray(pt.la_outline_xy + pt.la_outline_xy[:1], float)
+        style = "-" if pt.la_status != "cannot_measure" else ":"
+        (line,) = ax.plot(xy[:, 0], xy[:, 1], style, color=OKABE_ITO["bluish_green"], linewidth=1.4,
+                          label="LA" + (" (cut by the fan)" if style == ":" else ""),
+                          scalex=False, scaley=False, path_effects=_OUTLINE_EDGE)
+        artists["la_outline"] = line
+    for k, jet in enumerate(pt.jets, start=1):
+        if jet.vc_segment_xy is None or jet.origin_xy is None or jet.axis_end_xy is None:
+            continue
+        (o, e) = jet.origin_xy, jet.axis_end_xy
+        (axis,) = ax.plot([o[0], e[0]], [o[1], e[1]], ":", color="white", linewidth=1.0,
+                          scalex=False, scaley=False)
+        (a, b) = jet.vc_segment_xy
+        (seg,) = ax.plot([a[0], b[0]], [a[1], b[1]], "-", color=OKABE_ITO["orange"], linewidth=2.2,
+                         solid_capstyle="butt", scalex=False, scaley=False,
+                         path_effects=_OUTLINE_EDGE, label="vena contracta" if k == 1 else None)
+        if jet.vc_at_max_cm is not None:
+            ax.annotate(f"VC {jet.vc_at_max_cm:.2f} cm", (max(a[0], b[0]), 0.5 * (a[1] + b[1])),
+                        xytext=(6, 0), textcoords="offset points", color="white", fontsize=8,
+                        va="center", path_effects=_TEXT_EDGE, annotation_clip=True)
+        artists[f"vc_axis_{k}"] = axis
+        artists[f"vc_segment_{k}"] = seg
     return artists
 
 

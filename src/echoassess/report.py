@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import postteer
 from ._version import __version__
 from .compare import Comparison, compare
 from .errors import InvalidParameterError
@@ -165,6 +166,9 @@ def summary_table(c: Comparison) -> str:
         lines.append(f"{'reduction':<{w0}}  {_area(c.area_reduction, unit, 2)}{pct}")
     else:
         lines.append(f"{'reduction':<{w0}}  n/a")
+    for role, res in (("pre-clip", c.pre), ("post-clip", c.post)):
+        if res.post_teer is not None:  # vena contracta, LA area, jet/LA ratio
+            lines += [f"{role}:"] + postteer.summary_lines(res.post_teer)
     from .provenance import input_lines
 
     for role, res in (("pre", c.pre), ("post", c.post)):
@@ -569,6 +573,7 @@ def render_html(
         "</figcaption></figure>",
         "<h2>Measurements</h2>",
         _clip_rows(c),
+        _post_teer_html(c),
         "<h2>Acquisition settings</h2>",
         "<p>Colour-jet area changes with these settings; they should match between the two "
         "clips.</p>",
@@ -940,3 +945,52 @@ def write_comparison(
                         pre_bounds_xyxy=views[0].box, post_bounds_xyxy=views[1].box,
                         pre_colour_bar=views[0].colour_bar, post_colour_bar=views[1].colour_bar,
                         animate=animate, notes=notes, progress=progress)
+
+
+def _post_teer_html(c: Comparison) -> str:
+    """Vena contracta per jet, LA area and jet/LA ratio of both clips, with the ASE bands."""
+    pts = (c.pre.post_teer, c.post.post_teer)
+    if all(pt is None for pt in pts):
+        return ""
+
+    def vc(pt: Any) -> str:
+        if pt is None or not pt.jets:
+            return "n/a"
+        cells = []
+        for k, j in enumerate(pt.jets, start=1):
+            w = (f"{j.vc_width_cm:.2f} cm" if j.vc_width_cm is not None else
+                 f"{j.vc_width_px:.0f} px" if j.vc_width_px is not None else "not measurable")
+            cells.append(f"jet {k}: {w} {_class_badge(j.vc_class) if j.vc_class else ''}")
+        if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
+            cells.append(f"sum {pt.vc_sum_cm:.2f} cm <i>({_e(postteer.MULTI_JET_VC_NOTE)})</i>")
+        return "<br>".join(cells)
+
+    def la(pt: Any) -> str:
+        if pt is None:
+            return "n/a"
+        if pt.la_status == "cannot_measure":
+            return f"cannot measure ({_e(pt.la_reason)})"
+        v = _area(pt.la_area_cm2, "cm2") if pt.la_area_cm2 is not None else f"{pt.la_area_px:.0f} px"
+        return v + (" (outline given)" if pt.la_status == "user" else "")
+
+    def ratio(pt: Any) -> str:
+        if pt is None or pt.jet_la_ratio is None:
+            return "n/a"
+        per = ""
+        if len(pt.jets) > 1:
+            per = " (" + ", ".join(f"jet {k}: {100 * j.la_ratio:.0f} %"
+                                   for k, j in enumerate(pt.jets, start=1)
+                                   if j.la_ratio is not None) + ")"
+        return f"{100 * pt.jet_la_ratio:.0f} % {_class_badge(pt.jet_la_ratio_class)}{per}"
+
+    rows = [("Vena contracta (largest over systole, per jet)", vc(pts[0]), vc(pts[1])),
+            ("LA area (max-jet frame)", la(pts[0]), la(pts[1])),
+            ("Jet area / LA area", ratio(pts[0]), ratio(pts[1]))]
+    body = "".join(f"<tr><th>{_e(a)}</th><td>{b}</td><td>{d}</td></tr>" for a, b, d in rows)
+    return ("<h2>Post-TEER measures</h2>"
+            "<p>From the same colour clips: the vena contracta (the jet's narrowest neck within "
+            "1 cm of its origin, drawn in orange on the maximal frames above), the left-atrial "
+            "area (green outline) and the jet area as a fraction of it. ASE bands for native MR: "
+            "vena contracta &lt; 0.3 cm mild, &ge; 0.7 cm severe; jet/LA area &lt; 20 % mild, "
+            "&gt; 40 % severe. Summed widths of several jets are not validated.</p>"
+            "<table><tr><th></th><th>pre-clip</th><th>post-clip</th></tr>" + body + "</table>")

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .postteer import PostTeerMeasures
+
 __all__ = [
     "ASE_MILD_BELOW_CM2",
     "ASE_SEVERE_ABOVE_CM2",
@@ -159,6 +161,9 @@ class ClipResult:
     #: ``(H, W)`` int32 jet labels of frame ``max_frame`` (0 = background,
     #: ``k`` = ``jets_at_max[k - 1]``), for overlays; never in :meth:`to_dict`.
     jet_labels_at_max: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: Vena contracta per jet, LA area and jet/LA ratio (``None`` when the clip
+    #: was not measured); see :mod:`echoassess.postteer`.
+    post_teer: PostTeerMeasures | None = None
 
     def __repr__(self) -> str:
         if self.status == "cannot_measure":
@@ -221,6 +226,7 @@ class ClipResult:
             "status": self.status,
             "status_reason": self.status_reason,
             "user_inputs": _finite_only([dict(e) for e in self.user_inputs]),
+            "post_teer": None if self.post_teer is None else self.post_teer.to_dict(),
         }
 
     def to_frame(self):

@@ -11,12 +11,15 @@ What it holds:
   jet's outline as a SCOORD POLYLINE on that frame, "Jet Area" (LOINC 59123-0)
   in cm2 (UCUM) with finding site Mitral valve (SCT 91134007), flow direction
   Regurgitant Flow (SCT 397417004) and method Planimetry (DCM 125220), and a
-  tracking identifier of its own;
+  tracking identifier of its own; after TEER also the jet's vena contracta
+  width (LOINC 80061-5, cm);
 * one clip group (TID 1501) on that frame: the summed jet area, the number of
   jets, the frame number and time, the acquisition settings the result
   records (Nyquist as alias velocity, frame rate, depth) and the measurement
   status (``measured``, ``no_jet`` or ``cannot_measure`` with its reason; no
-  area at all when the clip cannot be measured);
+  area at all when the clip cannot be measured); after TEER also the left
+  atrial area on that frame (LOINC 79974-2, cm2, when measured or given) and
+  the jet/LA area ratio (private code);
 * the algorithm (name, version, parameters) as the observer device and on
   every measurement, so the SR says which software measured it.
 
@@ -84,6 +87,9 @@ def _codes() -> dict[str, Any]:
     private = PRIVATE_SCHEME
     return {
         "jet_area": codes.LN.JetArea,  # 59123-0
+        "vc_width": Code("80061-5", "LN", "Vena contracta width"),
+        "la_area": Code("79974-2", "LN", "Left atrial area end systole 4-chamber"),
+        "jet_la_ratio": Code("jet-la-ratio", private, "Jet area / left atrial area"),
         "cm2": codes.UCUM.SquareCentimeter,
         "mitral_valve": codes.SCT.MitralValve,  # 91134007
         "flow_direction": Code("260674002", "SCT", "Flow Direction"),
@@ -344,6 +350,10 @@ def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source,
             name=c["flow_direction"], value=c["regurgitant_flow"],
             relationship_type=hd.sr.RelationshipTypeValues.HAS_CONCEPT_MOD))
         measurements.append(area)
+    vc = _jet_post_teer(result, jet.label)
+    if vc is not None and vc.vc_width_cm is not None:  # post-TEER: the jet's vena contracta
+        measurements.append(_num(c["vc_width"], vc.vc_width_cm, c["cm"], finding_sites=site,
+                                 algorithm_id=algorithm))
     region = hd.sr.ImageRegion(
         graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
         graphic_data=outline,
@@ -367,6 +377,13 @@ def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source,
     )
 
 
+def _jet_post_teer(result: ClipResult, label: int) -> Any:
+    pt = result.post_teer
+    if pt is None:
+        return None
+    return next((j for j in pt.jets if j.label == label), None)
+
+
 def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
     """TID 1501 for the clip: summed area, jets, frame, settings, status and notes."""
     import highdicom as hd
@@ -386,6 +403,12 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
             t = result.per_frame[ref.frame].time_ms if ref.frame < len(result.per_frame) else None
             if t is not None and np.isfinite(t):
                 summary.append(_num(c["frame_time"], t, c["ms"]))
+    pt = result.post_teer
+    if pt is not None and pt.la_area_cm2 is not None:  # post-TEER: LA area and jet/LA ratio
+        summary.append(_num(c["la_area"], pt.la_area_cm2, c["cm2"], method=c["planimetry"],
+                            algorithm_id=algorithm))
+        if pt.jet_la_ratio is not None:
+            summary.append(_num(c["jet_la_ratio"], pt.jet_la_ratio, c["unity"], algorithm_id=algorithm))
     for key, code, unit in (("nyquist_cm_s", "alias_velocity", "cm_s"),
                             ("frame_rate_hz", "frame_rate", "hz"), ("depth_cm", "depth", "cm")):
         value = result.settings.get(key)
@@ -412,6 +435,9 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
         notes.append(f"{_STATUSES.get(status, status)}: {result.status_reason}")
     if not calibrated and result.status == "measured":
         notes.append("The clip is uncalibrated: outlines only, no area in cm2.")
+    if pt is not None and pt.la_area_cm2 is not None:
+        notes.append("Left atrial area: on the frame of maximal jet area of this view "
+                     f"({'outline given by the user' if pt.la_status == 'user' else 'automatic'}).")
     notes += list(result.warnings)
     for text in notes:
         group[0].ContentSequence.append(hd.sr.TextContentItem(
@@ -477,7 +503,9 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
         ``max_jet_area_cm2`` (summed), ``jet_areas_cm2`` (list, per jet),
         ``jet_outlines`` (list of ``(N, 2)`` arrays), ``nyquist_cm_s``,
         ``frame_rate_hz``, ``depth_cm``, ``frame_time_ms``, ``algorithm``
-        (name and version) and ``comments``.
+        (name and version) and ``comments``; after TEER also ``vc_widths_cm``
+        (per jet, LOINC 80061-5), ``la_area_cm2`` (LOINC 79974-2) and
+        ``jet_la_ratio``.
     """
     import pydicom
 
@@ -490,7 +518,8 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
         "source_sop_instance_uid": None, "frame_number": None, "status": None,
         "n_jets": None, "max_jet_area_cm2": None, "jet_areas_cm2": [], "jet_outlines": [],
         "nyquist_cm_s": None, "frame_rate_hz": None, "depth_cm": None, "frame_time_ms": None,
-        "algorithm": None, "comments": [],
+        "algorithm": None, "comments": [], "vc_widths_cm": [], "la_area_cm2": None,
+        "jet_la_ratio": None,
     }
     evidence = ds.get("CurrentRequestedProcedureEvidenceSequence") or []
     for study in evidence:
@@ -499,7 +528,8 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
                 out["source_sop_instance_uid"] = str(inst.ReferencedSOPInstanceUID)
     scalar = {key["n_jets"]: "n_jets", key["alias_velocity"]: "nyquist_cm_s",
               key["frame_rate"]: "frame_rate_hz", key["depth"]: "depth_cm",
-              key["frame_number"]: "frame_number", key["frame_time"]: "frame_time_ms"}
+              key["frame_number"]: "frame_number", key["frame_time"]: "frame_time_ms",
+              key["la_area"]: "la_area_cm2", key["jet_la_ratio"]: "jet_la_ratio"}
     for item in _walk(ds.get("ContentSequence")):
         vt = item.get("ValueType")
         if "ConceptNameCodeSequence" not in item:
@@ -517,6 +547,8 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
                     out["max_jet_area_cm2"] = value
                 elif key["flow_direction"] in mods:
                     out["jet_areas_cm2"].append(value)
+            elif concept == key["vc_width"]:
+                out["vc_widths_cm"].append(value)
             elif concept in scalar:
                 out[scalar[concept]] = int(value) if scalar[concept] in ("n_jets", "frame_number") else value
         elif vt == "SCOORD" and item.get("GraphicType") == "POLYLINE":

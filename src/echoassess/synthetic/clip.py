@@ -98,6 +98,16 @@ class ClipTruth:
         past the orifice, across the jet axis) at peak
         systole; the drawn neck is this width times ``0.6 + 0.4 g`` on a frame
         of strength ``g`` (1 at peak).
+    vc_width_cm_frames : (T, n_jet_sources) float or None
+        The neck width each jet is drawn with on each frame (``NaN`` where the
+        jet is not drawn): exactly ``vc_width_cm`` times ``0.6 + 0.4 g``, where
+        the frame's strength ``g`` includes the beat's gain (0.85-1.15), so the
+        largest drawn neck can differ from ``vc_width_cm`` by a few per cent.
+        It is the width across the jet's centreline; where an oblique jet's
+        neck is cut by the annulus line, less of it shows.
+    la_complete : bool or None
+        The whole left-atrial pool lies inside the imaging fan and the screen
+        (at least 98 % of it; ``la_mask`` is always the part inside the fan).
     ai_masks : (T, H, W) bool or None
         Pixels coloured by a diastolic aortic-regurgitation jet (a confounder,
         also in ``confounder_masks``).
@@ -137,6 +147,8 @@ class ClipTruth:
     annulus_xy: tuple[tuple[float, float], tuple[float, float]] | None = None
     la_mask: np.ndarray | None = field(default=None, repr=False)
     vc_width_cm: tuple[float, ...] = ()
+    vc_width_cm_frames: np.ndarray | None = field(default=None, repr=False)
+    la_complete: bool | None = None
     ai_masks: np.ndarray | None = field(default=None, repr=False)
     overlay_mask: np.ndarray | None = field(default=None, repr=False)
     ecg_xyxy: tuple[int, int, int, int] | None = None
@@ -215,6 +227,10 @@ class ClipTruth:
                 artefacts=self.artefacts,
                 annulus_xy=None if self.annulus_xy is None else [list(a) for a in self.annulus_xy],
                 vc_width_cm=[float(w) for w in self.vc_width_cm],
+                vc_width_cm_frames=(None if self.vc_width_cm_frames is None else [
+                    [None if not np.isfinite(w) else round(float(w), 5) for w in row]
+                    for row in self.vc_width_cm_frames]),
+                la_complete=self.la_complete,
                 ecg_xyxy=None if self.ecg_xyxy is None else list(self.ecg_xyxy),
                 calibrated=bool(self.calibrated),
                 la_area_frac_max=self.la_fraction_max,
@@ -316,6 +332,10 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
         annulus_xy=(None if meta.get("annulus_xy") is None
                     else tuple(tuple(a) for a in meta["annulus_xy"])),
         vc_width_cm=tuple(meta.get("vc_width_cm", ())),
+        vc_width_cm_frames=(None if meta.get("vc_width_cm_frames") is None else np.array(
+            [[np.nan if w is None else w for w in row] for row in meta["vc_width_cm_frames"]],
+            float).reshape(len(meta["vc_width_cm_frames"]), -1)),
+        la_complete=meta.get("la_complete"),
         ecg_xyxy=None if meta.get("ecg_xyxy") is None else tuple(meta["ecg_xyxy"]),
         calibrated=bool(meta.get("calibrated", True)),
         la_mask=extra.get("la_mask"),

@@ -113,6 +113,8 @@ def generate_world_clip(
         annulus_xy=scene.annulus_xy,
         la_mask=scene.la_mask,
         vc_width_cm=scene.vc_width_cm,
+        vc_width_cm_frames=scene.vc_width_cm_frames,
+        la_complete=scene.la_complete,
         ai_masks=scene.ai_masks,
         overlay_mask=scene.overlay_mask,
         ecg_xyxy=scene.ecg_xyxy,

@@ -159,6 +159,10 @@ def _layout(p: WorldParams, heart: Heart, box: tuple[float, ...]) -> WorldLayout
                        n_var, ecg)
 
 
+#: Half the width of the B-mode's blood ramp (``blood = clip(-d / 0.12)``).
+_BLOOD_EDGE_CM = 0.06
+
+
 # -- timing -------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Timing:
@@ -327,6 +331,8 @@ class WorldScene:
     vc_width_cm: tuple[float, ...]
     la_mask: np.ndarray
     la_area_cm2: float
+    vc_width_cm_frames: np.ndarray
+    la_complete: bool
     overlay_mask: np.ndarray | None
     ecg_xyxy: tuple[int, int, int, int] | None
     lut: np.ndarray
@@ -381,7 +387,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         d_lv = np.minimum.reduce([b.sdist(hx, hy) for b in lv_blobs])
         d_lv = np.maximum(d_lv, plane_h - 0.15)
         d = np.minimum(d_static, d_lv) + wob
-        blood = np.clip(-d / 0.12, 0, 1)
+        blood = np.clip(-d / (2 * _BLOOD_EDGE_CM), 0, 1)
         myo = 0.85 * texture
         peri = 1.8 * np.exp(-(((d - wall_cm - 0.25) / 0.16) ** 2)) * posterior * texture
         E = np.where(d < wall_cm, myo, outside_tex)
@@ -394,7 +400,15 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     d_la_f = np.minimum.reduce([b.sdist(x_cm, y_cm) for b in heart.la])
     d_la_f = np.maximum(d_la_f, -plane_f)
     wob_f = cv2.resize(wob, (cols, rows), interpolation=cv2.INTER_LINEAR)
-    la_mask = (d_la_f + wob_f < 0) & in_fan
+    # the B-mode draws blood as clip(-d / 0.12): the pool's edge, where half of
+    # a pixel is blood, lies 0.06 cm inside d = 0 (d < 0 alone would count the
+    # inner half of the wall's ramp as blood, ~10 % of the area)
+    la_full = d_la_f + wob_f < -_BLOOD_EDGE_CM
+    la_mask = la_full & in_fan
+    # the whole pool is shown: (almost) none of it outside the fan or the screen
+    la_edge = bool(la_full[0].any() or la_full[-1].any() or la_full[:, 0].any()
+                   or la_full[:, -1].any())
+    la_complete = bool(not la_edge and la_mask.sum() >= 0.98 * la_full.sum())
 
     beat_gain = np.clip(1.0 + 0.06 * rng.standard_normal(16), 0.85, 1.15)
     timings = [_timing(p, i, beat_gain) for i in range(T)]
@@ -453,7 +467,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     beam_x, beam_y = cx / rr_c, cy / rr_c  # unit, away from the probe
     plane = heart.plane(cx, cy)
     alongc = heart.along(cx, cy)
-    d_la_c = d_la_f[crop] + wob_f[crop]
+    d_la_c = d_la_f[crop] + wob_f[crop]  # (jet geometry: unchanged by _BLOOD_EDGE_CM)
     la_c = d_la_c < 0
     annulus_band = (plane > 0) & (plane < 0.5 * k) & (np.abs(alongc) < heart.half_annulus)
     la_allowed = (d_la_c < 0.04) | annulus_band
@@ -593,6 +607,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     confounders = np.zeros((T, rows, cols), bool)
     ai_masks = np.zeros((T, rows, cols), bool) if (p.ai_jet and heart.av is not None) else None
     phase = np.empty(T, dtype="<U8")
+    vc_frames = np.full((T, n_jets), np.nan)
     leaflets = np.zeros((rows, cols), np.uint8)
     grey_lut = (np.linspace(0.0, 1.0, 1024, dtype=np.float32) ** np.float32(1.45)
                 * np.float32(250.0))
@@ -755,6 +770,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 m &= rel < best_s
                 if not m.any():
                     continue
+                vc_frames[fi, j] = 2.0 * neck  # the drawn neck, exactly
                 best_s[m] = rel[m]
                 prof = np.clip(1 - rel**2, 0, 1)
                 cosb = jet.cosb
@@ -846,6 +862,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         orifices_xy=tuple(tuple(float(c) for c in lay.to_px(*o)) for o in orifices),
         vc_width_cm=tuple(vc_widths),
         la_mask=la_mask, la_area_cm2=float(la_mask.sum() * s * s),
+        vc_width_cm_frames=vc_frames, la_complete=la_complete,
         overlay_mask=overlay, ecg_xyxy=ecg_xyxy, lut=lut,
         clip_xy=None if clip_xy is None else (float(clip_xy[0]), float(clip_xy[1])),
         colour_map=p.colour_map + ("+variance" if lay.n_var > 1 else ""),

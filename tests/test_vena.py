@@ -1,0 +1,77 @@
+"""Vena contracta width from a jet mask (echoassess.vena): shapes with a known neck."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from echoassess.vena import jet_origin_axis, vena_contracta
+
+
+def _jet(neck_px: float, *, angle_deg: float = 0.0, shape=(240, 240), origin=(120, 40),
+         neck_len_px: float = 8, width_px: float = 60, length_px: float = 150):
+    """A jet leaving ``origin`` downward (+y) turned by ``angle_deg``: a neck of
+    ``neck_px`` for ``neck_len_px``, widening to ``width_px``; nothing above y = origin."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    a = math.radians(angle_deg)
+    ax = np.array([math.sin(a), math.cos(a)])
+    rx, ry = xx - origin[0], yy - origin[1]
+    s = rx * ax[0] + ry * ax[1]
+    d = np.abs(-rx * ax[1] + ry * ax[0])
+    half = np.where(s <= neck_len_px, neck_px / 2,
+                    neck_px / 2 + (width_px - neck_px) / 2 * np.clip((s - neck_len_px) / 40, 0, 1))
+    return (s >= 0) & (s <= length_px) & (d <= half) & (yy >= origin[1])
+
+
+@pytest.mark.parametrize("neck_px", [6, 10, 16])
+def test_straight_jet_neck_is_its_width(neck_px):
+    m = _jet(neck_px)
+    vc = vena_contracta(m, (0.0, 1.0), spacing_cm=(0.04, 0.04))
+    assert vc is not None
+    # pixel edges: the drawn neck covers neck_px +- 1 pixels
+    assert vc.width_cm == pytest.approx(neck_px * 0.04, abs=0.045)
+    assert vc.distance_cm < 0.5
+    (x1, y1), (x2, y2) = vc.segment_xy
+    assert math.hypot(x2 - x1, y2 - y1) == pytest.approx(vc.width_px, abs=1.0)
+
+
+@pytest.mark.parametrize("angle", [-35.0, 20.0])
+def test_oblique_jet_is_measured_across_its_axis(angle):
+    """A jet leaving at an angle to the annulus normal: its axis is found and the
+    slices cut short by the annulus line (narrower than the neck) are skipped."""
+    m = _jet(12, angle_deg=angle, neck_len_px=14)
+    first = jet_origin_axis(m, (0.0, 1.0), spacing_cm=(0.04, 0.04))
+    assert first is not None and first[1][1] > 0  # a first guess, into the atrium
+    vc = vena_contracta(m, (0.0, 1.0), spacing_cm=(0.04, 0.04))
+    (ox, oy), (ex, ey) = vc.origin_xy, vc.axis_end_xy
+    assert math.degrees(math.atan2(ex - ox, ey - oy)) == pytest.approx(angle, abs=4)
+    assert vc.width_cm == pytest.approx(12 * 0.04, abs=0.05)
+
+
+def test_anisotropic_pixels_give_cm():
+    """Rows twice as tall as columns: a jet 10 columns wide is 0.5 cm wide."""
+    m = _jet(10, shape=(240, 240))
+    tall = m[::2]  # dy = 2 dx
+    vc = vena_contracta(tall, (0.0, 1.0), spacing_cm=(0.05, 0.10))
+    assert vc.width_cm == pytest.approx(0.5, abs=0.06)
+
+
+def test_neck_found_with_noisy_edges():
+    rng = np.random.default_rng(0)
+    m = _jet(14)
+    noise = cv2.GaussianBlur(rng.standard_normal(m.shape), (0, 0), 1.0) > 1.2
+    edge = m ^ cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    m2 = m & ~(edge & noise)
+    vc = vena_contracta(m2, (0.0, 1.0), spacing_cm=(0.04, 0.04))
+    assert vc.width_cm == pytest.approx(14 * 0.04, abs=0.06)
+
+
+def test_empty_or_tiny_mask_gives_none():
+    assert vena_contracta(np.zeros((50, 50), bool), (0.0, 1.0), spacing_cm=(0.05, 0.05)) is None
+    m = np.zeros((50, 50), bool)
+    m[10, 10] = True
+    assert vena_contracta(m, (0.0, 1.0), spacing_cm=(0.05, 0.05)) is None
