@@ -40,10 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-from accuracy import ENCODINGS, parse_seeds  # noqa: F401  (beside this file)
-from accuracy_world import FRAME_SIZES, family_for
+from accuracy import parse_seeds  # beside this file
+from accuracy_world import family_for, write_study
 from echoassess.pipeline import analyze_clip
-from echoassess.synthetic import generate_world_study, load_truth, truth_path_for
+from echoassess.synthetic import load_truth, truth_path_for
 
 NEVER_TUNED = ("a3c", "variance", "no_ecg")
 TARGETS = {"la_err_median": 0.08, "vc_err_median": 0.05, "vc_err_worst": 0.15,
@@ -57,17 +57,7 @@ def make_patient(seed: int, folder: Path, never_tuned: bool) -> tuple[Path, Path
         view, texture, artefacts = family_for(seed, False)
         if (view, texture, artefacts) == NEVER_TUNED:
             view, texture, artefacts = family_for(seed + 100_000, False)
-    rows, cols = FRAME_SIZES[seed % len(FRAME_SIZES)]
-    encoding = ENCODINGS[(seed // len(FRAME_SIZES)) % 2]
-    tag = "n" if never_tuned else "p"
-    pre_p, post_p = folder / f"{tag}{seed:05d}_pre.dcm", folder / f"{tag}{seed:05d}_post.dcm"
-    if not (pre_p.exists() and post_p.exists()):
-        pre, post = generate_world_study(
-            np.random.default_rng([seed, 11]), patient=seed % 999 + 1, view=view, texture=texture,
-            artefacts=artefacts, rows=rows, cols=cols)
-        pre.save(pre_p, encoding=encoding)
-        post.save(post_p, encoding=encoding)
-    return pre_p, post_p
+    return write_study(seed, folder, "n" if never_tuned else "p", (view, texture, artefacts))
 
 
 def evaluate(path: Path, *, hint: bool = False) -> dict:

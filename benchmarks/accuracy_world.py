@@ -88,11 +88,12 @@ def family_for(seed: int, held_out: bool | str) -> tuple[str, str, str]:
             return fam
 
 
-def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, Path]:
-    view, texture, artefacts = family_for(seed, held_out)
+def write_study(seed: int, folder: Path, tag: str, family: tuple[str, str, str]) -> tuple[Path, Path]:
+    """Patient ``seed`` of ``family`` (view, texture, artefacts) as ``{tag}{seed}_pre/post.dcm``
+    in ``folder`` (kept when already there); size and encoding rotate with the seed."""
+    view, texture, artefacts = family
     rows, cols = FRAME_SIZES[seed % len(FRAME_SIZES)]
     encoding = ENCODINGS[(seed // len(FRAME_SIZES)) % 2]
-    tag = {"first": "g", "second": "h", True: "t", False: "w"}[held_out]
     pre_p, post_p = folder / f"{tag}{seed:05d}_pre.dcm", folder / f"{tag}{seed:05d}_post.dcm"
     if not (pre_p.exists() and post_p.exists()):
         pre, post = generate_world_study(
@@ -101,6 +102,11 @@ def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, P
         pre.save(pre_p, encoding=encoding)
         post.save(post_p, encoding=encoding)
     return pre_p, post_p
+
+
+def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, Path]:
+    tag = {"first": "g", "second": "h", True: "t", False: "w"}[held_out]
+    return write_study(seed, folder, tag, family_for(seed, held_out))
 
 
 def evaluate(path: Path, *, hint: bool = False) -> dict:
