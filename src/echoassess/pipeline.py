@@ -995,10 +995,9 @@ def _locate_valve(
                               "or inflow), and no systolic flow crosses a valve", cores_found=True)
     why_not = ""
     for cand in [main] + others:
-        ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, apex=apex,
-                                side=side, p=p, px_per_cm=px_per_cm, close_px=close_px, T=T)
+        ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, depth_a, apex=apex,
+                                side=side, p=p, px_per_cm=px_per_cm, close_px=close_px)
         if ann is not None:
-            main = cand
             break
         why_not = why_not or why
     if ann is None:
@@ -1009,14 +1008,14 @@ def _locate_valve(
 
 def _fit_cluster(
     main: list[Any], clusters: list[list[Any]], flows: np.ndarray, turbs: np.ndarray,
-    velocity: np.ndarray, grey: np.ndarray, *, apex: tuple[float, float], side: int,
-    p: AnalysisParams, px_per_cm: float, close_px: int, T: int,
+    velocity: np.ndarray, grey: np.ndarray, depth_a: np.ndarray, *, apex: tuple[float, float],
+    side: int, p: AnalysisParams, px_per_cm: float, close_px: int,
 ) -> tuple[Annulus | None, str]:
-    """The annulus at one cluster of jet origins, or ``None`` and why not."""
+    """The annulus at one cluster of jet origins (``depth_a``: the atrial depth),
+    or ``None`` and why not."""
     from . import valve as vl
 
-    h, w = flows.shape[1:]
-    depth_a = vl.atrial_depth((h, w), apex, side)
+    T = flows.shape[0]
     end_px = p.origin_end_cm * px_per_cm
     # a jet broken into pieces (coarse mosaic, dark streaks) gives several
     # clusters on the same frames: the valve is at the most upstream one
