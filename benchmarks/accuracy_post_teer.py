@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from accuracy import parse_seeds  # beside this file
-from accuracy_world import family_for, write_study
+from accuracy_world import family_for, hint_kwargs, write_study
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import load_truth, truth_path_for
 
@@ -62,11 +62,7 @@ def make_patient(seed: int, folder: Path, never_tuned: bool) -> tuple[Path, Path
 
 def evaluate(path: Path, *, hint: bool = False) -> dict:
     truth = load_truth(truth_path_for(path))
-    kwargs = {}
-    if hint:
-        kwargs["annulus"] = truth.annulus_xy
-        kwargs["view"] = "tee" if truth.view.startswith("tee") else "tte"
-    res = analyze_clip(path, **kwargs)
+    res = analyze_clip(path, **hint_kwargs(truth, hint))
     sx, sy = truth.spacing_cm
     s = float(np.sqrt(sx * sy))
     row = {"file": path.name, "view": truth.view, "hint": hint, "post": bool(truth.post_clip),

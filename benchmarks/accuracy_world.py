@@ -109,12 +109,16 @@ def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, P
     return write_study(seed, folder, tag, family_for(seed, held_out))
 
 
+def hint_kwargs(truth, hint: bool) -> dict:
+    """``analyze_clip`` keywords giving the true annulus and view, when ``hint``."""
+    if not hint:
+        return {}
+    return {"annulus": truth.annulus_xy, "view": "tee" if truth.view.startswith("tee") else "tte"}
+
+
 def evaluate(path: Path, *, hint: bool = False) -> dict:
     truth = load_truth(truth_path_for(path))
-    kwargs = {}
-    if hint:
-        kwargs["annulus"] = truth.annulus_xy
-        kwargs["view"] = "tee" if truth.view.startswith("tee") else "tte"
+    kwargs = hint_kwargs(truth, hint)
     t0 = time.perf_counter()
     res = analyze_clip(path, keep_masks=True, **kwargs)
     seconds = time.perf_counter() - t0
