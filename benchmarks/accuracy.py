@@ -63,8 +63,9 @@ def make_patient(seed: int, folder: Path) -> tuple[Path, Path]:
     encoding = ENCODINGS[(seed // len(FRAME_SIZES)) % 2]
     pre_p, post_p = folder / f"p{seed:05d}_pre.dcm", folder / f"p{seed:05d}_post.dcm"
     if not (pre_p.exists() and post_p.exists()):
-        pre, post = generate_study(np.random.default_rng([seed]), patient=seed % 999 + 1,
-                                   rows=rows, cols=cols)
+        pre, post = generate_study(
+            np.random.default_rng([seed]), patient=seed % 999 + 1, rows=rows, cols=cols
+        )
         pre.save(pre_p, encoding=encoding)
         post.save(post_p, encoding=encoding)
     return pre_p, post_p
@@ -123,13 +124,17 @@ def summarize(rows: list[dict]) -> dict:
         "dice_p10": float(np.percentile(dice, 10)),
         "area_err_median": float(np.median(errs)),
         "area_err_worst": float(np.max(errs)),
-        "post_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in post])) if post else float("nan"),
+        "post_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in post]))
+        if post
+        else float("nan"),
         "diastolic_false_cm2_median": float(np.median([r["diastolic_cm2"] for r in rows])),
         "diastolic_frames": int(sum(len(r["diastolic_frames_cm2"]) for r in rows)),
-        "diastolic_frames_with_false_area": int(sum(np.count_nonzero(r["diastolic_frames_cm2"])
-                                                    for r in rows)),
-        "diastolic_false_cm2_worst_frame": float(max((max(r["diastolic_frames_cm2"], default=0.0)
-                                                      for r in rows), default=0.0)),
+        "diastolic_frames_with_false_area": int(
+            sum(np.count_nonzero(r["diastolic_frames_cm2"]) for r in rows)
+        ),
+        "diastolic_false_cm2_worst_frame": float(
+            max((max(r["diastolic_frames_cm2"], default=0.0) for r in rows), default=0.0)
+        ),
         "dice_mean": float(np.mean(dice)),
         "area_err_mean_signed": float(np.mean([r["area_err"] for r in rows])),
         "phase_agreement": float(np.mean([r["phase_agreement"] for r in rows])),
@@ -176,20 +181,27 @@ def main(argv: list[str] | None = None) -> int:
             r = evaluate(path)
             rows.append(r)
             if args.per_clip:
-                print(f"{r['file']:22s} {r['colour_map']:9s} dice med {np.median(r['dice']):.3f} "
-                      f"min {np.min(r['dice']):.3f}  max {r['max_cm2']:6.2f} / {r['true_max_cm2']:6.2f} "
-                      f"({100 * r['area_err']:+5.1f} %)  jets {r['n_jets']}/{r['true_n_jets']}  "
-                      f"diastole {r['diastolic_cm2']:.3f}  {r['seconds']:.2f} s", flush=True)
+                print(
+                    f"{r['file']:22s} {r['colour_map']:9s} dice med {np.median(r['dice']):.3f} "
+                    f"min {np.min(r['dice']):.3f}  max {r['max_cm2']:6.2f} / {r['true_max_cm2']:6.2f} "
+                    f"({100 * r['area_err']:+5.1f} %)  jets {r['n_jets']}/{r['true_n_jets']}  "
+                    f"diastole {r['diastolic_cm2']:.3f}  {r['seconds']:.2f} s",
+                    flush=True,
+                )
     summary = summarize(rows)
-    print(f"\nseeds {args.seeds}: {summary['clips']} clips ({len(seeds)} pre/post pairs), "
-          f"{summary['systolic_frames']} systolic frames")
+    print(
+        f"\nseeds {args.seeds}: {summary['clips']} clips ({len(seeds)} pre/post pairs), "
+        f"{summary['systolic_frames']} systolic frames"
+    )
     print(format_table(summary))
-    print(f"\nalso: Dice mean {summary['dice_mean']:.3f}; signed max-area error mean "
-          f"{100 * summary['area_err_mean_signed']:+.1f} %; pre-clip jet count right "
-          f"{100 * summary['pre_count_ok']:.0f} %; diastolic frames with any false jet area "
-          f"{summary['diastolic_frames_with_false_area']} of {summary['diastolic_frames']} "
-          f"(worst frame {summary['diastolic_false_cm2_worst_frame']:.2f} cm^2); systole/diastole "
-          f"labels right on {100 * summary['phase_agreement']:.1f} % of frames")
+    print(
+        f"\nalso: Dice mean {summary['dice_mean']:.3f}; signed max-area error mean "
+        f"{100 * summary['area_err_mean_signed']:+.1f} %; pre-clip jet count right "
+        f"{100 * summary['pre_count_ok']:.0f} %; diastolic frames with any false jet area "
+        f"{summary['diastolic_frames_with_false_area']} of {summary['diastolic_frames']} "
+        f"(worst frame {summary['diastolic_false_cm2_worst_frame']:.2f} cm^2); systole/diastole "
+        f"labels right on {100 * summary['phase_agreement']:.1f} % of frames"
+    )
     if tmp is not None:
         tmp.cleanup()
     return 0

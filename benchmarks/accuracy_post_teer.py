@@ -39,15 +39,14 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
 from accuracy import parse_seeds  # beside this file
 from accuracy_world import family_for, hint_kwargs, write_study
+
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import load_truth, truth_path_for
 
 NEVER_TUNED = ("a3c", "variance", "no_ecg")
-TARGETS = {"la_err_median": 0.08, "vc_err_median": 0.05, "vc_err_worst": 0.15,
-           "ratio_within_0.05": 0.90}
+TARGETS = {"la_err_median": 0.08, "vc_err_median": 0.05, "vc_err_worst": 0.15, "ratio_within_0.05": 0.90}
 
 
 def make_patient(seed: int, folder: Path, never_tuned: bool) -> tuple[Path, Path]:
@@ -65,10 +64,21 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
     res = analyze_clip(path, **hint_kwargs(truth, hint))
     sx, sy = truth.spacing_cm
     s = float(np.sqrt(sx * sy))
-    row = {"file": path.name, "view": truth.view, "hint": hint, "post": bool(truth.post_clip),
-           "status": res.status, "la_complete": bool(truth.la_complete),
-           "true_la_cm2": float(truth.la_mask.sum() * sx * sy), "vc": [], "vc_at_max": [],
-           "la_status": None, "la_err": None, "ratio_err": None, "unmatched_jets": 0}
+    row = {
+        "file": path.name,
+        "view": truth.view,
+        "hint": hint,
+        "post": bool(truth.post_clip),
+        "status": res.status,
+        "la_complete": bool(truth.la_complete),
+        "true_la_cm2": float(truth.la_mask.sum() * sx * sy),
+        "vc": [],
+        "vc_at_max": [],
+        "la_status": None,
+        "la_err": None,
+        "ratio_err": None,
+        "unmatched_jets": 0,
+    }
     pt = res.post_teer
     if res.status != "measured" or pt is None:
         return row
@@ -107,25 +117,38 @@ def summarize(rows: list[dict]) -> dict:
     vc_at = [m - t for r in measured for m, t in r["vc_at_max"]]
     ratio = [r["ratio_err"] for r in la_scored]
     out = {
-        "clips": len(rows), "measured": len(measured),
-        "la_complete": len(la_ok), "la_scored": len(la_scored),
+        "clips": len(rows),
+        "measured": len(measured),
+        "la_complete": len(la_ok),
+        "la_scored": len(la_scored),
         "la_cannot_on_complete": len(la_ok) - len(la_scored),
         "la_cut_clips": sum(not r["la_complete"] for r in measured),
         "la_cut_flagged": sum(not r["la_complete"] and r["la_err"] is None for r in measured),
-        "jets": len(vc), "unmatched_jets": sum(r["unmatched_jets"] for r in measured),
+        "jets": len(vc),
+        "unmatched_jets": sum(r["unmatched_jets"] for r in measured),
     }
     if la_scored:
         e = np.abs([r["la_err"] for r in la_scored])
-        out.update(la_err_median=float(np.median(e)), la_err_p90=float(np.percentile(e, 90)),
-                   la_err_worst=float(e.max()),
-                   la_err_signed_mean=float(np.mean([r["la_err"] for r in la_scored])))
+        out.update(
+            la_err_median=float(np.median(e)),
+            la_err_p90=float(np.percentile(e, 90)),
+            la_err_worst=float(e.max()),
+            la_err_signed_mean=float(np.mean([r["la_err"] for r in la_scored])),
+        )
         a = np.abs(ratio)
-        out.update(ratio_within_005=float(np.mean(a <= 0.05)), ratio_err_median=float(np.median(a)),
-                   ratio_err_worst=float(a.max()))
+        out.update(
+            ratio_within_005=float(np.mean(a <= 0.05)),
+            ratio_err_median=float(np.median(a)),
+            ratio_err_worst=float(a.max()),
+        )
     if vc:
         a = np.abs(vc)
-        out.update(vc_err_median=float(np.median(a)), vc_err_p90=float(np.percentile(a, 90)),
-                   vc_err_worst=float(a.max()), vc_err_signed_mean=float(np.mean(vc)))
+        out.update(
+            vc_err_median=float(np.median(a)),
+            vc_err_p90=float(np.percentile(a, 90)),
+            vc_err_worst=float(a.max()),
+            vc_err_signed_mean=float(np.mean(vc)),
+        )
     if vc_at:
         a = np.abs(vc_at)
         out.update(vc_at_max_err_median=float(np.median(a)), vc_at_max_err_worst=float(a.max()))
@@ -139,10 +162,12 @@ def fmt(v, pct=False, digits=3):
 
 
 def table(groups: dict[str, list[dict]]) -> str:
-    lines = ["| group | clips | measured | LA scored (wholly in fan) | LA cannot measure (in fan / cut) | "
-             "LA error median | LA error worst | jets | VC error median (cm) | VC p90 | VC worst | "
-             "VC at max-frame median | ratio within 0.05 |",
-             "| --- " * 13 + "|"]
+    lines = [
+        "| group | clips | measured | LA scored (wholly in fan) | LA cannot measure (in fan / cut) | "
+        "LA error median | LA error worst | jets | VC error median (cm) | VC p90 | VC worst | "
+        "VC at max-frame median | ratio within 0.05 |",
+        "| --- " * 13 + "|",
+    ]
     for name, rows in groups.items():
         s = summarize(rows)
         lines.append(
@@ -150,7 +175,8 @@ def table(groups: dict[str, list[dict]]) -> str:
             f"{s['la_cannot_on_complete']} / {s['la_cut_flagged']} of {s['la_cut_clips']} | "
             f"{fmt(s.get('la_err_median'), True)} | {fmt(s.get('la_err_worst'), True)} | {s['jets']} | "
             f"{fmt(s.get('vc_err_median'))} | {fmt(s.get('vc_err_p90'))} | {fmt(s.get('vc_err_worst'))} | "
-            f"{fmt(s.get('vc_at_max_err_median'))} | {fmt(s.get('ratio_within_005'), True)} |")
+            f"{fmt(s.get('vc_at_max_err_median'))} | {fmt(s.get('ratio_within_005'), True)} |"
+        )
     return "\n".join(lines)
 
 
@@ -160,8 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", default=None)
     ap.add_argument("--never-tuned", action="store_true")
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
-    ap.add_argument("--combine", nargs="+", default=None, metavar="JSON",
-                    help="print the tables of rows saved with --json (e.g. two halves run apart)")
+    ap.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="print the tables of rows saved with --json (e.g. two halves run apart)",
+    )
     a = ap.parse_args(argv)
     rows = []
     if a.combine:
@@ -170,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         a.seeds = ""
     folder = Path(a.cache) if a.cache else Path(tempfile.mkdtemp(prefix="post_teer_"))
     folder.mkdir(parents=True, exist_ok=True)
-    for seed in (parse_seeds(a.seeds) if a.seeds else []):
+    for seed in parse_seeds(a.seeds) if a.seeds else []:
         for path in make_patient(seed, folder, a.never_tuned):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:

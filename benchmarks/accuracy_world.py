@@ -49,8 +49,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
 from accuracy import ENCODINGS, parse_seeds, score_masks  # the apical benchmark beside this file
+
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import (
     ARTEFACT_SETS,
@@ -97,8 +97,14 @@ def write_study(seed: int, folder: Path, tag: str, family: tuple[str, str, str])
     pre_p, post_p = folder / f"{tag}{seed:05d}_pre.dcm", folder / f"{tag}{seed:05d}_post.dcm"
     if not (pre_p.exists() and post_p.exists()):
         pre, post = generate_world_study(
-            np.random.default_rng([seed, 11]), patient=seed % 999 + 1, view=view, texture=texture,
-            artefacts=artefacts, rows=rows, cols=cols)
+            np.random.default_rng([seed, 11]),
+            patient=seed % 999 + 1,
+            view=view,
+            texture=texture,
+            artefacts=artefacts,
+            rows=rows,
+            cols=cols,
+        )
         pre.save(pre_p, encoding=encoding)
         post.save(post_p, encoding=encoding)
     return pre_p, post_p
@@ -152,24 +158,31 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
 
 def summarize(rows: list[dict]) -> dict:
     measured = [r for r in rows if r["status"] != "cannot_measure"]
-    out = {"clips": len(rows), "cannot_measure": len(rows) - len(measured),
-           "false_no_jet": sum(r["status"] == "no_jet" and r["true_max_cm2"] > 0 for r in rows)}
+    out = {
+        "clips": len(rows),
+        "cannot_measure": len(rows) - len(measured),
+        "false_no_jet": sum(r["status"] == "no_jet" and r["true_max_cm2"] > 0 for r in rows),
+    }
     if not measured:
         return out
     dice = np.concatenate([r["dice"] for r in measured])
     errs = np.abs([r["area_err"] for r in measured])
     post = [r for r in measured if r["post"]]
-    out.update({
-        "systolic_frames": int(dice.size),
-        "dice_median": float(np.median(dice)),
-        "dice_p10": float(np.percentile(dice, 10)),
-        "area_err_median": float(np.median(errs)),
-        "area_err_worst": float(np.max(errs)),
-        "post_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in post])) if post else float("nan"),
-        "diastolic_false_cm2_median": float(np.median([r["diastolic_cm2"] for r in measured])),
-        "phase_agreement": float(np.mean([r["phase_agreement"] for r in measured])),
-        "area_err_mean_signed": float(np.mean([r["area_err"] for r in measured])),
-    })
+    out.update(
+        {
+            "systolic_frames": int(dice.size),
+            "dice_median": float(np.median(dice)),
+            "dice_p10": float(np.percentile(dice, 10)),
+            "area_err_median": float(np.median(errs)),
+            "area_err_worst": float(np.max(errs)),
+            "post_count_ok": float(np.mean([r["n_jets"] == r["true_n_jets"] for r in post]))
+            if post
+            else float("nan"),
+            "diastolic_false_cm2_median": float(np.median([r["diastolic_cm2"] for r in measured])),
+            "phase_agreement": float(np.mean([r["phase_agreement"] for r in measured])),
+            "area_err_mean_signed": float(np.mean([r["area_err"] for r in measured])),
+        }
+    )
     return out
 
 
@@ -181,24 +194,34 @@ def met(key: str, value: float) -> bool:
 def format_row(name: str, s: dict) -> str:
     if "dice_median" not in s:
         return f"| {name} | {s['clips']} | {s['cannot_measure']} | - | - | - | - | - | - |"
-    return (f"| {name} | {s['clips']} | {s['cannot_measure']} | {s['dice_median']:.3f} | "
-            f"{s['dice_p10']:.3f} | {100 * s['area_err_median']:.1f} % | {100 * s['area_err_worst']:.1f} % | "
-            f"{100 * s['post_count_ok']:.0f} % | {s['diastolic_false_cm2_median']:.3f} |")
+    return (
+        f"| {name} | {s['clips']} | {s['cannot_measure']} | {s['dice_median']:.3f} | "
+        f"{s['dice_p10']:.3f} | {100 * s['area_err_median']:.1f} % | {100 * s['area_err_worst']:.1f} % | "
+        f"{100 * s['post_count_ok']:.0f} % | {s['diastolic_false_cm2_median']:.3f} |"
+    )
 
 
-HEADER = ("| group | clips | cannot measure | Dice median | Dice p10 | max-area error median | "
-          "worst | post-clip count right | diastolic false area median (cm^2) |\n"
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+HEADER = (
+    "| group | clips | cannot measure | Dice median | Dice p10 | max-area error median | "
+    "worst | post-clip count right | diastolic false area median (cm^2) |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", default="5000-5027")
     ap.add_argument("--held-out", action="store_true", help="only the never-tuned family")
-    ap.add_argument("--first-held-out", action="store_true",
-                    help="only the first held-out family (seen once, no longer never-tuned)")
-    ap.add_argument("--second-held-out", action="store_true",
-                    help="only the second held-out family (seen once, no longer never-tuned)")
+    ap.add_argument(
+        "--first-held-out",
+        action="store_true",
+        help="only the first held-out family (seen once, no longer never-tuned)",
+    )
+    ap.add_argument(
+        "--second-held-out",
+        action="store_true",
+        help="only the second held-out family (seen once, no longer never-tuned)",
+    )
     ap.add_argument("--cache", type=Path, default=None, help="folder to keep/reuse the clips")
     ap.add_argument("--per-clip", action="store_true")
     args = ap.parse_args(argv)
@@ -211,8 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.cache
         folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
-    which: bool | str = ("first" if args.first_held_out else "second" if args.second_held_out
-                         else args.held_out)
+    which: bool | str = (
+        "first" if args.first_held_out else "second" if args.second_held_out else args.held_out
+    )
     for s in seeds:
         for path in make_patient(s, folder, which):
             variants = [False, True] if "plax" in family_for(s, which)[0] else [False]
@@ -220,12 +244,14 @@ def main(argv: list[str] | None = None) -> int:
                 r = evaluate(path, hint=hint)
                 rows.append(r)
                 if args.per_clip:
-                    print(f"{r['file']:18s} {r['family']:34s}{' hint' if hint else '     '} "
-                          f"{r['status']:14s} dice {np.median(r['dice']) if r['dice'] else 0:.3f} "
-                          f"max {r['max_cm2']:6.2f} / {r['true_max_cm2']:6.2f} ({100 * r['area_err']:+6.1f} %) "
-                          f"jets {r['n_jets']}/{r['true_n_jets']} dia {r['diastolic_cm2']:.3f} "
-                          f"phase {100 * r['phase_agreement']:.0f} % {r['seconds']:.1f} s {r['reason']}",
-                          flush=True)
+                    print(
+                        f"{r['file']:18s} {r['family']:34s}{' hint' if hint else '     '} "
+                        f"{r['status']:14s} dice {np.median(r['dice']) if r['dice'] else 0:.3f} "
+                        f"max {r['max_cm2']:6.2f} / {r['true_max_cm2']:6.2f} ({100 * r['area_err']:+6.1f} %) "
+                        f"jets {r['n_jets']}/{r['true_n_jets']} dia {r['diastolic_cm2']:.3f} "
+                        f"phase {100 * r['phase_agreement']:.0f} % {r['seconds']:.1f} s {r['reason']}",
+                        flush=True,
+                    )
     plain = [r for r in rows if not r["hint"]]
     scored = [r for r in rows if r["view"] != "plax" or r["hint"]]
     fam = {**SEEN_FAMILIES, True: HELD_OUT}.get(which)
@@ -241,16 +267,22 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for key in TARGETS:
         if key in total:
-            print(f"{key}: {total[key]:.3f} target {TARGETS[key][0]} {TARGETS[key][1]} "
-                  f"{'met' if met(key, total[key]) else 'NOT MET'}")
+            print(
+                f"{key}: {total[key]:.3f} target {TARGETS[key][0]} {TARGETS[key][1]} "
+                f"{'met' if met(key, total[key]) else 'NOT MET'}"
+            )
     false_no = sum(r["status"] == "no_jet" and r["true_max_cm2"] > 0 for r in plain)
-    print(f"false 'no jet' on clips with a jet: {false_no}; cannot measure: "
-          f"{sum(r['status'] == 'cannot_measure' for r in plain)} of {len(plain)} "
-          f"(PLAX without hint: {sum(r['status'] == 'cannot_measure' for r in plain if r['view'] == 'plax')} "
-          f"of {sum(r['view'] == 'plax' for r in plain)})")
+    print(
+        f"false 'no jet' on clips with a jet: {false_no}; cannot measure: "
+        f"{sum(r['status'] == 'cannot_measure' for r in plain)} of {len(plain)} "
+        f"(PLAX without hint: {sum(r['status'] == 'cannot_measure' for r in plain if r['view'] == 'plax')} "
+        f"of {sum(r['view'] == 'plax' for r in plain)})"
+    )
     if "phase_agreement" in total:
-        print(f"phase labels right on {100 * total['phase_agreement']:.1f} % of frames; "
-              f"signed max-area error mean {100 * total['area_err_mean_signed']:+.1f} %")
+        print(
+            f"phase labels right on {100 * total['phase_agreement']:.1f} % of frames; "
+            f"signed max-area error mean {100 * total['area_err_mean_signed']:+.1f} %"
+        )
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -94,10 +94,14 @@ def main() -> None:
     ap.add_argument("--cols", type=int, default=640)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--dask", action="store_true", help="also run on a 2-process LocalCluster")
-    ap.add_argument("--keep", type=Path, help="write the cohort and outputs here (kept; a "
-                    "cohort already there is reused)")
-    ap.add_argument("--generate-only", action="store_true",
-                    help="only write the cohort (with --keep), to time it later on a quiet machine")
+    ap.add_argument(
+        "--keep", type=Path, help="write the cohort and outputs here (kept; a cohort already there is reused)"
+    )
+    ap.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="only write the cohort (with --keep), to time it later on a quiet machine",
+    )
     args = ap.parse_args()
 
     from echoassess.synthetic import make_cohort
@@ -107,8 +111,7 @@ def main() -> None:
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     if not (data / "manifest.csv").exists():
-        make_cohort(data, args.patients, seed=args.seed, encoding="jpeg",
-                    rows=args.rows, cols=args.cols)
+        make_cohort(data, args.patients, seed=args.seed, encoding="jpeg", rows=args.rows, cols=args.cols)
         (data / "README.txt").write_text("not an image\n")
         good = (data / "patient001" / "pre.dcm").read_bytes()
         (data / "broken.dcm").write_bytes(good[: len(good) // 2])
@@ -117,9 +120,13 @@ def main() -> None:
         print(f"cohort written to {data} in {gen_s:.0f} s")
         return
 
-    report: dict = {"patients": args.patients, "frame": f"{args.rows}x{args.cols}",
-                    "cpus": os.cpu_count(), "generate_seconds": round(gen_s, 1),
-                    "load_before": [round(v, 2) for v in load_before]}
+    report: dict = {
+        "patients": args.patients,
+        "frame": f"{args.rows}x{args.cols}",
+        "cpus": os.cpu_count(),
+        "generate_seconds": round(gen_s, 1),
+        "load_before": [round(v, 2) for v in load_before],
+    }
     report["cpu_ceiling_2_vs_1"] = cpu_ceiling()
     runs = {}
     for workers in (1, 2):
@@ -128,12 +135,16 @@ def main() -> None:
     if args.dask:
         from distributed import LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster:
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster:
             out = base / "out-dask2"
-            runs["dask-2"] = (_run(data, out, scheduler=cluster.scheduler_address,
-                                   force=True), out)
+            runs["dask-2"] = (_run(data, out, scheduler=cluster.scheduler_address, force=True), out)
     report["load_after"] = [round(v, 2) for v in os.getloadavg()]
     report["runs"] = {k: v for k, (v, _) in runs.items()}
     one, two = runs["local-1"][0], runs["local-2"][0]
@@ -143,12 +154,16 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     print()
     for name, (r, _) in runs.items():
-        print(f"{name:>8}: {r['clips']} clips in {r['seconds']:.1f} s = {r['clips_per_min']:.0f} "
-              f"clips/min, worker peak RSS {r['worker_peak_rss_mb_max']:.0f} MB")
-    print(f"scaling 2 vs 1 worker: {report['scaling_2_vs_1']:.2f}x (pure-CPU ceiling of this "
-          f"machine right now: {report['cpu_ceiling_2_vs_1']:.2f}x); load average before "
-          f"{load_before[0]:.2f}, after {report['load_after'][0]:.2f}; identical tables: "
-          f"{report['identical_tables']}")
+        print(
+            f"{name:>8}: {r['clips']} clips in {r['seconds']:.1f} s = {r['clips_per_min']:.0f} "
+            f"clips/min, worker peak RSS {r['worker_peak_rss_mb_max']:.0f} MB"
+        )
+    print(
+        f"scaling 2 vs 1 worker: {report['scaling_2_vs_1']:.2f}x (pure-CPU ceiling of this "
+        f"machine right now: {report['cpu_ceiling_2_vs_1']:.2f}x); load average before "
+        f"{load_before[0]:.2f}, after {report['load_after'][0]:.2f}; identical tables: "
+        f"{report['identical_tables']}"
+    )
     if not args.keep:
         print(f"(cohort and outputs in {base})")
 

@@ -51,16 +51,23 @@ def main(argv: list[str] | None = None) -> int:
             if done[0] % 250 == 0:
                 print(f"  {done[0]} / {args.n}", file=sys.stderr)
 
-        outcomes = fuzzlib.run_mutants(fuzzlib.generate(bases, args.n, args.seed), work,
-                                       jobs=args.jobs, timeout_s=args.timeout,
-                                       mem_mb=args.mem_mb, on_outcome=tick)
+        outcomes = fuzzlib.run_mutants(
+            fuzzlib.generate(bases, args.n, args.seed),
+            work,
+            jobs=args.jobs,
+            timeout_s=args.timeout,
+            mem_mb=args.mem_mb,
+            on_outcome=tick,
+        )
     elapsed = time.perf_counter() - t0
     by_mutation: dict[str, int] = {}
     for o in outcomes:
         key = o.mutation.split()[0]
         by_mutation[key] = by_mutation.get(key, 0) + 1
-    print(f"{len(outcomes)} mutants (seed {args.seed}) in {elapsed:.0f} s, "
-          f"slowest {max(o.seconds for o in outcomes):.1f} s")
+    print(
+        f"{len(outcomes)} mutants (seed {args.seed}) in {elapsed:.0f} s, "
+        f"slowest {max(o.seconds for o in outcomes):.1f} s"
+    )
     print("mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(by_mutation.items())))
     print()
     print("| outcome | mutants |")

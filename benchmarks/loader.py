@@ -24,8 +24,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 
 def _clip_path() -> str:
     from pydicom.data import get_testdata_file
@@ -52,13 +50,13 @@ def speed(repeats: int) -> dict:
     n = clip.n_frames
 
     def ours():
-        for frame in echoassess.load_clip(path).iter_frames():
+        for _frame in echoassess.load_clip(path).iter_frames():
             pass
 
     def theirs():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for frame in iter_pixels(path, raw=False):  # raw=False: YBR -> RGB
+            for _frame in iter_pixels(path, raw=False):  # raw=False: YBR -> RGB
                 pass
 
     t_ours = _time(ours, repeats)
@@ -112,8 +110,9 @@ def memory() -> list[dict]:
         long_path = _make_long_clip(src, 10, Path(tmp) / "long.dcm")
         for label, path in (("short", src), ("long (10x)", str(long_path))):
             for mode in ("stream", "all"):
-                out = subprocess.run([sys.executable, "-c", _PEAK, mode, path],
-                                     capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    [sys.executable, "-c", _PEAK, mode, path], capture_output=True, text=True, check=True
+                )
                 r = json.loads(out.stdout)
                 r.update(clip=label, mode=mode, file_mib=Path(path).stat().st_size / 2**20)
                 rows.append(r)
@@ -125,8 +124,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     s = speed(args.repeats)
-    print(f"Streaming speed on {s['clip']} ({s['frames']} frames, {s['shape'][0]}x{s['shape'][1]}, "
-          "JPEG Baseline YBR_FULL_422), best of", args.repeats)
+    print(
+        f"Streaming speed on {s['clip']} ({s['frames']} frames, {s['shape'][0]}x{s['shape'][1]}, "
+        "JPEG Baseline YBR_FULL_422), best of",
+        args.repeats,
+    )
     print(f"  echoassess iter_frames()          {s['echoassess_fps']:8.1f} frames/s")
     print(f"  pydicom iter_pixels(raw=False)    {s['pydicom_fps']:8.1f} frames/s")
     print(f"  ratio echoassess / pydicom        {s['ratio']:8.2f}")
@@ -135,8 +137,10 @@ def main() -> None:
     print("and the growth of the process's peak resident set over the import baseline")
     print(f"  {'clip':<12} {'file MiB':>8} {'frames':>7} {'mode':<8} {'traced peak':>11} {'RSS added':>10}")
     for r in memory():
-        print(f"  {r['clip']:<12} {r['file_mib']:8.1f} {r['frames']:7d} {r['mode']:<8} "
-              f"{r['traced_peak_mib']:11.1f} {r['rss_added_mib']:10.1f}")
+        print(
+            f"  {r['clip']:<12} {r['file_mib']:8.1f} {r['frames']:7d} {r['mode']:<8} "
+            f"{r['traced_peak_mib']:11.1f} {r['rss_added_mib']:10.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -76,13 +76,15 @@ def make_clips(out: Path, sizes: list[tuple[int, int]], n_frames: int) -> list[t
     clips = []
     for rows, cols in sizes:
         p = out / f"apical_{cols}x{rows}.dcm"
-        generate_clip(SceneParams.random(0, rows=rows, cols=cols, n_frames=n_frames),
-                      rng=0).save(p, encoding="jpeg")
+        generate_clip(SceneParams.random(0, rows=rows, cols=cols, n_frames=n_frames), rng=0).save(
+            p, encoding="jpeg"
+        )
         clips.append((f"{cols}x{rows} apical", p))
         p = out / f"variance_{cols}x{rows}.dcm"
-        generate_world_clip(WorldParams.random(3, view="a4c", texture="variance", rows=rows,
-                                               cols=cols, n_frames=n_frames),
-                            rng=3).save(p, encoding="jpeg")
+        generate_world_clip(
+            WorldParams.random(3, view="a4c", texture="variance", rows=rows, cols=cols, n_frames=n_frames),
+            rng=3,
+        ).save(p, encoding="jpeg")
         clips.append((f"{cols}x{rows} variance map", p))
     return clips
 
@@ -104,12 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         best: dict[tuple[str, str], float] = {}
         steps = {
             "floor": _floor,
-            "fast decode": lambda p: _timed(lambda: [
-                None for _ in load_clip(p, decoder="libjpeg-turbo").iter_frames()]),
+            "fast decode": lambda p: _timed(
+                lambda: [None for _ in load_clip(p, decoder="libjpeg-turbo").iter_frames()]
+            ),
             "pydicom decode": lambda p: _timed(lambda: [None for _ in load_clip(p).iter_frames()]),
             "analyze (pydicom)": lambda p: _timed(lambda: analyze_clip(load_clip(p))),
             "analyze (libjpeg-turbo)": lambda p: _timed(
-                lambda: analyze_clip(load_clip(p, decoder="libjpeg-turbo"))),
+                lambda: analyze_clip(load_clip(p, decoder="libjpeg-turbo"))
+            ),
         }
         for _ in range(args.rounds):  # alternate: every step of every clip, then again
             for name, path in clips:
@@ -118,25 +122,30 @@ def main(argv: list[str] | None = None) -> int:
                     best[name, step] = min(best.get((name, step), float("inf")), t)
         n = args.frames
         print(f"best of {args.rounds} alternating rounds, {n} frames per clip, frames/s:\n")
-        print("| clip | decode floor | fast decode | pydicom decode | analyze (pydicom) | "
-              "analyze (libjpeg-turbo) | ratio to floor (pydicom / libjpeg-turbo) |")
+        print(
+            "| clip | decode floor | fast decode | pydicom decode | analyze (pydicom) | "
+            "analyze (libjpeg-turbo) | ratio to floor (pydicom / libjpeg-turbo) |"
+        )
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for name, _ in clips:
             fps = {s: n / best[name, s] for s in steps}
-            print(f"| {name} | {fps['floor']:.0f} | {fps['fast decode']:.0f} | "
-                  f"{fps['pydicom decode']:.1f} | {fps['analyze (pydicom)']:.1f} | "
-                  f"{fps['analyze (libjpeg-turbo)']:.1f} | "
-                  f"{best[name, 'analyze (pydicom)'] / best[name, 'floor']:.0f}x / "
-                  f"{best[name, 'analyze (libjpeg-turbo)'] / best[name, 'floor']:.0f}x |")
+            print(
+                f"| {name} | {fps['floor']:.0f} | {fps['fast decode']:.0f} | "
+                f"{fps['pydicom decode']:.1f} | {fps['analyze (pydicom)']:.1f} | "
+                f"{fps['analyze (libjpeg-turbo)']:.1f} | "
+                f"{best[name, 'analyze (pydicom)'] / best[name, 'floor']:.0f}x / "
+                f"{best[name, 'analyze (libjpeg-turbo)'] / best[name, 'floor']:.0f}x |"
+            )
 
         # -- start-up and the whole command, in fresh interpreters
-        check_clip = next((p for name, p in clips if name.startswith("800x600 apical")),
-                          clips[0][1])
+        check_clip = next((p for name, p in clips if name.startswith("800x600 apical")), clips[0][1])
         t_help = _wall([str(exe), "--help"], 5)
         t_check = _wall([str(exe), "check", str(check_clip)], 3)
         print(f"\n`echoassess --help`: {t_help:.2f} s wall (best of 5)")
-        print(f"`echoassess check` on {check_clip.name} ({n} frames): {t_check:.2f} s wall "
-              "(best of 3, start-up included)")
+        print(
+            f"`echoassess check` on {check_clip.name} ({n} frames): {t_check:.2f} s wall "
+            "(best of 3, start-up included)"
+        )
 
         # -- peak memory against clip length
         from echoassess.synthetic import SceneParams, generate_clip
@@ -145,11 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         print("| --- | --- | --- |")
         for frames in (20, 40, 80):
             p = Path(tmp) / f"rss_{frames}.dcm"
-            generate_clip(SceneParams.random(1, rows=600, cols=800, n_frames=frames),
-                          rng=1).save(p, encoding="jpeg")
-            rss = [float(subprocess.run([sys.executable, "-c", _RSS, str(p), d], check=True,
-                                        capture_output=True, text=True).stdout.split()[-1])
-                   for d in ("pydicom", "libjpeg-turbo")]
+            generate_clip(SceneParams.random(1, rows=600, cols=800, n_frames=frames), rng=1).save(
+                p, encoding="jpeg"
+            )
+            rss = [
+                float(
+                    subprocess.run(
+                        [sys.executable, "-c", _RSS, str(p), d], check=True, capture_output=True, text=True
+                    ).stdout.split()[-1]
+                )
+                for d in ("pydicom", "libjpeg-turbo")
+            ]
             print(f"| {frames} | {rss[0]:.0f} MB | {rss[1]:.0f} MB |")
     return 0
 

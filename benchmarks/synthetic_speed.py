@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Time the synthetic clip generator and its DICOM encoders.
 
-    python benchmarks/synthetic_speed.py [--frames 40] [--rows 600] [--cols 800]
+python benchmarks/synthetic_speed.py [--frames 40] [--rows 600] [--cols 800]
 """
 
 from __future__ import annotations
@@ -25,15 +25,18 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     for post in (False, True):
-        p = SceneParams(rows=args.rows, cols=args.cols, n_frames=args.frames, post_clip=post,
-                        n_jets=2 if post else 1)
+        p = SceneParams(
+            rows=args.rows, cols=args.cols, n_frames=args.frames, post_clip=post, n_jets=2 if post else 1
+        )
         times = []
         for seed in range(args.repeats):
             t0 = time.perf_counter()
             clip = generate_clip(p, rng=seed)
             times.append(time.perf_counter() - t0)
-        print(f"generate {'post' if post else 'pre '} {args.frames} x {args.rows}x{args.cols}: "
-              f"best {min(times):.2f} s, median {np.median(times):.2f} s")
+        print(
+            f"generate {'post' if post else 'pre '} {args.frames} x {args.rows}x{args.cols}: "
+            f"best {min(times):.2f} s, median {np.median(times):.2f} s"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         for enc in ("rgb", "jpeg"):
             t0 = time.perf_counter()
@@ -41,9 +44,11 @@ def main() -> None:
             t_save = time.perf_counter() - t0
             frames = load_clip(path).read_frames()
             err = np.abs(frames.astype(np.int16) - clip.frames)
-            print(f"save {enc:4s}: {t_save:.2f} s, {path.stat().st_size / 1024**2:.1f} MiB, "
-                  f"round-trip mean abs error {err.mean():.3f} (jet pixels "
-                  f"{err[clip.truth.masks].mean():.1f})")
+            print(
+                f"save {enc:4s}: {t_save:.2f} s, {path.stat().st_size / 1024**2:.1f} MiB, "
+                f"round-trip mean abs error {err.mean():.3f} (jet pixels "
+                f"{err[clip.truth.masks].mean():.1f})"
+            )
 
 
 if __name__ == "__main__":

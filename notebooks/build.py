@@ -70,8 +70,7 @@ def build(source: Path) -> nbformat.NotebookNode:
     """A clean notebook (no outputs, stable cell ids) from ``source``."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                       "name": "python3"},
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
     nb.cells = cells_from_source(source.read_text(encoding="utf-8"))
@@ -87,8 +86,9 @@ def render(nb: nbformat.NotebookNode) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="report notebooks that differ from their sources; write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="report notebooks that differ from their sources; write nothing"
+    )
     args = parser.parse_args(argv)
     stale = []
     for source in sorted(SOURCES.glob("[0-9][0-9]_*.py")):

@@ -183,9 +183,7 @@ original renderer are unchanged and load with these fields at their defaults.
 
 
 def _readme(pre, post, written: list[Path]) -> str:
-    rows = "\n".join(
-        f"| `{p.name}` | {p.stat().st_size / 1024:.0f} KiB | `{sha256(p)}` |" for p in written
-    )
+    rows = "\n".join(f"| `{p.name}` | {p.stat().st_size / 1024:.0f} KiB | `{sha256(p)}` |" for p in written)
     total = sum(p.stat().st_size for p in written) / 1024**2
 
     def params(clip) -> str:
@@ -203,7 +201,8 @@ def _readme(pre, post, written: list[Path]) -> str:
         )
 
     common = ", ".join(f"{k}={v!r}" for k, v in _COMMON.items())
-    return f"""# Sample data: one synthetic patient before and after MitraClip
+    return (
+        f"""# Sample data: one synthetic patient before and after MitraClip
 
 **These are synthetic images, not from any patient.** They were drawn by
 `echoassess.synthetic` (see its docstrings) so that their answer is known
@@ -251,7 +250,9 @@ compares them with these files (decoded frames, truth masks and areas, and the
 SHA-256 list above); `tests/test_synthetic.py` runs the same check. The JPEG
 bytes depend on the libjpeg build inside OpenCV, so byte identity is only
 expected on the same platform.
-""" + _WORLD_SECTION
+"""
+        + _WORLD_SECTION
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ import numpy as np
 
 from echoassess.results import ClipResult, FrameMeasurement, JetMeasurement
 
-
 _UIDS = itertools.count(10000)
 
 
@@ -90,12 +89,15 @@ def make_clip(
         if not region.any():
             continue
         ys, xs = np.nonzero(region)
-        jets.append(JetMeasurement(
-            label=k + 1, area_px=int(region.sum()),
-            area_cm2=float(region.sum() * pa) if pa else None,
-            centroid_xy=(float(xs.mean()), float(ys.mean())),
-            bbox_xyxy=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
-        ))
+        jets.append(
+            JetMeasurement(
+                label=k + 1,
+                area_px=int(region.sum()),
+                area_cm2=float(region.sum() * pa) if pa else None,
+                centroid_xy=(float(xs.mean()), float(ys.mean())),
+                bbox_xyxy=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+            )
+        )
     sys_areas = areas[phase == "systole"]
     result = ClipResult(
         source=f"/data/study/{name}",
@@ -109,11 +111,16 @@ def make_clip(
         max_jet_area_cm2=(float(areas[m]) if has_systole else 0.0) if pa else None,
         jets_at_max=tuple(jets),
         mean_systolic_jet_area_cm2=float(sys_areas.mean()) if pa and has_systole else None,
-        settings=dict(settings if settings is not None else
-                      {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0}),
-        identifiers={"series_description": "Apical 4C colour",
-                     # every call is another image: a new UID
-                     "sop_instance_uid": f"1.2.826.0.1.3680043.8.498.{next(_UIDS)}"},
+        settings=dict(
+            settings
+            if settings is not None
+            else {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0}
+        ),
+        identifiers={
+            "series_description": "Apical 4C colour",
+            # every call is another image: a new UID
+            "sop_instance_uid": f"1.2.826.0.1.3680043.8.498.{next(_UIDS)}",
+        },
         algorithm_version="test",
         masks=masks if keep_masks else None,
     )
@@ -129,10 +136,16 @@ def result_from_truth(sc, name: str) -> ClipResult:
     pa = dx * dy
     px = t.masks.reshape(t.n_frames, -1).sum(1)
     per_frame = tuple(
-        FrameMeasurement(index=i, time_ms=i * t.frame_time_ms, phase=str(t.phase[i]),
-                         jet_area_px=int(px[i]), jet_area_cm2=float(px[i] * pa),
-                         n_jets=int(t.n_jets[i]))
-        for i in range(t.n_frames))
+        FrameMeasurement(
+            index=i,
+            time_ms=i * t.frame_time_ms,
+            phase=str(t.phase[i]),
+            jet_area_px=int(px[i]),
+            jet_area_cm2=float(px[i] * pa),
+            n_jets=int(t.n_jets[i]),
+        )
+        for i in range(t.n_frames)
+    )
     systolic = np.array([p == "systole" for p in t.phase])
     m = int(np.argmax(np.where(systolic, px, -1)))
     jets = []
@@ -142,18 +155,33 @@ def result_from_truth(sc, name: str) -> ClipResult:
             continue
         cy, cx = ndimage.center_of_mass(region)
         ys, xs = np.nonzero(region)
-        jets.append(JetMeasurement(k + 1, int(region.sum()), float(region.sum() * pa),
-                                   (float(cx), float(cy)),
-                                   (int(xs.min()), int(ys.min()), int(xs.max()) + 1,
-                                    int(ys.max()) + 1)))
+        jets.append(
+            JetMeasurement(
+                k + 1,
+                int(region.sum()),
+                float(region.sum() * pa),
+                (float(cx), float(cy)),
+                (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+            )
+        )
     return ClipResult(
-        source=name, frames=t.n_frames, frame_time_ms=t.frame_time_ms,
-        pixel_spacing_cm=(dx, dy), calibration_source="regions", per_frame=per_frame,
-        max_frame=m, max_jet_area_px=int(px[m]), max_jet_area_cm2=float(px[m] * pa),
+        source=name,
+        frames=t.n_frames,
+        frame_time_ms=t.frame_time_ms,
+        pixel_spacing_cm=(dx, dy),
+        calibration_source="regions",
+        per_frame=per_frame,
+        max_frame=m,
+        max_jet_area_px=int(px[m]),
+        max_jet_area_cm2=float(px[m] * pa),
         jets_at_max=tuple(jets),
         mean_systolic_jet_area_cm2=float(px[systolic].mean() * pa) if systolic.any() else None,
-        settings={"nyquist_cm_s": t.nyquist_cm_s, "frame_rate_hz": 1000.0 / t.frame_time_ms,
-                  "depth_cm": float(t.params["depth_cm"])},
+        settings={
+            "nyquist_cm_s": t.nyquist_cm_s,
+            "frame_rate_hz": 1000.0 / t.frame_time_ms,
+            "depth_cm": float(t.params["depth_cm"]),
+        },
         identifiers={"sop_instance_uid": sc.study.sop_instance_uid},
-        algorithm_version="truth", masks=t.masks,
+        algorithm_version="truth",
+        masks=t.masks,
     )

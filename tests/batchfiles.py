@@ -29,9 +29,12 @@ def small_cohort(folder: Path, n_patients: int = 3, *, seed: int = 5, **override
 def _study(patient: int, series: int) -> StudyInfo:
     g = np.random.default_rng([patient, series])
     return StudyInfo(
-        patient_name=f"SYNTHETIC^PATIENT{patient:03d}", patient_id=f"SYN{patient:03d}",
-        accession_number=f"SYNACC{patient:03d}", study_instance_uid=StudyInfo.random_uid(g),
-        series_instance_uid=StudyInfo.random_uid(g), sop_instance_uid=StudyInfo.random_uid(g),
+        patient_name=f"SYNTHETIC^PATIENT{patient:03d}",
+        patient_id=f"SYN{patient:03d}",
+        accession_number=f"SYNACC{patient:03d}",
+        study_instance_uid=StudyInfo.random_uid(g),
+        series_instance_uid=StudyInfo.random_uid(g),
+        sop_instance_uid=StudyInfo.random_uid(g),
         series_number=series,
     )
 
@@ -42,8 +45,7 @@ def bmode_dataset(patient: int = 91):
     ds = clip.to_dataset(encoding="rgb")
     grey = clip.frames.mean(axis=-1, keepdims=True).astype(np.uint8).repeat(3, axis=-1)
     ds.PixelData = np.ascontiguousarray(grey).tobytes()
-    ds.SequenceOfUltrasoundRegions = [r for r in ds.SequenceOfUltrasoundRegions
-                                      if int(r.RegionDataType) != 2]
+    ds.SequenceOfUltrasoundRegions = [r for r in ds.SequenceOfUltrasoundRegions if int(r.RegionDataType) != 2]
     return ds
 
 
@@ -94,8 +96,12 @@ def make_mixed_folder(root: Path) -> dict[str, object]:
         warnings.simplefilter("ignore")
         fs.write(root / "export" / "cd1")
     dicomdir_image = next((root / "export" / "cd1").rglob("IM*"))
-    return {"manifest": manifest, "dicomdir": root / "export" / "cd1" / "DICOMDIR",
-            "dicomdir_image": dicomdir_image, "dicomdir_sop": clip.study.sop_instance_uid}
+    return {
+        "manifest": manifest,
+        "dicomdir": root / "export" / "cd1" / "DICOMDIR",
+        "dicomdir_image": dicomdir_image,
+        "dicomdir_sop": clip.study.sop_instance_uid,
+    }
 
 
 def read_table(path: Path) -> pd.DataFrame:

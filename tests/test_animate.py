@@ -13,8 +13,7 @@ from echoassess.errors import InvalidParameterError
 
 def test_overlay_frames_outline_the_mask():
     s = make_clip(n_frames=6, systole=(1, 5), size=(60, 80))
-    images = overlay_frames(s.frames, s.result.masks, per_frame=s.result.per_frame,
-                            title="pre.dcm")
+    images = overlay_frames(s.frames, s.result.masks, per_frame=s.result.per_frame, title="pre.dcm")
     assert len(images) == 6
     banner = images[0].shape[0] - 60
     assert banner > 0 and images[0].shape[1:] == (80, 3)
@@ -35,8 +34,14 @@ def test_overlay_frames_outline_the_mask():
 @pytest.mark.parametrize("suffix", [".gif", ".webp"])
 def test_animate_writes_every_frame(tmp_path, suffix):
     s = make_clip(n_frames=5, systole=(1, 4), size=(50, 70), frame_time_ms=33.3)
-    path = animate_overlay(s.frames, s.result.masks, tmp_path / f"clip{suffix}",
-                           per_frame=s.result.per_frame, max_frame=s.max_frame, slowdown=2)
+    path = animate_overlay(
+        s.frames,
+        s.result.masks,
+        tmp_path / f"clip{suffix}",
+        per_frame=s.result.per_frame,
+        max_frame=s.max_frame,
+        slowdown=2,
+    )
     with Image.open(path) as im:
         assert im.n_frames == 5
         im.seek(1)

@@ -27,7 +27,8 @@ runner = CliRunner()
 TESSERACT = shutil.which("tesseract")
 needs_tesseract = pytest.mark.skipif(
     TESSERACT is None,
-    reason="tesseract is not installed (apt-get install tesseract-ocr; .ci/run installs it)")
+    reason="tesseract is not installed (apt-get install tesseract-ocr; .ci/run installs it)",
+)
 
 #: planted in big letters beside the fan, as a hospital's screen would show them
 MARKERS = ("ELSEWHERE", "HOSPITAL", "DOEJOHN")
@@ -37,12 +38,11 @@ def _stamp(frames: np.ndarray) -> np.ndarray:
     """Burn the markers into every frame, outside the fan (left, top right)."""
     out = frames.copy()
     for f in out:
-        cv2.putText(f, "ELSEWHERE", (12, 330), cv2.FONT_HERSHEY_SIMPLEX, 0.75,
-                    (255, 255, 255), 2, cv2.LINE_AA)
-        cv2.putText(f, "HOSPITAL", (12, 365), cv2.FONT_HERSHEY_SIMPLEX, 0.75,
-                    (255, 255, 255), 2, cv2.LINE_AA)
-        cv2.putText(f, "DOEJOHN", (440, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.75,
-                    (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(
+            f, "ELSEWHERE", (12, 330), cv2.FONT_HERSHEY_SIMPLEX, 0.75, (255, 255, 255), 2, cv2.LINE_AA
+        )
+        cv2.putText(f, "HOSPITAL", (12, 365), cv2.FONT_HERSHEY_SIMPLEX, 0.75, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(f, "DOEJOHN", (440, 120), cv2.FONT_HERSHEY_SIMPLEX, 0.75, (255, 255, 255), 2, cv2.LINE_AA)
     return out
 
 
@@ -56,8 +56,9 @@ def _ocr(image: Image.Image | np.ndarray, tmp: Path) -> str:
     img = framed
     path = tmp / "ocr.png"
     img.save(path)
-    res = subprocess.run([TESSERACT, str(path), "stdout", "--psm", "11"], capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [TESSERACT, str(path), "stdout", "--psm", "11"], capture_output=True, text=True, timeout=120
+    )
     return re.sub(r"[^A-Z0-9]", "", res.stdout.upper())
 
 
@@ -84,8 +85,21 @@ def outputs(tmp_path_factory):
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["compare", *map(str, paths), "--out", str(root / "cmp")])
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["batch", str(root / "in"), "--out", str(root / "batch"), "--qc",
-                              "--pair-by", "study-time", "-j", "1", "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(root / "in"),
+            "--out",
+            str(root / "batch"),
+            "--qc",
+            "--pair-by",
+            "study-time",
+            "-j",
+            "1",
+            "-q",
+        ],
+    )
     assert res.exit_code == 0, res.output
     return root, raw
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import pytest
@@ -40,8 +38,9 @@ def _frame(*, rng=0, gap=False, cut=False, jet=False):
 
 def _measure(rgb, **kw):
     grey, colour = grey_and_colour(rgb)
-    return la_blood_pool(grey, annulus_xy=((80, 60), (240, 60)), normal_xy=(0.0, 1.0),
-                         spacing_cm=S, blood=colour, **kw)
+    return la_blood_pool(
+        grey, annulus_xy=((80, 60), (240, 60)), normal_xy=(0.0, 1.0), spacing_cm=S, blood=colour, **kw
+    )
 
 
 def test_pool_area_and_outline():

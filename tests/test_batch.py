@@ -10,14 +10,10 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pydicom
 import pytest
-from pydicom.uid import generate_uid
-from typer.testing import CliRunner
-
 from batchfiles import (
     SMALL,
     assert_no_identity,
@@ -25,6 +21,9 @@ from batchfiles import (
     read_table,
     small_cohort,
 )
+from pydicom.uid import generate_uid
+from typer.testing import CliRunner
+
 from echoassess import AnalysisParams, InvalidParameterError, run_batch
 from echoassess.batch import CLIP_COLUMNS, _run_local, file_key
 from echoassess.cli import app
@@ -47,8 +46,22 @@ def mixed_run(mixed, tmp_path_factory):
     root, info = mixed
     out = tmp_path_factory.mktemp("out")
     log = out.parent / "run.jsonl"
-    result = CliRunner().invoke(app, ["batch", str(root), "--out", str(out), "--workers", "2",
-                                      "--salt", SALT, "--quiet", "--log-json", str(log)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "batch",
+            str(root),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--salt",
+            SALT,
+            "--quiet",
+            "--log-json",
+            str(log),
+        ],
+    )
     return root, info, out, result, log
 
 
@@ -78,8 +91,10 @@ def test_find_files_excludes_output_folder_and_rejects_missing_input(tmp_path):
     (tmp_path / "out" / "results" / "k.json").write_text("{}")
     found = find_files([tmp_path], exclude=[tmp_path / "out"])
     assert [f.path.name for f in found] == ["a.txt"]
-    assert find_files([tmp_path / "out", tmp_path / "out" / "results" / "k.json"],
-                      exclude=[tmp_path / "out"]) == []
+    assert (
+        find_files([tmp_path / "out", tmp_path / "out" / "results" / "k.json"], exclude=[tmp_path / "out"])
+        == []
+    )
     with pytest.raises(InvalidParameterError, match="input does not exist"):
         find_files([tmp_path / "nope"])
 
@@ -161,8 +176,7 @@ def test_mixed_folder_anonymised_keys(mixed_run):
     for k in (1, 2, 3):
         pre = _row(clips, f"patient{k:03d}/pre.dcm")
         post = _row(clips, f"patient{k:03d}/post.dcm")
-        assert pre["patient_hash"] == post["patient_hash"] == patient_hash(f"SYN{k:03d}",
-                                                                         SALT.encode())
+        assert pre["patient_hash"] == post["patient_hash"] == patient_hash(f"SYN{k:03d}", SALT.encode())
         assert pre["study_instance_uid"] == post["study_instance_uid"]
         assert pre["series_instance_uid"] != post["series_instance_uid"]
     assert ok["patient_hash"].nunique() == 4
@@ -228,13 +242,13 @@ def test_rerun_redoes_changed_files_params_and_salt(cohort3, tmp_path):
     os.utime(clip, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
     touched = run_batch([data], out, workers=1, salt=SALT)
     assert touched.n_analysed == 1 and touched.n_reused == first.n_files - 1
-    other = run_batch([data], out, workers=1, salt=SALT,
-                      params=AnalysisParams(min_jet_area_cm2=0.08))
+    other = run_batch([data], out, workers=1, salt=SALT, params=AnalysisParams(min_jet_area_cm2=0.08))
     assert other.n_analysed == first.n_files
     assert other.clips["params_hash"].nunique() == 1
     assert other.clips["params_hash"].iloc[0] != first.clips["params_hash"].iloc[0]
-    salted = run_batch([data], out, workers=1, salt="another salt",
-                       params=AnalysisParams(min_jet_area_cm2=0.08))
+    salted = run_batch(
+        [data], out, workers=1, salt="another salt", params=AnalysisParams(min_jet_area_cm2=0.08)
+    )
     assert salted.n_analysed == first.n_files
     assert set(salted.clips["patient_hash"]).isdisjoint(other.clips["patient_hash"])
 
@@ -246,7 +260,7 @@ def test_failed_files_are_retried_and_stale_temp_files_removed(tmp_path):
     (data / "cut.dcm").write_bytes(good[:5000])
     out = tmp_path / "out"
     first = run_batch([data], out, workers=1, salt=SALT)
-    assert first.exit_code == 1 and list(first.errors["file"]) == [f"data/cut.dcm"]
+    assert first.exit_code == 1 and list(first.errors["file"]) == ["data/cut.dcm"]
     (out / "results" / f".{file_key(data / 'cut.dcm')}.json.abc.tmp").write_text('{"half')
     (data / "cut.dcm").write_bytes(good)  # repaired
     second = run_batch([data], out, workers=1, salt=SALT)
@@ -320,8 +334,10 @@ def test_worker_crash_is_isolated_to_its_file():
 def test_pairs_manifest_by_path(cohort3, tmp_path):
     data, manifest = cohort3
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["batch", str(data), "--out", str(out), "--pairs",
-                                      str(manifest), "--salt", SALT, "-q", "-j", "2"])
+    result = CliRunner().invoke(
+        app,
+        ["batch", str(data), "--out", str(out), "--pairs", str(manifest), "--salt", SALT, "-q", "-j", "2"],
+    )
     assert result.exit_code == 0, result.output
     comp = pd.read_csv(out / "comparisons.csv")
     clips = pd.read_csv(out / "clips.csv")
@@ -334,7 +350,8 @@ def test_pairs_manifest_by_path(cohort3, tmp_path):
         assert row["pre_max_jet_area"] == _row(clips, truth.loc[k, "pre"])["max_jet_area_cm2"]
         if pd.notna(row["post_max_jet_area"]):
             assert row["area_reduction"] == pytest.approx(
-                row["pre_max_jet_area"] - row["post_max_jet_area"], abs=1.01e-3)  # each rounded to 0.001
+                row["pre_max_jet_area"] - row["post_max_jet_area"], abs=1.01e-3
+            )  # each rounded to 0.001
     assert (out / "cohort.png").stat().st_size > 10_000
     assert_no_identity(out)
 
@@ -344,8 +361,7 @@ def test_pairs_manifest_by_sop_uid_and_missing_entries(cohort3, tmp_path):
     clips = run_batch([data], tmp_path / "first", workers=2, salt=SALT).clips
     truth = pd.read_csv(manifest)
     uid = {f: _row(clips, f)["sop_instance_uid"] for f in list(truth["pre"]) + list(truth["post"])}
-    rows = [{"patient": r.patient, "pre": uid[r.pre], "post": uid[r.post]}
-            for r in truth.itertuples()]
+    rows = [{"patient": r.patient, "pre": uid[r.pre], "post": uid[r.post]} for r in truth.itertuples()]
     rows.append({"patient": "SYN004", "pre": "patient004/pre.dcm", "post": "1.2.3.4"})
     by_uid = tmp_path / "by_uid.csv"
     pd.DataFrame(rows).to_csv(by_uid, index=False)
@@ -414,24 +430,27 @@ def test_pair_by_study_time_single_series_is_unpaired_not_an_error(tmp_path):
 
 
 # -- usage errors -------------------------------------------------------------------------------
-@pytest.mark.parametrize("args, message", [
-    (["batch", "{missing}", "--out", "{out}"], "input does not exist"),
-    (["batch", "{data}", "--out", "{out}", "--pair-by", "series"], "pair_by must be one of"),
-    (["batch", "{data}", "--out", "{out}", "--pairs", "{bad}", "--pair-by", "study-time"],
-     "not both"),
-    (["batch", "{data}", "--out", "{out}", "--pairs", "{bad}"], "lacks the column"),
-    (["batch", "{data}", "--out", "{out}", "--workers", "0"], ""),
-    (["batch", "{data}"], "--out"),
-    (["batch", "{data}", "--out", "{out}", "--log-json", "{missing}/log.jsonl"],
-     "cannot write the JSON log"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["batch", "{missing}", "--out", "{out}"], "input does not exist"),
+        (["batch", "{data}", "--out", "{out}", "--pair-by", "series"], "pair_by must be one of"),
+        (["batch", "{data}", "--out", "{out}", "--pairs", "{bad}", "--pair-by", "study-time"], "not both"),
+        (["batch", "{data}", "--out", "{out}", "--pairs", "{bad}"], "lacks the column"),
+        (["batch", "{data}", "--out", "{out}", "--workers", "0"], ""),
+        (["batch", "{data}"], "--out"),
+        (
+            ["batch", "{data}", "--out", "{out}", "--log-json", "{missing}/log.jsonl"],
+            "cannot write the JSON log",
+        ),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args, message):
     data = tmp_path / "data"
     data.mkdir()
     bad = tmp_path / "bad.csv"
     bad.write_text("patient,before,after\nA,x,y\n")
-    argv = [a.format(missing=tmp_path / "nope", out=tmp_path / "out", data=data, bad=bad)
-            for a in args]
+    argv = [a.format(missing=tmp_path / "nope", out=tmp_path / "out", data=data, bad=bad) for a in args]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == 2, result.output
     assert message in result.output
@@ -460,8 +479,10 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
     (data / "notes.txt").write_text("x")
     total = len(find_files([data]))
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    proc = subprocess.Popen(_cli(str(data), "--out", str(killed), "--workers", "1", "--quiet",
-                                 "--salt", SALT), start_new_session=True)
+    proc = subprocess.Popen(
+        _cli(str(data), "--out", str(killed), "--workers", "1", "--quiet", "--salt", SALT),
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -483,12 +504,20 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
         assert json.loads(rec.read_text())["status"] in ("ok", "skipped", "failed")
     assert not (killed / "clips.csv").exists()
 
-    rerun = subprocess.run(_cli(str(data), "--out", str(killed), "--workers", "2", "--salt",
-                                SALT), capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        _cli(str(data), "--out", str(killed), "--workers", "2", "--salt", SALT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert f"({len(partial)} reused" in rerun.stdout
-    whole = subprocess.run(_cli(str(data), "--out", str(clean), "--workers", "2", "--quiet",
-                                "--salt", SALT), capture_output=True, text=True, timeout=300)
+    whole = subprocess.run(
+        _cli(str(data), "--out", str(clean), "--workers", "2", "--quiet", "--salt", SALT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert whole.returncode == 0, whole.stderr
     for name in ("clips.csv", "errors.csv", "skipped.csv"):
         pd.testing.assert_frame_equal(read_table(killed / name), read_table(clean / name))
@@ -500,8 +529,7 @@ def test_docstring_examples_run(module):
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module(f"echoassess.{module}"),
-                             optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(importlib.import_module(f"echoassess.{module}"), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
 
 
@@ -523,10 +551,9 @@ def test_script_without_main_guard_fails_fast_with_a_clear_error(cohort3, tmp_pa
         "import echoassess\n"
         f"echoassess.run_batch([{str(cohort3[0])!r}], {str(tmp_path / 'o')!r}, workers=1)\n"
     )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
-    assert "__name__ == \"__main__\"" in done.stderr
+    assert '__name__ == "__main__"' in done.stderr
     assert "worker processes die while starting" in done.stderr
     assert not list((tmp_path / "o" / "results").glob("*.json"))
 

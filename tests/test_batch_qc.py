@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import stat
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -34,9 +33,23 @@ def batch(tmp_path_factory):
     (data / "cut.dcm").write_bytes(cut[: len(cut) // 2])  # a clip that fails
     (root / "hints.csv").write_text("file,nyquist_cm_s\npre.dcm,58\n")
     (root / "pairs.csv").write_text(f"patient,pre,post\ncase-A,{pre_path},{post_path}\n")
-    res = runner.invoke(app, ["batch", str(data), "--out", str(root / "out"), "--qc", "-q",
-                              "-j", "1", "--hints", str(root / "hints.csv"),
-                              "--pairs", str(root / "pairs.csv")])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(data),
+            "--out",
+            str(root / "out"),
+            "--qc",
+            "-q",
+            "-j",
+            "1",
+            "--hints",
+            str(root / "hints.csv"),
+            "--pairs",
+            str(root / "pairs.csv"),
+        ],
+    )
     assert res.exit_code == 1, res.output  # cut.dcm failed
     return root, root / "out"
 
@@ -59,8 +72,7 @@ def test_counts_stay_integers_and_values_are_rounded(batch):
 
 def test_every_table_is_world_readable_but_the_salt_is_not(batch):
     _, out = batch
-    for name in ("clips.csv", "errors.csv", "skipped.csv", "comparisons.csv", "index.html",
-                 "cohort.png"):
+    for name in ("clips.csv", "errors.csv", "skipped.csv", "comparisons.csv", "index.html", "cohort.png"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
     for p in (out / "results").glob("*.json"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o644
@@ -84,9 +96,17 @@ def test_one_comparison_schema_and_the_manifest_label_kept(batch, tmp_path):
     comp = pd.read_csv(out / "comparisons.csv")
     assert list(comp.columns) == list(COMPARISON_COLUMNS)
     assert comp.loc[0, "patient"] == "case-A" and comp.loc[0, "basis"] == "manifest"
-    res = runner.invoke(app, ["compare", str(root / "data" / "pre.dcm"),
-                              str(root / "data" / "post.dcm"), "--out", str(tmp_path / "c"),
-                              "--no-animate"])
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            str(root / "data" / "pre.dcm"),
+            str(root / "data" / "post.dcm"),
+            "--out",
+            str(tmp_path / "c"),
+            "--no-animate",
+        ],
+    )
     assert res.exit_code == 0, res.output
     single = pd.read_csv(tmp_path / "c" / "comparison.csv")
     assert list(single.columns) == list(comp.columns)
@@ -128,8 +148,20 @@ def test_qc_off_removes_a_stale_index(batch, tmp_path):
     root, out = batch
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    res = runner.invoke(app, ["batch", str(root / "data" / "pre.dcm"), "--out", str(copy), "-q",
-                              "-j", "1", "--hints", str(root / "hints.csv")])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(root / "data" / "pre.dcm"),
+            "--out",
+            str(copy),
+            "-q",
+            "-j",
+            "1",
+            "--hints",
+            str(root / "hints.csv"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert not (copy / "index.html").exists()
     assert os.path.exists(copy / "clips.csv")

@@ -22,14 +22,35 @@ GOLDEN = ROOT / "tests" / "golden" / "measurements.json"
 
 #: (name, seed, WorldParams.random keywords, post_clip, encoding, hint)
 WORLD_CASES = [
-    ("a4c_mirrored", 101, dict(view="a4c", texture="fine", artefacts="cursor_colour", mirrored=True), False, "rgb", False),
+    (
+        "a4c_mirrored",
+        101,
+        dict(view="a4c", texture="fine", artefacts="cursor_colour", mirrored=True),
+        False,
+        "rgb",
+        False,
+    ),
     ("a2c_variance", 102, dict(view="a2c", texture="variance", artefacts="clean"), True, "jpeg", False),
     ("a3c_coarse", 103, dict(view="a3c", texture="coarse", artefacts="frozen_ecg"), False, "jpeg", False),
     ("plax_hint", 104, dict(view="plax", texture="fine", artefacts="overlays"), False, "rgb", True),
     ("plax_nohint", 104, dict(view="plax", texture="fine", artefacts="overlays"), False, "rgb", False),
-    ("tee_me4c_post", 105, dict(view="tee_me4c", texture="edge_aliased", artefacts="no_ecg"), True, "rgb", False),
+    (
+        "tee_me4c_post",
+        105,
+        dict(view="tee_me4c", texture="edge_aliased", artefacts="no_ecg"),
+        True,
+        "rgb",
+        False,
+    ),
     ("tee_comm", 106, dict(view="tee_comm", texture="coarse", artefacts="zoom"), False, "jpeg", False),
-    ("tee_lvot_post", 107, dict(view="tee_lvot", texture="fine", artefacts="frozen_overlays"), True, "rgb", False),
+    (
+        "tee_lvot_post",
+        107,
+        dict(view="tee_lvot", texture="fine", artefacts="frozen_overlays"),
+        True,
+        "rgb",
+        False,
+    ),
 ]
 
 

@@ -89,19 +89,34 @@ def test_non_cm_2d_region_is_not_a_scale(units):
 
 
 def test_depth_from_the_reference_pixel():
-    r = UltrasoundRegion(1, 1, 10, 20, 209, 419, 3, 3, 0.04, 0.04,
-                         reference_pixel_x0=100, reference_pixel_y0=0,
-                         reference_physical_x=0.0, reference_physical_y=0.0)
+    r = UltrasoundRegion(
+        1,
+        1,
+        10,
+        20,
+        209,
+        419,
+        3,
+        3,
+        0.04,
+        0.04,
+        reference_pixel_x0=100,
+        reference_pixel_y0=0,
+        reference_physical_x=0.0,
+        reference_physical_y=0.0,
+    )
     assert r.depth_cm == pytest.approx(399 * 0.04)
-    shifted = UltrasoundRegion(1, 1, 10, 20, 209, 419, 3, 3, 0.04, 0.04,
-                               reference_pixel_y0=-25, reference_physical_y=0.0)
+    shifted = UltrasoundRegion(
+        1, 1, 10, 20, 209, 419, 3, 3, 0.04, 0.04, reference_pixel_y0=-25, reference_physical_y=0.0
+    )
     assert shifted.depth_cm == pytest.approx((419 - (20 - 25)) * 0.04)
     assert region(0, 0, 9, 9).depth_cm is None  # no reference pixel
 
 
 def test_nyquist_from_prf_and_transducer_frequency():
-    r = UltrasoundRegion(1, 2, 0, 0, 9, 9, 3, 3, 0.04, 0.04,
-                         transducer_frequency_khz=2500, pulse_repetition_frequency_hz=4026)
+    r = UltrasoundRegion(
+        1, 2, 0, 0, 9, 9, 3, 3, 0.04, 0.04, transducer_frequency_khz=2500, pulse_repetition_frequency_hz=4026
+    )
     # v = PRF * c / (4 f0) = 4026 * 154000 / (4 * 2.5e6)
     assert r.nyquist_cm_s == pytest.approx(62.0, abs=0.01)
     assert region(0, 0, 9, 9).nyquist_cm_s is None

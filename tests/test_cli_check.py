@@ -44,8 +44,16 @@ def test_check_json_is_exactly_to_dict(small):
     got = json.loads(res.output)
     want = analyze_clip(path, nyquist_cm_s=60).to_dict()
     assert got == json.loads(json.dumps(want))
-    for key in ("frames", "frame_time_ms", "pixel_spacing_cm", "per_frame", "max_jet_area_cm2",
-                "max_frame", "n_jets_at_max", "jet_area_class"):
+    for key in (
+        "frames",
+        "frame_time_ms",
+        "pixel_spacing_cm",
+        "per_frame",
+        "max_jet_area_cm2",
+        "max_frame",
+        "n_jets_at_max",
+        "jet_area_class",
+    ):
         assert key in got
     assert set(got["per_frame"][0]) >= {"index", "time_ms", "phase", "jet_area_cm2", "n_jets"}
     assert got["settings"]["nyquist_cm_s"] == 60
@@ -65,8 +73,20 @@ def test_check_writes_masks_and_overlay(small, tmp_path):
 def test_check_hints_are_passed(small):
     clip, path = small
     vx, vy = clip.truth.valve_xy
-    res = runner.invoke(app, ["check", str(path), "--json", "--valve", f"{vx:.0f},{vy:.0f}",
-                              "--roi", f"0,{vy:.0f},319,239", "--spacing-cm", "0.05"])
+    res = runner.invoke(
+        app,
+        [
+            "check",
+            str(path),
+            "--json",
+            "--valve",
+            f"{vx:.0f},{vy:.0f}",
+            "--roi",
+            f"0,{vy:.0f},319,239",
+            "--spacing-cm",
+            "0.05",
+        ],
+    )
     assert res.exit_code == 0, res.output
     got = json.loads(res.output)
     assert got["settings"]["annulus_source"] == "user point + jets"

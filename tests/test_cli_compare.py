@@ -45,8 +45,9 @@ def test_find_pre_post_errors(tmp_path):
 
 
 def test_compare_missing_file_fails_cleanly(tmp_path):
-    res = runner.invoke(app, ["compare", str(tmp_path / "nope.dcm"), str(tmp_path / "b.dcm"),
-                              "--out", str(tmp_path / "out")])
+    res = runner.invoke(
+        app, ["compare", str(tmp_path / "nope.dcm"), str(tmp_path / "b.dcm"), "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 2  # a missing input path is a usage error
     assert "error:" in res.output and "nope.dcm" in res.output
     assert not (tmp_path / "out").exists()
@@ -59,8 +60,7 @@ def test_compare_out_must_be_a_folder(tmp_path):
 
 
 def test_demo_without_data_fails_cleanly(tmp_path):
-    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "o"), "--data",
-                              str(tmp_path / "none")])
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "none")])
     assert res.exit_code == 2 and "error:" in res.output and "no such folder" in res.output
 
 
@@ -97,8 +97,9 @@ def study_files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def compare_run(study_files, tmp_path_factory):
     out = tmp_path_factory.mktemp("cmp") / "out"
-    res = runner.invoke(app, ["compare", str(study_files[0]), str(study_files[1]),
-                              "--out", str(out), "--json"])
+    res = runner.invoke(
+        app, ["compare", str(study_files[0]), str(study_files[1]), "--out", str(out), "--json"]
+    )
     assert res.exit_code == 0, res.output
     return res, out
 
@@ -124,9 +125,18 @@ def test_compare_writes_every_output(compare_run):
     _, out = compare_run
     names = {p.name for p in out.iterdir()}
     assert names == {
-        "comparison.json", "comparison.csv", "frames.csv", "comparison.png",
-        "pre_max_frame.png", "post_max_frame.png", "jet_area_time.png", "area_change.png",
-        "pre_overlay.gif", "post_overlay.gif", "report.html"}
+        "comparison.json",
+        "comparison.csv",
+        "frames.csv",
+        "comparison.png",
+        "pre_max_frame.png",
+        "post_max_frame.png",
+        "jet_area_time.png",
+        "area_change.png",
+        "pre_overlay.gif",
+        "post_overlay.gif",
+        "report.html",
+    }
     page = (out / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 1
     assert "patient01_pre.dcm" in page and "patient01_post.dcm" in page
@@ -141,8 +151,10 @@ def test_outputs_hold_no_patient_identity(compare_run):
 
 
 def test_compare_prints_a_summary_table(study_files, tmp_path):
-    res = runner.invoke(app, ["compare", str(study_files[0]), str(study_files[1]),
-                              "--out", str(tmp_path / "o"), "--no-animate"])
+    res = runner.invoke(
+        app,
+        ["compare", str(study_files[0]), str(study_files[1]), "--out", str(tmp_path / "o"), "--no-animate"],
+    )
     assert res.exit_code == 0, res.output
     assert "max jet area" in res.stdout and "reduction" in res.stdout
     assert f"report: {tmp_path / 'o' / 'report.html'}" in res.stdout
@@ -152,8 +164,18 @@ def test_compare_prints_a_summary_table(study_files, tmp_path):
 def test_demo_runs_on_a_data_folder(study_files, tmp_path):
     import json
 
-    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--data",
-                              str(study_files[0].parent), "--json", "--no-animate"])
+    res = runner.invoke(
+        app,
+        [
+            "demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--data",
+            str(study_files[0].parent),
+            "--json",
+            "--no-animate",
+        ],
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.stdout)
     assert d["pre"]["source"] == "patient01_pre.dcm"
@@ -164,7 +186,6 @@ def test_demo_runs_on_a_data_folder(study_files, tmp_path):
 def test_compare_refuses_a_non_dicom_file(study_files, tmp_path):
     bad = tmp_path / "notes.dcm"
     bad.write_text("not a DICOM file")
-    res = runner.invoke(app, ["compare", str(study_files[0]), str(bad), "--out",
-                              str(tmp_path / "o")])
+    res = runner.invoke(app, ["compare", str(study_files[0]), str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code == 1
     assert res.output.startswith("error: ") and "notes.dcm" in res.output

@@ -4,7 +4,6 @@ progress lines off a terminal, empty files said to be empty (issue 13, item 8)."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -18,8 +17,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli13")
-    return generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=2).save(
-        d / "small.dcm")[0]
+    return generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=2).save(d / "small.dcm")[0]
 
 
 def test_nyquist_has_one_name_in_check_and_compare_and_the_old_one_still_works(small):
@@ -42,8 +40,12 @@ def test_one_unit_spelling(small):
 @pytest.mark.parametrize("cmd", [["check"], ["info"], ["compare", "--out", "OUT"]])
 def test_a_missing_input_is_a_usage_error_in_every_command(cmd, tmp_path):
     missing = str(tmp_path / "nope.dcm")
-    args = [cmd[0], missing, *([missing] if cmd[0] == "compare" else []),
-            *[str(tmp_path / a) if a == "OUT" else a for a in cmd[1:]]]
+    args = [
+        cmd[0],
+        missing,
+        *([missing] if cmd[0] == "compare" else []),
+        *[str(tmp_path / a) if a == "OUT" else a for a in cmd[1:]],
+    ]
     res = runner.invoke(app, args)
     assert res.exit_code == EXIT_USAGE, res.output
     assert "nope.dcm" in res.output
@@ -62,13 +64,13 @@ def test_a_bad_clip_is_exit_1_in_check_and_compare(small, tmp_path):
 def test_bad_option_values_are_exit_2_everywhere(small, tmp_path):
     res = runner.invoke(app, ["check", str(small), "--annulus", "1,2"])
     assert res.exit_code == EXIT_USAGE
-    res = runner.invoke(app, ["compare", str(small), str(small), "--out", str(tmp_path / "o"),
-                              "--pre-annulus", "1,2"])
+    res = runner.invoke(
+        app, ["compare", str(small), str(small), "--out", str(tmp_path / "o"), "--pre-annulus", "1,2"]
+    )
     assert res.exit_code == EXIT_USAGE
     hints = tmp_path / "h.csv"
-    hints.write_text("file,annulus\nsmall.dcm,\"1,2\"\n")
-    res = runner.invoke(app, ["batch", str(small), "--out", str(tmp_path / "b"), "--hints",
-                              str(hints), "-q"])
+    hints.write_text('file,annulus\nsmall.dcm,"1,2"\n')
+    res = runner.invoke(app, ["batch", str(small), "--out", str(tmp_path / "b"), "--hints", str(hints), "-q"])
     assert res.exit_code == EXIT_USAGE
 
 
@@ -90,8 +92,9 @@ def test_an_empty_file_is_said_to_be_empty(tmp_path):
 
 
 def test_compare_progress_says_acquisition_not_clip_clip(small, tmp_path):
-    res = runner.invoke(app, ["compare", str(small), str(small), "--out", str(tmp_path / "o"),
-                              "--no-animate"])
+    res = runner.invoke(
+        app, ["compare", str(small), str(small), "--out", str(tmp_path / "o"), "--no-animate"]
+    )
     assert res.exit_code == 0, res.output
     assert "analysing the pre-clip acquisition small.dcm" in res.output
     assert "clip clip" not in res.output
@@ -111,11 +114,12 @@ def test_the_cli_runs_without_click_installed(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; sys.modules['click'] = None\n"
-            "from echoassess.cli import main\n"
-            f"sys.argv = ['echoassess', 'check', {str(tmp_path / 'nope.dcm')!r}]\n"
-            "main()")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from echoassess.cli import main\n"
+        f"sys.argv = ['echoassess', 'check', {str(tmp_path / 'nope.dcm')!r}]\n"
+        "main()"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == EXIT_USAGE, res.stderr
     assert "nope.dcm: no such file" in res.stderr and "Traceback" not in res.stderr

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from dicomfiles import dcm_file, read_dataset, save_variant
 from typer.testing import CliRunner
 
 import echoassess.calibration
@@ -16,8 +17,6 @@ import echoassess.geometry
 import echoassess.io
 import echoassess.results
 from echoassess.cli import app
-
-from dicomfiles import dcm_file, read_dataset, save_variant
 
 runner = CliRunner()
 
@@ -62,18 +61,19 @@ def test_info_bad_file_is_a_clean_error(tmp_path):
 
 
 def test_module_entry_point_and_version():
-    out = subprocess.run([sys.executable, "-m", "echoassess", "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "echoassess", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.startswith("echoassess ")
-    out = subprocess.run([sys.executable, "-m", "echoassess", "--help"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "echoassess", "--help"], capture_output=True, text=True, check=True
+    )
     assert "info" in out.stdout
 
 
 @pytest.mark.parametrize(
     "module",
-    [echoassess.errors, echoassess.calibration, echoassess.geometry, echoassess.io,
-     echoassess.results],
+    [echoassess.errors, echoassess.calibration, echoassess.geometry, echoassess.io, echoassess.results],
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

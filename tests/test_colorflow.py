@@ -197,10 +197,8 @@ def test_quantized_tables_and_index16_match_flow_map(rng):
     fm = flow_map(rgb, lut)
     idx = lut.index16(rgb)
     np.testing.assert_array_equal(flow_t[idx], fm.flow)
-    np.testing.assert_array_equal(
-        vel_t[idx], np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8))
-    np.testing.assert_array_equal(
-        var_t[idx], np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8))
+    np.testing.assert_array_equal(vel_t[idx], np.clip(np.rint(fm.velocity * 127), -127, 127).astype(np.int8))
+    np.testing.assert_array_equal(var_t[idx], np.clip(np.rint(fm.variance * 255), 0, 255).astype(np.uint8))
 
 
 def test_kd_tree_nearest_equals_brute_force_with_first_of_ties(rng):

@@ -37,8 +37,11 @@ def test_increase_gives_negative_reduction():
 
 @pytest.mark.parametrize(
     "key, post_value, word",
-    [("nyquist_cm_s", 45.0, "Nyquist limit"), ("frame_rate_hz", 15.0, "frame rate"),
-     ("depth_cm", 18.0, "imaging depth")],
+    [
+        ("nyquist_cm_s", 45.0, "Nyquist limit"),
+        ("frame_rate_hz", 15.0, "frame rate"),
+        ("depth_cm", 18.0, "imaging depth"),
+    ],
 )
 def test_settings_difference_warns(key, post_value, word):
     base = {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0}
@@ -57,8 +60,9 @@ def test_small_setting_jitter_does_not_warn():
 
 
 def test_missing_settings_and_odd_nyquist_warn():
-    c = compare(make_clip(settings={"nyquist_cm_s": 35.0}).result,
-                make_clip(settings={"nyquist_cm_s": 35.0}).result)
+    c = compare(
+        make_clip(settings={"nyquist_cm_s": 35.0}).result, make_clip(settings={"nyquist_cm_s": 35.0}).result
+    )
     assert c.settings_match  # nothing *differs*...
     text = " ".join(c.warnings)
     assert "frame rate is not recorded for the pre and post-clip acquisitions" in text
@@ -73,7 +77,8 @@ def test_uncalibrated_pair_compares_pixels():
     assert c.pre_max_jet_area == pre.result.max_jet_area_px
     assert c.pre_max_jet_area_cm2 is None and c.pre_class is None
     assert c.area_reduction_pct == pytest.approx(
-        100 * (1 - post.result.max_jet_area_px / pre.result.max_jet_area_px))
+        100 * (1 - post.result.max_jet_area_px / pre.result.max_jet_area_px)
+    )
     assert any("pixel" in w for w in c.warnings)
 
 
@@ -110,8 +115,7 @@ def test_to_dict_is_json_and_has_both_results():
 
 
 def test_to_frame_one_row_per_comparison():
-    comps = [compare(make_clip(peak_scale=s).result, make_clip(peak_scale=0.5).result)
-             for s in (1.0, 1.5)]
+    comps = [compare(make_clip(peak_scale=s).result, make_clip(peak_scale=0.5).result) for s in (1.0, 1.5)]
     import pandas as pd
 
     df = pd.concat([c.to_frame() for c in comps], ignore_index=True)
@@ -139,8 +143,7 @@ def test_no_systole_means_no_maximum():
     from dataclasses import replace
 
     pre = make_clip().result
-    no_sys = replace(pre, max_frame=None, max_jet_area_cm2=None, max_jet_area_px=0,
-                     jets_at_max=())
+    no_sys = replace(pre, max_frame=None, max_jet_area_cm2=None, max_jet_area_px=0, jets_at_max=())
     c = compare(no_sys, make_clip().result)
     assert c.area_reduction_cm2 is None and c.pre_class is None
     assert any("No systolic frame was found in the pre-clip" in w for w in c.warnings)
@@ -152,18 +155,26 @@ def _with_ids(res, **ids):
 
 
 def test_swapped_clips_are_warned():
-    pre = _with_ids(make_clip(name="a.dcm").result, acquisition_datetime="2024-05-26T15:36:00",
-                    series_description="A4C colour post-clip")
-    post = _with_ids(make_clip(name="b.dcm").result, acquisition_datetime="2024-05-26T15:04:00",
-                     series_description="A4C colour pre-clip")
+    pre = _with_ids(
+        make_clip(name="a.dcm").result,
+        acquisition_datetime="2024-05-26T15:36:00",
+        series_description="A4C colour post-clip",
+    )
+    post = _with_ids(
+        make_clip(name="b.dcm").result,
+        acquisition_datetime="2024-05-26T15:04:00",
+        series_description="A4C colour pre-clip",
+    )
     w = " ".join(compare(pre, post).warnings)
     assert "post-clip acquisition was made 32 min before the pre-clip one" in w
     assert "calls it a post-clip acquisition" in w and "calls it a pre-clip acquisition" in w
     assert "2024" not in w  # dates are never quoted
-    ok = compare(_with_ids(pre, acquisition_datetime="2024-05-26T15:00:00",
-                           series_description="A4C colour pre-clip"),
-                 _with_ids(post, acquisition_datetime="2024-05-26T15:40:00",
-                           series_description="A4C colour post-clip"))
+    ok = compare(
+        _with_ids(pre, acquisition_datetime="2024-05-26T15:00:00", series_description="A4C colour pre-clip"),
+        _with_ids(
+            post, acquisition_datetime="2024-05-26T15:40:00", series_description="A4C colour post-clip"
+        ),
+    )
     assert not any("swapped" in x for x in ok.warnings)
 
 
@@ -180,9 +191,15 @@ def test_acquisition_time_never_reaches_the_json():
     assert "acquisition_datetime" not in json.dumps(res.to_dict())
 
 
-@pytest.mark.parametrize(("nyquist", "shown", "warned"),
-                         [(70.8, "70.8 cm/s", True), (70.04, "70.0 cm/s", False),
-                          (49.96, "50.0 cm/s", False), (49.9, "49.9 cm/s", True)])
+@pytest.mark.parametrize(
+    ("nyquist", "shown", "warned"),
+    [
+        (70.8, "70.8 cm/s", True),
+        (70.04, "70.0 cm/s", False),
+        (49.96, "50.0 cm/s", False),
+        (49.9, "49.9 cm/s", True),
+    ],
+)
 def test_nyquist_warning_agrees_with_the_printed_value(nyquist, shown, warned):
     from echoassess.report import render_html, summary_table
 

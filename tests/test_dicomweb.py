@@ -76,8 +76,9 @@ def test_unreachable_server_is_a_named_error_and_exit_2(tmp_path):
     url = _closed_port_url()
     with pytest.raises(DicomWebError, match="cannot reach the server"):
         run_dicomweb_batch(url, tmp_path / "out", studies=[STUDY])
-    res = runner.invoke(app, ["batch", "--dicomweb", url, "--study", STUDY, "--out",
-                              str(tmp_path / "out"), "--quiet"])
+    res = runner.invoke(
+        app, ["batch", "--dicomweb", url, "--study", STUDY, "--out", str(tmp_path / "out"), "--quiet"]
+    )
     assert res.exit_code == 2, res.output
     assert f"error: {url}: cannot reach the server" in res.output
 
@@ -86,15 +87,21 @@ def test_usage_errors_exit_2(tmp_path):
     out = str(tmp_path / "out")
     cases = [
         (["batch", "--dicomweb", _closed_port_url(), "--out", out], "no study given"),
-        (["batch", "--dicomweb", _closed_port_url(), "--study", "not-a-uid", "--out", out],
-         "is not a DICOM UID"),
-        (["batch", "--dicomweb", _closed_port_url(), "--study", STUDY, "--store", "--out", out],
-         "needs --sr"),
+        (
+            ["batch", "--dicomweb", _closed_port_url(), "--study", "not-a-uid", "--out", out],
+            "is not a DICOM UID",
+        ),
+        (
+            ["batch", "--dicomweb", _closed_port_url(), "--study", STUDY, "--store", "--out", out],
+            "needs --sr",
+        ),
         (["batch", str(SAMPLE), "--study", STUDY, "--out", out], "need --dicomweb"),
         (["batch", "--out", out], "no inputs given"),
         (["batch", str(SAMPLE), "--dicomweb", _closed_port_url(), "--out", out], "not both"),
-        (["batch", "--dicomweb", _closed_port_url(), "--study-date", "2024", "--out", out],
-         "not a DICOM date range"),
+        (
+            ["batch", "--dicomweb", _closed_port_url(), "--study-date", "2024", "--out", out],
+            "not a DICOM date range",
+        ),
     ]
     for args, message in cases:
         res = runner.invoke(app, args)
@@ -116,22 +123,29 @@ def orthanc(tmp_path_factory):
     exe = shutil.which("Orthanc")
     plugin = _plugin()
     if exe is None or plugin is None:
-        pytest.skip("Orthanc with its DICOMweb plugin is not installed "
-                    "(apt-get install orthanc orthanc-dicomweb; .ci/run does)")
+        pytest.skip(
+            "Orthanc with its DICOMweb plugin is not installed "
+            "(apt-get install orthanc orthanc-dicomweb; .ci/run does)"
+        )
     root = tmp_path_factory.mktemp("orthanc")
     port = _free_port()
     config = {
-        "Name": "echoassess-test", "StorageDirectory": str(root / "db"),
-        "IndexDirectory": str(root / "db"), "HttpPort": port,
-        "DicomServerEnabled": False, "RemoteAccessAllowed": False,  # loopback only
-        "AuthenticationEnabled": True, "RegisteredUsers": {USER: PASSWORD},
-        "Plugins": [str(plugin)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
-        "HttpTimeout": 30, "StorageCompression": False,
+        "Name": "echoassess-test",
+        "StorageDirectory": str(root / "db"),
+        "IndexDirectory": str(root / "db"),
+        "HttpPort": port,
+        "DicomServerEnabled": False,
+        "RemoteAccessAllowed": False,  # loopback only
+        "AuthenticationEnabled": True,
+        "RegisteredUsers": {USER: PASSWORD},
+        "Plugins": [str(plugin)],
+        "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+        "HttpTimeout": 30,
+        "StorageCompression": False,
     }
     (root / "orthanc.json").write_text(json.dumps(config))
     log = open(root / "orthanc.log", "w")
-    proc = subprocess.Popen([exe, str(root / "orthanc.json")], cwd=root, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([exe, str(root / "orthanc.json")], cwd=root, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -145,8 +159,9 @@ def orthanc(tmp_path_factory):
                 pytest.fail("Orthanc did not start:\n" + (root / "orthanc.log").read_text()[-3000:])
             time.sleep(0.2)
         for name in ("patient01_pre.dcm", "patient01_post.dcm"):  # upload the sample study
-            r = requests.post(f"{base}/instances", data=(SAMPLE / name).read_bytes(),
-                              auth=(USER, PASSWORD), timeout=30)
+            r = requests.post(
+                f"{base}/instances", data=(SAMPLE / name).read_bytes(), auth=(USER, PASSWORD), timeout=30
+            )
             r.raise_for_status()
         yield {"base": base, "dicomweb": f"{base}/dicom-web", "root": root}
     finally:
@@ -168,12 +183,13 @@ def credentials(monkeypatch):
 
 def _srs_in_orthanc(orthanc) -> list[pydicom.Dataset]:
     """The study's SR instances, found by QIDO-RS and retrieved by WADO-RS."""
-    client = connect(orthanc["dicomweb"], session=session_from_environment(
-        {ENV_USER: USER, ENV_PASSWORD: PASSWORD})).client
-    found = client.search_for_instances(study_instance_uid=STUDY,
-                                        search_filters={"Modality": "SR"})
-    return [client.retrieve_instance(STUDY, i["0020000E"]["Value"][0], i["00080018"]["Value"][0])
-            for i in found]
+    client = connect(
+        orthanc["dicomweb"], session=session_from_environment({ENV_USER: USER, ENV_PASSWORD: PASSWORD})
+    ).client
+    found = client.search_for_instances(study_instance_uid=STUDY, search_filters={"Modality": "SR"})
+    return [
+        client.retrieve_instance(STUDY, i["0020000E"]["Value"][0], i["00080018"]["Value"][0]) for i in found
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +200,23 @@ def round_trip(orthanc, tmp_path_factory):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        res = runner.invoke(app, ["batch", "--dicomweb", orthanc["dicomweb"], "--study", STUDY,
-                                  "--out", str(out), "--sr", "--store", "--workers", "2",
-                                  "--quiet"])
+        res = runner.invoke(
+            app,
+            [
+                "batch",
+                "--dicomweb",
+                orthanc["dicomweb"],
+                "--study",
+                STUDY,
+                "--out",
+                str(out),
+                "--sr",
+                "--store",
+                "--workers",
+                "2",
+                "--quiet",
+            ],
+        )
     finally:
         for k, v in old.items():
             if v is None:
@@ -232,8 +262,7 @@ def test_round_trip_srs_pass_dciodvfy(orthanc, round_trip, tmp_path):
 
 def test_rerun_reuses_the_cache_and_replaces_the_srs(orthanc, round_trip, credentials):
     out, _ = round_trip
-    web = run_dicomweb_batch(orthanc["dicomweb"], out, studies=[STUDY], sr=True, store=True,
-                             workers=1)
+    web = run_dicomweb_batch(orthanc["dicomweb"], out, studies=[STUDY], sr=True, store=True, workers=1)
     assert web.batch.n_reused == 2 and web.batch.n_analysed == 0
     assert len(web.stored) == 2
     assert len(_srs_in_orthanc(orthanc)) == 2  # same SOP instance UIDs: replaced, not added
@@ -252,8 +281,19 @@ def test_accession_number_and_date_queries_find_the_study(orthanc, round_trip, c
 def test_wrong_password_is_401_exit_2_and_never_printed(orthanc, tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_USER, USER)
     monkeypatch.setenv(ENV_PASSWORD, "wrong-password-xyz")
-    res = runner.invoke(app, ["batch", "--dicomweb", orthanc["dicomweb"], "--study", STUDY,
-                              "--out", str(tmp_path / "out"), "--quiet"])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            "--dicomweb",
+            orthanc["dicomweb"],
+            "--study",
+            STUDY,
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 2, res.output
     assert "refused the credentials (HTTP 401)" in res.output
     assert orthanc["dicomweb"] in res.output
@@ -272,8 +312,19 @@ def test_netrc_credentials_work(orthanc, tmp_path, monkeypatch):
 
 
 def test_wrong_study_uid_is_a_named_error_exit_2(orthanc, tmp_path, credentials):
-    res = runner.invoke(app, ["batch", "--dicomweb", orthanc["dicomweb"], "--study", "1.2.3.4.5",
-                              "--out", str(tmp_path / "out"), "--quiet"])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            "--dicomweb",
+            orthanc["dicomweb"],
+            "--study",
+            "1.2.3.4.5",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 2, res.output
     assert "no study 1.2.3.4.5 on the server" in res.output
 
@@ -290,10 +341,29 @@ def tls_server(tmp_path_factory):
     if exe is None:
         pytest.skip("openssl is not installed")
     d = tmp_path_factory.mktemp("tls")
-    subprocess.run([exe, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            exe,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(d / "key.pem"),
+            "-out",
+            str(d / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # every QIDO-RS query: no match
@@ -321,10 +391,12 @@ def test_tls_url_is_verified_against_the_given_ca(tls_server, tmp_path, monkeypa
     url, cert = tls_server
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    res = runner.invoke(app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out",
-                              str(tmp_path / "a"), "--quiet"])
+    res = runner.invoke(
+        app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out", str(tmp_path / "a"), "--quiet"]
+    )
     assert res.exit_code == 2 and "TLS failed" in res.output, res.output
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # the hospital's CA: the query goes through
-    res = runner.invoke(app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out",
-                              str(tmp_path / "b"), "--quiet"])
+    res = runner.invoke(
+        app, ["batch", "--dicomweb", url, "--study", "1.2.3", "--out", str(tmp_path / "b"), "--quiet"]
+    )
     assert res.exit_code == 2 and "no study 1.2.3 on the server" in res.output, res.output

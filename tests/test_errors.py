@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pydicom
 import pytest
+from dicomfiles import dcm_file, read_dataset, save_variant
 from pydicom.encaps import encapsulate, generate_frames
 
 import echoassess
@@ -26,12 +27,16 @@ from echoassess import (
     load_clip,
 )
 
-from dicomfiles import dcm_file, read_dataset, save_variant
-
 
 def test_hierarchy_and_message():
-    for cls in (NotDicomError, TruncatedFileError, NoPixelDataError, UnsupportedEncodingError,
-                CorruptPixelDataError, InvalidDimensionsError):
+    for cls in (
+        NotDicomError,
+        TruncatedFileError,
+        NoPixelDataError,
+        UnsupportedEncodingError,
+        CorruptPixelDataError,
+        InvalidDimensionsError,
+    ):
         assert issubclass(cls, DicomReadError) and issubclass(cls, EchoAssessError)
     assert issubclass(CalibrationError, EchoAssessError)
     assert issubclass(FrameIndexError, IndexError)
@@ -148,7 +153,7 @@ def test_malformed_encapsulation(tmp_path):
     data = bytearray(open(src, "rb").read())
     first_item = data.index(b"\xfe\xff\x00\xe0", data.index(b"\xe0\x7f\x10\x00"))
     second = data.index(b"\xfe\xff\x00\xe0", first_item + 8)
-    data[second:second + 4] = b"\x12\x34\x56\x78"
+    data[second : second + 4] = b"\x12\x34\x56\x78"
     path = tmp_path / "badtag.dcm"
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptPixelDataError, match="badtag.dcm: malformed encapsulated"):
@@ -168,8 +173,17 @@ def test_malformed_encapsulation(tmp_path):
         ({"BitsAllocated": 12}, "BitsAllocated 12"),
         ({"Rows": None}, "missing: Rows"),
     ],
-    ids=["zero-frames", "zero-rows", "huge-columns", "frames-vs-fragments", "absurd-frames",
-         "huge-frame", "samples", "bits", "no-rows"],
+    ids=[
+        "zero-frames",
+        "zero-rows",
+        "huge-columns",
+        "frames-vs-fragments",
+        "absurd-frames",
+        "huge-frame",
+        "samples",
+        "bits",
+        "no-rows",
+    ],
 )
 def test_hostile_or_broken_dimensions(tmp_path, changes, match):
     ds = read_dataset("examples_ybr_color.dcm")
@@ -200,9 +214,13 @@ def test_frame_index_out_of_range():
 
 @pytest.mark.parametrize(
     "kwargs,match",
-    [({"spacing_cm": -0.1}, "spacing_cm=-0.1"), ({"spacing_cm": (0.1,)}, "spacing_cm"),
-     ({"spacing_cm": float("nan")}, "spacing_cm"), ({"depth_cm": 0}, "depth_cm=0"),
-     ({"depth_cm": "deep"}, "depth_cm='deep'")],
+    [
+        ({"spacing_cm": -0.1}, "spacing_cm=-0.1"),
+        ({"spacing_cm": (0.1,)}, "spacing_cm"),
+        ({"spacing_cm": float("nan")}, "spacing_cm"),
+        ({"depth_cm": 0}, "depth_cm=0"),
+        ({"depth_cm": "deep"}, "depth_cm='deep'"),
+    ],
 )
 def test_invalid_parameters(kwargs, match):
     with pytest.raises(InvalidParameterError, match=f"US1_UNCR.dcm: {match}"):

@@ -10,13 +10,12 @@ import warnings
 import cv2
 import numpy as np
 import pytest
+from dicomfiles import dcm_file, read_dataset
 
 from echoassess import analyze_clip, load_clip
 from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF, decode_rgb, parse_header
 from echoassess.errors import EchoAssessError, InvalidParameterError
 from echoassess.synthetic import SceneParams, WorldParams, generate_clip, generate_world_clip
-
-from dicomfiles import dcm_file, read_dataset
 
 # every JPEG Baseline/Extended file of pydicom and pydicom-data that echoassess reads
 # (header colour, what the codestream says, fast frames expected)
@@ -68,11 +67,15 @@ def test_fast_frames_are_within_tolerance_of_pydicom_on_real_files(name, fast):
 @pytest.fixture(scope="module")
 def synthetic_jpegs(tmp_path_factory):
     d = tmp_path_factory.mktemp("fast")
-    paths = [generate_clip(SceneParams.random(3, rows=240, cols=320, n_frames=8), rng=3)
-             .save(d / "apical.dcm", encoding="jpeg")[0]]
+    paths = [
+        generate_clip(SceneParams.random(3, rows=240, cols=320, n_frames=8), rng=3).save(
+            d / "apical.dcm", encoding="jpeg"
+        )[0]
+    ]
     for seed, view, texture in ((5, "tee_me4c", "variance"), (6, "plax", "coarse")):
-        clip = generate_world_clip(WorldParams.random(seed, view=view, texture=texture, rows=300,
-                                                      cols=400, n_frames=8), rng=seed)
+        clip = generate_world_clip(
+            WorldParams.random(seed, view=view, texture=texture, rows=300, cols=400, n_frames=8), rng=seed
+        )
         paths.append(clip.save(d / f"{view}.dcm", encoding="jpeg")[0])
     return paths
 
@@ -103,7 +106,7 @@ def _jfif_stream(rows=16, cols=24) -> bytes:
 def _without_app0(data: bytes) -> bytes:
     assert data[2:4] == b"\xff\xe0"
     n = int.from_bytes(data[4:6], "big")
-    return data[:2] + data[4 + n:]
+    return data[:2] + data[4 + n :]
 
 
 def _with_ids(data: bytes, ids: tuple[int, int, int]) -> bytes:
@@ -142,8 +145,9 @@ def test_decode_refuses_what_it_cannot_promise():
     assert decode_rgb(jfif[:-40], rows=16, cols=24, colour_space="YCbCr") is None  # no EOI
     assert decode_rgb(b"\xff\xd8\xff", rows=16, cols=24, colour_space="YCbCr") is None
     assert decode_rgb(b"", rows=16, cols=24, colour_space="YCbCr") is None
-    progressive = cv2.imencode(".jpg", np.zeros((16, 24, 3), np.uint8),
-                               [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+    progressive = cv2.imencode(".jpg", np.zeros((16, 24, 3), np.uint8), [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[
+        1
+    ].tobytes()
     assert decode_rgb(progressive, rows=16, cols=24, colour_space="YCbCr") is None
 
 
@@ -193,15 +197,20 @@ def _areas(result) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "measured: libjpeg-turbo's chroma upsampling differs from pylibjpeg's by up to ~16 "
-    "grey levels on chroma-edge pixels (mean 0.02), and the jet segmentation moves per-frame "
-    "areas by 0.03-0.4 cm^2 (and one status of six) on generator clips; hence the fast "
-    "decoder is opt-in, not the default"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured: libjpeg-turbo's chroma upsampling differs from pylibjpeg's by up to ~16 "
+        "grey levels on chroma-edge pixels (mean 0.02), and the jet segmentation moves per-frame "
+        "areas by 0.03-0.4 cm^2 (and one status of six) on generator clips; hence the fast "
+        "decoder is opt-in, not the default"
+    ),
+)
 def test_fast_decoder_leaves_jet_areas_unchanged(tmp_path):
     for seed in (0, 1):
-        path = generate_clip(SceneParams.random(seed, rows=300, cols=400, n_frames=16),
-                             rng=seed).save(tmp_path / f"c{seed}.dcm", encoding="jpeg")[0]
+        path = generate_clip(SceneParams.random(seed, rows=300, cols=400, n_frames=16), rng=seed).save(
+            tmp_path / f"c{seed}.dcm", encoding="jpeg"
+        )[0]
         ref = analyze_clip(load_clip(path))
         fast = analyze_clip(load_clip(path, decoder="libjpeg-turbo"))
         assert fast.status == ref.status

@@ -44,7 +44,7 @@ def test_stack_uses_max_projection():
     for k in range(4):  # each frame lights only a quarter of the fan
         part = mask.copy()
         part[:, : 80 * k] = False
-        part[:, 80 * (k + 1):] = False
+        part[:, 80 * (k + 1) :] = False
         frames[k][part] = 100
     found = detect_sector(frames)
     assert found is not None and found.radius_px == pytest.approx(200, rel=0.03)
@@ -88,5 +88,4 @@ def test_fan_morphology_equals_scipy_ndimage(rng):
         if n:
             sizes = np.bincount(labels.ravel())
             sizes[0] = 0
-            np.testing.assert_array_equal(g._largest_component(opened),
-                                          labels == int(np.argmax(sizes)))
+            np.testing.assert_array_equal(g._largest_component(opened), labels == int(np.argmax(sizes)))

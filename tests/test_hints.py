@@ -23,8 +23,16 @@ def plax(tmp_path_factory):
     """A parasternal clip whose file names the view: without the annulus it
     cannot be measured."""
     d = tmp_path_factory.mktemp("plax")
-    p = WorldParams.random(9, view="plax", texture="fine", artefacts="clean", ai_jet=True,
-                           rows=360, cols=480, series_names_view=True)
+    p = WorldParams.random(
+        9,
+        view="plax",
+        texture="fine",
+        artefacts="clean",
+        ai_jet=True,
+        rows=360,
+        cols=480,
+        series_names_view=True,
+    )
     clip = generate_world_clip(p, rng=9)
     path = clip.save(d / "plax.dcm")[0]
     return clip, path
@@ -37,10 +45,12 @@ def _ann_text(clip):
 
 def test_read_hints_by_file_and_uid(tmp_path):
     f = tmp_path / "h.csv"
-    f.write_text("file,sop_instance_uid,view,annulus,nyquist_cm_s,spacing_cm\n"
-                 "a/b.dcm,,tee,,61,\n"
-                 ",1.2.3,tte,\"1,2,3,4\",,0.05\n"
-                 "c.dcm,,,,,\n")
+    f.write_text(
+        "file,sop_instance_uid,view,annulus,nyquist_cm_s,spacing_cm\n"
+        "a/b.dcm,,tee,,61,\n"
+        ',1.2.3,tte,"1,2,3,4",,0.05\n'
+        "c.dcm,,,,,\n"
+    )
     t = read_hints(f)
     assert t.for_path(tmp_path / "a" / "b.dcm").view == "tee"
     assert t.for_path(tmp_path / "a" / "b.dcm").analysis_kwargs() == {"view": "tee", "nyquist_cm_s": 61.0}
@@ -55,7 +65,7 @@ def test_read_hints_by_file_and_uid(tmp_path):
     [
         ("view\ntee\n", "needs a header with a 'file' or 'sop_instance_uid' column"),
         ("file,view\nx.dcm,sideways\n", "row 2, column view: 'sideways'"),
-        ("file,annulus\nx.dcm,\"1,2,3\"\n", "row 2, column annulus"),
+        ('file,annulus\nx.dcm,"1,2,3"\n', "row 2, column annulus"),
         ("file,nyquist_cm_s\nx.dcm,-4\n", "row 2, column nyquist_cm_s"),
         ("file,spacing_cm,depth_cm\nx.dcm,0.05,16\n", "either spacing_cm or depth_cm"),
         ("file,view\n,tee\n", "row 2: neither"),
@@ -94,8 +104,9 @@ def test_batch_hints_by_file_name_and_by_uid(plax, tmp_path, key):
     if key == "file":
         hints.write_text(f'file,annulus\n{path.name},"{_ann_text(clip)}"\n')
     else:
-        hints.write_text(f'sop_instance_uid,view,annulus\n{clip.study.sop_instance_uid},tte,'
-                         f'"{_ann_text(clip)}"\n')
+        hints.write_text(
+            f'sop_instance_uid,view,annulus\n{clip.study.sop_instance_uid},tte,"{_ann_text(clip)}"\n'
+        )
     plain = run_batch([path], tmp_path / "plain", workers=1)
     hinted = run_batch([path], tmp_path / "hinted", workers=1, hints=hints)
     a = pd.read_csv(plain.clips_csv) if hasattr(plain, "clips_csv") else plain.clips
@@ -123,8 +134,22 @@ def test_batch_refuses_a_bad_hints_file_before_running(plax, tmp_path):
 def test_compare_with_per_clip_annulus(plax, tmp_path):
     clip, path = plax
     out = tmp_path / "cmp"
-    res = runner.invoke(app, ["compare", str(path), str(path), "--out", str(out), "--json",
-                              "--no-animate", "--post-annulus", _ann_text(clip), "--view", "tte"])
+    res = runner.invoke(
+        app,
+        [
+            "compare",
+            str(path),
+            str(path),
+            "--out",
+            str(out),
+            "--json",
+            "--no-animate",
+            "--post-annulus",
+            _ann_text(clip),
+            "--view",
+            "tte",
+        ],
+    )
     assert res.exit_code == 0, res.output
     got = json.loads((out / "comparison.json").read_text())
     assert got["pre"]["status"] == "cannot_measure"

@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
 from typer.testing import CliRunner
 
@@ -89,7 +88,9 @@ def test_colour_region_outside_the_image_is_refused(clip96, tmp_path):
     flow = [it for it in ds.SequenceOfUltrasoundRegions if int(it.RegionDataType) == 2][0]
     flow.RegionLocationMinY0, flow.RegionLocationMaxY1 = 200, 260  # below the 96 rows
     path = _save(ds, tmp_path / "box.dcm")
-    with pytest.raises(InvalidDimensionsError, match="colour-flow region .* leaves 37 x 0 px inside the 320 x 96"):
+    with pytest.raises(
+        InvalidDimensionsError, match="colour-flow region .* leaves 37 x 0 px inside the 320 x 96"
+    ):
         analyze_clip(path)
 
 
@@ -117,11 +118,20 @@ def test_plausible_spacing_still_calibrates(clip96, tmp_path):
 
 
 def test_results_never_carry_nan_or_infinity():
-    r = ClipResult(source="x", frames=0, frame_time_ms=float("inf"), pixel_spacing_cm=None,
-                   calibration_source=None, per_frame=(), max_frame=None, max_jet_area_px=0,
-                   max_jet_area_cm2=float("nan"), jets_at_max=(),
-                   mean_systolic_jet_area_cm2=None,
-                   settings={"depth_cm": float("inf"), "nested": [float("nan"), 1.0]})
+    r = ClipResult(
+        source="x",
+        frames=0,
+        frame_time_ms=float("inf"),
+        pixel_spacing_cm=None,
+        calibration_source=None,
+        per_frame=(),
+        max_frame=None,
+        max_jet_area_px=0,
+        max_jet_area_cm2=float("nan"),
+        jets_at_max=(),
+        mean_systolic_jet_area_cm2=None,
+        settings={"depth_cm": float("inf"), "nested": [float("nan"), 1.0]},
+    )
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
     assert d["settings"] == {"depth_cm": None, "nested": [None, 1.0]}
@@ -132,7 +142,7 @@ def test_results_never_carry_nan_or_infinity():
 def _damage_vr(data: bytes, tag: tuple[int, int], vr: bytes) -> bytes:
     i = data.find(struct.pack("<HH", *tag), 132)
     assert i > 0
-    return data[:i + 4] + vr + data[i + 6:]
+    return data[: i + 4] + vr + data[i + 6 :]
 
 
 @pytest.mark.parametrize("vr", [b"XX", b"US", b"FD", b"AT", b"DS", b"IS", b"SQ"])
@@ -192,7 +202,7 @@ def test_bogus_basic_offset_table_is_refused(tmp_path):
 
     frags = list(generate_fragments(ds.PixelData))[1:]
     data = bytearray(encapsulate(frags, has_bot=True))
-    data[8 + 4:8 + 8] = struct.pack("<L", 0xFFFFFF00)  # the second frame's offset
+    data[8 + 4 : 8 + 8] = struct.pack("<L", 0xFFFFFF00)  # the second frame's offset
     ds.PixelData = bytes(data)
     path = _save(ds, tmp_path / "bot.dcm")
     with pytest.raises(CorruptPixelDataError, match="basic offset table"):
@@ -200,8 +210,7 @@ def test_bogus_basic_offset_table_is_refused(tmp_path):
 
 
 # -- 5. the CLI's one error surface ---------------------------------------------------
-def test_cli_unexpected_error_is_one_line_and_debug_shows_the_traceback(clip96, tmp_path,
-                                                                        monkeypatch):
+def test_cli_unexpected_error_is_one_line_and_debug_shows_the_traceback(clip96, tmp_path, monkeypatch):
     path = _save(_dataset(clip96), tmp_path / "ok.dcm")
 
     def boom(*a, **k):
@@ -211,8 +220,9 @@ def test_cli_unexpected_error_is_one_line_and_debug_shows_the_traceback(clip96, 
     res = runner.invoke(app, ["check", str(path)])
     assert res.exit_code == 1
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
-    assert lines == ["error: unexpected RuntimeError in `check` (a bug; rerun with --debug "
-                     "for the traceback)"]
+    assert lines == [
+        "error: unexpected RuntimeError in `check` (a bug; rerun with --debug for the traceback)"
+    ]
     res = runner.invoke(app, ["--debug", "check", str(path)])
     assert isinstance(res.exception, RuntimeError)
 
@@ -241,11 +251,31 @@ def test_overlay_and_masks_refuse_an_existing_folder(clip96, tmp_path):
 def test_pairs_folder_and_missing_manifest_are_told_apart(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "manifests").mkdir()
-    res = runner.invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
-                              "--pairs", str(tmp_path / "manifests"), "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(tmp_path / "in"),
+            "--out",
+            str(tmp_path / "o"),
+            "--pairs",
+            str(tmp_path / "manifests"),
+            "-q",
+        ],
+    )
     assert res.exit_code == 2 and "is a folder, not a CSV file" in res.output
-    res = runner.invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "o"),
-                              "--pairs", str(tmp_path / "nope.csv"), "-q"])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(tmp_path / "in"),
+            "--out",
+            str(tmp_path / "o"),
+            "--pairs",
+            str(tmp_path / "nope.csv"),
+            "-q",
+        ],
+    )
     assert res.exit_code == 2 and "does not exist" in res.output
 
 
@@ -261,8 +291,20 @@ def hostile_batch(tmp_path_factory, clip96):
     odd = os.fsdecode(bytes(inp) + b"/clip\xff\xfe.dcm")
     Path(odd).write_bytes(good)
     out = root / "out"
-    res = runner.invoke(app, ["batch", str(inp), "--out", str(out), "--workers", "1", "--quiet",
-                              "--log-json", str(root / "log.jsonl")])
+    res = runner.invoke(
+        app,
+        [
+            "batch",
+            str(inp),
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--quiet",
+            "--log-json",
+            str(root / "log.jsonl"),
+        ],
+    )
     return root, out, res
 
 

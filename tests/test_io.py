@@ -9,16 +9,15 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from dicomfiles import dcm_file, read_dataset, save_variant
+from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.sequence import Sequence
-from pydicom.dataset import Dataset
 
 import echoassess
 from echoassess import load_clip
 from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF
 from echoassess.geometry import Sector, sector_mask
-
-from dicomfiles import dcm_file, read_dataset, save_variant
 
 
 def reference_rgb(path: str, index: int) -> np.ndarray:
@@ -147,13 +146,13 @@ def _strip_app0(codestream: bytes) -> bytes:
     out = bytearray(codestream[:2])
     i = 2
     while i < len(codestream):
-        marker = codestream[i:i + 2]
+        marker = codestream[i : i + 2]
         if marker[0] != 0xFF or marker[1] == 0xDA:
             out += codestream[i:]
             break
-        length = int.from_bytes(codestream[i + 2:i + 4], "big")
+        length = int.from_bytes(codestream[i + 2 : i + 4], "big")
         if marker[1] != 0xE0:
-            out += codestream[i:i + 2 + length]
+            out += codestream[i : i + 2 + length]
         i += 2 + length
     return bytes(out)
 
@@ -182,9 +181,7 @@ def test_jpeg_extended_transfer_syntax(tmp_path):
     path = save_variant(ds, tmp_path / "extended.dcm")
     clip = load_clip(path)
     assert clip.metadata.transfer_syntax_uid == "1.2.840.10008.1.2.4.51"
-    np.testing.assert_array_equal(
-        clip.frame(5), load_clip(dcm_file("examples_ybr_color.dcm")).frame(5)
-    )
+    np.testing.assert_array_equal(clip.frame(5), load_clip(dcm_file("examples_ybr_color.dcm")).frame(5))
 
 
 def test_monochrome1_is_inverted():
@@ -216,8 +213,10 @@ def test_spacing_from_the_2d_region(name, spacing):
     assert len(clip.regions) == len(ds.SequenceOfUltrasoundRegions)
     for region, item in zip(clip.regions, ds.SequenceOfUltrasoundRegions):
         assert region.bounds == (
-            item.RegionLocationMinX0, item.RegionLocationMinY0,
-            item.RegionLocationMaxX1, item.RegionLocationMaxY1,
+            item.RegionLocationMinX0,
+            item.RegionLocationMinY0,
+            item.RegionLocationMaxX1,
+            item.RegionLocationMaxY1,
         )
         assert region.data_type == item.RegionDataType
         assert region.spatial_format == item.RegionSpatialFormat
@@ -266,11 +265,13 @@ def _region(x0, y0, x1, y1, *, data_type=1, fmt=1, units=3, delta=0.05):
 
 def test_colour_flow_box_picks_its_own_region_not_the_first(tmp_path):
     ds = read_dataset("US1_UNCR.dcm")  # 640 x 480 RGB, no regions
-    ds.SequenceOfUltrasoundRegions = Sequence([
-        _region(0, 0, 319, 479, delta=0.08),                  # left pane, other scale
-        _region(320, 0, 639, 479, delta=0.03),                # right pane
-        _region(400, 100, 560, 300, data_type=2, delta=0.03),  # colour box in the right pane
-    ])
+    ds.SequenceOfUltrasoundRegions = Sequence(
+        [
+            _region(0, 0, 319, 479, delta=0.08),  # left pane, other scale
+            _region(320, 0, 639, 479, delta=0.03),  # right pane
+            _region(400, 100, 560, 300, data_type=2, delta=0.03),  # colour box in the right pane
+        ]
+    )
     clip = load_clip(save_variant(ds, tmp_path / "dual.dcm"))
     assert clip.colour_flow_region.bounds == (400, 100, 560, 300)
     assert clip.spacing_cm == pytest.approx((0.03, 0.03))
@@ -279,10 +280,12 @@ def test_colour_flow_box_picks_its_own_region_not_the_first(tmp_path):
 
 def test_spacing_ignores_a_first_region_in_other_units(tmp_path):
     ds = read_dataset("US1_UNCR.dcm")
-    ds.SequenceOfUltrasoundRegions = Sequence([
-        _region(0, 380, 639, 479, fmt=3, data_type=3, units=7, delta=2.5),  # spectral, cm/s
-        _region(0, 0, 639, 370, delta=0.04),
-    ])
+    ds.SequenceOfUltrasoundRegions = Sequence(
+        [
+            _region(0, 380, 639, 479, fmt=3, data_type=3, units=7, delta=2.5),  # spectral, cm/s
+            _region(0, 0, 639, 370, delta=0.04),
+        ]
+    )
     clip = load_clip(save_variant(ds, tmp_path / "spectral_first.dcm"))
     assert clip.spacing_cm == pytest.approx((0.04, 0.04))
 
@@ -345,8 +348,11 @@ def test_frame_time_from_file():
 @pytest.mark.parametrize(
     "changes,source,times",
     [
-        ({"FrameTimeVector": [0, 20, 30, 25], "FrameTime": 40, "CineRate": 10},
-         "FrameTimeVector", [0, 20, 50, 75]),
+        (
+            {"FrameTimeVector": [0, 20, 30, 25], "FrameTime": 40, "CineRate": 10},
+            "FrameTimeVector",
+            [0, 20, 50, 75],
+        ),
         ({"FrameTime": 40, "CineRate": 10}, "FrameTime", [0, 40, 80, 120]),
         ({"CineRate": 50, "RecommendedDisplayFrameRate": 10}, "CineRate", [0, 20, 40, 60]),
         ({"RecommendedDisplayFrameRate": 25}, "RecommendedDisplayFrameRate", [0, 40, 80, 120]),
@@ -375,9 +381,15 @@ def test_timing_precedence(tmp_path, changes, source, times):
 # -- metadata and identity -------------------------------------------------------
 def test_metadata_without_patient_identity(tmp_path):
     ds = read_dataset("color3d_jpeg_baseline.dcm")
-    path = save_variant(ds, tmp_path / "named.dcm", PatientName="DOE^JANE",
-                        PatientID="MRN-998877", PatientBirthDate="19500101", HeartRate=72,
-                        SeriesDescription="MV colour")
+    path = save_variant(
+        ds,
+        tmp_path / "named.dcm",
+        PatientName="DOE^JANE",
+        PatientID="MRN-998877",
+        PatientBirthDate="19500101",
+        HeartRate=72,
+        SeriesDescription="MV colour",
+    )
     clip = load_clip(path)
     md = clip.metadata
     assert md.manufacturer == "SonoSite, Inc."
@@ -399,8 +411,12 @@ def test_acquisition_datetime_is_parsed():
     clip = load_clip(dcm_file("color3d_jpeg_baseline.dcm"))
     ds = read_dataset("color3d_jpeg_baseline.dcm")
     dt = clip.metadata.acquisition_datetime
-    date = ds.get("AcquisitionDateTime") or ds.get("AcquisitionDate") or ds.get("ContentDate") \
+    date = (
+        ds.get("AcquisitionDateTime")
+        or ds.get("AcquisitionDate")
+        or ds.get("ContentDate")
         or ds.get("StudyDate")
+    )
     assert dt is not None and dt.strftime("%Y%m%d") == str(date)[:8]
 
 

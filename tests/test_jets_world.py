@@ -48,8 +48,7 @@ def test_jet_aliased_to_its_edge(tmp_path):
 
 def test_coarse_mosaic_with_dark_streaks(tmp_path):
     """Mode 2: large single-colour patches and dark streaks inside the jet."""
-    clip, path = _clip(tmp_path, 12, view="a3c", texture="coarse", artefacts="frozen_ecg",
-                       encoding="jpeg")
+    clip, path = _clip(tmp_path, 12, view="a3c", texture="coarse", artefacts="frozen_ecg", encoding="jpeg")
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
     assert r.settings["colour_cell_px"] >= 2
@@ -57,8 +56,7 @@ def test_coarse_mosaic_with_dark_streaks(tmp_path):
 
 def test_tilted_annulus(tmp_path):
     """Mode 3: an apical annulus tilted 25 degrees."""
-    clip, path = _clip(tmp_path, 33, view="a4c", texture="fine", artefacts="clean",
-                       annulus_tilt_deg=25.0)
+    clip, path = _clip(tmp_path, 33, view="a4c", texture="fine", artefacts="clean", annulus_tilt_deg=25.0)
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
     assert abs(r.settings["annulus_tilt_deg"]) > 10
@@ -66,20 +64,23 @@ def test_tilted_annulus(tmp_path):
 
 def test_tight_pisa_rings_are_not_jet(tmp_path):
     """Mode 4: a flow-convergence dome with tight aliasing rings on the LV side."""
-    clip, path = _clip(tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean",
-                       pisa=True, pisa_rings=True)
+    clip, path = _clip(
+        tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean", pisa=True, pisa_rings=True
+    )
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
     conf = clip.truth.confounder_masks
     assert (r.masks & conf).sum() <= 0.05 * r.masks.sum()
 
 
-@pytest.mark.parametrize("artefacts, source", [("cursor_colour", "ECG agrees"),
-                                               ("frozen_ecg", "frozen ECG agrees")])
+@pytest.mark.parametrize(
+    "artefacts, source", [("cursor_colour", "ECG agrees"), ("frozen_ecg", "frozen ECG agrees")]
+)
 def test_phase_from_a_coloured_cursor_or_a_frozen_trace(tmp_path, artefacts, source):
     """Mode 5: a cursor that is not white, and a frozen trace with no cursor."""
-    clip, path = _clip(tmp_path, 55, view="a4c", texture="fine", artefacts=artefacts,
-                       cursor_rgb=(255, 220, 0))
+    clip, path = _clip(
+        tmp_path, 55, view="a4c", texture="fine", artefacts=artefacts, cursor_rgb=(255, 220, 0)
+    )
     r = analyze_clip(path)
     assert source in r.settings["systole_source"]
     agree = np.mean([f.phase == t for f, t in zip(r.per_frame, clip.truth.phase)])
@@ -119,8 +120,9 @@ def test_coloured_overlays_inside_the_box_are_never_flow(tmp_path):
 @pytest.mark.parametrize("view", ["tee_me4c", "tee_comm", "tee_lvot"])
 def test_tee_post_clip_jets(tmp_path, view):
     """Mode 8: TEE, the atrium under the probe, jets toward it; post-clip jets counted."""
-    clip, path = _clip(tmp_path, 88, view=view, texture="fine", artefacts="clean", post_clip=True,
-                       encoding="jpeg")
+    clip, path = _clip(
+        tmp_path, 88, view=view, texture="fine", artefacts="clean", post_clip=True, encoding="jpeg"
+    )
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
     assert r.settings["view"] == "tee"
@@ -128,16 +130,24 @@ def test_tee_post_clip_jets(tmp_path, view):
 
 
 def test_mirrored_apical_clip(tmp_path):
-    clip, path = _clip(tmp_path, 66, view="a4c", texture="variance", artefacts="clean",
-                       mirrored=True, post_clip=True)
+    clip, path = _clip(
+        tmp_path, 66, view="a4c", texture="variance", artefacts="clean", mirrored=True, post_clip=True
+    )
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
     assert r.n_jets_at_max == clip.truth.n_jets[clip.truth.max_frame]
 
 
 def test_view_hint_overrides_and_is_recorded(tmp_path):
-    clip, path = _clip(tmp_path, 44, view="tee_me4c", texture="fine", artefacts="clean",
-                       dicom_view_code=False, series_names_view=False)
+    clip, path = _clip(
+        tmp_path,
+        44,
+        view="tee_me4c",
+        texture="fine",
+        artefacts="clean",
+        dicom_view_code=False,
+        series_names_view=False,
+    )
     r = analyze_clip(path, view="tee")
     assert r.settings["view"] == "tee" and r.settings["view_source"] == "user"
 
@@ -148,9 +158,15 @@ def _lvot_post_study(tmp_path, seed: int):
     600 x 800), saved uncompressed."""
     from echoassess.synthetic import generate_world_study
 
-    _, post = generate_world_study(np.random.default_rng([seed, 11]), patient=seed % 999 + 1,
-                                   view="tee_lvot", texture="edge_aliased",
-                                   artefacts="cursor_colour", rows=600, cols=800)
+    _, post = generate_world_study(
+        np.random.default_rng([seed, 11]),
+        patient=seed % 999 + 1,
+        view="tee_lvot",
+        texture="edge_aliased",
+        artefacts="cursor_colour",
+        rows=600,
+        cols=800,
+    )
     path = post.save(tmp_path / f"lvot{seed}_post.dcm", encoding="rgb")[0]
     r = analyze_clip(path, keep_masks=True)
     _check_measured(post, r)

@@ -54,8 +54,16 @@ def test_clip_summary_max_over_systole_only():
         measure_frame(3, None, 0, phase="diastole", time_ms=60.0, spacing_cm=sp),
     ]
     jets = {2: measure_jets(mid, 1, spacing_cm=sp)}
-    r = summarize_clip(frames, jets, source="x.dcm", frame_time_ms=20.0, spacing_cm=sp,
-                       calibration_source="regions", algorithm_version="v", params={"a": 1})
+    r = summarize_clip(
+        frames,
+        jets,
+        source="x.dcm",
+        frame_time_ms=20.0,
+        spacing_cm=sp,
+        calibration_source="regions",
+        algorithm_version="v",
+        params={"a": 1},
+    )
     assert r.max_frame == 2 and r.max_jet_area_px == 40
     assert r.max_jet_area_cm2 == pytest.approx(0.4)
     assert r.mean_systolic_jet_area_cm2 == pytest.approx(0.35)
@@ -71,6 +79,7 @@ def test_ase_classes_from_area():
         lab = np.zeros((4, 4), np.int32)
         lab.ravel()[:px] = 1
         fm = [measure_frame(0, lab, 1, phase="systole", time_ms=None, spacing_cm=sp)]
-        r = summarize_clip(fm, {}, source="x", frame_time_ms=None, spacing_cm=sp,
-                           calibration_source="user spacing")
+        r = summarize_clip(
+            fm, {}, source="x", frame_time_ms=None, spacing_cm=sp, calibration_source="user spacing"
+        )
         assert r.jet_area_class == cls

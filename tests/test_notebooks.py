@@ -25,7 +25,10 @@ CELL_TIMEOUT_S = 300
 
 def _execute(nb):
     client = nbclient.NotebookClient(
-        nb, kernel_name="python3", timeout=CELL_TIMEOUT_S, allow_errors=False,
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT_S,
+        allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
     )
     return client.execute()
@@ -47,8 +50,9 @@ def test_notebook_is_committed_without_outputs(path):
 
 
 def test_notebooks_match_their_sources():
-    proc = subprocess.run([sys.executable, str(NOTEBOOKS_DIR / "build.py"), "--check"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(NOTEBOOKS_DIR / "build.py"), "--check"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -59,7 +63,8 @@ def test_kernel_is_this_interpreter():
     printed = nb.cells[0].outputs[0]["text"].strip()
     assert Path(printed).resolve() == Path(sys.prefix).resolve(), (
         f"the python3 kernel runs in {printed}, not in this environment ({sys.prefix}): "
-        "install ipykernel here")
+        "install ipykernel here"
+    )
 
 
 @pytest.mark.slow
@@ -69,8 +74,9 @@ def test_notebook_runs(path):
     before = _files(repo)
     nb = nbformat.read(path, as_version=4)
     _execute(nb)  # raises CellExecutionError, naming the cell, on any error
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("output_type") == "error"
+    ]
     assert not errors
     written = _files(repo) - before
     assert not written, f"{path.name} wrote into the repository: {sorted(written)[:5]}"
@@ -78,5 +84,9 @@ def test_notebook_runs(path):
 
 def _files(repo: Path) -> set[Path]:
     """Files under the folders a notebook could write to by mistake."""
-    return {p for d in ("notebooks", "sample_data") for p in (repo / d).rglob("*")
-            if "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+    return {
+        p
+        for d in ("notebooks", "sample_data")
+        for p in (repo / d).rglob("*")
+        if "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+    }

@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from dicomfiles import dcm_file
 
 import echoassess
 from echoassess import AnalysisParams, analyze_clip
 from echoassess.errors import InvalidParameterError, NoColourFlowError
 from echoassess.synthetic import SceneParams, generate_clip, load_truth
-
-from dicomfiles import dcm_file
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -75,9 +74,19 @@ def test_masks_only_on_request_and_results_export(small_paths):
     assert r.masks is None
     d = r.to_dict()
     json.dumps(d)  # JSON-ready
-    for key in ("frames", "frame_time_ms", "pixel_spacing_cm", "per_frame", "max_jet_area_cm2",
-                "max_frame", "n_jets_at_max", "jet_area_class", "settings", "params",
-                "algorithm_version"):
+    for key in (
+        "frames",
+        "frame_time_ms",
+        "pixel_spacing_cm",
+        "per_frame",
+        "max_jet_area_cm2",
+        "max_frame",
+        "n_jets_at_max",
+        "jet_area_class",
+        "settings",
+        "params",
+        "algorithm_version",
+    ):
         assert key in d
     assert set(d["per_frame"][0]) >= {"index", "time_ms", "phase", "jet_area_cm2", "n_jets"}
     assert d["params"] == AnalysisParams().to_dict()

@@ -33,5 +33,4 @@ def test_user_nyquist_wins_and_a_depth_for_a_calibrated_file_is_named_not_used(c
     assert r.settings["depth_source"].startswith("file")
     inputs = {e["input"]: e for e in r.user_inputs}
     assert inputs["depth_cm"]["used"] is False and inputs["nyquist_cm_s"]["used"] is True
-    assert any("imaging depth given (15 cm) differs from the file's (16.0 cm)" in w
-               for w in r.warnings)
+    assert any("imaging depth given (15 cm) differs from the file's (16.0 cm)" in w for w in r.warnings)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,10 +71,11 @@ def test_overlay_measured_jets_are_authoritative():
     mask[10:20, 10:20] = True
     mask[10:12, 22:24] = True  # a speck beside the jet belongs to it
     mask[35:45, 30:40] = True
-    jets = [JetMeasurement(7, 104, 1.04, (15.0, 15.0), (10, 10, 24, 20)),
-            JetMeasurement(9, 100, 1.0, (35.0, 40.0), (30, 35, 40, 45))]
-    art = plot_overlay(np.zeros((50, 50, 3), np.uint8), mask, jets=jets, ax=_ax(),
-                       zoom_xyxy=(5, 5, 44, 44))
+    jets = [
+        JetMeasurement(7, 104, 1.04, (15.0, 15.0), (10, 10, 24, 20)),
+        JetMeasurement(9, 100, 1.0, (35.0, 40.0), (30, 35, 40, 45)),
+    ]
+    art = plot_overlay(np.zeros((50, 50, 3), np.uint8), mask, jets=jets, ax=_ax(), zoom_xyxy=(5, 5, 44, 44))
     assert [t.get_text() for t in art["labels"]] == ["1: 1.04 cm²", "2: 1.00 cm²"]
     assert [c.get_gid() for c in art["contours"]] == ["jet-7", "jet-7", "jet-9"]
     assert art["contours"][1].get_color() == art["contours"][0].get_color()
@@ -151,8 +152,9 @@ def test_area_time_aligns_at_the_systole_of_the_maximum():
     phases = ["systole" if (0 <= i < 3) or (12 <= i < 18) else "diastole" for i in range(24)]
     from dataclasses import replace
 
-    result = replace(pre.result, per_frame=tuple(
-        replace(f, phase=p) for f, p in zip(pre.result.per_frame, phases)))
+    result = replace(
+        pre.result, per_frame=tuple(replace(f, phase=p) for f, p in zip(pre.result.per_frame, phases))
+    )
     art = plot_jet_area_time(result, ax=_ax())
     x = art["lines"][0].get_xdata()
     assert x[12] == 0.0 and x[0] == -480.0
@@ -211,16 +213,19 @@ def test_comparison_figure_composes_everything(tmp_path):
     assert art["post_frame"]["title"].get_text().startswith("POST-CLIP · post.dcm")
     assert len(art["post_frame"]["labels"]) == 2
     assert [b.get_height() for b in art["area_change"]["bars"]] == pytest.approx(
-        [c.pre_max_jet_area_cm2, c.post_max_jet_area_cm2])
+        [c.pre_max_jet_area_cm2, c.post_max_jet_area_cm2]
+    )
     path = save_figure(fig, tmp_path / "cmp.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plot_never_imports_pyplot():
-    code = ("import sys, numpy as np; from echoassess.plot import plot_overlay, save_figure;"
-            "a = plot_overlay(np.zeros((8, 8, 3), np.uint8), np.eye(8, dtype=bool));"
-            "save_figure(a['image'].figure, sys.argv[1]);"
-            "assert 'matplotlib.pyplot' not in sys.modules")
+    code = (
+        "import sys, numpy as np; from echoassess.plot import plot_overlay, save_figure;"
+        "a = plot_overlay(np.zeros((8, 8, 3), np.uint8), np.eye(8, dtype=bool));"
+        "save_figure(a['image'].figure, sys.argv[1]);"
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
@@ -236,8 +241,7 @@ def test_zoom_box_stays_within_bounds():
     x0, y0, x1, y1 = jet_zoom_box(m, bounds_xyxy=(50, 40, 349, 279))
     assert x0 >= 50 and y0 >= 40 and x1 <= 349 and y1 <= 279
     assert x0 <= 200 and x1 >= 229 and y0 <= 100 and y1 >= 119
-    assert jet_zoom_box(np.zeros((300, 400), bool), bounds_xyxy=(50, 40, 349, 279)) == (
-        50, 40, 349, 279)
+    assert jet_zoom_box(np.zeros((300, 400), bool), bounds_xyxy=(50, 40, 349, 279)) == (50, 40, 349, 279)
 
 
 def test_max_frame_prefers_the_analysis_label_image():
@@ -249,8 +253,10 @@ def test_max_frame_prefers_the_analysis_label_image():
     lab = np.zeros(s.frames.shape[1:3], np.int32)
     lab[10:20, 10:30] = 1  # value k is jets_at_max[k - 1]
     lab[40:50, 100:120] = 2
-    jets = (JetMeasurement(5, 200, 1.28, (19.5, 14.5), (10, 10, 30, 20)),
-            JetMeasurement(9, 200, 1.28, (109.5, 44.5), (100, 40, 120, 50)))
+    jets = (
+        JetMeasurement(5, 200, 1.28, (19.5, 14.5), (10, 10, 30, 20)),
+        JetMeasurement(9, 200, 1.28, (109.5, 44.5), (100, 40, 120, 50)),
+    )
     result = replace(s.result, jets_at_max=jets, jet_labels_at_max=lab)
     art = plot_max_frame(s.frames[s.max_frame], result, ax=_ax(), zoom=False)
     assert [c.get_gid() for c in art["contours"]] == ["jet-5", "jet-9"]

@@ -25,8 +25,15 @@ from echoassess.postteer import (
 )
 from echoassess.synthetic import WorldParams, generate_world_clip
 
-FIXED = dict(rows=300, cols=400, texture="fine", artefacts="clean", n_frames=14,
-             frame_rate_hz=30.0, heart_rate_bpm=75.0)
+FIXED = dict(
+    rows=300,
+    cols=400,
+    texture="fine",
+    artefacts="clean",
+    n_frames=14,
+    frame_rate_hz=30.0,
+    heart_rate_bpm=75.0,
+)
 
 
 def _world(tmp_path, seed, view, *, post_clip):
@@ -72,8 +79,9 @@ def test_two_jets_each_measured_and_the_sum_flagged(two_jets):
     assert len(pt.jets) == 2 == t.n_jet_sources
     truth_max = np.nanmax(t.vc_width_cm_frames, axis=0)
     for jet in pt.jets:  # each matched to the nearest true orifice
-        k = int(np.argmin([np.hypot(ox - jet.origin_xy[0], oy - jet.origin_xy[1])
-                           for ox, oy in t.orifices_xy]))
+        k = int(
+            np.argmin([np.hypot(ox - jet.origin_xy[0], oy - jet.origin_xy[1]) for ox, oy in t.orifices_xy])
+        )
         assert jet.vc_width_cm == pytest.approx(truth_max[k], abs=0.1)
     assert pt.vc_sum_cm == pytest.approx(sum(j.vc_width_cm for j in pt.jets))
     assert pt.vc_sum_note == MULTI_JET_VC_NOTE and MULTI_JET_VC_NOTE in r.warnings
@@ -110,13 +118,16 @@ def test_user_la_polygon_overrides(one_jet):
     assert r2.post_teer.la_area_cm2 == pytest.approx(pt.la_area_cm2)
 
 
-@pytest.mark.parametrize("bad, match", [
-    ("1,2,3", "list of x,y pixel points"),
-    ("10,10,20,20", "at least 3 points"),
-    ("10,10,20,20,5000,30", "outside"),
-    ("10,10,20,20,30,30", "no area"),
-    ("a,b,c,d,e,f", "list of x,y pixel points"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("1,2,3", "list of x,y pixel points"),
+        ("10,10,20,20", "at least 3 points"),
+        ("10,10,20,20,5000,30", "outside"),
+        ("10,10,20,20,30,30", "no area"),
+        ("a,b,c,d,e,f", "list of x,y pixel points"),
+    ],
+)
 def test_malformed_la_polygon_is_refused(one_jet, bad, match):
     _, path, _ = one_jet
     with pytest.raises(InvalidParameterError, match=match):
@@ -149,7 +160,8 @@ def test_comparison_reports_the_change(one_jet, two_jets):
     c = compare(two_jets[2], one_jet[2])
     d = c.to_dict()["post_teer_change"]
     assert d["change_vc_max_cm"] == pytest.approx(
-        one_jet[2].post_teer.vc_max_cm - two_jets[2].post_teer.vc_max_cm, abs=1e-3)
+        one_jet[2].post_teer.vc_max_cm - two_jets[2].post_teer.vc_max_cm, abs=1e-3
+    )
     row = c.to_frame().iloc[0]
     assert row["post_la_area_cm2"] == pytest.approx(one_jet[2].post_teer.la_area_cm2, abs=1e-3)
     assert change(None, None)["change_jet_la_ratio"] is None
@@ -166,8 +178,7 @@ def test_cannot_measure_clips_get_no_post_teer(tmp_path):
 
 def test_bands():
     assert [vc_class(w) for w in (0.29, 0.3, 0.69, 0.7)] == ["mild", "moderate", "moderate", "severe"]
-    assert [ratio_class(x) for x in (0.19, 0.2, 0.4, 0.41)] == ["mild", "moderate", "moderate",
-                                                                  "severe"]
+    assert [ratio_class(x) for x in (0.19, 0.2, 0.4, 0.41)] == ["mild", "moderate", "moderate", "severe"]
 
 
 def test_sr_carries_vena_contracta_and_la_area(one_jet, tmp_path):

@@ -23,8 +23,9 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 def clips(tmp_path_factory):
     """A small calibrated clip (16 cm deep, 62 cm/s) and the same without regions."""
     d = tmp_path_factory.mktemp("prov")
-    pre, post = (generate_clip(SceneParams(rows=240, cols=320, n_frames=12, post_clip=k), rng=2)
-                 for k in (False, True))
+    pre, post = (
+        generate_clip(SceneParams(rows=240, cols=320, n_frames=12, post_clip=k), rng=2) for k in (False, True)
+    )
     cal = pre.save(d / "cal.dcm")[0]
     post_cal = post.save(d / "post_cal.dcm")[0]
     out = []
@@ -69,8 +70,7 @@ def test_depth_conflicting_with_the_file_is_warned_and_the_file_depth_kept(clips
     d = _check_json(clips[0], "--depth-cm", "12")
     assert d["settings"]["depth_cm"] == pytest.approx(16.0, abs=0.1)
     assert d["settings"]["depth_source"].startswith("file")
-    assert any("imaging depth given (12 cm) differs from the file's (16.0 cm)" in w
-               for w in d["warnings"])
+    assert any("imaging depth given (12 cm) differs from the file's (16.0 cm)" in w for w in d["warnings"])
     assert d["user_inputs"][0]["input"] == "depth_cm" and d["user_inputs"][0]["used"] is False
 
 
@@ -98,8 +98,7 @@ def test_nyquist_and_view_conflicts_warn():
     assert warnings and "differs from the file's (62 cm/s)" in warnings[0]
     from types import SimpleNamespace as NS
 
-    clip = NS(calibration_source="regions", metadata=NS(view="tee"), depth_cm=None,
-              user_depth_cm=None)
+    clip = NS(calibration_source="regions", metadata=NS(view="tee"), depth_cm=None, user_depth_cm=None)
     entries, warnings = describe_inputs(clip, view="tte")
     assert entries[0]["text"] == "view: user TTE (the file says TEE)"
     assert "contradicts the file's (TEE)" in warnings[0]
@@ -107,8 +106,9 @@ def test_nyquist_and_view_conflicts_warn():
 
 def test_readme_hint_example_that_cuts_the_jet_is_warned_and_named():
     """README's `--valve 340,300 --roi 250,300,450,420` on the sample post clip (item 2)."""
-    res = runner.invoke(app, ["check", str(SAMPLE / "patient01_post.dcm"), "--valve", "340,300",
-                              "--roi", "250,300,450,420"])
+    res = runner.invoke(
+        app, ["check", str(SAMPLE / "patient01_post.dcm"), "--valve", "340,300", "--roi", "250,300,450,420"]
+    )
     assert res.exit_code == 0, res.output
     assert "user input     valve point: user (340, 300) px" in res.output
     assert "user input     region of interest: user (250, 300)-(450, 420) px" in res.output

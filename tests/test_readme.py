@@ -30,12 +30,18 @@ def test_quick_start_makes_a_venv_before_any_pip_install():
 def test_every_error_is_listed_with_its_exit_status():
     for name in errors.__all__:
         obj = getattr(errors, name)
-        if isinstance(obj, type) and issubclass(obj, errors.EchoAssessError) \
-                and obj is not errors.EchoAssessError:
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, errors.EchoAssessError)
+            and obj is not errors.EchoAssessError
+        ):
             row = re.search(rf"^\| `{name}` \|.*\| (\d) \|$", README, re.M)
             assert row, f"{name} is not in the README's error table"
-            want = EXIT_USAGE if name in ("InvalidParameterError", "OutputError", "DicomWebError") \
+            want = (
+                EXIT_USAGE
+                if name in ("InvalidParameterError", "OutputError", "DicomWebError")
                 else EXIT_INPUT_FAILED
+            )
             assert int(row.group(1)) == want, name
 
 
@@ -48,8 +54,17 @@ def test_exit_status_table_matches_the_cli():
 def test_the_hints_named_in_the_readme_exist_in_the_cli():
     runner = CliRunner()
     helps = {cmd: runner.invoke(app, [cmd, "--help"]).output for cmd in ("check", "compare")}
-    for opt in ("--nyquist-cm-s", "--spacing-cm", "--depth-cm", "--view", "--annulus",
-                "--valve", "--roi", "--pre-annulus", "--post-annulus"):
+    for opt in (
+        "--nyquist-cm-s",
+        "--spacing-cm",
+        "--depth-cm",
+        "--view",
+        "--annulus",
+        "--valve",
+        "--roi",
+        "--pre-annulus",
+        "--post-annulus",
+    ):
         assert f"`{opt}" in README, opt
         assert any(opt in h for h in helps.values()), opt
     for line in re.findall(r"^echoassess check .*$", README, re.M):

@@ -20,8 +20,9 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-bytes"
 
 def _pair(**post_kw):
     pre = make_clip(name="pre.dcm", peak_scale=1.5, n_frames=10, size=(60, 80), systole=(2, 8))
-    post = make_clip(name="post.dcm", n_jets=2, peak_scale=0.5, n_frames=10, size=(60, 80),
-                     systole=(2, 8), **post_kw)
+    post = make_clip(
+        name="post.dcm", n_jets=2, peak_scale=0.5, n_frames=10, size=(60, 80), systole=(2, 8), **post_kw
+    )
     return pre, post, compare(pre.result, post.result)
 
 
@@ -58,8 +59,11 @@ def test_html_says_settings_match_when_they_do():
 
 
 def test_html_holds_no_patient_identity():
-    ids = {"patient_name": "SYNTHETIC^PATIENT001", "patient_id": "SYN001",
-           "series_description": "Apical 4C colour"}
+    ids = {
+        "patient_name": "SYNTHETIC^PATIENT001",
+        "patient_id": "SYN001",
+        "series_description": "Apical 4C colour",
+    }
     pre = make_clip(name="pre.dcm")
     post = make_clip(name="post.dcm")
     pre_r = pre.result.__class__(**{**pre.result.__dict__, "identifiers": ids})
@@ -89,10 +93,21 @@ def test_write_report_writes_every_output(tmp_path):
     pre, post, c = _pair()
     out = write_report(c, tmp_path / "out", pre_frames=pre.frames, post_frames=post.frames)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted([
-        "comparison.json", "comparison.csv", "frames.csv", "comparison.png",
-        "pre_max_frame.png", "post_max_frame.png", "jet_area_time.png", "area_change.png",
-        "pre_overlay.gif", "post_overlay.gif", "report.html"])
+    assert names == sorted(
+        [
+            "comparison.json",
+            "comparison.csv",
+            "frames.csv",
+            "comparison.png",
+            "pre_max_frame.png",
+            "post_max_frame.png",
+            "jet_area_time.png",
+            "area_change.png",
+            "pre_overlay.gif",
+            "post_overlay.gif",
+            "report.html",
+        ]
+    )
     for p in out.files.values():
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -100,12 +115,14 @@ def test_write_report_writes_every_output(tmp_path):
     assert d["area_reduction_pct"] == pytest.approx(c.area_reduction_pct, abs=0.01)
     assert d["pre"]["max_frame"] == pre.max_frame and d["post"]["n_jets_at_max"] == 2
     row = pd.read_csv(out.files["csv"]).iloc[0]
-    assert row["area_reduction"] == pytest.approx(pre.areas_cm2.max() - post.areas_cm2.max(),
-                                                  abs=5e-4)  # 0.001 cm² precision
+    assert row["area_reduction"] == pytest.approx(
+        pre.areas_cm2.max() - post.areas_cm2.max(), abs=5e-4
+    )  # 0.001 cm² precision
     frames = pd.read_csv(out.files["frames_csv"])
     assert list(frames["clip"]) == ["pre"] * 10 + ["post"] * 10
     assert frames.loc[frames["clip"] == "post", "jet_area_cm2"].to_numpy() == pytest.approx(
-        post.areas_cm2, abs=5e-4)
+        post.areas_cm2, abs=5e-4
+    )
     assert set(frames["source"]) == {"pre.dcm", "post.dcm"}
     page = out.report.read_text()
     png = out.files["comparison_png"].read_bytes()
@@ -121,8 +138,13 @@ def test_write_report_needs_masks(tmp_path):
     pre = make_clip(keep_masks=False)
     post = make_clip()
     with pytest.raises(InvalidParameterError, match="pre-clip result kept no jet masks"):
-        write_report(compare(pre.result, post.result), tmp_path, pre_frames=pre.frames,
-                     post_frames=post.frames, animate=False)
+        write_report(
+            compare(pre.result, post.result),
+            tmp_path,
+            pre_frames=pre.frames,
+            post_frames=post.frames,
+            animate=False,
+        )
 
 
 def test_summary_table_lists_both_clips():
@@ -148,8 +170,15 @@ def test_images_never_show_beyond_the_imaging_region(tmp_path):
     for frames in (pre.frames, post.frames):  # paint everything outside the box green
         frames[:, :5] = frames[:, 55:] = (0, 255, 0)
         frames[:, :, :10] = frames[:, :, 70:] = (0, 255, 0)
-    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames,
-                       pre_bounds_xyxy=box, post_bounds_xyxy=box, notes=("a note",))
+    out = write_report(
+        c,
+        tmp_path,
+        pre_frames=pre.frames,
+        post_frames=post.frames,
+        pre_bounds_xyxy=box,
+        post_bounds_xyxy=box,
+        notes=("a note",),
+    )
     for key in ("pre_overlay_gif", "post_overlay_gif"):
         with Image.open(out.files[key]) as im:
             assert all(_green_pixels(f) == 0 for f in ImageSequence.Iterator(im))
@@ -162,8 +191,7 @@ def test_images_never_show_beyond_the_imaging_region(tmp_path):
 
 def test_report_warns_when_no_imaging_region(tmp_path):
     pre, post, c = _pair()
-    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames,
-                       animate=False)
+    out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames, animate=False)
     assert "defines no imaging region" in out.report.read_text()
     assert not (tmp_path / "pre_overlay.gif").exists()
 
@@ -183,8 +211,13 @@ def test_imaging_box_takes_the_2d_region_holding_the_colour_box():
 
 
 def test_settings_table_keeps_screen_geometry_aside():
-    s = {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0, "heart_rate_bpm": 70.0,
-         "colour_box_xyxy": [1, 2, 3, 4]}
+    s = {
+        "nyquist_cm_s": 60.0,
+        "frame_rate_hz": 25.0,
+        "depth_cm": 14.0,
+        "heart_rate_bpm": 70.0,
+        "colour_box_xyxy": [1, 2, 3, 4],
+    }
     pre = make_clip(settings=s)
     c = compare(pre.result, make_clip(settings=s).result)
     page = render_html(c, figures={"comparison": PNG})
@@ -205,10 +238,12 @@ def test_docstring_examples_run(module):
 
 
 def test_uncalibrated_pair_reports_pixels(tmp_path):
-    pre = make_clip(name="pre.dcm", spacing_cm=None, peak_scale=1.2, n_frames=8, size=(50, 60),
-                    systole=(2, 6))
-    post = make_clip(name="post.dcm", spacing_cm=None, peak_scale=0.6, n_frames=8, size=(50, 60),
-                     systole=(2, 6))
+    pre = make_clip(
+        name="pre.dcm", spacing_cm=None, peak_scale=1.2, n_frames=8, size=(50, 60), systole=(2, 6)
+    )
+    post = make_clip(
+        name="post.dcm", spacing_cm=None, peak_scale=0.6, n_frames=8, size=(50, 60), systole=(2, 6)
+    )
     c = compare(pre.result, post.result)
     out = write_report(c, tmp_path, pre_frames=pre.frames, post_frames=post.frames)
     page = out.report.read_text()
@@ -218,9 +253,14 @@ def test_uncalibrated_pair_reports_pixels(tmp_path):
 
 # -- issue 13, item 9: the report's tables and notes ---------------------------------------
 def test_settings_table_has_no_empty_column_and_details_are_readable():
-    s = {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0, "heart_rate_bpm": 70.0,
-         "sector": {"apex_x": 320.0, "apex_y": 30.0, "radius_px": 380.0, "opening_deg": 80.0},
-         "colour_map_variance": False}
+    s = {
+        "nyquist_cm_s": 60.0,
+        "frame_rate_hz": 25.0,
+        "depth_cm": 14.0,
+        "heart_rate_bpm": 70.0,
+        "sector": {"apex_x": 320.0, "apex_y": 30.0, "radius_px": 380.0, "opening_deg": 80.0},
+        "colour_map_variance": False,
+    }
     c = compare(make_clip(settings=s).result, make_clip(settings=dict(s, depth_cm=16.0)).result)
     page = render_html(c, figures={"comparison": PNG})
     main, details = page.split("Analysis details", 1)
@@ -235,16 +275,16 @@ def test_spacing_in_cm_per_px_and_frame_numbering_said():
     c = compare(make_clip().result, make_clip().result)
     page = render_html(c, figures={"comparison": PNG})
     assert "0.08000 × 0.08000 cm/px" in page and "mm/px" not in page
-    assert "(from 0; the screen&#x27;s counter shows" in page or \
-        "(from 0; the screen's counter shows" in page
+    assert "(from 0; the screen&#x27;s counter shows" in page or "(from 0; the screen's counter shows" in page
 
 
 def test_one_imaging_note_per_report(tmp_path):
     from pathlib import Path
 
     sample = Path(__file__).resolve().parents[1] / "sample_data"
-    out = report.write_comparison(sample / "patient01_pre.dcm", sample / "patient01_post.dcm",
-                                  tmp_path, animate=False)
+    out = report.write_comparison(
+        sample / "patient01_pre.dcm", sample / "patient01_post.dcm", tmp_path, animate=False
+    )
     page = out.report.read_text()
     assert page.count("Images show only the imaging fan") == 1
     assert "blacked out" in page and page.count("blacked out") == 1

@@ -111,7 +111,7 @@ def _scene(rng, *, tilt_deg=0.0, side=1, h=120, w=120, cell=1, streaks=False, pi
     if pisa:
         r = np.hypot(t, d)
         dome = (d < 0) & (r < 14)
-        v[dome] = np.mod(-(14 / np.maximum(r[dome], 1)) ** 2 * 0.3 + 1, 2) - 1
+        v[dome] = np.mod(-((14 / np.maximum(r[dome], 1)) ** 2) * 0.3 + 1, 2) - 1
         flow |= dome
     return v, flow, jet, ann, t, d
 
@@ -122,8 +122,17 @@ def test_atrial_jet_mask_at_any_tilt_and_side(rng, tilt_deg, side):
     the probe): the jet is kept whole, the PISA dome on the ventricular side never counts."""
     v, flow, jet, ann, t, d = _scene(rng, tilt_deg=tilt_deg, side=side)
     turb = turbulent_mask(v, flow, window_px=7, min_area_px=10)
-    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
-                        max_half_width_px=60, min_core_px=20)
+    m = atrial_jet_mask(
+        flow,
+        turb,
+        t=t,
+        d=d,
+        half_length_px=25,
+        band_px=4,
+        max_depth_px=80,
+        max_half_width_px=60,
+        min_core_px=20,
+    )
     assert not (m & (d < 0)).any()
     dice = 2 * (m & jet).sum() / (m.sum() + jet.sum())
     assert dice > 0.95
@@ -134,8 +143,18 @@ def test_dark_streaks_inside_a_coarse_jet_are_filled(rng):
     v, flow, jet, ann, t, d = _scene(rng, cell=5, streaks=True)
     cell = colour_cell_px(v, flow, jet)
     turb = turbulent_mask(v, flow, window_px=3 * cell | 1, lag_px=cell, min_area_px=10)
-    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
-                        max_half_width_px=60, min_core_px=20, close_px=2 * cell + 1)
+    m = atrial_jet_mask(
+        flow,
+        turb,
+        t=t,
+        d=d,
+        half_length_px=25,
+        band_px=4,
+        max_depth_px=80,
+        max_half_width_px=60,
+        min_core_px=20,
+        close_px=2 * cell + 1,
+    )
     assert (m & jet).sum() / jet.sum() > 0.93
     assert m[jet & ~flow].mean() > 0.8  # the streak pixels are part of the jet
 
@@ -146,9 +165,20 @@ def test_jet_edge_aliased_without_a_slow_rim_is_kept(rng):
     v, flow, jet, ann, t, d = _scene(rng, pisa=False)
     assert np.isclose(np.mean(v[jet] < 0), 0.5, atol=0.1)  # rim direction is a coin flip
     turb = turbulent_mask(v, flow, window_px=7, min_area_px=10)
-    m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
-                        max_half_width_px=60, min_core_px=20, velocity=v, jet_sign=-1,
-                        min_attachment_px=20)
+    m = atrial_jet_mask(
+        flow,
+        turb,
+        t=t,
+        d=d,
+        half_length_px=25,
+        band_px=4,
+        max_depth_px=80,
+        max_half_width_px=60,
+        min_core_px=20,
+        velocity=v,
+        jet_sign=-1,
+        min_attachment_px=20,
+    )
     assert (m & jet).sum() / jet.sum() > 0.95
 
 
@@ -159,8 +189,17 @@ def test_flow_that_does_not_start_at_the_valve_is_not_a_jet(rng):
     v2[far] = rng.uniform(-1, 1, far.sum())
     f2 |= far
     turb = turbulent_mask(v2, f2, window_px=7, min_area_px=10)
-    m = atrial_jet_mask(f2, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=110,
-                        max_half_width_px=60, min_core_px=20)
+    m = atrial_jet_mask(
+        f2,
+        turb,
+        t=t,
+        d=d,
+        half_length_px=25,
+        band_px=4,
+        max_depth_px=110,
+        max_half_width_px=60,
+        min_core_px=20,
+    )
     assert not (m & far).any() and (m & jet).sum() > 0.95 * jet.sum()
 
 
@@ -170,9 +209,20 @@ def test_smooth_flow_against_the_jet_direction_is_cut_off(rng):
     v[side & ~jet] = 0.4
     f2 = flow | side
     turb = turbulent_mask(v, f2, window_px=7, min_area_px=10)
-    m = atrial_jet_mask(f2, turb, t=t, d=d, half_length_px=25, band_px=4, max_depth_px=80,
-                        max_half_width_px=60, min_core_px=20, velocity=v, jet_sign=-1,
-                        min_attachment_px=30)
+    m = atrial_jet_mask(
+        f2,
+        turb,
+        t=t,
+        d=d,
+        half_length_px=25,
+        band_px=4,
+        max_depth_px=80,
+        max_half_width_px=60,
+        min_core_px=20,
+        velocity=v,
+        jet_sign=-1,
+        min_attachment_px=30,
+    )
     assert (m & side & ~jet).sum() < 0.1 * (side & ~jet).sum()
 
 

@@ -129,9 +129,13 @@ def test_sr_outlines_are_the_jets_on_the_max_frame(post, post_sr):
         cx, cy = jet.centroid_xy
         assert xy[:, 0].min() < cx + 0.5 < xy[:, 0].max() and xy[:, 1].min() < cy + 0.5 < xy[:, 1].max()
     ds = pydicom.dcmread(post_sr)
-    frames = [int(ref.ReferencedFrameNumber)
-              for item in _walk(ds.ContentSequence) if item.ValueType == "SCOORD"
-              for child in item.ContentSequence for ref in child.ReferencedSOPSequence]
+    frames = [
+        int(ref.ReferencedFrameNumber)
+        for item in _walk(ds.ContentSequence)
+        if item.ValueType == "SCOORD"
+        for child in item.ContentSequence
+        for ref in child.ReferencedSOPSequence
+    ]
     assert frames == [result.max_frame + 1] * 2
 
 
@@ -147,15 +151,24 @@ def test_sr_is_in_the_source_study_with_its_patient_and_a_new_series(post, post_
     ds = pydicom.dcmread(post_sr)
     assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.33"  # Comprehensive SR
     assert ds.Modality == "SR"
-    for keyword in ("StudyInstanceUID", "PatientName", "PatientID", "PatientBirthDate",
-                    "PatientSex", "StudyDate", "AccessionNumber"):
+    for keyword in (
+        "StudyInstanceUID",
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "StudyDate",
+        "AccessionNumber",
+    ):
         assert ds[keyword].value == src[keyword].value, keyword
     assert ds.SeriesInstanceUID != src.SeriesInstanceUID
     assert ds.SOPInstanceUID not in (src.SOPInstanceUID, src.SeriesInstanceUID)
     ref = ds.CurrentRequestedProcedureEvidenceSequence[0]
     assert ref.StudyInstanceUID == src.StudyInstanceUID
-    assert ref.ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID == \
-        src.SOPInstanceUID
+    assert (
+        ref.ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID
+        == src.SOPInstanceUID
+    )
     # the software that measured it is the observer device
     names = {str(i.ConceptNameCodeSequence[0].CodeMeaning): i for i in ds.ContentSequence}
     assert names["Observer Type"].ConceptCodeSequence[0].CodeValue == "121007"  # Device
@@ -175,8 +188,15 @@ def test_sr_codes_are_the_clinical_ones(post_sr):
         for value in item.get("MeasuredValueSequence", []):
             found += value.MeasurementUnitsCodeSequence
         codes |= {(str(c.get("CodeValue")), str(c.CodingSchemeDesignator)) for c in found}
-    assert {("59123-0", "LN"), ("cm2", "UCUM"), ("91134007", "SCT"), ("397417004", "SCT"),
-            ("125220", "DCM"), ("260674002", "SCT"), ("59130-5", "LN")} <= codes
+    assert {
+        ("59123-0", "LN"),
+        ("cm2", "UCUM"),
+        ("91134007", "SCT"),
+        ("397417004", "SCT"),
+        ("125220", "DCM"),
+        ("260674002", "SCT"),
+        ("59130-5", "LN"),
+    } <= codes
 
 
 def test_sr_passes_dciodvfy(post_sr):
@@ -203,10 +223,14 @@ def small2(tmp_path_factory):
 def test_unmeasured_clips_give_a_valid_sr_saying_so(small, status, tmp_path):
     path, result = small
     unmeasured = dataclasses.replace(
-        result, status=status, status_reason="test reason: valve not found",
-        jets_at_max=(), max_jet_area_px=0,
+        result,
+        status=status,
+        status_reason="test reason: valve not found",
+        jets_at_max=(),
+        max_jet_area_px=0,
         max_jet_area_cm2=0.0 if status == "no_jet" else None,
-        max_frame=result.max_frame if status == "no_jet" else None)
+        max_frame=result.max_frame if status == "no_jet" else None,
+    )
     out = write_clip_sr(unmeasured, load_clip(path), tmp_path / f"{status}.dcm")
     got = read_clip_sr(out)
     assert got["status"] == status
@@ -224,8 +248,11 @@ def test_uncalibrated_clip_gets_outlines_but_no_area(small, tmp_path):
     path, result = small
     assert result.jets_at_max
     bare = dataclasses.replace(
-        result, pixel_spacing_cm=None, max_jet_area_cm2=None,
-        jets_at_max=tuple(dataclasses.replace(j, area_cm2=None) for j in result.jets_at_max))
+        result,
+        pixel_spacing_cm=None,
+        max_jet_area_cm2=None,
+        jets_at_max=tuple(dataclasses.replace(j, area_cm2=None) for j in result.jets_at_max),
+    )
     out = write_clip_sr(bare, load_clip(path), tmp_path / "bare.dcm")
     got = read_clip_sr(out)
     assert len(got["jet_outlines"]) == len(result.jets_at_max)
@@ -267,8 +294,9 @@ def test_check_sr_writes_the_report(small, tmp_path):
 def test_compare_sr_writes_one_sr_per_clip(small, small2, tmp_path):
     path, _ = small
     other = small2
-    res = runner.invoke(app, ["compare", str(path), str(other), "--out", str(tmp_path / "o"),
-                              "--no-animate", "--sr"])
+    res = runner.invoke(
+        app, ["compare", str(path), str(other), "--out", str(tmp_path / "o"), "--no-animate", "--sr"]
+    )
     assert res.exit_code == 0, res.output
     pre, post = (read_clip_sr(tmp_path / "o" / f"{r}_sr.dcm") for r in ("pre", "post"))
     cmp = pd.read_csv(tmp_path / "o" / "comparison.csv")

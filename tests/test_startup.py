@@ -29,8 +29,7 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.__stder
 
 
 def _modules_after(*args: str) -> list[str]:
-    proc = subprocess.run([sys.executable, "-c", _RUN, *args], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", _RUN, *args], capture_output=True, text=True, timeout=120)
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
 
@@ -39,9 +38,11 @@ def test_help_imports_no_scientific_stack():
 
 
 def test_import_echoassess_is_light_and_names_resolve_on_use():
-    code = ("import sys, echoassess; light = 'numpy' not in sys.modules; "
-            "f = echoassess.load_clip; import echoassess.compare; "
-            "print(light, callable(echoassess.compare), echoassess.ClipResult.__name__)")
+    code = (
+        "import sys, echoassess; light = 'numpy' not in sys.modules; "
+        "f = echoassess.load_clip; import echoassess.compare; "
+        "print(light, callable(echoassess.compare), echoassess.ClipResult.__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "True", "ClipResult"], out.stderr
 
@@ -50,5 +51,4 @@ def test_import_echoassess_is_light_and_names_resolve_on_use():
 def test_check_does_not_import_plotting_tables_or_distributed():
     loaded = _modules_after("check", str(SAMPLE))
     assert {"numpy", "pydicom", "cv2"} <= set(loaded)
-    assert not {"scipy", "pandas", "matplotlib", "distributed", "dask", "skimage",
-                "pyarrow"} & set(loaded)
+    assert not {"scipy", "pandas", "matplotlib", "distributed", "dask", "skimage", "pyarrow"} & set(loaded)

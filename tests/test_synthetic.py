@@ -47,9 +47,17 @@ def _box_interior(truth, shape):
 # -- parameters ----------------------------------------------------------------
 @pytest.mark.parametrize(
     "field, value",
-    [("rows", 10), ("cols", 5000), ("depth_cm", -1.0), ("nyquist_cm_s", float("nan")),
-     ("n_jets", 9), ("n_jets", 1.5), ("colour_map", "rainbow"), ("post_clip", "yes"),
-     ("noise_level", 2.0)],
+    [
+        ("rows", 10),
+        ("cols", 5000),
+        ("depth_cm", -1.0),
+        ("nyquist_cm_s", float("nan")),
+        ("n_jets", 9),
+        ("n_jets", 1.5),
+        ("colour_map", "rainbow"),
+        ("post_clip", "yes"),
+        ("noise_level", 2.0),
+    ],
 )
 def test_bad_parameters_name_the_parameter(field, value):
     with pytest.raises(InvalidParameterError, match=field):
@@ -265,8 +273,7 @@ def test_dciodvfy_finds_no_errors(saved, encoding):
 
 
 def test_make_cohort_writes_manifest(tmp_path):
-    manifest = make_cohort(tmp_path / "cohort", 2, seed=3, encoding="jpeg", rows=120, cols=160,
-                           n_frames=4)
+    manifest = make_cohort(tmp_path / "cohort", 2, seed=3, encoding="jpeg", rows=120, cols=160, n_frames=4)
     with open(manifest) as f:
         rows = list(csv.DictReader(f))
     assert [r["patient"] for r in rows] == ["SYN001", "SYN002"]
@@ -315,8 +322,25 @@ def test_command_line_writes_a_clip_and_refuses_bad_names(tmp_path, capsys):
     from echoassess.synthetic.__main__ import main
 
     out = tmp_path / "one.dcm"
-    assert main(["clip", str(out), "--seed", "2", "--rows", "120", "--cols", "160",
-                 "--encoding", "rgb", "--png-dir", str(tmp_path / "png")]) == 0
+    assert (
+        main(
+            [
+                "clip",
+                str(out),
+                "--seed",
+                "2",
+                "--rows",
+                "120",
+                "--cols",
+                "160",
+                "--encoding",
+                "rgb",
+                "--png-dir",
+                str(tmp_path / "png"),
+            ]
+        )
+        == 0
+    )
     assert load_clip(out).shape == (120, 160, 3)
     assert len(list((tmp_path / "png").glob("one_*.png"))) == load_truth(out).n_frames
     assert main(["clip", str(tmp_path / "one.png")]) == 2
@@ -326,8 +350,17 @@ def test_command_line_writes_a_clip_and_refuses_bad_names(tmp_path, capsys):
 def test_pre_and_post_show_the_same_heart():
     pre, post = generate_study(4, rows=120, cols=160, n_frames=3)
     assert pre.params.anatomy_seed == post.params.anatomy_seed is not None
-    p = SceneParams(rows=240, cols=320, n_frames=1, anatomy_seed=9, n_jets=0, pisa=False,
-                    inflow=False, pulmonary_vein_flow=False, noise_level=0.0)
+    p = SceneParams(
+        rows=240,
+        cols=320,
+        n_frames=1,
+        anatomy_seed=9,
+        n_jets=0,
+        pisa=False,
+        inflow=False,
+        pulmonary_vein_flow=False,
+        noise_level=0.0,
+    )
     a, b = generate_clip(p, rng=1), generate_clip(p, rng=2)
     c = generate_clip(p.replace(anatomy_seed=10), rng=1)
     # the tissue pattern (speckle aside) follows the anatomy seed: compare smoothed frames
@@ -346,8 +379,12 @@ def test_pre_and_post_show_the_same_heart():
 def test_jet_has_blue_rim_and_aliased_core():
     import cv2
 
-    c = generate_clip(SceneParams(rows=300, cols=400, n_frames=12, start_phase=0.0, n_jets=1,
-                                  jet_width_cm=2.4, jet_length_cm=5.0), rng=6)
+    c = generate_clip(
+        SceneParams(
+            rows=300, cols=400, n_frames=12, start_phase=0.0, n_jets=1, jet_width_cm=2.4, jet_length_cm=5.0
+        ),
+        rng=6,
+    )
     t = c.truth
     m = t.masks[t.max_frame].astype(np.uint8)
     f = c.frames[t.max_frame].astype(int)
@@ -361,8 +398,16 @@ def test_jet_has_blue_rim_and_aliased_core():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_each_jet_is_one_region_touching_no_other(seed):
-    p = SceneParams(rows=200, cols=260, n_frames=10, start_phase=0.0, n_jets=3,
-                    jet_width_cm=2.5, jet_length_cm=4.0, post_clip=bool(seed % 2))
+    p = SceneParams(
+        rows=200,
+        cols=260,
+        n_frames=10,
+        start_phase=0.0,
+        n_jets=3,
+        jet_width_cm=2.5,
+        jet_length_cm=4.0,
+        post_clip=bool(seed % 2),
+    )
     t = generate_clip(p, rng=seed).truth
     assert t.n_jets.max() >= 2
     assert np.array_equal(t.n_components, t.n_jets)

@@ -41,9 +41,19 @@ def clips():
         for j, texture in enumerate(TEXTURES):
             i += 1
             art = ARTEFACT_SETS[(i + j) % len(ARTEFACT_SETS)]
-            out.append(_clip(i, view=view, texture=texture, artefacts=art,
-                             post_clip=bool(i % 3 == 0), n_frames=10, frame_rate_hz=20.0,
-                             heart_rate_bpm=75.0, start_phase=0.95))
+            out.append(
+                _clip(
+                    i,
+                    view=view,
+                    texture=texture,
+                    artefacts=art,
+                    post_clip=bool(i % 3 == 0),
+                    n_frames=10,
+                    frame_rate_hz=20.0,
+                    heart_rate_bpm=75.0,
+                    start_phase=0.95,
+                )
+            )
     for k, art in enumerate(ARTEFACT_SETS):  # every artefact set at least once
         out.append(_clip(100 + k, view=VIEWS[k % len(VIEWS)], artefacts=art, n_frames=6))
     return out
@@ -52,9 +62,18 @@ def clips():
 # -- parameters -------------------------------------------------------------------
 @pytest.mark.parametrize(
     "field, value",
-    [("view", "psax"), ("texture", "smooth"), ("artefacts", "dirty"), ("rows", 100),
-     ("cols", 5000), ("nyquist_cm_s", float("nan")), ("n_jets", 1.5), ("mirrored", "yes"),
-     ("cursor_rgb", (300, 0, 0)), ("colour_map", "rainbow")],
+    [
+        ("view", "psax"),
+        ("texture", "smooth"),
+        ("artefacts", "dirty"),
+        ("rows", 100),
+        ("cols", 5000),
+        ("nyquist_cm_s", float("nan")),
+        ("n_jets", 1.5),
+        ("mirrored", "yes"),
+        ("cursor_rgb", (300, 0, 0)),
+        ("colour_map", "rainbow"),
+    ],
 )
 def test_bad_parameters_name_the_parameter(field, value):
     with pytest.raises(InvalidParameterError, match=field):
@@ -167,10 +186,19 @@ def _outer_rim_colours(c):
     return c.frames[k][rim & box].astype(int)
 
 
-ONE_JET = dict(texture="fine", nyquist_cm_s=60.0, n_jets=1, wall_hugging=False, jet_angle_deg=0.0,
-               pisa=False,
-               artefacts="clean", n_frames=8, frame_rate_hz=20.0, heart_rate_bpm=75.0,
-               start_phase=0.95)
+ONE_JET = dict(
+    texture="fine",
+    nyquist_cm_s=60.0,
+    n_jets=1,
+    wall_hugging=False,
+    jet_angle_deg=0.0,
+    pisa=False,
+    artefacts="clean",
+    n_frames=8,
+    frame_rate_hz=20.0,
+    heart_rate_bpm=75.0,
+    start_phase=0.95,
+)
 
 
 @pytest.mark.parametrize("view", TEE)
@@ -191,8 +219,7 @@ def test_tte_jets_flow_away_from_the_probe_at_their_rim(view):
 def test_edge_aliased_jets_have_a_random_rim():
     fracs = []
     for seed in (3, 4, 5):
-        rgb = _outer_rim_colours(_clip(seed, view="tee_me4c", **{**ONE_JET,
-                                                                  "texture": "edge_aliased"}))
+        rgb = _outer_rim_colours(_clip(seed, view="tee_me4c", **{**ONE_JET, "texture": "edge_aliased"}))
         fracs.append((rgb[:, 0] > rgb[:, 2]).mean())
     assert 0.2 < np.mean(fracs) < 0.8
 
@@ -266,15 +293,26 @@ def test_post_clip_study_shares_the_heart():
 def test_save_and_load_truth_round_trip(tmp_path, encoding):
     import pydicom
 
-    c = _clip(14, view="tee_me4c", artefacts="overlays", ai_jet=False, n_frames=5,
-              dicom_view_code=True, calibrated=False)
+    c = _clip(
+        14,
+        view="tee_me4c",
+        artefacts="overlays",
+        ai_jet=False,
+        n_frames=5,
+        dicom_view_code=True,
+        calibrated=False,
+    )
     dcm, truth_path = c.save(tmp_path / "w.dcm", encoding=encoding)
     tr = load_truth(dcm)
     assert np.array_equal(tr.jet_labels, c.truth.jet_labels)
     assert np.array_equal(tr.la_mask, c.truth.la_mask)
     assert np.array_equal(tr.overlay_mask, c.truth.overlay_mask)
     assert (tr.view, tr.texture, tr.artefacts, tr.mirrored) == (
-        c.truth.view, c.truth.texture, c.truth.artefacts, c.truth.mirrored)
+        c.truth.view,
+        c.truth.texture,
+        c.truth.artefacts,
+        c.truth.mirrored,
+    )
     assert np.allclose(tr.annulus_xy, c.truth.annulus_xy)
     assert tr.vc_width_cm == pytest.approx(c.truth.vc_width_cm)
     assert not tr.calibrated
@@ -290,8 +328,7 @@ def test_save_and_load_truth_round_trip(tmp_path, encoding):
 def test_calibrated_dicom_has_regions(tmp_path):
     import pydicom
 
-    c = _clip(15, view="plax", artefacts="zoom", n_frames=3, calibrated=True,
-              dicom_view_code=False)
+    c = _clip(15, view="plax", artefacts="zoom", n_frames=3, calibrated=True, dicom_view_code=False)
     dcm, _ = c.save(tmp_path / "z.dcm")
     ds = pydicom.dcmread(dcm)
     regions = ds.SequenceOfUltrasoundRegions
@@ -316,8 +353,27 @@ def test_command_line_world_clip(tmp_path, capsys):
     from echoassess.synthetic.__main__ import main
 
     out = tmp_path / "w.dcm"
-    assert main(["world", str(out), "--seed", "2", "--view", "a2c", "--texture", "coarse",
-                 "--rows", "240", "--cols", "320", "--encoding", "rgb"]) == 0
+    assert (
+        main(
+            [
+                "world",
+                str(out),
+                "--seed",
+                "2",
+                "--view",
+                "a2c",
+                "--texture",
+                "coarse",
+                "--rows",
+                "240",
+                "--cols",
+                "320",
+                "--encoding",
+                "rgb",
+            ]
+        )
+        == 0
+    )
     assert load_truth(out).view == "a2c"
     assert main(["world", str(out), "--view", "psax"]) == 2
     assert "view" in capsys.readouterr().err

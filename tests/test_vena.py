@@ -11,8 +11,16 @@ import pytest
 from echoassess.vena import jet_origin_axis, vena_contracta
 
 
-def _jet(neck_px: float, *, angle_deg: float = 0.0, shape=(240, 240), origin=(120, 40),
-         neck_len_px: float = 8, width_px: float = 60, length_px: float = 150):
+def _jet(
+    neck_px: float,
+    *,
+    angle_deg: float = 0.0,
+    shape=(240, 240),
+    origin=(120, 40),
+    neck_len_px: float = 8,
+    width_px: float = 60,
+    length_px: float = 150,
+):
     """A jet leaving ``origin`` downward (+y) turned by ``angle_deg``: a neck of
     ``neck_px`` for ``neck_len_px``, widening to ``width_px``; nothing above y = origin."""
     h, w = shape
@@ -22,8 +30,11 @@ def _jet(neck_px: float, *, angle_deg: float = 0.0, shape=(240, 240), origin=(12
     rx, ry = xx - origin[0], yy - origin[1]
     s = rx * ax[0] + ry * ax[1]
     d = np.abs(-rx * ax[1] + ry * ax[0])
-    half = np.where(s <= neck_len_px, neck_px / 2,
-                    neck_px / 2 + (width_px - neck_px) / 2 * np.clip((s - neck_len_px) / 40, 0, 1))
+    half = np.where(
+        s <= neck_len_px,
+        neck_px / 2,
+        neck_px / 2 + (width_px - neck_px) / 2 * np.clip((s - neck_len_px) / 40, 0, 1),
+    )
     return (s >= 0) & (s <= length_px) & (d <= half) & (yy >= origin[1])
 
 

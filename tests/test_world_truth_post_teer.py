@@ -18,8 +18,9 @@ SMALL = dict(rows=300, cols=400, n_frames=12, frame_rate_hz=30.0, heart_rate_bpm
 @pytest.fixture(scope="module", params=[("a4c", 2), ("tee_me4c", 5)])
 def world(request):
     view, seed = request.param
-    p = WorldParams.random(seed, view=view, texture="fine", artefacts="no_ecg", jet_angle_deg=0.0,
-                           wall_hugging=False, **SMALL)
+    p = WorldParams.random(
+        seed, view=view, texture="fine", artefacts="no_ecg", jet_angle_deg=0.0, wall_hugging=False, **SMALL
+    )
     return generate_world_clip(p, rng=seed)
 
 
@@ -28,8 +29,7 @@ def test_neck_width_per_frame_is_what_is_drawn(world):
     truth (within a pixel), and the per-frame widths follow the jet's strength."""
     t = world.truth
     side = -1 if t.view.startswith("tee") else 1
-    ann = annulus_from_points(*t.annulus_xy, apex_xy=(t.sector["apex_x"], t.sector["apex_y"]),
-                              side=side)
+    ann = annulus_from_points(*t.annulus_xy, apex_xy=(t.sector["apex_x"], t.sector["apex_y"]), side=side)
     vcf = t.vc_width_cm_frames
     assert vcf.shape == (t.n_frames, t.n_jet_sources)
     drawn = (t.jet_labels > 0).any(axis=(1, 2))
@@ -60,8 +60,9 @@ def test_la_mask_is_the_dark_pool_inside_its_walls(world):
     assert t.la_area_cm2 == pytest.approx(la.sum() * t.spacing_cm[0] * t.spacing_cm[1])
     # "complete": (almost) none of the pool touches the fan's edge
     sec = t.sector
-    fan = Sector(sec["apex_x"], sec["apex_y"], sec["radius_px"], -sec["half_angle_deg"],
-                 sec["half_angle_deg"]).mask(la.shape)
+    fan = Sector(
+        sec["apex_x"], sec["apex_y"], sec["radius_px"], -sec["half_angle_deg"], sec["half_angle_deg"]
+    ).mask(la.shape)
     inner_fan = cv2.erode(fan.astype(np.uint8), k).astype(bool)
     on_edge = (la & ~inner_fan).sum() / max(1, (la & ~cv2.erode(la.astype(np.uint8), k).astype(bool)).sum())
     # complete: at most 2 % of the pool is cut away, so little of its outline runs along the fan

@@ -36,7 +36,6 @@
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.patches import Rectangle
 
 import echoassess
@@ -50,7 +49,9 @@ print("echoassess", echoassess.__version__)
 
 # %%
 SAMPLE_DATA = (Path.cwd() / ".." / "sample_data").resolve()
-assert SAMPLE_DATA.is_dir(), f"run this notebook from the repository's notebooks/ folder ({SAMPLE_DATA} not found)"
+assert SAMPLE_DATA.is_dir(), (
+    f"run this notebook from the repository's notebooks/ folder ({SAMPLE_DATA} not found)"
+)
 PRE = SAMPLE_DATA / "patient01_pre.dcm"
 sorted(p.name for p in SAMPLE_DATA.glob("*.dcm"))
 
@@ -117,8 +118,17 @@ for ax, i in zip(axes, show):
     ax.imshow(clip.frame(i))
     for region in clip.regions:
         colour = "white" if region.data_type == 2 else "0.6"
-        ax.add_patch(Rectangle((region.x0, region.y0), region.x1 - region.x0, region.y1 - region.y0,
-                               fill=False, edgecolor=colour, linewidth=1.2, linestyle="--"))
+        ax.add_patch(
+            Rectangle(
+                (region.x0, region.y0),
+                region.x1 - region.x0,
+                region.y1 - region.y0,
+                fill=False,
+                edgecolor=colour,
+                linewidth=1.2,
+                linestyle="--",
+            )
+        )
     ax.set_title(f"frame {i}, {clip.frame_times_ms[i]:.0f} ms")
     ax.set_axis_off()
 plt.show()
@@ -143,8 +153,9 @@ result = echoassess.analyze_clip(clip, params, keep_masks=True)
 # %%
 print(f"max colour-jet area : {result.max_jet_area_cm2:.2f} cm² on frame {result.max_frame}")
 print(f"ASE jet-area class  : {result.jet_area_class}")
-print(f"jets on that frame  : {result.n_jets_at_max}",
-      [round(j.area_cm2, 2) for j in result.jets_at_max], "cm²")
+print(
+    f"jets on that frame  : {result.n_jets_at_max}", [round(j.area_cm2, 2) for j in result.jets_at_max], "cm²"
+)
 print(f"mean systolic area  : {result.mean_systolic_jet_area_cm2:.2f} cm²")
 print(f"systolic frames     : {result.systolic_frames}")
 print(f"warnings            : {list(result.warnings) or 'none'}")
@@ -213,9 +224,14 @@ systolic = result.systolic_frames
 pick = [systolic[1], systolic[len(systolic) // 2], systolic[-2]]
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
 for ax, i in zip(axes, pick):
-    plot.plot_overlay(clip.frame(i), result.masks[i], spacing_cm=result.pixel_spacing_cm, ax=ax,
-                      title=f"frame {i} ({frames.loc[i, 'time_ms']:.0f} ms)",
-                      zoom_xyxy=result.settings["colour_box_xyxy"])
+    plot.plot_overlay(
+        clip.frame(i),
+        result.masks[i],
+        spacing_cm=result.pixel_spacing_cm,
+        ax=ax,
+        title=f"frame {i} ({frames.loc[i, 'time_ms']:.0f} ms)",
+        zoom_xyxy=result.settings["colour_box_xyxy"],
+    )
 plt.show()
 
 # %% [markdown]

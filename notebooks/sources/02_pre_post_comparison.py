@@ -37,7 +37,9 @@ from echoassess.anonymise import imaging_view, sample_frames
 from echoassess.report import CAVEATS, write_comparison
 
 SAMPLE_DATA = (Path.cwd() / ".." / "sample_data").resolve()
-assert SAMPLE_DATA.is_dir(), f"run this notebook from the repository's notebooks/ folder ({SAMPLE_DATA} not found)"
+assert SAMPLE_DATA.is_dir(), (
+    f"run this notebook from the repository's notebooks/ folder ({SAMPLE_DATA} not found)"
+)
 PRE, POST = SAMPLE_DATA / "patient01_pre.dcm", SAMPLE_DATA / "patient01_post.dcm"
 
 # %% [markdown]
@@ -59,8 +61,10 @@ pre = echoassess.analyze_clip(pre_clip, keep_masks=True, nyquist_cm_s=pre_clip.n
 post = echoassess.analyze_clip(post_clip, keep_masks=True, nyquist_cm_s=post_clip.nyquist_cm_s)
 for r in (pre, post):
     areas = ", ".join(f"{j.area_cm2:.2f}" for j in r.jets_at_max)
-    print(f"{r.source:20s} max {r.max_jet_area_cm2:5.2f} cm² on frame {r.max_frame:2d} "
-          f"({r.n_jets_at_max} jet(s): {areas} cm²) -> {r.jet_area_class}")
+    print(
+        f"{r.source:20s} max {r.max_jet_area_cm2:5.2f} cm² on frame {r.max_frame:2d} "
+        f"({r.n_jets_at_max} jet(s): {areas} cm²) -> {r.jet_area_class}"
+    )
 
 # %% [markdown]
 # ## 2 · Compare
@@ -115,14 +119,21 @@ comparison.to_frame().T.rename(columns={0: "value"})
 # sums them.
 
 # %%
-views = {id(clip): imaging_view(sample_frames(clip), clip=clip, result=res)
-         for clip, res in ((pre_clip, pre), (post_clip, post))}
+views = {
+    id(clip): imaging_view(sample_frames(clip), clip=clip, result=res)
+    for clip, res in ((pre_clip, pre), (post_clip, post))
+}
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), layout="constrained")
 for ax, clip, res, role in ((axes[0], pre_clip, pre, "PRE-CLIP"), (axes[1], post_clip, post, "POST-CLIP")):
     view = views[id(clip)]
-    plot.plot_max_frame(view.blank(clip.frame(res.max_frame)), res, ax=ax,
-                        title=f"{role} · {res.source}", bounds_xyxy=view.box,
-                        colour_bar=view.colour_bar)
+    plot.plot_max_frame(
+        view.blank(clip.frame(res.max_frame)),
+        res,
+        ax=ax,
+        title=f"{role} · {res.source}",
+        bounds_xyxy=view.box,
+        colour_bar=view.colour_bar,
+    )
 plt.show()
 
 # %% [markdown]
@@ -139,11 +150,14 @@ plt.show()
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
-plot.plot_jet_area_time([pre, post], names=["pre-clip", "post-clip"], ax=ax,
-                        title="Colour-jet area over the clip")
+plot.plot_jet_area_time(
+    [pre, post], names=["pre-clip", "post-clip"], ax=ax, title="Colour-jet area over the clip"
+)
 plt.show()
-print(f"mean systolic jet area: pre {pre.mean_systolic_jet_area_cm2:.2f} cm², "
-      f"post {post.mean_systolic_jet_area_cm2:.2f} cm²")
+print(
+    f"mean systolic jet area: pre {pre.mean_systolic_jet_area_cm2:.2f} cm², "
+    f"post {post.mean_systolic_jet_area_cm2:.2f} cm²"
+)
 
 # %% [markdown]
 # ### 3c · Maximal area before and after, over the ASE bands
@@ -158,8 +172,13 @@ print(f"mean systolic jet area: pre {pre.mean_systolic_jet_area_cm2:.2f} cm², "
 
 # %%
 fig, ax = plt.subplots(figsize=(3.8, 3.8), layout="constrained")
-plot.plot_area_change(comparison.pre_max_jet_area, comparison.post_max_jet_area,
-                      unit=comparison.area_unit, ax=ax, title="Maximal jet area")
+plot.plot_area_change(
+    comparison.pre_max_jet_area,
+    comparison.post_max_jet_area,
+    unit=comparison.area_unit,
+    ax=ax,
+    title="Maximal jet area",
+)
 plt.show()
 
 # %% [markdown]
@@ -172,10 +191,16 @@ plt.show()
 # %%
 fig = plt.figure(figsize=(12, 8.6), layout="constrained")
 vp, vq = views[id(pre_clip)], views[id(post_clip)]
-plot.plot_comparison(comparison, vp.blank(pre_clip.frame(pre.max_frame)),
-                     vq.blank(post_clip.frame(post.max_frame)), pre_bounds_xyxy=vp.box,
-                     post_bounds_xyxy=vq.box, pre_colour_bar=vp.colour_bar,
-                     post_colour_bar=vq.colour_bar, fig=fig)
+plot.plot_comparison(
+    comparison,
+    vp.blank(pre_clip.frame(pre.max_frame)),
+    vq.blank(post_clip.frame(post.max_frame)),
+    pre_bounds_xyxy=vp.box,
+    post_bounds_xyxy=vq.box,
+    pre_colour_bar=vp.colour_bar,
+    post_colour_bar=vq.colour_bar,
+    fig=fig,
+)
 plt.show()
 
 # %% [markdown]
@@ -187,16 +212,29 @@ plt.show()
 # encodes them (WebP here, small enough to embed; `animate_overlay(..., "x.gif")`
 # writes a GIF file that opens in slide software). Played 3 times slower than real time.
 
+
 # %%
 def animation_html(clip, res, title):
-    images = animate.overlay_frames(clip.read_frames(), res.masks, per_frame=res.per_frame,
-                                    max_frame=res.max_frame, title=title, max_width=420)
+    images = animate.overlay_frames(
+        clip.read_frames(),
+        res.masks,
+        per_frame=res.per_frame,
+        max_frame=res.max_frame,
+        title=title,
+        max_width=420,
+    )
     data = animate.animation_bytes(images, format="webp", frame_time_ms=res.frame_time_ms, slowdown=3)
     return f'<img src="data:image/webp;base64,{base64.b64encode(data).decode()}" style="margin:4px">'
 
 
-display(HTML('<div style="display:flex; flex-wrap:wrap">' + animation_html(pre_clip, pre, "PRE-CLIP")
-             + animation_html(post_clip, post, "POST-CLIP") + "</div>"))
+display(
+    HTML(
+        '<div style="display:flex; flex-wrap:wrap">'
+        + animation_html(pre_clip, pre, "PRE-CLIP")
+        + animation_html(post_clip, post, "POST-CLIP")
+        + "</div>"
+    )
+)
 
 # %% [markdown]
 # ## 4 · The report, in one call
@@ -247,7 +285,9 @@ with tempfile.TemporaryDirectory() as tmp:
         res = echoassess.analyze_clip(path)
         rows.append((gain, synthetic.truth.max_area_cm2, res.max_jet_area_cm2, res.jet_area_class))
 for gain, true_area, measured, cls in rows:
-    print(f"colour gain {gain:3.1f}: true coloured area {true_area:5.2f} cm², measured {measured:5.2f} cm² ({cls})")
+    print(
+        f"colour gain {gain:3.1f}: true coloured area {true_area:5.2f} cm², measured {measured:5.2f} cm² ({cls})"
+    )
 change = 100 * (rows[-1][2] - rows[0][2]) / rows[0][2]
 print(f"\nsame jet, gain 0.8 -> 1.3: measured area {change:+.0f} %")
 

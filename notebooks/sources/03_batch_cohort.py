@@ -78,8 +78,10 @@ manifest
 # %%
 OUT = WORK / "batch-out"
 out = echoassess.run_batch([COHORT], OUT, pairs=manifest_path, workers=2, sr=True)
-print(f"{out.n_files} files: {out.n_ok} analysed, {out.n_failed} failed, {out.n_skipped} skipped "
-      f"in {out.elapsed_s:.0f} s")
+print(
+    f"{out.n_files} files: {out.n_ok} analysed, {out.n_failed} failed, {out.n_skipped} skipped "
+    f"in {out.elapsed_s:.0f} s"
+)
 sorted(p.name for p in OUT.iterdir() if not p.name.startswith("."))
 
 # %% [markdown]
@@ -103,8 +105,19 @@ errors = pd.read_csv(OUT / "errors.csv")
 skipped = pd.read_csv(OUT / "skipped.csv")
 comparisons = pd.read_csv(OUT / "comparisons.csv")
 print(f"clips {clips.shape}, errors {errors.shape}, skipped {skipped.shape}, comparisons {comparisons.shape}")
-clips[["file", "status", "frames", "frame_rate_hz", "calibration_source", "max_jet_area_cm2",
-       "n_jets", "jet_area_class", "seconds"]]
+clips[
+    [
+        "file",
+        "status",
+        "frames",
+        "frame_rate_hz",
+        "calibration_source",
+        "max_jet_area_cm2",
+        "n_jets",
+        "jet_area_class",
+        "seconds",
+    ]
+]
 
 # %%
 skipped["reason"].value_counts()
@@ -112,8 +125,18 @@ skipped["reason"].value_counts()
 # %%
 comparisons["patient"] = comparisons["pre_file"].map(lambda f: Path(f).parent.name.replace("patient", "P"))
 comparisons.set_index("patient").sort_index()[
-    ["status", "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
-     "pre_n_jets", "post_n_jets", "class_change", "settings_match"]].round(2)
+    [
+        "status",
+        "pre_max_jet_area",
+        "post_max_jet_area",
+        "area_reduction",
+        "area_reduction_pct",
+        "pre_n_jets",
+        "post_n_jets",
+        "class_change",
+        "settings_match",
+    ]
+].round(2)
 
 # %% [markdown]
 # Each patient is labelled by its folder name (`P001` ...; never a patient name).
@@ -150,8 +173,12 @@ pd.crosstab(pairs["pre_class"], pairs["post_class"], margins=True)
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
-plot.plot_cohort(pairs["pre_max_jet_area"], pairs["post_max_jet_area"],
-                 ax=left, title=f"Max colour-jet area, pre -> post (n = {len(pairs)})")
+plot.plot_cohort(
+    pairs["pre_max_jet_area"],
+    pairs["post_max_jet_area"],
+    ax=left,
+    title=f"Max colour-jet area, pre -> post (n = {len(pairs)})",
+)
 plot.plot_reduction_distribution(pairs["area_reduction_pct"], ax=right, title="Reduction per patient")
 plt.show()
 
@@ -174,7 +201,9 @@ t_crit = stats.t.ppf(0.975, df=n - 1)
 ci_d = (mean_d - t_crit * se_d, mean_d + t_crit * se_d)
 test = stats.ttest_rel(pairs["pre_max_jet_area"], pairs["post_max_jet_area"])
 print(f"n = {n} patients")
-print(f"mean reduction {mean_d:.2f} cm², 95 % CI {ci_d[0]:.2f} to {ci_d[1]:.2f} cm² (t = {test.statistic:.2f}, p = {test.pvalue:.2g})")
+print(
+    f"mean reduction {mean_d:.2f} cm², 95 % CI {ci_d[0]:.2f} to {ci_d[1]:.2f} cm² (t = {test.statistic:.2f}, p = {test.pvalue:.2g})"
+)
 
 # %% [markdown]
 # **(b) Mean % reduction, bootstrap interval.** A percentage is a ratio, bounded at
@@ -204,12 +233,14 @@ plt.show()
 # %%
 from IPython.display import Markdown, display
 
-display(Markdown(
-    f"**In words:** across these {n} patients, the MitraClip reduced the maximal colour-jet area by "
-    f"{mean_d:.1f} cm² on average (95 % CI {ci_d[0]:.1f} to {ci_d[1]:.1f} cm²), that is by "
-    f"{pct.mean():.0f} % of the pre-clip area (95 % CI {ci_pct[0]:.0f} to {ci_pct[1]:.0f} %). "
-    f"{(pairs['post_class'] == 'mild').sum()} of {n} patients ended with a mild jet area."
-))
+display(
+    Markdown(
+        f"**In words:** across these {n} patients, the MitraClip reduced the maximal colour-jet area by "
+        f"{mean_d:.1f} cm² on average (95 % CI {ci_d[0]:.1f} to {ci_d[1]:.1f} cm²), that is by "
+        f"{pct.mean():.0f} % of the pre-clip area (95 % CI {ci_pct[0]:.0f} to {ci_pct[1]:.0f} %). "
+        f"{(pairs['post_class'] == 'mild').sum()} of {n} patients ended with a mild jet area."
+    )
+)
 
 # %% [markdown]
 # **A sensitivity analysis.** Repeat the estimate on the pairs whose settings matched
@@ -220,8 +251,10 @@ matched = pairs[pairs["settings_match"]]
 d_m = (matched["pre_max_jet_area"] - matched["post_max_jet_area"]).to_numpy()
 if len(d_m) >= 2:
     half = stats.t.ppf(0.975, df=len(d_m) - 1) * d_m.std(ddof=1) / np.sqrt(len(d_m))
-    print(f"{len(d_m)} pairs with matching settings: mean reduction {d_m.mean():.2f} cm², "
-          f"95 % CI {d_m.mean() - half:.2f} to {d_m.mean() + half:.2f} cm²")
+    print(
+        f"{len(d_m)} pairs with matching settings: mean reduction {d_m.mean():.2f} cm², "
+        f"95 % CI {d_m.mean() - half:.2f} to {d_m.mean() + half:.2f} cm²"
+    )
 else:
     print(f"only {len(d_m)} pair(s) with matching settings: too few for an interval")
 
@@ -264,10 +297,16 @@ check
 # %%
 from echoassess.sr import read_clip_sr
 
-keys = ["source_sop_instance_uid", "status", "n_jets", "max_jet_area_cm2", "frame_number",
-        "nyquist_cm_s", "algorithm"]
-from_srs = pd.DataFrame([{k: read_clip_sr(p)[k] for k in keys}
-                         for p in sorted((OUT / "sr").glob("*.dcm"))])
+keys = [
+    "source_sop_instance_uid",
+    "status",
+    "n_jets",
+    "max_jet_area_cm2",
+    "frame_number",
+    "nyquist_cm_s",
+    "algorithm",
+]
+from_srs = pd.DataFrame([{k: read_clip_sr(p)[k] for k in keys} for p in sorted((OUT / "sr").glob("*.dcm"))])
 from_srs.head()
 
 # %% [markdown]
@@ -275,8 +314,9 @@ from_srs.head()
 # four decimals):
 
 # %%
-both = from_srs.merge(clips, left_on="source_sop_instance_uid", right_on="sop_instance_uid",
-                      suffixes=("_sr", "_csv"))
+both = from_srs.merge(
+    clips, left_on="source_sop_instance_uid", right_on="sop_instance_uid", suffixes=("_sr", "_csv")
+)
 gap = (both["max_jet_area_cm2_sr"] - both["max_jet_area_cm2_csv"]).abs().max()
 print(f"{len(from_srs)} SRs for {len(clips)} clips; largest area difference {gap:.5f} cm²")
 

@@ -58,8 +58,10 @@ manifest_path = make_cohort(WORK, 6, seed=7, rows=360, cols=480)
 manifest = pd.read_csv(manifest_path)
 clip_paths = [WORK / p for p in manifest["pre"]] + [WORK / p for p in manifest["post"]]
 truth = load_truth(clip_paths[0])
-print(f"{len(clip_paths)} clips; truth of {clip_paths[0].relative_to(WORK)}: "
-      f"masks {truth.masks.shape} {truth.masks.dtype}, max {truth.max_area_cm2:.2f} cm² on frame {truth.max_frame}")
+print(
+    f"{len(clip_paths)} clips; truth of {clip_paths[0].relative_to(WORK)}: "
+    f"masks {truth.masks.shape} {truth.masks.dtype}, max {truth.max_area_cm2:.2f} cm² on frame {truth.max_frame}"
+)
 
 # %% [markdown]
 # ## 2 · Analyse and score every clip
@@ -72,6 +74,7 @@ print(f"{len(clip_paths)} clips; truth of {clip_paths[0].relative_to(WORK)}: "
 #
 # The **relative error of the maximal jet area** is what matters clinically: the
 # headline number of each clip, against the true one.
+
 
 # %%
 def dice(a, b):
@@ -87,16 +90,28 @@ for path in clip_paths:
     systolic = np.flatnonzero(tr.phase == "systole")
     diastolic = np.flatnonzero(tr.phase == "diastole")
     for i in systolic:
-        frame_rows.append({"clip": clip_id, "frame": i, "dice": dice(res.masks[i], tr.masks[i]),
-                           "true_cm2": tr.areas_cm2[i], "measured_cm2": res.per_frame[i].jet_area_cm2})
+        frame_rows.append(
+            {
+                "clip": clip_id,
+                "frame": i,
+                "dice": dice(res.masks[i], tr.masks[i]),
+                "true_cm2": tr.areas_cm2[i],
+                "measured_cm2": res.per_frame[i].jet_area_cm2,
+            }
+        )
     false_px = res.masks[diastolic].sum()
-    rows.append({
-        "clip": clip_id, "role": path.stem,
-        "true_max_cm2": tr.max_area_cm2, "measured_max_cm2": res.max_jet_area_cm2,
-        "true_jets": int(tr.n_jets[tr.max_frame]), "measured_jets": res.n_jets_at_max,
-        "median_dice": np.median([dice(res.masks[i], tr.masks[i]) for i in systolic]),
-        "diastolic_false_cm2": false_px * np.prod(res.pixel_spacing_cm) / max(len(diastolic), 1),
-    })
+    rows.append(
+        {
+            "clip": clip_id,
+            "role": path.stem,
+            "true_max_cm2": tr.max_area_cm2,
+            "measured_max_cm2": res.max_jet_area_cm2,
+            "true_jets": int(tr.n_jets[tr.max_frame]),
+            "measured_jets": res.n_jets_at_max,
+            "median_dice": np.median([dice(res.masks[i], tr.masks[i]) for i in systolic]),
+            "diastolic_false_cm2": false_px * np.prod(res.pixel_spacing_cm) / max(len(diastolic), 1),
+        }
+    )
     kept[clip_id] = (path, res, tr)
 
 scores = pd.DataFrame(rows).set_index("clip")
@@ -109,8 +124,12 @@ summary = {
     "systolic frames scored": len(per_frame),
     "Dice, median over frames": per_frame["dice"].median(),
     "Dice, 10th percentile": per_frame["dice"].quantile(0.10),
-    "Dice, median on frames with a true jet < 1 cm²": per_frame.loc[per_frame["true_cm2"] < 1, "dice"].median(),
-    "Dice, median on frames with a true jet ≥ 1 cm²": per_frame.loc[per_frame["true_cm2"] >= 1, "dice"].median(),
+    "Dice, median on frames with a true jet < 1 cm²": per_frame.loc[
+        per_frame["true_cm2"] < 1, "dice"
+    ].median(),
+    "Dice, median on frames with a true jet ≥ 1 cm²": per_frame.loc[
+        per_frame["true_cm2"] >= 1, "dice"
+    ].median(),
     "max-area error, median |%|": scores["rel_error_pct"].abs().median(),
     "max-area error, worst |%|": scores["rel_error_pct"].abs().max(),
     "jet count right at the max frame": f"{(scores['true_jets'] == scores['measured_jets']).sum()} of {len(scores)}",
@@ -137,8 +156,9 @@ pd.Series(summary, name="value").to_frame()
 # %%
 order = list(scores.index)
 worst = scores["median_dice"].idxmin()
-fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.2), layout="constrained",
-                                  gridspec_kw={"width_ratios": [1.4, 1]})
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(13, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1.4, 1]}
+)
 rng = np.random.default_rng(0)  # jitter only
 for k, clip_id in enumerate(order):
     d = per_frame.loc[per_frame["clip"] == clip_id, "dice"]
@@ -154,8 +174,14 @@ left.set_title("Per-frame Dice (blue pre, orange post; bar = median)", fontsize=
 _, res_w, tr_w = kept[worst]
 t = np.arange(tr_w.n_frames) * tr_w.frame_time_ms
 right.plot(t, tr_w.areas_cm2, color="black", linewidth=2, label="truth")
-right.plot(t, [f.jet_area_cm2 for f in res_w.per_frame], "o--", color=plot.POST_COLOUR,
-           markersize=4, label="measured")
+right.plot(
+    t,
+    [f.jet_area_cm2 for f in res_w.per_frame],
+    "o--",
+    color=plot.POST_COLOUR,
+    markersize=4,
+    label="measured",
+)
 right.set_xlabel("time (ms)")
 right.set_ylabel("jet area (cm²)")
 right.set_title(f"{worst}: area per frame", fontsize=10)
@@ -175,9 +201,15 @@ i = tr_w.max_frame
 frame = echoassess.load_clip(path_w).frame(i)
 fig, ax = plt.subplots(figsize=(6.5, 5.2), layout="constrained")
 box = plot.jet_zoom_box(res_w.masks[i] | tr_w.masks[i], margin=0.6)
-plot.plot_overlay(frame, res_w.masks[i], spacing_cm=res_w.pixel_spacing_cm, ax=ax, zoom_xyxy=box,
-                  title=f"{worst}, frame {i}: Dice {dice(res_w.masks[i], tr_w.masks[i]):.2f} "
-                        f"(true {tr_w.areas_cm2[i]:.2f} cm²)")
+plot.plot_overlay(
+    frame,
+    res_w.masks[i],
+    spacing_cm=res_w.pixel_spacing_cm,
+    ax=ax,
+    zoom_xyxy=box,
+    title=f"{worst}, frame {i}: Dice {dice(res_w.masks[i], tr_w.masks[i]):.2f} "
+    f"(true {tr_w.areas_cm2[i]:.2f} cm²)",
+)
 ax.contour(tr_w.masks[i], levels=[0.5], colors="cyan", linewidths=1.2, linestyles="--")
 plt.show()
 
@@ -221,10 +253,21 @@ right.axhline(0, color="0.6", linewidth=1)
 right.axhline(bias, color="black", linewidth=1.8)
 for y in loa:
     right.axhline(y, color="black", linewidth=1.2, linestyle="--")
-for y, label in ((bias, f"bias {bias:+.2f}"), (loa[1], f"+1.96 SD: {loa[1]:+.2f}"),
-                 (loa[0], f"−1.96 SD: {loa[0]:+.2f}")):
-    right.annotate(label, (1, y), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                   textcoords="offset points", ha="right", va="bottom", fontsize=9)
+for y, label in (
+    (bias, f"bias {bias:+.2f}"),
+    (loa[1], f"+1.96 SD: {loa[1]:+.2f}"),
+    (loa[0], f"−1.96 SD: {loa[0]:+.2f}"),
+):
+    right.annotate(
+        label,
+        (1, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=9,
+    )
 right.set_xlim(0, mean.max() * 1.3)  # room for the labels on the right
 span = max(abs(loa[0]), abs(loa[1]), abs(diff).max()) * 1.6
 right.set_ylim(-span, span)
@@ -233,11 +276,15 @@ right.set_ylabel("measured − true (cm²)")
 right.set_title("Bland-Altman: max jet area", fontsize=10)
 right.grid(True, alpha=0.3)
 plt.show()
-print(f"bias {bias:+.3f} cm², 95 % limits of agreement {loa[0]:+.3f} to {loa[1]:+.3f} cm² (n = {len(diff)} clips)")
+print(
+    f"bias {bias:+.3f} cm², 95 % limits of agreement {loa[0]:+.3f} to {loa[1]:+.3f} cm² (n = {len(diff)} clips)"
+)
 rel = 100 * diff / true_max
 r = np.corrcoef(mean, diff)[0, 1]
-print(f"relative difference: mean {rel.mean():+.1f} %, SD {rel.std(ddof=1):.1f} %; "
-      f"correlation of the difference with the mean r = {r:+.2f}")
+print(
+    f"relative difference: mean {rel.mean():+.1f} %, SD {rel.std(ddof=1):.1f} %; "
+    f"correlation of the difference with the mean r = {r:+.2f}"
+)
 
 # %% [markdown]
 # **Reading it.** Look first for a trend: when the differences grow with the mean

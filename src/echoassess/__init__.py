@@ -40,11 +40,17 @@ if TYPE_CHECKING:
 #: Public names imported on first use (PEP 562), so that ``import echoassess``
 #: and ``echoassess --help`` load neither pydicom, OpenCV, SciPy nor pandas.
 _LAZY = {
-    "run_batch": "batch", "BatchOutputs": "batch", "BatchProgress": "batch",
+    "run_batch": "batch",
+    "BatchOutputs": "batch",
+    "BatchProgress": "batch",
     "UltrasoundRegion": "calibration",
-    "Comparison": "compare", "compare": "compare",
-    "ClipMetadata": "io", "EchoClip": "io", "load_clip": "io",
-    "AnalysisParams": "pipeline", "analyze_clip": "pipeline",
+    "Comparison": "compare",
+    "compare": "compare",
+    "ClipMetadata": "io",
+    "EchoClip": "io",
+    "load_clip": "io",
+    "AnalysisParams": "pipeline",
+    "analyze_clip": "pipeline",
     "ClipResult": "results",
 }
 

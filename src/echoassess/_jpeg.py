@@ -110,9 +110,7 @@ def parse_header(data: bytes | memoryview) -> JpegHeader | None:
     return JpegHeader(marker, precision, rows, cols, ids, space, tail.endswith(_EOI))
 
 
-def decode_rgb(
-    data: bytes | memoryview, *, rows: int, cols: int, colour_space: str
-) -> np.ndarray | None:
+def decode_rgb(data: bytes | memoryview, *, rows: int, cols: int, colour_space: str) -> np.ndarray | None:
     """Decode one frame to ``(rows, cols, 3) uint8`` RGB, or ``None`` when the
     fast path cannot promise the reference's result.
 
@@ -126,9 +124,14 @@ def decode_rgb(
         The colour space the reference decoder takes the samples to be in.
     """
     head = parse_header(data)
-    if (head is None or not head.complete or head.precision != 8
-            or len(head.component_ids) != 3 or (head.rows, head.cols) != (rows, cols)
-            or head.colour_space != colour_space):
+    if (
+        head is None
+        or not head.complete
+        or head.precision != 8
+        or len(head.component_ids) != 3
+        or (head.rows, head.cols) != (rows, cols)
+        or head.colour_space != colour_space
+    ):
         return None
     import cv2
 

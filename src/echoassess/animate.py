@@ -57,8 +57,7 @@ def _resize(frame: np.ndarray, mask: np.ndarray, scale: float) -> tuple[np.ndarr
     h, w = mask.shape
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     img = np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR))
-    m = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(
-        size, Image.Resampling.NEAREST)) > 127
+    m = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(size, Image.Resampling.NEAREST)) > 127
     return img, m
 
 
@@ -72,18 +71,31 @@ def _font(size: int = 13):
         return ImageFont.load_default(size=size), "cm2"
 
 
-def _banner_text(i: int, n: int, fm: FrameMeasurement | None, title: str | None,
-                 frame_time_ms: float | None, unit_cm2: bool, cm2: str = "cm²") -> str:
+def _banner_text(
+    i: int,
+    n: int,
+    fm: FrameMeasurement | None,
+    title: str | None,
+    frame_time_ms: float | None,
+    unit_cm2: bool,
+    cm2: str = "cm²",
+) -> str:
     parts = [f"frame {i} [0-{n - 1}]"]
-    t = fm.time_ms if fm is not None and fm.time_ms is not None else (
-        i * frame_time_ms if frame_time_ms else None)
+    t = (
+        fm.time_ms
+        if fm is not None and fm.time_ms is not None
+        else (i * frame_time_ms if frame_time_ms else None)
+    )
     if t is not None:
         parts.append(f"{t:.0f} ms")
     if fm is not None:
         parts.append(fm.phase)
         if fm.n_jets:
-            area = (f"{fm.jet_area_cm2:.2f} {cm2}" if unit_cm2 and fm.jet_area_cm2 is not None
-                    else f"{fm.jet_area_px} px")
+            area = (
+                f"{fm.jet_area_cm2:.2f} {cm2}"
+                if unit_cm2 and fm.jet_area_cm2 is not None
+                else f"{fm.jet_area_px} px"
+            )
             parts.append(f"jet {area} ({fm.n_jets} jet{'s' if fm.n_jets > 1 else ''})")
         else:
             parts.append("no jet")
@@ -132,11 +144,14 @@ def overlay_frames(
     n = len(frames)
     if masks.ndim != 3 or len(masks) != n:
         raise InvalidParameterError(
-            None, f"overlay_frames: {n} frames but masks of shape {masks.shape}",
-            hint="pass the (T, H, W) masks kept by the analysis")
+            None,
+            f"overlay_frames: {n} frames but masks of shape {masks.shape}",
+            hint="pass the (T, H, W) masks kept by the analysis",
+        )
     if per_frame is not None and len(per_frame) != n:
-        raise InvalidParameterError(None, f"overlay_frames: {n} frames but {len(per_frame)} "
-                                    "frame measurements")
+        raise InvalidParameterError(
+            None, f"overlay_frames: {n} frames but {len(per_frame)} frame measurements"
+        )
     unit_cm2 = bool(per_frame) and any(f.jet_area_cm2 is not None for f in per_frame)
     font, cm2 = _font(12)
     out = []
@@ -146,8 +161,8 @@ def overlay_frames(
             frame = np.repeat(frame[..., None], 3, axis=2)
         if frame.shape[:2] != masks.shape[1:]:
             raise InvalidParameterError(
-                None, f"overlay_frames: frame {i} has shape {frame.shape} but the masks "
-                f"{masks.shape[1:]}")
+                None, f"overlay_frames: frame {i} has shape {frame.shape} but the masks {masks.shape[1:]}"
+            )
         scale = min(max_upscale, max_width / frame.shape[1])
         img, m = _resize(frame.astype(np.uint8, copy=False), masks[i], scale)
         img = img.copy()
@@ -208,9 +223,16 @@ def animate_overlay(
         times = [f.time_ms for f in per_frame]
         if len(times) > 1 and all(t is not None for t in times):
             frame_time_ms = float((times[-1] - times[0]) / (len(times) - 1))
-    images = overlay_frames(frames, masks, per_frame=per_frame, frame_time_ms=frame_time_ms,
-                            max_frame=max_frame, title=title, max_width=max_width,
-                            max_upscale=max_upscale)
+    images = overlay_frames(
+        frames,
+        masks,
+        per_frame=per_frame,
+        frame_time_ms=frame_time_ms,
+        max_frame=max_frame,
+        title=title,
+        max_width=max_width,
+        max_upscale=max_upscale,
+    )
     return save_animation(images, path, frame_time_ms=frame_time_ms, slowdown=slowdown)
 
 
@@ -220,8 +242,10 @@ def _check_output(path: str | os.PathLike[str], slowdown: float) -> tuple[Path, 
     suffix = path.suffix.lower()
     if suffix not in (".gif", ".webp"):
         raise InvalidParameterError(
-            path, f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
-            hint="use a .gif or .webp file name")
+            path,
+            f"animate_overlay: cannot write {suffix or 'no suffix'!r}",
+            hint="use a .gif or .webp file name",
+        )
     if not slowdown > 0:
         raise InvalidParameterError(path, f"animate_overlay: slowdown must be > 0, got {slowdown}")
     return path, suffix
@@ -255,8 +279,9 @@ def save_animation(
     if not len(images):
         raise InvalidParameterError(path, "animate_overlay: no frames to write")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(animation_bytes(images, format=suffix[1:], frame_time_ms=frame_time_ms,
-                                     slowdown=slowdown))
+    path.write_bytes(
+        animation_bytes(images, format=suffix[1:], frame_time_ms=frame_time_ms, slowdown=slowdown)
+    )
     return path
 
 
@@ -278,8 +303,9 @@ def animation_bytes(
     from PIL import Image
 
     if format not in ("gif", "webp"):
-        raise InvalidParameterError(None, f"animation_bytes: unknown format {format!r}",
-                                    hint="use 'gif' or 'webp'")
+        raise InvalidParameterError(
+            None, f"animation_bytes: unknown format {format!r}", hint="use 'gif' or 'webp'"
+        )
     if not len(images):
         raise InvalidParameterError(None, "animation_bytes: no frames to encode")
     # GIF stores 10 ms units, and browsers play delays under 20 ms at 100 ms
@@ -288,9 +314,25 @@ def animation_bytes(
     buf = io.BytesIO()
     if format == "gif":
         pil = [im.quantize(colors=256, method=Image.Quantize.MEDIANCUT) for im in pil]
-        pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration,
-                    loop=0, disposal=1, optimize=False)
+        pil[0].save(
+            buf,
+            format="GIF",
+            save_all=True,
+            append_images=pil[1:],
+            duration=duration,
+            loop=0,
+            disposal=1,
+            optimize=False,
+        )
     else:
-        pil[0].save(buf, format="WEBP", save_all=True, append_images=pil[1:], duration=duration,
-                    loop=0, quality=quality, method=4)
+        pil[0].save(
+            buf,
+            format="WEBP",
+            save_all=True,
+            append_images=pil[1:],
+            duration=duration,
+            loop=0,
+            quality=quality,
+            method=4,
+        )
     return buf.getvalue()

@@ -79,22 +79,23 @@ class ImagingView:
         out = np.array(frames, copy=True)
         x0, y0, x1, y1 = self.box
         outside = np.ones(out.shape[-3:-1], bool)
-        outside[y0:y1 + 1, x0:x1 + 1] = False
+        outside[y0 : y1 + 1, x0 : x1 + 1] = False
         if self.keep is not None:
             outside |= ~self.keep
         out[..., outside, :] = 0
         return out
 
-    def apply(self, frames: np.ndarray, masks: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray | None]:
+    def apply(
+        self, frames: np.ndarray, masks: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """``(frames, masks)`` blacked out outside the view and cut to ``box``.
 
         ``frames`` is ``(T, H, W, 3)`` (or ``(H, W, 3)``); ``masks`` ``(T, H, W)``
         (or ``(H, W)``), cut the same way.
         """
         x0, y0, x1, y1 = self.box
-        shown = self.blank(frames)[..., y0:y1 + 1, x0:x1 + 1, :]
-        cut = None if masks is None else np.asarray(masks)[..., y0:y1 + 1, x0:x1 + 1]
+        shown = self.blank(frames)[..., y0 : y1 + 1, x0 : x1 + 1, :]
+        cut = None if masks is None else np.asarray(masks)[..., y0 : y1 + 1, x0 : x1 + 1]
         return shown, cut
 
 
@@ -107,8 +108,7 @@ def imaging_region_box(clip: Any) -> tuple[int, int, int, int] | None:
     regions = [r for r in getattr(clip, "regions", ()) if r.spatial_format == 1]
     cf = getattr(clip, "colour_flow_region", None)
     if cf is not None:
-        inside = [r for r in regions
-                  if r.x0 <= cf.x0 and r.y0 <= cf.y0 and r.x1 >= cf.x1 and r.y1 >= cf.y1]
+        inside = [r for r in regions if r.x0 <= cf.x0 and r.y0 <= cf.y0 and r.x1 >= cf.x1 and r.y1 >= cf.y1]
         regions = inside or [cf]
     if not regions:
         return None
@@ -165,7 +165,7 @@ def imaging_view(
     bar_box = _clamp(settings.get("colour_bar_xyxy"), shape)
     if bar_box is not None:
         bx0, by0, bx1, by1 = bar_box
-        bar = np.array(frames[0, by0:by1 + 1, bx0:bx1 + 1])
+        bar = np.array(frames[0, by0 : by1 + 1, bx0 : bx1 + 1])
     jets = None
     if masks is not None:
         m = np.asarray(masks, bool)
@@ -190,8 +190,7 @@ def imaging_view(
 
 def sample_frames(clip: Any, n: int = 8) -> np.ndarray:
     """Up to ``n`` frames spread over the clip, for :func:`imaging_view`."""
-    idx = sorted(set(np.linspace(0, clip.n_frames - 1, min(n, clip.n_frames)).round()
-                     .astype(int).tolist()))
+    idx = sorted(set(np.linspace(0, clip.n_frames - 1, min(n, clip.n_frames)).round().astype(int).tolist()))
     return clip.read_frames(idx)
 
 
@@ -199,10 +198,13 @@ def describe(view: ImagingView) -> str:
     """One line for a report's notes: what the images show."""
     return {
         "imaging fan": "Images show only the imaging fan: everything outside it (text burned "
-                       "into the screen, ECG, colour bar) is blacked out.",
+        "into the screen, ECG, colour bar) is blacked out.",
         "imaging region": "Images are cut to the imaging region the file declares (no fan was "
-                          "found); text inside that region, if any, stays.",
+        "found); text inside that region, if any, stays.",
         "colour-flow box": "Images are cut to the colour-flow box (neither a fan nor an imaging "
-                           "region was found).",
-    }.get(view.source, "Images show the whole screen (nothing tells the image from its "
-                       "surroundings): check them for burned-in text before sharing.")
+        "region was found).",
+    }.get(
+        view.source,
+        "Images show the whole screen (nothing tells the image from its "
+        "surroundings): check them for burned-in text before sharing.",
+    )

@@ -201,8 +201,12 @@ def la_blood_pool(
     X = (ox + np.cos(ang)[:, None] * rr[None, :]).astype(np.float32)
     Y = (oy + np.sin(ang)[:, None] * rr[None, :]).astype(np.float32)
     val = cv2.remap(sm, X, Y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=1e6)
-    inside_fan = cv2.remap(fan.astype(np.float32), X, Y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.5
+    inside_fan = (
+        cv2.remap(
+            fan.astype(np.float32), X, Y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+        > 0.5
+    )
     Dd = (X - cx) * nx + (Y - cy) * ny
     Tt = (X - cx) * ux + (Y - cy) * uy
     ok_side = (Dd > 0) & ((Dd > base) | (np.abs(Tt) <= half))
@@ -211,8 +215,17 @@ def la_blood_pool(
     m = max(1, int(round(margin_cm / s_px)))
     km = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1))
     near_core = cv2.dilate(core.astype(np.uint8), km)
-    in_core = cv2.remap(near_core.astype(np.float32), X, Y, cv2.INTER_NEAREST,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0.5
+    in_core = (
+        cv2.remap(
+            near_core.astype(np.float32),
+            X,
+            Y,
+            cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        > 0.5
+    )
     radius = np.full(n_rays, np.nan)
     open_ray = np.zeros(n_rays, bool)
     capped = np.zeros(n_rays, bool)
@@ -263,12 +276,16 @@ def la_blood_pool(
     area = _polygon_area(poly)
     frac = float(open_ray.mean())
     complete = frac <= max_edge_frac
-    reason = "" if complete else (
-        f"the atrium runs off the image ({100 * frac:.0f} % of its outline on the fan's edge)")
+    reason = (
+        ""
+        if complete
+        else (f"the atrium runs off the image ({100 * frac:.0f} % of its outline on the fan's edge)")
+    )
     if area * s_px * s_px < min_area_cm2:
-        complete, reason = False, f"no atrium-sized blood pool past the valve ({area * s_px ** 2:.2f} cm2)"
-    return AtriumResult(mask, int(mask.sum()), complete, reason, frac, area,
-                        tuple((float(x), float(y)) for x, y in poly))
+        complete, reason = False, f"no atrium-sized blood pool past the valve ({area * s_px**2:.2f} cm2)"
+    return AtriumResult(
+        mask, int(mask.sum()), complete, reason, frac, area, tuple((float(x), float(y)) for x, y in poly)
+    )
 
 
 def _shown_region(grey: np.ndarray, blood: np.ndarray | None, s_px: float) -> np.ndarray:
@@ -302,4 +319,3 @@ def _median1d(x: np.ndarray, size: int) -> np.ndarray:
     k = max(1, int(size)) | 1
     padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
-

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,8 @@ from .errors import (
     OutputError,
     printable,
 )
-from .postteer import TABLE_COLUMNS, table_row
 from .pipeline import ALGORITHM, AnalysisParams, analyze_clip
+from .postteer import TABLE_COLUMNS, table_row
 from .provenance import input_lines
 
 __all__ = [
@@ -94,20 +94,57 @@ TIMING_COLUMNS = ("seconds", "peak_rss_mb")
 
 #: The columns of clips.csv, in order.
 CLIP_COLUMNS = (
-    "file", "status", "reason", "error_type",
-    "patient_hash", "study_instance_uid", "series_instance_uid", "sop_instance_uid",
-    "series_number", "instance_number", "manufacturer", "model",
-    "frames", "frame_rate_hz", "frame_time_ms", "heart_rate_bpm",
-    "pixel_spacing_x_cm", "pixel_spacing_y_cm", "calibration_source",
-    "nyquist_cm_s", "colour_box_source", "colour_bar_source", "colour_map_variance",
-    "measurement", "measurement_reason", "view", "annulus_source", "user_inputs",
-    "area_unit", "max_jet_area_cm2", "max_jet_area_px", "max_frame", "n_jets",
-    "jet_areas_cm2", "jet_area_class", "mean_systolic_jet_area_cm2", "warnings",
-    "algorithm_version", "params_hash", *TIMING_COLUMNS, *TABLE_COLUMNS,
+    "file",
+    "status",
+    "reason",
+    "error_type",
+    "patient_hash",
+    "study_instance_uid",
+    "series_instance_uid",
+    "sop_instance_uid",
+    "series_number",
+    "instance_number",
+    "manufacturer",
+    "model",
+    "frames",
+    "frame_rate_hz",
+    "frame_time_ms",
+    "heart_rate_bpm",
+    "pixel_spacing_x_cm",
+    "pixel_spacing_y_cm",
+    "calibration_source",
+    "nyquist_cm_s",
+    "colour_box_source",
+    "colour_bar_source",
+    "colour_map_variance",
+    "measurement",
+    "measurement_reason",
+    "view",
+    "annulus_source",
+    "user_inputs",
+    "area_unit",
+    "max_jet_area_cm2",
+    "max_jet_area_px",
+    "max_frame",
+    "n_jets",
+    "jet_areas_cm2",
+    "jet_area_class",
+    "mean_systolic_jet_area_cm2",
+    "warnings",
+    "algorithm_version",
+    "params_hash",
+    *TIMING_COLUMNS,
+    *TABLE_COLUMNS,
 )
 ERROR_COLUMNS = ("file", "stage", "error_type", "reason", "hint", "sop_instance_uid")
-SR_COLUMNS = ("file", "measurement", "study_instance_uid", "sop_instance_uid", "sr_file",
-              "sr_sop_instance_uid")
+SR_COLUMNS = (
+    "file",
+    "measurement",
+    "study_instance_uid",
+    "sop_instance_uid",
+    "sr_file",
+    "sr_sop_instance_uid",
+)
 SKIPPED_COLUMNS = ("file", "reason", "modality", "sop_class")
 
 
@@ -207,9 +244,17 @@ def process_file(path: str, options: WorkerOptions) -> dict[str, Any]:
     """
     start = time.perf_counter()
     rec: dict[str, Any] = {
-        "status": "failed", "kind": "clip", "stage": None, "reason": None, "error_type": None,
-        "hint": None, "modality": None, "sop_class": None, "identifiers": {},
-        "acquisition_datetime": None, "result": None,
+        "status": "failed",
+        "kind": "clip",
+        "stage": None,
+        "reason": None,
+        "error_type": None,
+        "hint": None,
+        "modality": None,
+        "sop_class": None,
+        "identifiers": {},
+        "acquisition_datetime": None,
+        "result": None,
     }
     p = Path(path)
     try:
@@ -220,11 +265,13 @@ def process_file(path: str, options: WorkerOptions) -> dict[str, Any]:
         # the traceback only at debug level, and the exception's text nowhere:
         # either may quote a header value (a patient's name or ID)
         logger.debug("internal error on %s\n%s", printable(p.name), traceback.format_exc())
-        rec.update(status="failed", stage=rec["stage"] or "analyse",
-                   error_type=f"internal error ({type(exc).__name__})",
-                   reason=f"unexpected {type(exc).__name__} (a bug in echoassess)",
-                   hint="please report it with the traceback of "
-                        "`echoassess --debug check FILE`")
+        rec.update(
+            status="failed",
+            stage=rec["stage"] or "analyse",
+            error_type=f"internal error ({type(exc).__name__})",
+            reason=f"unexpected {type(exc).__name__} (a bug in echoassess)",
+            hint="please report it with the traceback of `echoassess --debug check FILE`",
+        )
     rec["seconds"] = round(time.perf_counter() - start, 4)
     rec["peak_rss_mb"] = _peak_rss_mb()
     return rec
@@ -241,16 +288,30 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         rec.update(status="skipped", kind="other", stage=None, reason=reason)
         return
     if head.kind == "dicomdir":
-        rec.update(status="skipped", kind="other", stage=None,
-                   reason="DICOMDIR (file-set index; the files it lists are processed)")
+        rec.update(
+            status="skipped",
+            kind="other",
+            stage=None,
+            reason="DICOMDIR (file-set index; the files it lists are processed)",
+        )
         return
     if head.kind == "dicom" and not head.is_ultrasound and (head.modality or head.sop_class_uid):
         # a header that states neither is no DICOM object anybody wrote: a damaged
         # file, which the loader below reports as a failure
-        what = ", ".join(v for v in (f"modality {head.modality}" if head.modality else None,
-                                     head.sop_class_name or head.sop_class_uid) if v)
-        rec.update(status="skipped", kind="other", stage=None,
-                   reason=f"not ultrasound ({what or 'no modality or SOP class'})")
+        what = ", ".join(
+            v
+            for v in (
+                f"modality {head.modality}" if head.modality else None,
+                head.sop_class_name or head.sop_class_uid,
+            )
+            if v
+        )
+        rec.update(
+            status="skipped",
+            kind="other",
+            stage=None,
+            reason=f"not ultrasound ({what or 'no modality or SOP class'})",
+        )
         return
     table = options.hints
     hint = table.for_path(p) if table is not None else None
@@ -278,9 +339,7 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         "model": md.model,
         "heart_rate_bpm": md.heart_rate_bpm,
     }
-    rec["acquisition_datetime"] = (
-        md.acquisition_datetime.isoformat() if md.acquisition_datetime else None
-    )
+    rec["acquisition_datetime"] = md.acquisition_datetime.isoformat() if md.acquisition_datetime else None
     rec["stage"] = "analyse"
     try:
         result = analyze_clip(clip, options.params, **(hint.analysis_kwargs() if hint else {}))
@@ -302,8 +361,10 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
             return
         from .sr import sr_uids
 
-        rec["sr"] = {"file": f"{SR_DIR}/{sr.name}",
-                     **sr_uids(md.sop_instance_uid, md.study_instance_uid, result)}
+        rec["sr"] = {
+            "file": f"{SR_DIR}/{sr.name}",
+            **sr_uids(md.sop_instance_uid, md.study_instance_uid, result),
+        }
     rec.update(status="ok", stage=None, result=result.to_dict())
     if options.qc_out is not None:
         from .qc import clip_png
@@ -350,10 +411,19 @@ def _peak_rss_mb() -> float | None:
 
 def _crash_record(reason: str) -> dict[str, Any]:
     return {
-        "status": "failed", "kind": "clip", "stage": "worker", "error_type": "WorkerCrash",
-        "reason": reason, "hint": "the file may crash the decoder or need more memory than a "
-        "worker has", "modality": None, "sop_class": None, "identifiers": {},
-        "acquisition_datetime": None, "result": None, "seconds": None, "peak_rss_mb": None,
+        "status": "failed",
+        "kind": "clip",
+        "stage": "worker",
+        "error_type": "WorkerCrash",
+        "reason": reason,
+        "hint": "the file may crash the decoder or need more memory than a worker has",
+        "modality": None,
+        "sop_class": None,
+        "identifiers": {},
+        "acquisition_datetime": None,
+        "result": None,
+        "seconds": None,
+        "peak_rss_mb": None,
     }
 
 
@@ -362,11 +432,9 @@ Item = tuple[str, str]  # (key, absolute path)
 OnRecord = Callable[[str, dict[str, Any]], None]
 
 
-_MAIN_GUARD = (
-    "the local worker processes die while starting",
-)
+_MAIN_GUARD = ("the local worker processes die while starting",)
 _MAIN_GUARD_HINT = (
-    "a script that calls run_batch must do so under `if __name__ == \"__main__\":`, "
+    'a script that calls run_batch must do so under `if __name__ == "__main__":`, '
     "because each worker process re-imports the script"
 )
 
@@ -376,8 +444,11 @@ def _ping() -> bool:
 
 
 def _run_local(
-    items: Sequence[Item], fn: Callable[[str, Any], dict[str, Any]], options: Any,
-    workers: int, on_record: OnRecord,
+    items: Sequence[Item],
+    fn: Callable[[str, Any], dict[str, Any]],
+    options: Any,
+    workers: int,
+    on_record: OnRecord,
 ) -> None:
     """Run ``fn(path, options)`` for every item on a local process pool.
 
@@ -434,8 +505,10 @@ def _run_local(
                         continue
                     on_record(item[0], rec)
             if broken:
-                logger.warning("a worker process died; retrying the %d files it may have "
-                               "been reading one at a time", len(suspects) + len(inflight))
+                logger.warning(
+                    "a worker process died; retrying the %d files it may have been reading one at a time",
+                    len(suspects) + len(inflight),
+                )
                 suspects.extend(inflight.values())
                 inflight.clear()
         except BaseException:
@@ -446,23 +519,27 @@ def _run_local(
 
 
 def _run_dask(
-    items: Sequence[Item], fn: Callable[[str, Any], dict[str, Any]], options: Any,
-    scheduler: str, on_record: OnRecord,
+    items: Sequence[Item],
+    fn: Callable[[str, Any], dict[str, Any]],
+    options: Any,
+    scheduler: str,
+    on_record: OnRecord,
 ) -> None:
     """Run ``fn(path, options)`` for every item on an existing Dask cluster."""
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise InvalidParameterError(
-            None, "scheduler= needs the 'distributed' package",
+            None,
+            "scheduler= needs the 'distributed' package",
             hint="pip install 'echoassess[distributed]'",
         ) from None
     try:
         client = Client(scheduler, timeout="15s", set_as_default=False)
     except Exception as exc:
         raise InvalidParameterError(
-            None, f"cannot connect to the Dask scheduler at {scheduler!r}: "
-            f"{type(exc).__name__}: {exc}",
+            None,
+            f"cannot connect to the Dask scheduler at {scheduler!r}: {type(exc).__name__}: {exc}",
             hint="give the address the scheduler prints, e.g. tcp://10.0.0.5:8786",
         ) from None
     token = uuid.uuid4().hex[:8]
@@ -503,11 +580,18 @@ def _params_hash(params: AnalysisParams) -> str:
 
 
 def _fingerprint(params: AnalysisParams, salt: bytes, hints_digest: str = "") -> str:
-    text = json.dumps({
-        "schema": RECORD_SCHEMA, "algorithm": ALGORITHM, "version": __version__,
-        "params": params.to_dict(), "salt": hashlib.sha256(salt).hexdigest(),
-        **({"hints": hints_digest} if hints_digest else {}),
-    }, sort_keys=True, default=str)
+    text = json.dumps(
+        {
+            "schema": RECORD_SCHEMA,
+            "algorithm": ALGORITHM,
+            "version": __version__,
+            "params": params.to_dict(),
+            "salt": hashlib.sha256(salt).hexdigest(),
+            **({"hints": hints_digest} if hints_digest else {}),
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -547,9 +631,11 @@ def _read_record(path: Path) -> dict[str, Any] | None:
 
 def _reusable(rec: dict[str, Any] | None, fingerprint: str, stat: os.stat_result | None) -> bool:
     return (
-        rec is not None and stat is not None
+        rec is not None
+        and stat is not None
         and rec.get("fingerprint") == fingerprint
-        and rec.get("size") == stat.st_size and rec.get("mtime_ns") == stat.st_mtime_ns
+        and rec.get("size") == stat.st_size
+        and rec.get("mtime_ns") == stat.st_mtime_ns
         and rec.get("status") in ("ok", "skipped")
     )
 
@@ -572,12 +658,16 @@ def _sr_table(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]):
         if rec.get("status") != "ok" or not info:
             continue
         ids = rec.get("identifiers") or {}
-        rows.append({"file": printable(f.display),
-                     "measurement": (rec.get("result") or {}).get("status"),
-                     "study_instance_uid": ids.get("study_instance_uid"),
-                     "sop_instance_uid": ids.get("sop_instance_uid"),
-                     "sr_file": info.get("file"),
-                     "sr_sop_instance_uid": info.get("sop_instance_uid")})
+        rows.append(
+            {
+                "file": printable(f.display),
+                "measurement": (rec.get("result") or {}).get("status"),
+                "study_instance_uid": ids.get("study_instance_uid"),
+                "sop_instance_uid": ids.get("sop_instance_uid"),
+                "sr_file": info.get("file"),
+                "sr_sop_instance_uid": info.get("sop_instance_uid"),
+            }
+        )
     return pd.DataFrame(rows, columns=list(SR_COLUMNS))
 
 
@@ -615,7 +705,8 @@ class _Lock:
         except OSError:
             self._f.close()
             raise InvalidParameterError(
-                self.path.parent, "another batch is writing to this output folder",
+                self.path.parent,
+                "another batch is writing to this output folder",
                 hint="wait for it to finish or choose another --out",
             ) from None
         return self
@@ -704,8 +795,9 @@ def duplicates(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]) -
     return dup
 
 
-def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]],
-            dup: dict[str, str] | None = None):
+def _tables(
+    found: Sequence[FoundFile], records: dict[str, dict[str, Any]], dup: dict[str, str] | None = None
+):
     import pandas as pd
 
     from .tables import tidy
@@ -718,29 +810,57 @@ def _tables(found: Sequence[FoundFile], records: dict[str, dict[str, Any]],
         if key in dup:
             reason = f"duplicate of {dup[key]} (same SOP Instance UID; the first is kept)"
             row = _clip_row(f, rec)
-            kept = {c: row[c] for c in ("file", "patient_hash", "study_instance_uid",
-                                         "series_instance_uid", "sop_instance_uid",
-                                         "series_number", "instance_number", "manufacturer",
-                                         "model")}
-            clips.append({**dict.fromkeys(CLIP_COLUMNS), **kept, "status": "skipped",
-                          "reason": reason})
-            skipped.append({"file": printable(f.display), "reason": reason,
-                            "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
+            kept = {
+                c: row[c]
+                for c in (
+                    "file",
+                    "patient_hash",
+                    "study_instance_uid",
+                    "series_instance_uid",
+                    "sop_instance_uid",
+                    "series_number",
+                    "instance_number",
+                    "manufacturer",
+                    "model",
+                )
+            }
+            clips.append({**dict.fromkeys(CLIP_COLUMNS), **kept, "status": "skipped", "reason": reason})
+            skipped.append(
+                {
+                    "file": printable(f.display),
+                    "reason": reason,
+                    "modality": rec.get("modality"),
+                    "sop_class": rec.get("sop_class"),
+                }
+            )
             continue
         if rec.get("kind") == "clip":
             clips.append(_clip_row(f, rec))
         if rec.get("status") == "failed":
-            errors.append({
-                "file": printable(f.display), "stage": rec.get("stage"), "error_type": rec.get("error_type"),
-                "reason": rec.get("reason"), "hint": rec.get("hint"),
-                "sop_instance_uid": (rec.get("identifiers") or {}).get("sop_instance_uid"),
-            })
+            errors.append(
+                {
+                    "file": printable(f.display),
+                    "stage": rec.get("stage"),
+                    "error_type": rec.get("error_type"),
+                    "reason": rec.get("reason"),
+                    "hint": rec.get("hint"),
+                    "sop_instance_uid": (rec.get("identifiers") or {}).get("sop_instance_uid"),
+                }
+            )
         elif rec.get("status") == "skipped":
-            skipped.append({"file": printable(f.display), "reason": rec.get("reason"),
-                            "modality": rec.get("modality"), "sop_class": rec.get("sop_class")})
-    return (tidy(pd.DataFrame(clips, columns=list(CLIP_COLUMNS))),
-            pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
-            pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)))
+            skipped.append(
+                {
+                    "file": printable(f.display),
+                    "reason": rec.get("reason"),
+                    "modality": rec.get("modality"),
+                    "sop_class": rec.get("sop_class"),
+                }
+            )
+    return (
+        tidy(pd.DataFrame(clips, columns=list(CLIP_COLUMNS))),
+        pd.DataFrame(errors, columns=list(ERROR_COLUMNS)),
+        pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)),
+    )
 
 
 def _missing_key(f: FoundFile) -> str:
@@ -775,14 +895,18 @@ class _JsonLog:
         try:
             self._f = None if path is None else open(path, "a", encoding="utf-8")
         except OSError as exc:
-            raise InvalidParameterError(path, f"cannot write the JSON log: {exc.strerror}",
-                                        hint="give a file in an existing folder") from None
+            raise InvalidParameterError(
+                path, f"cannot write the JSON log: {exc.strerror}", hint="give a file in an existing folder"
+            ) from None
 
     def __call__(self, event: str, **fields: Any) -> None:
         if self._f is None:
             return
-        entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                 "event": event, **fields}
+        entry = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "event": event,
+            **fields,
+        }
         self._f.write(json.dumps(entry, default=str) + "\n")
         self._f.flush()
 
@@ -866,14 +990,14 @@ def run_batch(
     if getattr(sys.modules.get("__main__"), "__name__", "") == "__mp_main__":
         # a spawned worker is re-importing a script that calls run_batch at top level
         raise InvalidParameterError(
-            None, "run_batch was called while a worker process was starting",
+            None,
+            "run_batch was called while a worker process was starting",
             hint=_MAIN_GUARD_HINT,
         )
     t0 = time.perf_counter()
     params = AnalysisParams() if params is None else params
     if not isinstance(params, AnalysisParams):
-        raise InvalidParameterError(None, f"params must be an AnalysisParams, got "
-                                    f"{type(params).__name__}")
+        raise InvalidParameterError(None, f"params must be an AnalysisParams, got {type(params).__name__}")
     if workers is None:
         workers = _default_workers()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -882,7 +1006,8 @@ def run_batch(
         raise InvalidParameterError(None, "give either pairs= (a manifest) or pair_by=, not both")
     if pair_by is not None and pair_by not in cohort.PAIR_BY:
         raise InvalidParameterError(
-            None, f"pair_by must be one of {', '.join(cohort.PAIR_BY)}, got {pair_by!r}")
+            None, f"pair_by must be one of {', '.join(cohort.PAIR_BY)}, got {pair_by!r}"
+        )
     inputs = [Path(i) for i in inputs]
     if not inputs:
         raise InvalidParameterError(None, "no inputs given", hint="give folders or DICOM files")
@@ -891,8 +1016,11 @@ def run_batch(
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(out, "the output path exists and is not a folder")
     if pairs is not None and Path(pairs).is_dir():
-        raise InvalidParameterError(pairs, "the pairs manifest is a folder, not a CSV file",
-                                    hint="give the manifest file, e.g. --pairs manifest.csv")
+        raise InvalidParameterError(
+            pairs,
+            "the pairs manifest is a folder, not a CSV file",
+            hint="give the manifest file, e.g. --pairs manifest.csv",
+        )
     if pairs is not None and not Path(pairs).exists():
         raise InvalidParameterError(pairs, "the pairs manifest does not exist")
     requests = cohort.read_manifest(pairs) if pairs is not None else None
@@ -903,21 +1031,53 @@ def run_batch(
         hints_table = read_hints(hints)  # a malformed file is a usage error, before anything runs
 
     try:
-        return _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs,
-                             pair_by, progress, log_path, requests, t0, hints_table, sr, qc)
+        return _run_batch_in(
+            out,
+            inputs,
+            params,
+            workers,
+            scheduler,
+            force,
+            salt,
+            pairs,
+            pair_by,
+            progress,
+            log_path,
+            requests,
+            t0,
+            hints_table,
+            sr,
+            qc,
+        )
     except OSError as exc:
         # the inputs are read by the workers, which record their own failures:
         # an OSError here is the output folder (unwritable, full disk, ...)
         where = exc.filename if isinstance(exc.filename, str) else out
         raise OutputError(
-            where, f"cannot write the batch output: {exc.strerror or type(exc).__name__}",
+            where,
+            f"cannot write the batch output: {exc.strerror or type(exc).__name__}",
             hint="check the output folder's permissions and free space; rerun to resume",
         ) from None
 
 
-def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, pair_by,
-                  progress, log_path, requests, t0, hints_table=None, sr=False, qc=False,
-                  ) -> BatchOutputs:
+def _run_batch_in(
+    out,
+    inputs,
+    params,
+    workers,
+    scheduler,
+    force,
+    salt,
+    pairs,
+    pair_by,
+    progress,
+    log_path,
+    requests,
+    t0,
+    hints_table=None,
+    sr=False,
+    qc=False,
+) -> BatchOutputs:
     """The body of :func:`run_batch`, once the arguments are checked."""
     out.mkdir(parents=True, exist_ok=True)
     results_dir = out / RESULTS_DIR
@@ -934,10 +1094,15 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             extra = cohort.manifest_files(requests, Path(pairs).parent) if requests else []
             found = find_files([*inputs, *extra], exclude=[out])
             # a change to the hints file redoes the clips (conservative)
-            fingerprint = _fingerprint(params, salt_bytes,
-                                       hints_table.digest if hints_table is not None else "")
-            meta = {"schema": RECORD_SCHEMA, "fingerprint": fingerprint,
-                    "algorithm_version": ALGORITHM, "params_hash": _params_hash(params)}
+            fingerprint = _fingerprint(
+                params, salt_bytes, hints_table.digest if hints_table is not None else ""
+            )
+            meta = {
+                "schema": RECORD_SCHEMA,
+                "fingerprint": fingerprint,
+                "algorithm_version": ALGORITHM,
+                "params_hash": _params_hash(params),
+            }
 
             records: dict[str, dict[str, Any]] = {}
             todo: list[Item] = []
@@ -947,8 +1112,10 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 if f.missing:
                     records[_missing_key(f)] = {
                         **_crash_record("listed in a DICOMDIR but not on disk"),
-                        "stage": "discover", "error_type": "MissingFile",
-                        "hint": "the archive copy is incomplete"}
+                        "stage": "discover",
+                        "error_type": "MissingFile",
+                        "hint": "the archive copy is incomplete",
+                    }
                     continue
                 key = file_key(f.path)
                 try:
@@ -956,8 +1123,12 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 except OSError:
                     stats[key] = None
                 rec = None if force else _read_record(results_dir / f"{key}.json")
-                if qc and rec is not None and rec.get("status") == "ok" and not (
-                        rec.get("qc_png") and (out / "qc" / "clips" / rec["qc_png"]).exists()):
+                if (
+                    qc
+                    and rec is not None
+                    and rec.get("status") == "ok"
+                    and not (rec.get("qc_png") and (out / "qc" / "clips" / rec["qc_png"]).exists())
+                ):
                     rec = None  # analysed without its QC picture: redo it
                 if _reusable(rec, fingerprint, stats[key]) and (not sr or _has_sr(rec, out)):
                     records[key] = rec
@@ -969,35 +1140,65 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             for rec in records.values():
                 counts[rec["status"]] += 1
             total = len(found)
-            jlog("start", version=__version__, algorithm=ALGORITHM, files=total,
-                 to_analyse=len(todo), reused=n_reused,
-                 executor=f"dask {scheduler}" if scheduler else f"local x{workers}")
+            jlog(
+                "start",
+                version=__version__,
+                algorithm=ALGORITHM,
+                files=total,
+                to_analyse=len(todo),
+                reused=n_reused,
+                executor=f"dask {scheduler}" if scheduler else f"local x{workers}",
+            )
             if progress is not None:
-                progress(BatchProgress(total, len(records), counts["ok"], counts["failed"],
-                                       counts["skipped"], n_reused))
+                progress(
+                    BatchProgress(
+                        total, len(records), counts["ok"], counts["failed"], counts["skipped"], n_reused
+                    )
+                )
 
             def on_record(key: str, rec: dict[str, Any]) -> None:
                 st = stats.get(key)
-                rec.update(meta, key=key, file=display[key],
-                           size=None if st is None else st.st_size,
-                           mtime_ns=None if st is None else st.st_mtime_ns)
-                _atomic_write_text(results_dir / f"{key}.json",
-                                   json.dumps(rec, indent=1, default=str))
+                rec.update(
+                    meta,
+                    key=key,
+                    file=display[key],
+                    size=None if st is None else st.st_size,
+                    mtime_ns=None if st is None else st.st_mtime_ns,
+                )
+                _atomic_write_text(results_dir / f"{key}.json", json.dumps(rec, indent=1, default=str))
                 records[key] = rec
                 counts[rec["status"]] += 1
-                jlog("file", file=display[key], status=rec["status"], reason=rec.get("reason"),
-                     seconds=rec.get("seconds"))
+                jlog(
+                    "file",
+                    file=display[key],
+                    status=rec["status"],
+                    reason=rec.get("reason"),
+                    seconds=rec.get("seconds"),
+                )
                 if progress is not None:
-                    progress(BatchProgress(total, len(records), counts["ok"], counts["failed"],
-                                           counts["skipped"], n_reused, display[key],
-                                           rec["status"]))
+                    progress(
+                        BatchProgress(
+                            total,
+                            len(records),
+                            counts["ok"],
+                            counts["failed"],
+                            counts["skipped"],
+                            n_reused,
+                            display[key],
+                            rec["status"],
+                        )
+                    )
 
             if todo:
                 # largest files first: the last clips to finish are then short ones
                 todo.sort(key=lambda item: -(getattr(stats.get(item[0]), "st_size", 0) or 0))
-                options = WorkerOptions(params=params, salt=salt_bytes, hints=hints_table,
-                                        sr_dir=str(sr_dir) if sr else None,
-                                        qc_out=str(out.resolve()) if qc else None)
+                options = WorkerOptions(
+                    params=params,
+                    salt=salt_bytes,
+                    hints=hints_table,
+                    sr_dir=str(sr_dir) if sr else None,
+                    qc_out=str(out.resolve()) if qc else None,
+                )
                 if scheduler:
                     _run_dask(todo, process_file, options, scheduler, on_record)
                 else:
@@ -1008,23 +1209,28 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
             comparisons = figure = comparisons_csv = None
             if requests is not None or pair_by is not None:
                 # a duplicate never stands for a clip: its first copy does
-                entries = [cohort.Entry(path=f.path, display=printable(f.display),
-                                        record=({**records[file_key(f.path)],
-                                                 "duplicate_of": dup[file_key(f.path)]}
-                                                if file_key(f.path) in dup
-                                                else records[file_key(f.path)]))
-                           for f in found if not f.missing]
+                entries = [
+                    cohort.Entry(
+                        path=f.path,
+                        display=printable(f.display),
+                        record=(
+                            {**records[file_key(f.path)], "duplicate_of": dup[file_key(f.path)]}
+                            if file_key(f.path) in dup
+                            else records[file_key(f.path)]
+                        ),
+                    )
+                    for f in found
+                    if not f.missing
+                ]
                 if requests is not None:
-                    specs = cohort.pairs_from_manifest(requests, Path(pairs).parent, entries,
-                                                       salt_bytes)
+                    specs = cohort.pairs_from_manifest(requests, Path(pairs).parent, entries, salt_bytes)
                 else:
                     specs = cohort.pairs_by_study_time(entries)
                 comparisons, pair_errors, comps = cohort.compare_pairs(specs)
                 if len(pair_errors):
                     import pandas as pd
 
-                    errors = pd.concat([errors, pair_errors[list(ERROR_COLUMNS)]],
-                                       ignore_index=True)
+                    errors = pd.concat([errors, pair_errors[list(ERROR_COLUMNS)]], ignore_index=True)
                 comparisons_csv = _write_csv(comparisons, out / "comparisons.csv")
                 figure = cohort.write_cohort_figure(comps, out / "cohort.png")
                 if figure is not None:
@@ -1038,13 +1244,17 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
 
                 reports = {}
                 if comparisons is not None:
-                    reports = qc_mod.write_pair_reports(out, specs, comparisons, params=params,
-                                                        hints=hints_table)
-                pngs = {printable(f.display): qc_mod.clip_png(out, file_key(f.path))
-                        for f in found if not f.missing and file_key(f.path) not in dup
-                        and (records.get(file_key(f.path)) or {}).get("qc_png")}
-                index = qc_mod.write_index(out, clips, comparisons, clip_pngs=pngs,
-                                           pair_reports=reports)
+                    reports = qc_mod.write_pair_reports(
+                        out, specs, comparisons, params=params, hints=hints_table
+                    )
+                pngs = {
+                    printable(f.display): qc_mod.clip_png(out, file_key(f.path))
+                    for f in found
+                    if not f.missing
+                    and file_key(f.path) not in dup
+                    and (records.get(file_key(f.path)) or {}).get("qc_png")
+                }
+                index = qc_mod.write_index(out, clips, comparisons, clip_pngs=pngs, pair_reports=reports)
             else:
                 (out / "index.html").unlink(missing_ok=True)  # describes an earlier --qc run
             clips_csv = _write_csv(clips, out / "clips.csv")
@@ -1061,15 +1271,37 @@ def _run_batch_in(out, inputs, params, workers, scheduler, force, salt, pairs, p
                 (out / "clips.parquet").unlink(missing_ok=True)  # never leave a stale one
             elapsed = time.perf_counter() - t0
             outputs = BatchOutputs(
-                out_dir=out, clips_csv=clips_csv, errors_csv=errors_csv, skipped_csv=skipped_csv,
-                clips_parquet=parquet, comparisons_csv=comparisons_csv, cohort_figure=figure,
-                n_files=total, n_ok=counts["ok"], n_failed=counts["failed"],
-                n_skipped=counts["skipped"], n_reused=n_reused, n_analysed=len(todo),
-                clips=clips, errors=errors, skipped=skipped, comparisons=comparisons,
-                elapsed_s=elapsed, srs_csv=srs_csv, srs=srs, qc_index=index,
+                out_dir=out,
+                clips_csv=clips_csv,
+                errors_csv=errors_csv,
+                skipped_csv=skipped_csv,
+                clips_parquet=parquet,
+                comparisons_csv=comparisons_csv,
+                cohort_figure=figure,
+                n_files=total,
+                n_ok=counts["ok"],
+                n_failed=counts["failed"],
+                n_skipped=counts["skipped"],
+                n_reused=n_reused,
+                n_analysed=len(todo),
+                clips=clips,
+                errors=errors,
+                skipped=skipped,
+                comparisons=comparisons,
+                elapsed_s=elapsed,
+                srs_csv=srs_csv,
+                srs=srs,
+                qc_index=index,
             )
-            jlog("end", ok=counts["ok"], failed=counts["failed"], skipped=counts["skipped"],
-                 reused=n_reused, errors=len(errors), seconds=round(elapsed, 3))
+            jlog(
+                "end",
+                ok=counts["ok"],
+                failed=counts["failed"],
+                skipped=counts["skipped"],
+                reused=n_reused,
+                errors=len(errors),
+                seconds=round(elapsed, 3),
+            )
             return outputs
     finally:
         jlog.close()
@@ -1080,4 +1312,3 @@ def _default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(1, os.cpu_count() or 1)
-

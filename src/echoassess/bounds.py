@@ -114,22 +114,24 @@ def plausible_spacing_cm(
     lo, hi = DEPTH_CM
     depth = rows * dy
     if not lo <= depth <= hi:
-        return (f"a 2D region {rows} px high at {dy:.3g} cm/px would image {depth:.3g} cm deep "
-                f"(plausible: {lo:g}-{hi:g} cm)")
+        return (
+            f"a 2D region {rows} px high at {dy:.3g} cm/px would image {depth:.3g} cm deep "
+            f"(plausible: {lo:g}-{hi:g} cm)"
+        )
     if cols is not None:
         width = cols * dx
         if not width <= 2 * hi:
-            return (f"a 2D region {cols} px wide at {dx:.3g} cm/px would be {width:.3g} cm wide "
-                    f"(plausible: up to {2 * hi:g} cm)")
+            return (
+                f"a 2D region {cols} px wide at {dx:.3g} cm/px would be {width:.3g} cm wide "
+                f"(plausible: up to {2 * hi:g} cm)"
+            )
     ratio = dx / dy
     if not 0.25 <= ratio <= 4.0:
         return f"its x and y scales differ {max(ratio, 1 / ratio):.3g}-fold"
     return None
 
 
-def check_analysable(
-    path: Any, shape: tuple[int, ...], colour_box: tuple[int, int, int, int] | None
-) -> None:
+def check_analysable(path: Any, shape: tuple[int, ...], colour_box: tuple[int, int, int, int] | None) -> None:
     """Refuse a clip the jet analysis cannot measure, before any image operation.
 
     Parameters
@@ -151,8 +153,8 @@ def check_analysable(
     m = MIN_ANALYSIS_SIDE_PX
     if rows < m or cols < m:
         raise InvalidDimensionsError(
-            path, f"the image is {rows} x {cols} px (rows x columns), too small to analyse "
-            f"(minimum {m} x {m})",
+            path,
+            f"the image is {rows} x {cols} px (rows x columns), too small to analyse (minimum {m} x {m})",
             hint="is this a thumbnail or a damaged header? analyse the full-size export",
         )
     if colour_box is None:
@@ -162,7 +164,8 @@ def check_analysable(
     h = min(rows - 1, y1) - max(0, y0) + 1
     if w < MIN_COLOUR_BOX_SIDE_PX or h < MIN_COLOUR_BOX_SIDE_PX:
         raise InvalidDimensionsError(
-            path, f"the colour-flow region {x0},{y0} - {x1},{y1} leaves {max(w, 0)} x "
+            path,
+            f"the colour-flow region {x0},{y0} - {x1},{y1} leaves {max(w, 0)} x "
             f"{max(h, 0)} px inside the {cols} x {rows} image",
             hint="the region lies outside the image: the file was probably resized or damaged",
         )

@@ -225,14 +225,10 @@ class UltrasoundRegion:
     def describe(self) -> str:
         """A one-line human description."""
         text = (
-            f"{self.spatial_format_name} {self.data_type_name} "
-            f"x {self.x0}-{self.x1}, y {self.y0}-{self.y1}"
+            f"{self.spatial_format_name} {self.data_type_name} x {self.x0}-{self.x1}, y {self.y0}-{self.y1}"
         )
         if self.units_x or self.units_y:
-            text += (
-                f", {self.delta_x:.6g} {self.units_x_name}/px x "
-                f"{self.delta_y:.6g} {self.units_y_name}/px"
-            )
+            text += f", {self.delta_x:.6g} {self.units_x_name}/px x {self.delta_y:.6g} {self.units_y_name}/px"
         return text
 
 
@@ -241,7 +237,10 @@ def _positive(value: float) -> bool:
 
 
 def regions_containing(
-    regions: Sequence[UltrasoundRegion], x0: float, y0: float, x1: float | None = None,
+    regions: Sequence[UltrasoundRegion],
+    x0: float,
+    y0: float,
+    x1: float | None = None,
     y1: float | None = None,
 ) -> list[UltrasoundRegion]:
     """All regions that contain the pixel ``(x0, y0)`` or the box to ``(x1, y1)``.
@@ -256,8 +255,13 @@ def regions_containing(
 
 
 def region_containing(
-    regions: Sequence[UltrasoundRegion], x0: float, y0: float, x1: float | None = None,
-    y1: float | None = None, *, spatial_only: bool = True,
+    regions: Sequence[UltrasoundRegion],
+    x0: float,
+    y0: float,
+    x1: float | None = None,
+    y1: float | None = None,
+    *,
+    spatial_only: bool = True,
 ) -> UltrasoundRegion | None:
     """The smallest (2D, cm-calibrated unless ``spatial_only=False``) region
     containing the pixel or box, or ``None``.

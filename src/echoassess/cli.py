@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,9 +22,9 @@ from .errors import EchoAssessError, InvalidParameterError, printable
 app = typer.Typer(
     name="echoassess",
     help="Measure mitral regurgitation colour-Doppler jet area from echo DICOM clips.\n\n"
-         "Exit status (every command): 0 ok; 1 some inputs failed (unreadable or "
-         "unanalysable clips); 2 usage or environment (bad option, missing path, "
-         "unwritable output).",
+    "Exit status (every command): 0 ok; 1 some inputs failed (unreadable or "
+    "unanalysable clips); 2 usage or environment (bad option, missing path, "
+    "unwritable output).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,7 +40,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
     debug: Annotated[
@@ -101,9 +101,11 @@ EXIT_INPUT_FAILED = 1
 #: that cannot be written, a missing optional package, an unreachable scheduler
 EXIT_USAGE = 2
 
-EXIT_CODES_HELP = ("Exit status: 0 ok; 1 some inputs failed (unreadable or unanalysable "
-                   "clips); 2 usage or environment (bad option, missing path, unwritable "
-                   "output).")
+EXIT_CODES_HELP = (
+    "Exit status: 0 ok; 1 some inputs failed (unreadable or unanalysable "
+    "clips); 2 usage or environment (bad option, missing path, unwritable "
+    "output)."
+)
 
 
 def _exit_code(err: EchoAssessError) -> int:
@@ -111,8 +113,11 @@ def _exit_code(err: EchoAssessError) -> int:
     one of the command line or the environment is 2."""
     from .errors import DicomWebError, OutputError
 
-    return EXIT_USAGE if isinstance(err, (InvalidParameterError, OutputError, DicomWebError)) \
+    return (
+        EXIT_USAGE
+        if isinstance(err, (InvalidParameterError, OutputError, DicomWebError))
         else EXIT_INPUT_FAILED
+    )
 
 
 def _fail(err: EchoAssessError, code: int | None = None) -> None:
@@ -124,16 +129,16 @@ def _require_files(*paths: Path) -> None:
     """A missing input path is a usage error (exit 2), as in every command."""
     for path in paths:
         if not Path(path).exists():
-            raise InvalidParameterError(path, "no such file",
-                                        hint="check the path (see `echoassess --help`)")
+            raise InvalidParameterError(path, "no such file", hint="check the path (see `echoassess --help`)")
 
 
 def _is_cli_exception(exc: BaseException) -> bool:
     """An exception of the command-line framework (exit, abort, usage), which it
     handles itself. Recognised by module, not imported: typer >= 0.2x vendors
     click as ``typer._click`` and a plain ``pip install`` has no ``click``."""
-    return any((getattr(t, "__module__", "") or "").split(".")[0] in ("click", "typer")
-               for t in type(exc).__mro__)
+    return any(
+        (getattr(t, "__module__", "") or "").split(".")[0] in ("click", "typer") for t in type(exc).__mro__
+    )
 
 
 def _guarded(fn):
@@ -153,19 +158,23 @@ def _guarded(fn):
             if _is_cli_exception(exc) or _debug():
                 raise
             # the exception's own text is not shown: it may quote a header value
-            typer.secho(f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
-                        " (a bug; rerun with --debug for the traceback)",
-                        fg=typer.colors.RED, err=True)
-            raise typer.Exit(EXIT_INPUT_FAILED)
+            typer.secho(
+                f"error: unexpected {type(exc).__name__} in `{fn.__name__.removesuffix('_cmd')}`"
+                " (a bug; rerun with --debug for the traceback)",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(EXIT_INPUT_FAILED) from None
 
     return wrapper
 
 
-def _output_file(path: Optional[Path], option: str, example: str) -> None:
+def _output_file(path: Path | None, option: str, example: str) -> None:
     """Refuse an output file name that is an existing folder."""
     if path is not None and path.is_dir():
         raise InvalidParameterError(
-            path, f"{option} is an existing folder, not a file name",
+            path,
+            f"{option} is an existing folder, not a file name",
             hint=f"give a file, e.g. {option} {path / example}",
         )
 
@@ -176,10 +185,10 @@ def info(
     clip_path: Annotated[Path, typer.Argument(metavar="FILE", help="A DICOM ultrasound clip.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     spacing_cm: Annotated[
-        Optional[float], typer.Option("--spacing-cm", help="Pixel spacing in cm (overrides the file).")
+        float | None, typer.Option("--spacing-cm", help="Pixel spacing in cm (overrides the file).")
     ] = None,
     depth_cm: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--depth-cm", help="Imaging depth shown on screen, for uncalibrated files."),
     ] = None,
 ) -> None:
@@ -214,8 +223,10 @@ def _format_summary(s: dict) -> str:
     row("frames", f"{s['frames']} x {s['rows']} x {s['columns']} px")
     row("encoding", f"{s['transfer_syntax']}, {s['photometric_interpretation']}")
     if s["frame_time_ms"]:
-        row("timing", f"{s['frame_time_ms']:.2f} ms/frame ({s['frame_rate_hz']:.1f} Hz, "
-                      f"from {s['timing_source']})")
+        row(
+            "timing",
+            f"{s['frame_time_ms']:.2f} ms/frame ({s['frame_rate_hz']:.1f} Hz, from {s['timing_source']})",
+        )
     else:
         row("timing", "none in the file")
     row("heart rate", f"{s['heart_rate_bpm']:g} bpm" if s["heart_rate_bpm"] else None)
@@ -227,8 +238,10 @@ def _format_summary(s: dict) -> str:
     else:
         row("pixel spacing", f"uncalibrated: {s['calibration_note']}")
     row("imaging depth", f"{s['depth_cm']:.1f} cm" if s["depth_cm"] else None)
-    row("Nyquist limit", f"{s['nyquist_cm_s']:.1f} cm/s (from PRF and transducer frequency)"
-        if s["nyquist_cm_s"] else None)
+    row(
+        "Nyquist limit",
+        f"{s['nyquist_cm_s']:.1f} cm/s (from PRF and transducer frequency)" if s["nyquist_cm_s"] else None,
+    )
     row("colour-flow box", s["colour_flow_region"])
     for k, region in enumerate(s["regions"], start=1):
         row(f"region {k}", region)
@@ -264,42 +277,73 @@ def compare_cmd(
         bool, typer.Option("--animate/--no-animate", help="Write the animated overlays (GIF).")
     ] = True,
     nyquist_cm_s: Annotated[
-        Optional[float],
-        typer.Option("--nyquist-cm-s", metavar="CM_S",
-                     help="Nyquist limit printed by the colour bar, cm/s (both clips; overrides "
-                          "the file, with a warning when they differ)."),
+        float | None,
+        typer.Option(
+            "--nyquist-cm-s",
+            metavar="CM_S",
+            help="Nyquist limit printed by the colour bar, cm/s (both clips; overrides "
+            "the file, with a warning when they differ).",
+        ),
     ] = None,
-    nyquist_alias: Annotated[
-        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
+    nyquist_alias: Annotated[float | None, typer.Option("--nyquist", hidden=True)] = None,
     spacing_cm: Annotated[
-        Optional[float],
-        typer.Option("--spacing-cm", metavar="CM",
-                     help="Pixel spacing in cm/px (both clips; overrides the file's calibration, "
-                          "with a warning when they differ)."),
+        float | None,
+        typer.Option(
+            "--spacing-cm",
+            metavar="CM",
+            help="Pixel spacing in cm/px (both clips; overrides the file's calibration, "
+            "with a warning when they differ).",
+        ),
     ] = None,
     depth_cm: Annotated[
-        Optional[float],
-        typer.Option("--depth-cm", metavar="CM",
-                     help="Imaging depth shown on screen (cm), for uncalibrated files."),
+        float | None,
+        typer.Option(
+            "--depth-cm", metavar="CM", help="Imaging depth shown on screen (cm), for uncalibrated files."
+        ),
     ] = None,
     view: Annotated[
-        str, typer.Option("--view", metavar="auto|tte|tee", help="Transthoracic or transoesophageal (both clips).")
+        str,
+        typer.Option(
+            "--view", metavar="auto|tte|tee", help="Transthoracic or transoesophageal (both clips)."
+        ),
     ] = "auto",
     pre_annulus: Annotated[
-        Optional[str], typer.Option("--pre-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the pre clip's annulus hinge points (pixels).")
+        str | None,
+        typer.Option(
+            "--pre-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the pre clip's annulus hinge points (pixels)."
+        ),
     ] = None,
     post_annulus: Annotated[
-        Optional[str], typer.Option("--post-annulus", metavar="X1,Y1,X2,Y2", help="Hint: the post clip's annulus hinge points (pixels).")
+        str | None,
+        typer.Option(
+            "--post-annulus",
+            metavar="X1,Y1,X2,Y2",
+            help="Hint: the post clip's annulus hinge points (pixels).",
+        ),
     ] = None,
     pre_la_polygon: Annotated[
-        Optional[str], typer.Option("--pre-la-polygon", metavar="X1,Y1,...", help="The pre clip's LA outline on its max-jet frame (pixels).")
+        str | None,
+        typer.Option(
+            "--pre-la-polygon",
+            metavar="X1,Y1,...",
+            help="The pre clip's LA outline on its max-jet frame (pixels).",
+        ),
     ] = None,
     post_la_polygon: Annotated[
-        Optional[str], typer.Option("--post-la-polygon", metavar="X1,Y1,...", help="The post clip's LA outline on its max-jet frame (pixels).")
+        str | None,
+        typer.Option(
+            "--post-la-polygon",
+            metavar="X1,Y1,...",
+            help="The post clip's LA outline on its max-jet frame (pixels).",
+        ),
     ] = None,
     sr: Annotated[
-        bool, typer.Option("--sr", help="Also write pre_sr.dcm and post_sr.dcm (DICOM Structured "
-                                        "Reports; they carry the patient's identity).")
+        bool,
+        typer.Option(
+            "--sr",
+            help="Also write pre_sr.dcm and post_sr.dcm (DICOM Structured "
+            "Reports; they carry the patient's identity).",
+        ),
     ] = False,
 ) -> None:
     """Compare the MR colour-jet area of a pre-clip and a post-clip acquisition.
@@ -313,8 +357,11 @@ def compare_cmd(
     from .report import write_comparison
 
     nyquist_cm_s = _alias(nyquist_cm_s, nyquist_alias, "--nyquist-cm-s", "--nyquist")
-    hints = {k: v for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm),
-                               ("depth_cm", depth_cm)) if v is not None}
+    hints = {
+        k: v
+        for k, v in (("nyquist_cm_s", nyquist_cm_s), ("spacing_cm", spacing_cm), ("depth_cm", depth_cm))
+        if v is not None
+    }
     if view != "auto":
         hints["view"] = view
     try:
@@ -332,30 +379,40 @@ def compare_cmd(
         for role, text in (("pre", pre_la_polygon), ("post", post_la_polygon)):
             if text is not None:  # validated (with the image size) by analyze_clip
                 per_clip.setdefault(role, {})["la_polygon"] = text
-        outputs = write_comparison(pre, post, out, animate=animate,
-                                   progress=_progress(as_json), per_clip_hints=per_clip, **hints)
+        outputs = write_comparison(
+            pre, post, out, animate=animate, progress=_progress(as_json), per_clip_hints=per_clip, **hints
+        )
         if sr:
             from .sr import write_comparison_srs
 
-            outputs.files.update(write_comparison_srs(outputs.comparison, pre, post, out, **{
-                k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")}))
+            outputs.files.update(
+                write_comparison_srs(
+                    outputs.comparison,
+                    pre,
+                    post,
+                    out,
+                    **{k: v for k, v in hints.items() if k in ("spacing_cm", "depth_cm")},
+                )
+            )
     except EchoAssessError as err:
         _fail(err)
     _report_outputs(outputs, as_json)
     if sr and not as_json:
-        typer.echo(printable(f"structured reports: {outputs.files['pre_sr']}, "
-                             f"{outputs.files['post_sr']} (they carry the patient's identity)"))
+        typer.echo(
+            printable(
+                f"structured reports: {outputs.files['pre_sr']}, "
+                f"{outputs.files['post_sr']} (they carry the patient's identity)"
+            )
+        )
 
 
 @app.command()
 @_guarded
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report.")] = Path(
-        "demo-out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the report.")] = Path("demo-out"),
     data: Annotated[
-        Optional[Path],
-        typer.Option("--data",
-                     help="Folder of pre/post clips (default: the clone's sample_data/)."),
+        Path | None,
+        typer.Option("--data", help="Folder of pre/post clips (default: the clone's sample_data/)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     animate: Annotated[
@@ -377,8 +434,9 @@ def demo(
 def _alias(value, old_value, name: str, old_name: str):
     """The value of an option given under its name or its old (hidden) alias."""
     if value is not None and old_value is not None and value != old_value:
-        raise InvalidParameterError(None, f"{name} and {old_name} (its old name) disagree",
-                                    hint=f"give {name} only")
+        raise InvalidParameterError(
+            None, f"{name} and {old_name} (its old name) disagree", hint=f"give {name} only"
+        )
     return value if value is not None else old_value
 
 
@@ -405,50 +463,77 @@ def check(
     clip_path: Annotated[Path, typer.Argument(metavar="CLIP", help="A colour-Doppler DICOM clip.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print ClipResult.to_dict() as JSON.")] = False,
     overlay: Annotated[
-        Optional[Path], typer.Option("--overlay", metavar="PNG", help="Write the max frame with the jets outlined.")
+        Path | None,
+        typer.Option("--overlay", metavar="PNG", help="Write the max frame with the jets outlined."),
     ] = None,
     masks: Annotated[
-        Optional[Path], typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool).")
+        Path | None,
+        typer.Option("--masks", metavar="NPZ", help="Write the jet masks (key 'masks', T x H x W bool)."),
     ] = None,
     sr: Annotated[
-        Optional[Path], typer.Option("--sr", metavar="OUT.dcm",
-                                     help="Write a DICOM Structured Report (TID 1500) of the result; "
-                                          "it carries the clip's patient and study modules.")
+        Path | None,
+        typer.Option(
+            "--sr",
+            metavar="OUT.dcm",
+            help="Write a DICOM Structured Report (TID 1500) of the result; "
+            "it carries the clip's patient and study modules.",
+        ),
     ] = None,
     nyquist: Annotated[
-        Optional[float], typer.Option("--nyquist-cm-s", metavar="CM_S",
-                                      help="Nyquist limit shown on the colour bar, cm/s "
-                                           "(overrides the file, with a warning when they differ).")
+        float | None,
+        typer.Option(
+            "--nyquist-cm-s",
+            metavar="CM_S",
+            help="Nyquist limit shown on the colour bar, cm/s "
+            "(overrides the file, with a warning when they differ).",
+        ),
     ] = None,
-    nyquist_alias: Annotated[
-        Optional[float], typer.Option("--nyquist", hidden=True)] = None,
+    nyquist_alias: Annotated[float | None, typer.Option("--nyquist", hidden=True)] = None,
     depth_cm: Annotated[
-        Optional[float], typer.Option("--depth-cm", metavar="CM", help="Imaging depth shown on screen (cm), for uncalibrated files.")
+        float | None,
+        typer.Option(
+            "--depth-cm", metavar="CM", help="Imaging depth shown on screen (cm), for uncalibrated files."
+        ),
     ] = None,
     spacing_cm: Annotated[
-        Optional[float], typer.Option("--spacing-cm", metavar="CM",
-                                      help="Pixel spacing in cm/px (overrides the file's calibration, "
-                                           "with a warning when they differ).")
+        float | None,
+        typer.Option(
+            "--spacing-cm",
+            metavar="CM",
+            help="Pixel spacing in cm/px (overrides the file's calibration, "
+            "with a warning when they differ).",
+        ),
     ] = None,
     valve: Annotated[
-        Optional[str], typer.Option("--valve", metavar="X,Y", help="Hint: a point on the mitral valve (pixels).")
+        str | None,
+        typer.Option("--valve", metavar="X,Y", help="Hint: a point on the mitral valve (pixels)."),
     ] = None,
     roi: Annotated[
-        Optional[str], typer.Option("--roi", metavar="X0,Y0,X1,Y1", help="Hint: the left atrium (pixels).")
+        str | None, typer.Option("--roi", metavar="X0,Y0,X1,Y1", help="Hint: the left atrium (pixels).")
     ] = None,
     annulus: Annotated[
-        Optional[str], typer.Option("--annulus", metavar="X1,Y1,X2,Y2",
-                                    help="Hint: the two mitral annulus hinge points (pixels).")
+        str | None,
+        typer.Option(
+            "--annulus", metavar="X1,Y1,X2,Y2", help="Hint: the two mitral annulus hinge points (pixels)."
+        ),
     ] = None,
     view: Annotated[
-        str, typer.Option("--view", metavar="auto|tte|tee",
-                          help="Transthoracic (atrium far from the probe) or transoesophageal "
-                               "(atrium under the probe); auto reads the file or the image.")
+        str,
+        typer.Option(
+            "--view",
+            metavar="auto|tte|tee",
+            help="Transthoracic (atrium far from the probe) or transoesophageal "
+            "(atrium under the probe); auto reads the file or the image.",
+        ),
     ] = "auto",
     la_polygon: Annotated[
-        Optional[str], typer.Option("--la-polygon", metavar="X1,Y1,X2,Y2,...",
-                                    help="The left atrium's outline on the max-jet frame "
-                                         "(pixels, >= 3 points): replaces the automatic LA area.")
+        str | None,
+        typer.Option(
+            "--la-polygon",
+            metavar="X1,Y1,X2,Y2,...",
+            help="The left atrium's outline on the max-jet frame "
+            "(pixels, >= 3 points): replaces the automatic LA area.",
+        ),
     ] = None,
 ) -> None:
     """Measure the MR colour-jet area of one clip and print a short summary.
@@ -460,9 +545,7 @@ def check(
     try:
         _require_files(clip_path)
         if depth_cm is not None and spacing_cm is not None:
-            raise InvalidParameterError(
-                clip_path, "give either --depth-cm or --spacing-cm, not both"
-            )
+            raise InvalidParameterError(clip_path, "give either --depth-cm or --spacing-cm, not both")
         _output_file(overlay, "--overlay", "max.png")
         _output_file(masks, "--masks", "masks.npz")
         _output_file(sr, "--sr", "clip_sr.dcm")
@@ -474,9 +557,14 @@ def check(
 
         clip = load_clip(clip_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
         result = analyze_clip(
-            clip, keep_masks=masks is not None, nyquist_cm_s=nyquist, depth_cm=depth_cm,
-            valve_xy=valve_xy, roi_xyxy=roi_xyxy,
-            annulus=None if ann is None else (ann[:2], ann[2:]), view=view,
+            clip,
+            keep_masks=masks is not None,
+            nyquist_cm_s=nyquist,
+            depth_cm=depth_cm,
+            valve_xy=valve_xy,
+            roi_xyxy=roi_xyxy,
+            annulus=None if ann is None else (ann[:2], ann[2:]),
+            view=view,
             la_polygon=la_polygon,
         )
         if masks is not None:
@@ -516,23 +604,27 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | Non
 
     unit = r.area_unit
     n_sys = len(r.systolic_frames)
-    lines = [f"{r.source}: {r.frames} frames (numbered from 0; the screen counts from 1), "
-             f"{n_sys} systolic"]
+    lines = [f"{r.source}: {r.frames} frames (numbered from 0; the screen counts from 1), {n_sys} systolic"]
     if r.status == "cannot_measure":
         lines.append(f"  cannot measure: could not locate the mitral valve ({r.status_reason})")
-        lines.append("  give a hint: --annulus X1,Y1,X2,Y2 (the two annulus hinge points) "
-                     "and --view tte|tee")
+        lines.append("  give a hint: --annulus X1,Y1,X2,Y2 (the two annulus hinge points) and --view tte|tee")
     elif r.max_frame is None or r.max_jet_area_px == 0:
-        lines.append(f"  no regurgitant jet found ({r.status_reason})" if r.status_reason
-                     else "  no regurgitant jet found")
+        lines.append(
+            f"  no regurgitant jet found ({r.status_reason})"
+            if r.status_reason
+            else "  no regurgitant jet found"
+        )
     else:
         area = f"{r.max_jet_area_cm2:.2f} cm²" if unit == "cm2" else f"{r.max_jet_area_px} px (uncalibrated)"
         t = r.per_frame[r.max_frame].time_ms
-        when = (f"frame {r.max_frame} (screen {r.max_frame + 1}/{r.frames})"
-                + (f", {t:.0f} ms" if t is not None else ""))
+        when = f"frame {r.max_frame} (screen {r.max_frame + 1}/{r.frames})" + (
+            f", {t:.0f} ms" if t is not None else ""
+        )
         lines.append(f"  max jet area   {area} at {when}")
         if r.jet_area_class:
-            lines.append(f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm²)")
+            lines.append(
+                f"  colour-jet class {r.jet_area_class} (ASE: < 4 mild, 4-10 moderate, > 10 severe cm²)"
+            )
         jets = ", ".join(
             (f"{j.area_cm2:.2f} cm²" if j.area_cm2 is not None else f"{j.area_px} px")
             + f" at ({j.centroid_xy[0]:.0f}, {j.centroid_xy[1]:.0f})"
@@ -555,8 +647,10 @@ def _format_check(r, *, overlay: Path | None, masks: Path | None, sr: Path | Non
         lines.append("  calibration    none: areas in pixels (give --spacing-cm or --depth-cm)")
     if s.get("annulus_xy"):
         (x1, y1), (x2, y2) = s["annulus_xy"]
-        lines.append(f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
-                     f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}")
+        lines.append(
+            f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
+            f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}"
+        )
     for text in input_lines(r.user_inputs):
         lines.append(f"  user input     {text}")
     for w in r.warnings:
@@ -579,7 +673,7 @@ class _PlainProgress:
     def __init__(self) -> None:
         self._next = 0
 
-    def __enter__(self) -> "_PlainProgress":
+    def __enter__(self) -> _PlainProgress:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -590,8 +684,9 @@ class _PlainProgress:
         if p.file is not None and p.done < p.total and p.done < self._next:
             return
         self._next = p.done + step
-        line = (f"batch: {p.done}/{p.total} files · {p.ok} ok · {p.failed} failed · "
-                f"{p.skipped} skipped" + (f" · {p.reused} reused" if p.reused else ""))
+        line = f"batch: {p.done}/{p.total} files · {p.ok} ok · {p.failed} failed · {p.skipped} skipped" + (
+            f" · {p.reused} reused" if p.reused else ""
+        )
         typer.echo(printable(line), err=True)
 
 
@@ -605,20 +700,32 @@ class _BatchBar:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[counts]}"), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
+            TextColumn("[bold]batch"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
         )
         self.task = None
         self._t0 = 0.0
         self._first = 0
 
-    def __enter__(self) -> "_BatchBar":
+    def __enter__(self) -> _BatchBar:
         self.progress.__enter__()
         return self
 
@@ -628,12 +735,14 @@ class _BatchBar:
     def __call__(self, p) -> None:
         import time
 
-        counts = (f"[green]{p.ok} ok[/] · [red]{p.failed} failed[/] · {p.skipped} skipped"
-                  + (f" · {p.reused} reused" if p.reused else ""))
+        counts = f"[green]{p.ok} ok[/] · [red]{p.failed} failed[/] · {p.skipped} skipped" + (
+            f" · {p.reused} reused" if p.reused else ""
+        )
         if self.task is None:
             self._t0, self._first = time.perf_counter(), p.done
-            self.task = self.progress.add_task("batch", total=p.total, completed=p.done,
-                                               counts=counts, rate="")
+            self.task = self.progress.add_task(
+                "batch", total=p.total, completed=p.done, counts=counts, rate=""
+            )
             return
         elapsed = time.perf_counter() - self._t0
         n = p.done - self._first
@@ -644,60 +753,123 @@ class _BatchBar:
 @app.command("batch")
 @_guarded
 def batch_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (results/, clips.csv, errors.csv, ...).")
+    ],
     inputs: Annotated[
-        Optional[list[Path]], typer.Argument(metavar="INPUT", help="Folders (walked recursively), DICOM files or DICOMDIRs (or none, with --dicomweb).")
+        list[Path] | None,
+        typer.Argument(
+            metavar="INPUT",
+            help="Folders (walked recursively), DICOM files or DICOMDIRs (or none, with --dicomweb).",
+        ),
     ] = None,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count).")
+        int | None,
+        typer.Option("--workers", "-j", min=1, help="Local worker processes (default: the CPU count)."),
     ] = None,
     scheduler: Annotated[
-        Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="Run on this Dask distributed scheduler instead (extra 'distributed').")
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on this Dask distributed scheduler instead (extra 'distributed').",
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Redo clips already analysed with the same settings.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo clips already analysed with the same settings.")
+    ] = False,
     pairs: Annotated[
-        Optional[Path], typer.Option("--pairs", metavar="CSV", help="Manifest patient,pre,post (paths or SOP instance UIDs).")
+        Path | None,
+        typer.Option(
+            "--pairs", metavar="CSV", help="Manifest patient,pre,post (paths or SOP instance UIDs)."
+        ),
     ] = None,
     pair_by: Annotated[
-        Optional[str], typer.Option("--pair-by", metavar="study-time", help="Pair each patient's earliest and latest colour-flow series.")
+        str | None,
+        typer.Option(
+            "--pair-by",
+            metavar="study-time",
+            help="Pair each patient's earliest and latest colour-flow series.",
+        ),
     ] = None,
     salt: Annotated[
-        Optional[str], typer.Option("--salt", envvar="ECHOASSESS_SALT", help="Salt of the patient hash (default: OUT/salt.key, created once).")
+        str | None,
+        typer.Option(
+            "--salt",
+            envvar="ECHOASSESS_SALT",
+            help="Salt of the patient hash (default: OUT/salt.key, created once).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     log_json: Annotated[
-        Optional[Path], typer.Option("--log-json", metavar="FILE", help="Append one JSON line per event (start, each file, end).")
+        Path | None,
+        typer.Option(
+            "--log-json", metavar="FILE", help="Append one JSON line per event (start, each file, end)."
+        ),
     ] = None,
     hints: Annotated[
-        Optional[Path], typer.Option("--hints", metavar="CSV", help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.")
+        Path | None,
+        typer.Option(
+            "--hints",
+            metavar="CSV",
+            help="Per-clip hints: file or sop_instance_uid, view, annulus, nyquist_cm_s, spacing_cm, depth_cm.",
+        ),
     ] = None,
     qc: Annotated[
-        bool, typer.Option("--qc", help="Quality control: per clip a cropped max-frame overlay "
-                                        "PNG, per pair a report.html, and OUT/index.html.")
+        bool,
+        typer.Option(
+            "--qc",
+            help="Quality control: per clip a cropped max-frame overlay "
+            "PNG, per pair a report.html, and OUT/index.html.",
+        ),
     ] = False,
     sr: Annotated[
-        bool, typer.Option("--sr", help="Write one DICOM Structured Report per analysed clip into "
-                                        "OUT/sr/ (they carry the patient's identity).")
+        bool,
+        typer.Option(
+            "--sr",
+            help="Write one DICOM Structured Report per analysed clip into "
+            "OUT/sr/ (they carry the patient's identity).",
+        ),
     ] = False,
     dicomweb: Annotated[
-        Optional[str], typer.Option("--dicomweb", metavar="URL",
-                                    help="Read the studies from this DICOMweb server instead of INPUT "
-                                         "(credentials: ECHOASSESS_DICOMWEB_USER/_PASSWORD or _TOKEN, or netrc).")
+        str | None,
+        typer.Option(
+            "--dicomweb",
+            metavar="URL",
+            help="Read the studies from this DICOMweb server instead of INPUT "
+            "(credentials: ECHOASSESS_DICOMWEB_USER/_PASSWORD or _TOKEN, or netrc).",
+        ),
     ] = None,
     study: Annotated[
-        Optional[list[str]], typer.Option("--study", metavar="UID", help="With --dicomweb: a Study Instance UID (repeatable).")
+        list[str] | None,
+        typer.Option("--study", metavar="UID", help="With --dicomweb: a Study Instance UID (repeatable)."),
     ] = None,
     accession: Annotated[
-        Optional[str], typer.Option("--accession", metavar="NUMBER", help="With --dicomweb and no --study: the studies with this accession number.")
+        str | None,
+        typer.Option(
+            "--accession",
+            metavar="NUMBER",
+            help="With --dicomweb and no --study: the studies with this accession number.",
+        ),
     ] = None,
     study_date: Annotated[
-        Optional[str], typer.Option("--study-date", metavar="FROM-TO", help="With --dicomweb and no --study: studies in this date range (YYYYMMDD-YYYYMMDD).")
+        str | None,
+        typer.Option(
+            "--study-date",
+            metavar="FROM-TO",
+            help="With --dicomweb and no --study: studies in this date range (YYYYMMDD-YYYYMMDD).",
+        ),
     ] = None,
     store: Annotated[
         bool, typer.Option("--store", help="With --dicomweb --sr: send each SR back to the server (STOW-RS).")
     ] = False,
     cache: Annotated[
-        Optional[Path], typer.Option("--cache", metavar="DIR", help="With --dicomweb: where retrieved instances are kept (default OUT.dicomweb-cache beside OUT).")
+        Path | None,
+        typer.Option(
+            "--cache",
+            metavar="DIR",
+            help="With --dicomweb: where retrieved instances are kept (default OUT.dicomweb-cache beside OUT).",
+        ),
     ] = None,
 ) -> None:
     """Analyse every colour-Doppler clip under INPUT... (or of studies on a DICOMweb server) and write tables into OUT.
@@ -723,58 +895,98 @@ def batch_cmd(
         if dicomweb is None:
             if study or accession or study_date or store or cache:
                 raise InvalidParameterError(
-                    None, "--study, --accession, --study-date, --store and --cache need --dicomweb URL")
+                    None, "--study, --accession, --study-date, --store and --cache need --dicomweb URL"
+                )
             if not inputs:
-                raise InvalidParameterError(None, "no inputs given",
-                                            hint="give folders or DICOM files, or --dicomweb URL --study UID")
+                raise InvalidParameterError(
+                    None, "no inputs given", hint="give folders or DICOM files, or --dicomweb URL --study UID"
+                )
         elif inputs:
             raise InvalidParameterError(None, "give either INPUT... or --dicomweb, not both")
         with bar as progress:
-            kwargs = dict(workers=workers, scheduler=scheduler, force=force, salt=salt, pairs=pairs,
-                          pair_by=pair_by, progress=progress, log_path=log_json, hints=hints, sr=sr,
-                          qc=qc)
+            kwargs = dict(
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+                salt=salt,
+                pairs=pairs,
+                pair_by=pair_by,
+                progress=progress,
+                log_path=log_json,
+                hints=hints,
+                sr=sr,
+                qc=qc,
+            )
             if dicomweb is not None:
                 from .dicomweb import run_dicomweb_batch
 
                 web = run_dicomweb_batch(
-                    dicomweb, out, studies=study or (), accession_number=accession,
-                    study_date=study_date, store=store, cache_dir=cache,
-                    progress_message=None if quiet else _progress(False), **kwargs)
+                    dicomweb,
+                    out,
+                    studies=study or (),
+                    accession_number=accession,
+                    study_date=study_date,
+                    store=store,
+                    cache_dir=cache,
+                    progress_message=None if quiet else _progress(False),
+                    **kwargs,
+                )
                 outputs = web.batch
             else:
                 outputs = run_batch(inputs, out, **kwargs)
     except EchoAssessError as err:
         _fail(err, EXIT_USAGE)  # per-file problems never raise: this is usage
     except KeyboardInterrupt:
-        typer.secho("interrupted: finished results are kept; rerun the same command to resume",
-                    fg=typer.colors.YELLOW, err=True)
-        raise typer.Exit(130)
+        typer.secho(
+            "interrupted: finished results are kept; rerun the same command to resume",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        raise typer.Exit(130) from None
     if not quiet:
         o = outputs
         if o.n_files == 0:
-            typer.secho("warning: no files found under the inputs", fg=typer.colors.YELLOW,
-                        err=True)
-        typer.echo(f"{o.n_files} files: {o.n_ok} clips analysed, {o.n_failed} failed, "
-                   f"{o.n_skipped} skipped ({o.n_reused} reused from earlier runs) "
-                   f"in {o.elapsed_s:.1f} s")
-        typer.echo(printable(f"tables: {o.clips_csv}, {o.errors_csv.name}, {o.skipped_csv.name}"
-                             + (f", {o.clips_parquet.name}" if o.clips_parquet else "")))
+            typer.secho("warning: no files found under the inputs", fg=typer.colors.YELLOW, err=True)
+        typer.echo(
+            f"{o.n_files} files: {o.n_ok} clips analysed, {o.n_failed} failed, "
+            f"{o.n_skipped} skipped ({o.n_reused} reused from earlier runs) "
+            f"in {o.elapsed_s:.1f} s"
+        )
+        typer.echo(
+            printable(
+                f"tables: {o.clips_csv}, {o.errors_csv.name}, {o.skipped_csv.name}"
+                + (f", {o.clips_parquet.name}" if o.clips_parquet else "")
+            )
+        )
         if o.comparisons_csv is not None:
             n_pairs = int((o.comparisons["status"] == "ok").sum())
-            typer.echo(printable(f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
-                                 + (f", {o.cohort_figure.name}" if o.cohort_figure else "")))
+            typer.echo(
+                printable(
+                    f"pairs: {n_pairs} compared -> {o.comparisons_csv}"
+                    + (f", {o.cohort_figure.name}" if o.cohort_figure else "")
+                )
+            )
         if o.qc_index is not None:
             typer.echo(printable(f"quality control: {o.qc_index}"))
         if o.srs_csv is not None:
-            typer.echo(printable(f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
-                                 f"(listed in {o.srs_csv.name}; they carry the patient's identity)"))
+            typer.echo(
+                printable(
+                    f"structured reports: {len(o.srs)} in {o.out_dir / 'sr'} "
+                    f"(listed in {o.srs_csv.name}; they carry the patient's identity)"
+                )
+            )
         if web is not None:
-            typer.echo(printable(f"DICOMweb: {len(web.studies)} study(ies) from {web.url}, "
-                                 f"{len(web.files)} ultrasound instance(s) cached in {web.cache_dir}"
-                                 + (f"; {len(web.stored)} SR(s) stored" if store else "")))
+            typer.echo(
+                printable(
+                    f"DICOMweb: {len(web.studies)} study(ies) from {web.url}, "
+                    f"{len(web.files)} ultrasound instance(s) cached in {web.cache_dir}"
+                    + (f"; {len(web.stored)} SR(s) stored" if store else "")
+                )
+            )
         if len(o.errors):
-            typer.secho(printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW,
-                        err=True)
+            typer.secho(
+                printable(f"{len(o.errors)} error(s): see {o.errors_csv}"), fg=typer.colors.YELLOW, err=True
+            )
     raise typer.Exit(outputs.exit_code)
 
 

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
-from .postteer import PostTeerMeasures
 from .errors import InvalidParameterError
+from .postteer import PostTeerMeasures
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
 PAIR_BY = ("study-time",)
 
 _UID = re.compile(r"^[0-9]+(\.[0-9]+)+$")
+
 
 def patient_hash(patient_id: str | None, salt: bytes) -> str | None:
     """A salted, one-way key for a patient identifier (HMAC-SHA256, 16 hex digits).
@@ -136,14 +137,17 @@ def read_manifest(path: str | os.PathLike[str]) -> list[PairRequest]:
     missing = [c for c in ("patient", "pre", "post") if c not in df.columns]
     if missing:
         raise InvalidParameterError(
-            p, f"pairs manifest lacks the column(s) {', '.join(missing)} "
+            p,
+            f"pairs manifest lacks the column(s) {', '.join(missing)} "
             f"(found: {', '.join(df.columns) or 'none'})",
             hint="the header must be patient,pre,post",
         )
     if df.empty:
         raise InvalidParameterError(p, "pairs manifest has no rows")
-    return [PairRequest(k + 1, r.patient.strip(), r.pre.strip(), r.post.strip())
-            for k, r in enumerate(df.itertuples(index=False))]
+    return [
+        PairRequest(k + 1, r.patient.strip(), r.pre.strip(), r.post.strip())
+        for k, r in enumerate(df.itertuples(index=False))
+    ]
 
 
 def _ref_path(value: str, base: Path) -> Path | None:
@@ -191,10 +195,20 @@ def pairs_from_manifest(
         # the label stays as the user wrote it, unless it is the clips' PatientID
         # (then only its hash appears: identity never leaves the header)
         is_id = key is not None and any(
-            e is not None and e.ids.get("patient_hash") == key for e in (pre, post))
+            e is not None and e.ids.get("patient_hash") == key for e in (pre, post)
+        )
         checked = pre is not None or post is not None
-        specs.append(PairSpec(key, "manifest", pre, post, r.pre, r.post,
-                              label=r.patient if r.patient and checked and not is_id else None))
+        specs.append(
+            PairSpec(
+                key,
+                "manifest",
+                pre,
+                post,
+                r.pre,
+                r.post,
+                label=r.patient if r.patient and checked and not is_id else None,
+            )
+        )
     return specs
 
 
@@ -236,8 +250,7 @@ def pairs_by_study_time(entries: Sequence[Entry]) -> list[PairSpec]:
             uid, members = item
             times = [t for t in map(_when, members) if t is not None]
             numbers = [n for n in (m.ids.get("series_number") for m in members) if n is not None]
-            return (not times, min(times) if times else datetime.min,
-                    min(numbers) if numbers else 0, uid)
+            return (not times, min(times) if times else datetime.min, min(numbers) if numbers else 0, uid)
 
         ordered = sorted(series.items(), key=order)
         pid = groups[key][0].ids.get("patient_hash")
@@ -247,8 +260,17 @@ def pairs_by_study_time(entries: Sequence[Entry]) -> list[PairSpec]:
 
         if len(ordered) < 2:
             only = best(ordered[0][1])
-            specs.append(PairSpec(pid, "study-time", only, None, only.display, "",
-                                  unpaired="only one colour-flow series for this patient"))
+            specs.append(
+                PairSpec(
+                    pid,
+                    "study-time",
+                    only,
+                    None,
+                    only.display,
+                    "",
+                    unpaired="only one colour-flow series for this patient",
+                )
+            )
             continue
         pre, post = best(ordered[0][1]), best(ordered[-1][1])
         specs.append(PairSpec(pid, "study-time", pre, post, pre.display, post.display))
@@ -266,17 +288,27 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
         pixel_spacing_cm=None if not spacing else (float(spacing[0]), float(spacing[1])),
         calibration_source=d.get("calibration_source"),
         per_frame=tuple(
-            FrameMeasurement(index=f["index"], time_ms=f.get("time_ms"), phase=f["phase"],
-                             jet_area_px=f["jet_area_px"], jet_area_cm2=f.get("jet_area_cm2"),
-                             n_jets=f["n_jets"])
+            FrameMeasurement(
+                index=f["index"],
+                time_ms=f.get("time_ms"),
+                phase=f["phase"],
+                jet_area_px=f["jet_area_px"],
+                jet_area_cm2=f.get("jet_area_cm2"),
+                n_jets=f["n_jets"],
+            )
             for f in d.get("per_frame") or ()
         ),
         max_frame=d.get("max_frame"),
         max_jet_area_px=int(d.get("max_jet_area_px") or 0),
         max_jet_area_cm2=d.get("max_jet_area_cm2"),
         jets_at_max=tuple(
-            JetMeasurement(label=j["label"], area_px=j["area_px"], area_cm2=j.get("area_cm2"),
-                           centroid_xy=tuple(j["centroid_xy"]), bbox_xyxy=tuple(j["bbox_xyxy"]))
+            JetMeasurement(
+                label=j["label"],
+                area_px=j["area_px"],
+                area_cm2=j.get("area_cm2"),
+                centroid_xy=tuple(j["centroid_xy"]),
+                bbox_xyxy=tuple(j["bbox_xyxy"]),
+            )
             for j in d.get("jets_at_max") or ()
         ),
         mean_systolic_jet_area_cm2=d.get("mean_systolic_jet_area_cm2"),
@@ -294,8 +326,7 @@ def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
 
 def _problem(role: str, entry: Entry | None, ref: str) -> str | None:
     if entry is None:
-        return f"{role} clip {ref!r} not found among the batch's files" if ref else \
-            f"no {role} clip given"
+        return f"{role} clip {ref!r} not found among the batch's files" if ref else f"no {role} clip given"
     status = entry.record.get("status")
     if status == "ok":
         return None
@@ -323,7 +354,9 @@ def compare_pairs(specs: Sequence[PairSpec]):
     rows, errors, compared = [], [], []
     for s in specs:
         row: dict[str, Any] = {
-            "patient": s.label, "patient_hash": s.patient_hash, "basis": s.basis,
+            "patient": s.label,
+            "patient_hash": s.patient_hash,
+            "basis": s.basis,
             "pre_file": s.pre.display if s.pre else (s.pre_ref or None),
             "post_file": s.post.display if s.post else (s.post_ref or None),
             "pre_sop_instance_uid": s.pre.ids.get("sop_instance_uid") if s.pre else None,
@@ -333,17 +366,20 @@ def compare_pairs(specs: Sequence[PairSpec]):
             row.update(status="unpaired", reason=s.unpaired)
             rows.append(row)
             continue
-        problems = [p for p in (_problem("pre", s.pre, s.pre_ref),
-                                _problem("post", s.post, s.post_ref)) if p]
+        problems = [p for p in (_problem("pre", s.pre, s.pre_ref), _problem("post", s.post, s.post_ref)) if p]
         if problems:
             row.update(status="incomplete", reason="; ".join(problems))
             rows.append(row)
-            errors.append({
-                "file": row["pre_file"] if _problem("pre", s.pre, s.pre_ref) else row["post_file"],
-                "stage": "pair", "error_type": "IncompletePair", "reason": row["reason"],
-                "hint": "check the manifest row" if s.basis == "manifest" else None,
-                "sop_instance_uid": None,
-            })
+            errors.append(
+                {
+                    "file": row["pre_file"] if _problem("pre", s.pre, s.pre_ref) else row["post_file"],
+                    "stage": "pair",
+                    "error_type": "IncompletePair",
+                    "reason": row["reason"],
+                    "hint": "check the manifest row" if s.basis == "manifest" else None,
+                    "sop_instance_uid": None,
+                }
+            )
             continue
         pre = _result(s.pre)
         post = _result(s.post)
@@ -365,9 +401,7 @@ def _result(entry: Entry) -> ClipResult:
     return res
 
 
-def write_cohort_figure(
-    comparisons: Sequence[Comparison], path: str | os.PathLike[str]
-) -> Path | None:
+def write_cohort_figure(comparisons: Sequence[Comparison], path: str | os.PathLike[str]) -> Path | None:
     """Paired pre -> post jet areas and the distribution of % reduction, as one PNG.
 
     Only pairs with both areas in cm^2 are drawn; returns ``None`` (and
@@ -376,13 +410,17 @@ def write_cohort_figure(
     from . import plot
 
     path = Path(path)
-    usable = [c for c in comparisons if c.area_unit == "cm2"
-              and c.pre_max_jet_area is not None and c.post_max_jet_area is not None]
+    usable = [
+        c
+        for c in comparisons
+        if c.area_unit == "cm2" and c.pre_max_jet_area is not None and c.post_max_jet_area is not None
+    ]
     if not usable:
         path.unlink(missing_ok=True)
         return None
     fig = plot.cohort_figure(
-        [c.pre_max_jet_area for c in usable], [c.post_max_jet_area for c in usable],
+        [c.pre_max_jet_area for c in usable],
+        [c.post_max_jet_area for c in usable],
         [c.area_reduction_pct for c in usable],
     )
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")

@@ -160,8 +160,14 @@ def colour_bar_from_pixels(
         colours = np.median(inner, axis=1).astype(np.uint8)
         velocities = vel_rows
         variances = np.zeros(n, np.float32)
-    return ColourBar(tuple(int(v) for v in bbox_xyxy), colours, velocities.astype(np.float32),
-                     variances.astype(np.float32), bool(has_var), source)
+    return ColourBar(
+        tuple(int(v) for v in bbox_xyxy),
+        colours,
+        velocities.astype(np.float32),
+        variances.astype(np.float32),
+        bool(has_var),
+        source,
+    )
 
 
 def default_colour_bar(n_rows: int = 128) -> ColourBar:
@@ -172,10 +178,20 @@ def default_colour_bar(n_rows: int = 128) -> ColourBar:
     """
     u = 1.0 - (2.0 * np.arange(n_rows) + 1.0) / n_rows
     mag = np.clip((np.abs(u) - 0.08) / 0.92, 0, 1)
-    pos = np.stack([np.interp(mag, [0, 0.4, 0.75, 1], c) for c in
-                    ([80, 200, 255, 255], [0, 20, 130, 240], [0, 10, 20, 140])], axis=-1)
-    neg = np.stack([np.interp(mag, [0, 0.4, 0.75, 1], c) for c in
-                    ([0, 10, 40, 170], [10, 60, 170, 245], [90, 230, 255, 255])], axis=-1)
+    pos = np.stack(
+        [
+            np.interp(mag, [0, 0.4, 0.75, 1], c)
+            for c in ([80, 200, 255, 255], [0, 20, 130, 240], [0, 10, 20, 140])
+        ],
+        axis=-1,
+    )
+    neg = np.stack(
+        [
+            np.interp(mag, [0, 0.4, 0.75, 1], c)
+            for c in ([0, 10, 40, 170], [10, 60, 170, 245], [90, 230, 255, 255])
+        ],
+        axis=-1,
+    )
     rgb = np.where((u >= 0)[:, None], pos, neg)
     rgb[np.abs(u) < 0.08] = 0
     return colour_bar_from_pixels(np.rint(rgb).astype(np.uint8)[:, None, :], source="default")
@@ -295,9 +311,11 @@ class ColourLUT:
         output, looked up once per pixel instead of computed."""
         v = np.where(self.is_flow, self.velocity, np.float32(0)).astype(np.float32)
         var = np.where(self.is_flow, self.variance, np.float32(0)).astype(np.float32)
-        return (self.is_flow.copy(),
-                np.clip(np.rint(v * 127), -127, 127).astype(np.int8),
-                np.clip(np.rint(var * 255), 0, 255).astype(np.uint8))
+        return (
+            self.is_flow.copy(),
+            np.clip(np.rint(v * 127), -127, 127).astype(np.int8),
+            np.clip(np.rint(var * 255), 0, 255).astype(np.uint8),
+        )
 
     def index16(self, rgb: np.ndarray) -> np.ndarray:
         """:meth:`index` as ``(...,)`` uint16 (``bits <= 5``), with fewer passes."""
@@ -355,8 +373,9 @@ def build_colour_lut(
     keep = np.hypot(bar_lab[:, 1], bar_lab[:, 2]) >= bar_min_chroma
     # dark pixels beside colour pick up chroma from JPEG chroma blur while
     # keeping their dark luma: ask more chroma of them
-    need = np.where(lab[:, 0] < dark_lightness,
-                    min_chroma if min_chroma_dark is None else min_chroma_dark, min_chroma)
+    need = np.where(
+        lab[:, 0] < dark_lightness, min_chroma if min_chroma_dark is None else min_chroma_dark, min_chroma
+    )
     size = n**3
     velocity = np.zeros(size, np.float32)
     variance = np.zeros(size, np.float32)
@@ -388,12 +407,10 @@ def _nearest(query: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarr
         t64 = np.ascontiguousarray(train, np.float32).astype(np.float64)
         _, first = np.unique(t64, axis=0, return_index=True)
         first = np.sort(first)
-        dist, k = cKDTree(t64[first]).query(
-            np.ascontiguousarray(query, np.float32).astype(np.float64), k=1)
+        dist, k = cKDTree(t64[first]).query(np.ascontiguousarray(query, np.float32).astype(np.float64), k=1)
         return dist.astype(np.float32), first[k].astype(np.int64)
     matcher = cv2.BFMatcher(cv2.NORM_L2)
-    matches = matcher.match(np.ascontiguousarray(query, np.float32),
-                            np.ascontiguousarray(train, np.float32))
+    matches = matcher.match(np.ascontiguousarray(query, np.float32), np.ascontiguousarray(train, np.float32))
     idx = np.fromiter((m.trainIdx for m in matches), np.int64, len(matches))
     dist = np.fromiter((m.distance for m in matches), np.float32, len(matches))
     return dist, idx
@@ -490,5 +507,9 @@ def find_colour_box(
         return None
     ys, xs = np.nonzero(ever & (labels == k))
     h, w = arr.shape[1:3]
-    return (max(0, int(xs.min()) - margin_px), max(0, int(ys.min()) - margin_px),
-            min(w - 1, int(xs.max()) + margin_px), min(h - 1, int(ys.max()) + margin_px))
+    return (
+        max(0, int(xs.min()) - margin_px),
+        max(0, int(ys.min()) - margin_px),
+        min(w - 1, int(xs.max()) + margin_px),
+        min(h - 1, int(ys.max()) + margin_px),
+    )

@@ -59,13 +59,32 @@ SETTING_TOLERANCES: dict[str, tuple[str, str, float, float]] = {
 #: PatientID itself), ``basis`` how the pair was made (``compare``,
 #: ``manifest``, ``study-time``).
 COMPARISON_COLUMNS = (
-    "patient", "patient_hash", "basis", "status", "reason", "pre_file", "post_file",
-    "pre_sop_instance_uid", "post_sop_instance_uid", "area_unit",
-    "pre_max_jet_area", "post_max_jet_area", "area_reduction", "area_reduction_pct",
-    "pre_n_jets", "post_n_jets", "pre_class", "post_class", "class_change",
-    "pre_max_frame", "post_max_frame",
+    "patient",
+    "patient_hash",
+    "basis",
+    "status",
+    "reason",
+    "pre_file",
+    "post_file",
+    "pre_sop_instance_uid",
+    "post_sop_instance_uid",
+    "area_unit",
+    "pre_max_jet_area",
+    "post_max_jet_area",
+    "area_reduction",
+    "area_reduction_pct",
+    "pre_n_jets",
+    "post_n_jets",
+    "pre_class",
+    "post_class",
+    "class_change",
+    "pre_max_frame",
+    "post_max_frame",
     *(f"{role}_{key}" for key in SETTING_TOLERANCES for role in ("pre", "post")),
-    "pre_user_inputs", "post_user_inputs", "settings_match", "warnings",
+    "pre_user_inputs",
+    "post_user_inputs",
+    "settings_match",
+    "warnings",
     *postteer.CHANGE_COLUMNS,
 )
 #: The Nyquist range at which colour-jet area cut-offs were defined (cm/s).
@@ -110,8 +129,7 @@ def _role_words(text: str | None) -> set[str]:
     """
     if not text:
         return set()
-    return ({"pre"} if _PRE_WORDS.search(text) else set()) | (
-        {"post"} if _POST_WORDS.search(text) else set())
+    return ({"pre"} if _PRE_WORDS.search(text) else set()) | ({"post"} if _POST_WORDS.search(text) else set())
 
 
 def _when(result: ClipResult) -> datetime | None:
@@ -144,23 +162,34 @@ def order_warnings(pre: ClipResult, post: ClipResult) -> list[str]:
     ids_pre, ids_post = pre.identifiers or {}, post.identifiers or {}
     uid_pre, uid_post = ids_pre.get("sop_instance_uid"), ids_post.get("sop_instance_uid")
     if uid_pre and uid_pre == uid_post:
-        out.append("Pre and post are the same image (same SOP Instance UID): the same file was "
-                   "given twice, so the comparison means nothing.")
-    elif not uid_pre and not uid_post and _file_name(pre.source) == _file_name(post.source) and \
-            _public_dict(pre) == _public_dict(post):
-        out.append("Pre and post give identical results from files of the same name: the same "
-                   "file was probably given twice.")
+        out.append(
+            "Pre and post are the same image (same SOP Instance UID): the same file was "
+            "given twice, so the comparison means nothing."
+        )
+    elif (
+        not uid_pre
+        and not uid_post
+        and _file_name(pre.source) == _file_name(post.source)
+        and _public_dict(pre) == _public_dict(post)
+    ):
+        out.append(
+            "Pre and post give identical results from files of the same name: the same "
+            "file was probably given twice."
+        )
     t_pre, t_post = _when(pre), _when(post)
     if t_pre is not None and t_post is not None and t_post < t_pre:
         out.append(
             f"The post-clip acquisition was made {_duration((t_pre - t_post).total_seconds())} "
-            "before the pre-clip one (acquisition times in the files): are the clips swapped?")
+            "before the pre-clip one (acquisition times in the files): are the clips swapped?"
+        )
     for role, other, ids in (("pre", "post", ids_pre), ("post", "pre", ids_post)):
         text = ids.get("series_description") or ids.get("study_description")
         words = _role_words(text)
         if other in words and role not in words:
-            out.append(f"The {role}-clip acquisition's series description ({str(text).strip()!r}) "
-                       f"calls it a {other}-clip acquisition: are the clips swapped?")
+            out.append(
+                f"The {role}-clip acquisition's series description ({str(text).strip()!r}) "
+                f"calls it a {other}-clip acquisition: are the clips swapped?"
+            )
     return out
 
 
@@ -260,9 +289,7 @@ class Comparison:
             "settings": {
                 "pre": dict(self.pre.settings),
                 "post": dict(self.post.settings),
-                "differences": [
-                    {"setting": k, "pre": a, "post": b} for k, a, b in self.setting_differences
-                ],
+                "differences": [{"setting": k, "pre": a, "post": b} for k, a, b in self.setting_differences],
             },
             "warnings": list(self.warnings),
             "pre": _public_dict(self.pre),
@@ -281,7 +308,10 @@ class Comparison:
 
         ids_pre, ids_post = self.pre.identifiers or {}, self.post.identifiers or {}
         row: dict[str, Any] = {
-            "patient": None, "patient_hash": None, "basis": "compare", "status": "ok",
+            "patient": None,
+            "patient_hash": None,
+            "basis": "compare",
+            "status": "ok",
             "reason": None,
             "pre_file": _file_name(self.pre.source),
             "post_file": _file_name(self.post.source),
@@ -362,7 +392,8 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
     for name, value in (("pre", pre), ("post", post)):
         if not isinstance(value, ClipResult):
             raise InvalidParameterError(
-                None, f"compare: {name} must be a ClipResult, got {type(value).__name__}",
+                None,
+                f"compare: {name} must be a ClipResult, got {type(value).__name__}",
                 hint="analyse each clip first with echoassess.analyze_clip(path)",
             )
     warnings: list[str] = []
@@ -390,15 +421,18 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
 
     for name, res in (("pre", pre), ("post", post)):
         if res.max_frame is None:
-            warnings.append(f"No systolic frame was found in the {name}-clip acquisition, so it "
-                            "has no maximal jet area: check the clip covers systole.")
+            warnings.append(
+                f"No systolic frame was found in the {name}-clip acquisition, so it "
+                "has no maximal jet area: check the clip covers systole."
+            )
     reduction = pct = None
     if a_pre is not None and a_post is not None:
         reduction = a_pre - a_post
         pct = 100.0 * reduction / a_pre if a_pre > 0 else None
         if a_pre <= 0:
-            warnings.append("No jet was found on the pre-clip acquisition: a percentage reduction "
-                            "is undefined.")
+            warnings.append(
+                "No jet was found on the pre-clip acquisition: a percentage reduction is undefined."
+            )
 
     # settings
     differences: list[tuple[str, Any, Any]] = []

@@ -36,7 +36,7 @@ def default_sample_dir() -> Path | None:
 
 
 def _role(path: Path) -> str | None:
-    """"pre" or "post" from the file name, else from its folder's name."""
+    """ "pre" or "post" from the file name, else from its folder's name."""
     name = path.name[: -len(".dcm")] if path.name.lower().endswith(".dcm") else path.name
     for text in (name, path.parent.name):
         is_pre, is_post = bool(_PRE.search(text)), bool(_POST.search(text))
@@ -55,9 +55,7 @@ def _patient_key(path: Path, root: Path) -> str:
     return "/".join(p for p in (parent, key) if p)
 
 
-def find_pre_post(
-    data_dir: str | os.PathLike[str], *, patient: str | None = None
-) -> tuple[Path, Path]:
+def find_pre_post(data_dir: str | os.PathLike[str], *, patient: str | None = None) -> tuple[Path, Path]:
     """One patient's pre-clip and post-clip DICOM files in ``data_dir``.
 
     Files are recognised by ``pre`` / ``post`` in their name (or folder):
@@ -72,8 +70,9 @@ def find_pre_post(
     """
     root = Path(data_dir)
     if not root.is_dir():
-        raise InvalidParameterError(root, "no such folder",
-                                    hint="pass the folder holding the pre/post clips with --data")
+        raise InvalidParameterError(
+            root, "no such folder", hint="pass the folder holding the pre/post clips with --data"
+        )
     pairs: dict[str, dict[str, Path]] = {}
     for path in sorted(root.rglob("*.dcm")):
         role = _role(path)
@@ -86,9 +85,12 @@ def find_pre_post(
     if not complete:
         found = ", ".join(sorted(p.name for p in root.rglob("*.dcm"))[:6]) or "no .dcm files"
         raise InvalidParameterError(
-            root, "no pre/post pair of DICOM clips found"
-            + (f" for patient {patient!r}" if patient else "") + f" ({found})",
-            hint="name them like patient01_pre.dcm and patient01_post.dcm")
+            root,
+            "no pre/post pair of DICOM clips found"
+            + (f" for patient {patient!r}" if patient else "")
+            + f" ({found})",
+            hint="name them like patient01_pre.dcm and patient01_post.dcm",
+        )
     first = next(iter(complete.values()))
     return first["pre"], first["post"]
 
@@ -116,12 +118,14 @@ def run_demo(
         data_dir = default_sample_dir()
         if data_dir is None:
             raise InvalidParameterError(
-                "sample_data", "the sample clips were not found next to the package or in the "
-                "working directory",
-                hint="run from a clone of the echoassess repository, or pass --data DIR")
+                "sample_data",
+                "the sample clips were not found next to the package or in the working directory",
+                hint="run from a clone of the echoassess repository, or pass --data DIR",
+            )
     pre, post = find_pre_post(data_dir, patient=patient)
-    return write_comparison(pre, post, out_dir, animate=animate, notes=truth_notes(pre, post),
-                            progress=progress)
+    return write_comparison(
+        pre, post, out_dir, animate=animate, notes=truth_notes(pre, post), progress=progress
+    )
 
 
 def truth_notes(pre: Path, post: Path) -> list[str]:
@@ -141,6 +145,7 @@ def truth_notes(pre: Path, post: Path) -> list[str]:
             truths.append(load_truth(tp))
         except Exception:  # a damaged truth file must not stop the demo
             return []
+
     def jets(t: Any) -> str:
         n = int(t.n_jets.max())
         return f"{n} jet{'s' if n != 1 else ''}"

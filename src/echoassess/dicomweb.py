@@ -47,10 +47,14 @@ __all__ = [
 logger = logging.getLogger("echoassess")
 
 #: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (and their retired forms).
-ULTRASOUND_SOP_CLASSES = frozenset({
-    "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1",
-    "1.2.840.10008.5.1.4.1.1.6", "1.2.840.10008.5.1.4.1.1.3",
-})
+ULTRASOUND_SOP_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.6.1",
+        "1.2.840.10008.5.1.4.1.1.3.1",
+        "1.2.840.10008.5.1.4.1.1.6",
+        "1.2.840.10008.5.1.4.1.1.3",
+    }
+)
 ENV_USER = "ECHOASSESS_DICOMWEB_USER"
 ENV_PASSWORD = "ECHOASSESS_DICOMWEB_PASSWORD"
 ENV_TOKEN = "ECHOASSESS_DICOMWEB_TOKEN"
@@ -77,13 +81,16 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidParameterError(
-            safe_url(url), "not an http(s) URL of a DICOMweb service",
-            hint="e.g. --dicomweb http://127.0.0.1:8042/dicom-web")
+            safe_url(url),
+            "not an http(s) URL of a DICOMweb service",
+            hint="e.g. --dicomweb http://127.0.0.1:8042/dicom-web",
+        )
     if parts.username is not None or parts.password is not None:
         raise InvalidParameterError(
-            safe_url(url), "the URL holds a user name or password",
-            hint=f"remove them from the URL; set {ENV_USER} and {ENV_PASSWORD} "
-                 "or use a netrc file")
+            safe_url(url),
+            "the URL holds a user name or password",
+            hint=f"remove them from the URL; set {ENV_USER} and {ENV_PASSWORD} or use a netrc file",
+        )
     return url.rstrip("/")
 
 
@@ -125,19 +132,30 @@ class _Server:
             code = exc.response.status_code if exc.response is not None else None
             if code in (401, 403):
                 raise DicomWebError(
-                    self.url, f"the server refused the credentials (HTTP {code}) while trying to {what}",
+                    self.url,
+                    f"the server refused the credentials (HTTP {code}) while trying to {what}",
                     hint=f"set {ENV_USER} and {ENV_PASSWORD} (or {ENV_TOKEN}) or add the host to "
-                         "your netrc file") from None
+                    "your netrc file",
+                ) from None
             if code == 404:
-                raise DicomWebError(self.url, f"not found (HTTP 404) while trying to {what}",
-                                    hint="check the DICOMweb root of the URL and the UIDs") from None
+                raise DicomWebError(
+                    self.url,
+                    f"not found (HTTP 404) while trying to {what}",
+                    hint="check the DICOMweb root of the URL and the UIDs",
+                ) from None
             raise DicomWebError(self.url, f"the server answered HTTP {code} while trying to {what}") from None
         except requests.exceptions.SSLError as exc:
-            raise DicomWebError(self.url, f"TLS failed while trying to {what}: {_first_line(exc)}",
-                                hint="set REQUESTS_CA_BUNDLE to your hospital's CA certificates") from None
+            raise DicomWebError(
+                self.url,
+                f"TLS failed while trying to {what}: {_first_line(exc)}",
+                hint="set REQUESTS_CA_BUNDLE to your hospital's CA certificates",
+            ) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
-            raise DicomWebError(self.url, f"cannot reach the server to {what}",
-                                hint="check the URL, the port and that the server is running") from None
+            raise DicomWebError(
+                self.url,
+                f"cannot reach the server to {what}",
+                hint="check the URL, the port and that the server is running",
+            ) from None
         except requests.exceptions.RequestException as exc:
             raise DicomWebError(self.url, f"{what} failed: {type(exc).__name__}") from None
         except ValueError as exc:  # dicomweb-client's own checks (malformed UIDs, replies)
@@ -178,8 +196,9 @@ def _value(attrs: Mapping[str, Any], tag: str) -> str | None:
 def _check_uid(uid: str, what: str) -> str:
     uid = uid.strip()
     if not _UID.match(uid) or len(uid) > 64:
-        raise InvalidParameterError(None, f"{what} {uid!r} is not a DICOM UID",
-                                    hint="digits and dots, e.g. 1.2.840.113619.2.55.3")
+        raise InvalidParameterError(
+            None, f"{what} {uid!r} is not a DICOM UID", hint="digits and dots, e.g. 1.2.840.113619.2.55.3"
+        )
     return uid
 
 
@@ -199,13 +218,17 @@ def find_studies(
         filters["AccessionNumber"] = accession_number
     if study_date:
         if not _DATE_RANGE.match(study_date):
-            raise InvalidParameterError(None, f"--study-date {study_date!r} is not a DICOM date range",
-                                        hint="YYYYMMDD or YYYYMMDD-YYYYMMDD")
+            raise InvalidParameterError(
+                None,
+                f"--study-date {study_date!r} is not a DICOM date range",
+                hint="YYYYMMDD or YYYYMMDD-YYYYMMDD",
+            )
         filters["StudyDate"] = study_date
     if not filters:
         raise InvalidParameterError(None, "give --study UID, --accession or --study-date")
-    found = server.call("search for studies", server.client.search_for_studies,
-                        search_filters=filters, get_remaining=True)
+    found = server.call(
+        "search for studies", server.client.search_for_studies, search_filters=filters, get_remaining=True
+    )
     return sorted({uid for s in found if (uid := _value(s, "0020000D"))})
 
 
@@ -227,15 +250,21 @@ def retrieve_study(
         study (or the study has no ultrasound instance).
     """
     uid = _check_uid(study_instance_uid, "study")
-    instances = server.call(f"search study {uid}", server.client.search_for_instances,
-                            study_instance_uid=uid, get_remaining=True)
+    instances = server.call(
+        f"search study {uid}", server.client.search_for_instances, study_instance_uid=uid, get_remaining=True
+    )
     if not instances:
-        raise DicomWebError(server.url, f"no study {uid} on the server",
-                            hint="check the Study Instance UID (QIDO-RS found no instance)")
+        raise DicomWebError(
+            server.url,
+            f"no study {uid} on the server",
+            hint="check the Study Instance UID (QIDO-RS found no instance)",
+        )
     wanted = [i for i in instances if _value(i, "00080016") in ULTRASOUND_SOP_CLASSES]
     if not wanted:
-        raise DicomWebError(server.url, f"study {uid} has no ultrasound instance "
-                            f"({len(instances)} instance(s) of other kinds)")
+        raise DicomWebError(
+            server.url,
+            f"study {uid} has no ultrasound instance ({len(instances)} instance(s) of other kinds)",
+        )
     folder = Path(cache_dir) / uid
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -247,9 +276,13 @@ def retrieve_study(
         if not path.is_file():
             if progress is not None:
                 progress(f"retrieving {sop}")
-            ds = server.call(f"retrieve instance {sop}", server.client.retrieve_instance,
-                             study_instance_uid=uid, series_instance_uid=series,
-                             sop_instance_uid=sop)
+            ds = server.call(
+                f"retrieve instance {sop}",
+                server.client.retrieve_instance,
+                study_instance_uid=uid,
+                series_instance_uid=series,
+                sop_instance_uid=sop,
+            )
             _save(ds, path)
             logger.debug("retrieved instance %s of study %s from %s", sop, uid, server.url)
         paths.append(path)
@@ -281,13 +314,13 @@ def store_srs(server: _Server, paths: Iterable[str | os.PathLike[str]]) -> list[
     stored = []
     for p in paths:
         ds = pydicom.dcmread(p)
-        reply = server.call(f"store the SR {Path(p).name}", server.client.store_instances,
-                            datasets=[ds])
+        reply = server.call(f"store the SR {Path(p).name}", server.client.store_instances, datasets=[ds])
         failed = reply.get("FailedSOPSequence") if reply is not None else None
         if failed:
             reason = failed[0].get("FailureReason", "?")
-            raise DicomWebError(server.url, f"the server refused the SR {Path(p).name} "
-                                f"(failure reason {reason})")
+            raise DicomWebError(
+                server.url, f"the server refused the SR {Path(p).name} (failure reason {reason})"
+            )
         stored.append(str(ds.SOPInstanceUID))
     return stored
 
@@ -366,19 +399,20 @@ def run_dicomweb_batch(
     from .batch import run_batch
 
     if store and not sr:
-        raise InvalidParameterError(None, "--store sends the SRs, so it needs --sr",
-                                    hint="add --sr")
+        raise InvalidParameterError(None, "--store sends the SRs, so it needs --sr", hint="add --sr")
     uids = [_check_uid(s, "study") for s in studies]
     if not uids and not (accession_number or study_date):
-        raise InvalidParameterError(None, "no study given",
-                                    hint="give --study UID (repeatable), --accession or --study-date")
+        raise InvalidParameterError(
+            None, "no study given", hint="give --study UID (repeatable), --accession or --study-date"
+        )
     server = connect(url, session=session, timeout_s=timeout_s)
     say = progress_message or (lambda msg: None)
     if not uids:
         uids = find_studies(server, accession_number=accession_number, study_date=study_date)
         if not uids:
-            raise DicomWebError(server.url, "no study matches the query",
-                                hint="check --accession / --study-date")
+            raise DicomWebError(
+                server.url, "no study matches the query", hint="check --accession / --study-date"
+            )
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(out_dir)
     files: list[Path] = []
     for uid in uids:
@@ -389,5 +423,11 @@ def run_dicomweb_batch(
     if store and outputs.srs is not None and len(outputs.srs):
         say(f"storing {len(outputs.srs)} structured report(s)")
         stored = store_srs(server, [Path(out_dir) / f for f in outputs.srs["sr_file"]])
-    return DicomWebOutputs(studies=tuple(uids), cache_dir=cache, batch=outputs,
-                           stored=tuple(stored), url=server.url, files=tuple(files))
+    return DicomWebOutputs(
+        studies=tuple(uids),
+        cache_dir=cache,
+        batch=outputs,
+        stored=tuple(stored),
+        url=server.url,
+        files=tuple(files),
+    )

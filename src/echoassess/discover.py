@@ -43,12 +43,14 @@ DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 
 #: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (current
 #: and retired); the same set as :data:`echoassess.io.ULTRASOUND_SOP_CLASSES`.
-_US_SOP_CLASSES = frozenset({
-    "1.2.840.10008.5.1.4.1.1.6.1",
-    "1.2.840.10008.5.1.4.1.1.3.1",
-    "1.2.840.10008.5.1.4.1.1.6",
-    "1.2.840.10008.5.1.4.1.1.3",
-})
+_US_SOP_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.6.1",
+        "1.2.840.10008.5.1.4.1.1.3.1",
+        "1.2.840.10008.5.1.4.1.1.6",
+        "1.2.840.10008.5.1.4.1.1.3",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,7 @@ def sniff(path: str | os.PathLike[str]) -> HeaderSniff:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(p, stop_before_pixels=True,
-                                 specific_tags=["Modality", "SOPClassUID"])
+            ds = pydicom.dcmread(p, stop_before_pixels=True, specific_tags=["Modality", "SOPClassUID"])
     except InvalidDicomError:
         return HeaderSniff("not dicom", detail="no DICOM preamble ('DICM' marker)")
     except Exception as exc:  # pydicom raises many kinds on garbage
@@ -138,8 +139,9 @@ def sniff(path: str | os.PathLike[str]) -> HeaderSniff:
     media_class = str(ds.file_meta.get("MediaStorageSOPClassUID", "") or "")
     sop_class = str(ds.get("SOPClassUID", "") or "") or media_class or None
     if sop_class == DICOMDIR_SOP_CLASS or media_class == DICOMDIR_SOP_CLASS:
-        return HeaderSniff("dicomdir", sop_class_uid=DICOMDIR_SOP_CLASS,
-                           sop_class_name="Media Storage Directory Storage")
+        return HeaderSniff(
+            "dicomdir", sop_class_uid=DICOMDIR_SOP_CLASS, sop_class_name="Media Storage Directory Storage"
+        )
     modality = str(ds.get("Modality", "") or "").strip() or None
     name = None
     if sop_class:
@@ -190,7 +192,7 @@ def read_dicomdir(path: str | os.PathLike[str]) -> list[Path]:
 
 def _resolve_case(base: Path, parts: Sequence[str]) -> Path:
     here = base
-    for k, part in enumerate(parts):
+    for part in parts:
         candidate = here / part
         if not candidate.exists() and here.is_dir():
             lower = part.lower()
@@ -209,8 +211,9 @@ def check_inputs(inputs: Iterable[str | os.PathLike[str]]) -> None:
     """Raise :class:`InvalidParameterError` for the first input that does not exist."""
     for raw in inputs:
         if not Path(raw).exists():
-            raise InvalidParameterError(Path(raw), "input does not exist",
-                                        hint="give folders or DICOM files that exist")
+            raise InvalidParameterError(
+                Path(raw), "input does not exist", hint="give folders or DICOM files that exist"
+            )
 
 
 def find_files(

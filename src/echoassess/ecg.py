@@ -129,8 +129,9 @@ def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False):
     return np.asarray(peaks)
 
 
-def _rr_and_r(r_t: np.ndarray, at_edge: np.ndarray, heart_rate_bpm: float | None
-              ) -> tuple[np.ndarray, float | None]:
+def _rr_and_r(
+    r_t: np.ndarray, at_edge: np.ndarray, heart_rate_bpm: float | None
+) -> tuple[np.ndarray, float | None]:
     """The R waves to keep and the R-R interval (ms).
 
     The R waves' own spacing, unless the file's heart rate says otherwise

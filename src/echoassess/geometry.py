@@ -80,13 +80,11 @@ _K9 = np.ones((9, 9), np.uint8)
 
 
 def _dilate(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndarray:
-    return cv2.dilate(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT,
-                      borderValue=0)
+    return cv2.dilate(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _erode(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndarray:
-    return cv2.erode(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT,
-                     borderValue=0)
+    return cv2.erode(mask, kernel, iterations=iterations, borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -148,9 +146,7 @@ def _edge_line(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     return float(coef[0]), float(coef[1])
 
 
-def detect_sector(
-    frames: np.ndarray, *, threshold: int = 12, min_fraction: float = 0.05
-) -> Sector | None:
+def detect_sector(frames: np.ndarray, *, threshold: int = 12, min_fraction: float = 0.05) -> Sector | None:
     """Find the imaging fan in one frame or a stack of frames.
 
     Parameters

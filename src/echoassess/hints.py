@@ -45,8 +45,9 @@ class ClipHints:
 
     def load_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`echoassess.load_clip`."""
-        return {k: v for k, v in (("spacing_cm", self.spacing_cm), ("depth_cm", self.depth_cm))
-                if v is not None}
+        return {
+            k: v for k, v in (("spacing_cm", self.spacing_cm), ("depth_cm", self.depth_cm)) if v is not None
+        }
 
     def analysis_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`echoassess.analyze_clip` (besides the load ones)."""
@@ -60,12 +61,17 @@ class ClipHints:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("view", self.view),
-                                  ("annulus", None if self.annulus is None else
-                                   [list(self.annulus[0]), list(self.annulus[1])]),
-                                  ("nyquist_cm_s", self.nyquist_cm_s),
-                                  ("spacing_cm", self.spacing_cm),
-                                  ("depth_cm", self.depth_cm)) if v is not None}
+        return {
+            k: v
+            for k, v in (
+                ("view", self.view),
+                ("annulus", None if self.annulus is None else [list(self.annulus[0]), list(self.annulus[1])]),
+                ("nyquist_cm_s", self.nyquist_cm_s),
+                ("spacing_cm", self.spacing_cm),
+                ("depth_cm", self.depth_cm),
+            )
+            if v is not None
+        }
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,10 @@ def read_hints(path: str | os.PathLike[str]) -> HintsTable:
     cols = {c.strip().lower() for c in (reader.fieldnames or [])}
     if not cols & {"file", "sop_instance_uid"}:
         raise InvalidParameterError(
-            p, "the hints file needs a header with a 'file' or 'sop_instance_uid' column",
-            hint="e.g. file,view,annulus")
+            p,
+            "the hints file needs a header with a 'file' or 'sop_instance_uid' column",
+            hint="e.g. file,view,annulus",
+        )
     table = HintsTable(digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
     for n, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
@@ -156,19 +164,21 @@ def _parse_row(p: Path, n: int, row: dict[str, str]) -> ClipHints:
 
     view = row.get("view", "").lower() or None
     if view is not None and view not in _VIEWS:
-        raise InvalidParameterError(p, f"row {n}, column view: {view!r} must be one of "
-                                    f"{', '.join(_VIEWS)}")
+        raise InvalidParameterError(p, f"row {n}, column view: {view!r} must be one of {', '.join(_VIEWS)}")
     ann_text = row.get("annulus", "")
-    parts = [s for s in ann_text.replace(";", ",").split(",") if s.strip()] if ann_text else [
-        row.get(c, "") for c in ("annulus_x1", "annulus_y1", "annulus_x2", "annulus_y2")]
+    parts = (
+        [s for s in ann_text.replace(";", ",").split(",") if s.strip()]
+        if ann_text
+        else [row.get(c, "") for c in ("annulus_x1", "annulus_y1", "annulus_x2", "annulus_y2")]
+    )
     annulus = None
     if any(parts):
         try:
             x1, y1, x2, y2 = (float(v) for v in parts)
         except ValueError:
             raise InvalidParameterError(
-                p, f"row {n}, column annulus: {ann_text or parts!r} must be four numbers "
-                "x1,y1,x2,y2 (pixels)") from None
+                p, f"row {n}, column annulus: {ann_text or parts!r} must be four numbers x1,y1,x2,y2 (pixels)"
+            ) from None
         annulus = ((x1, y1), (x2, y2))
     vals = {c: number(c) for c in _NUMBERS}
     if vals["spacing_cm"] is not None and vals["depth_cm"] is not None:

@@ -78,8 +78,11 @@ _SUPPORTED_PI = {
     "MONOCHROME1",
     "MONOCHROME2",
 }
-_PIXEL_TAGS = {(0x7FE0, 0x0010): "PixelData", (0x7FE0, 0x0008): "FloatPixelData",
-               (0x7FE0, 0x0009): "DoubleFloatPixelData"}
+_PIXEL_TAGS = {
+    (0x7FE0, 0x0010): "PixelData",
+    (0x7FE0, 0x0008): "FloatPixelData",
+    (0x7FE0, 0x0009): "DoubleFloatPixelData",
+}
 _ITEM = (0xFFFE, 0xE000)
 _SEQ_DELIM = (0xFFFE, 0xE0DD)
 _JPEG_BASELINE_LIKE = {
@@ -208,8 +211,9 @@ class EchoClip:
         self._dataset: Any = None
         #: the colour space a fast (libjpeg-turbo) decode must find, or None:
         #: every frame goes through pydicom
-        self._fast_colour = _fast_colour_space(header, layout, decode_opts) \
-            if decoder == "libjpeg-turbo" else None
+        self._fast_colour = (
+            _fast_colour_space(header, layout, decode_opts) if decoder == "libjpeg-turbo" else None
+        )
 
     @property
     def decoder(self) -> str:
@@ -277,8 +281,9 @@ class EchoClip:
             with open(self.path, "rb") as f, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 f.seek(self._layout.value_offset)
-                return get_frame(f, i, number_of_frames=self.n_frames,
-                                 extended_offsets=self._extended_offsets())
+                return get_frame(
+                    f, i, number_of_frames=self.n_frames, extended_offsets=self._extended_offsets()
+                )
         except Exception:
             return None
 
@@ -311,8 +316,9 @@ class EchoClip:
         with open(self.path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             f.seek(self._layout.value_offset)
-            chunks = generate_frames(f, number_of_frames=self.n_frames,
-                                     extended_offsets=self._extended_offsets())
+            chunks = generate_frames(
+                f, number_of_frames=self.n_frames, extended_offsets=self._extended_offsets()
+            )
             for i in range(last + 1):
                 try:
                     data = next(chunks)
@@ -336,9 +342,7 @@ class EchoClip:
                 arr = next(it)
             yield self._to_rgb(arr, i)
 
-    def iter_frames(
-        self, indices: Iterable[int] | None = None
-    ) -> Iterator[np.ndarray]:
+    def iter_frames(self, indices: Iterable[int] | None = None) -> Iterator[np.ndarray]:
         """Stream frames one at a time, decoding each only when it is needed.
 
         Parameters
@@ -353,7 +357,8 @@ class EchoClip:
         wanted = None if indices is None else [self._check_index(i) for i in indices]
         if wanted is not None and wanted != sorted(set(wanted)):
             raise InvalidParameterError(
-                self.path, "iter_frames(indices=...) must be increasing and unique",
+                self.path,
+                "iter_frames(indices=...) must be increasing and unique",
                 hint="use clip.frame(i) for random access",
             )
         if self._fast_colour is not None:
@@ -397,7 +402,7 @@ class EchoClip:
         try:
             i = int(index)
         except (TypeError, ValueError):
-            raise FrameIndexError(self.path, f"frame index {index!r} is not an integer")
+            raise FrameIndexError(self.path, f"frame index {index!r} is not an integer") from None
         if i < 0:
             i += self.n_frames
         if not 0 <= i < self.n_frames:
@@ -453,8 +458,13 @@ class EchoClip:
         return self._spatial_region
 
     def region_at(
-        self, x0: float, y0: float, x1: float | None = None, y1: float | None = None,
-        *, spatial_only: bool = False,
+        self,
+        x0: float,
+        y0: float,
+        x1: float | None = None,
+        y1: float | None = None,
+        *,
+        spatial_only: bool = False,
     ) -> UltrasoundRegion | None:
         """The smallest region that contains pixel ``(x0, y0)`` or the box to ``(x1, y1)``.
 
@@ -504,7 +514,8 @@ class EchoClip:
         """``spacing_cm``, or a :class:`CalibrationError` saying why there is none."""
         if self.spacing_cm is None:
             raise CalibrationError(
-                self.path, f"no physical calibration: {self.calibration_note}",
+                self.path,
+                f"no physical calibration: {self.calibration_note}",
                 hint="pass spacing_cm=... or depth_cm=... (the depth shown on screen)",
             )
         return self.spacing_cm
@@ -538,9 +549,7 @@ class EchoClip:
             "calibration_note": self.calibration_note,
             "depth_cm": self.depth_cm,
             "nyquist_cm_s": self.nyquist_cm_s,
-            "colour_flow_region": (
-                list(self.colour_flow_region.bounds) if self.colour_flow_region else None
-            ),
+            "colour_flow_region": (list(self.colour_flow_region.bounds) if self.colour_flow_region else None),
             "regions": [r.describe() for r in self.regions],
             **self.metadata.to_dict(),
         }
@@ -566,12 +575,25 @@ class EchoClip:
 
 
 _IDENTITY_KEYWORDS = (
-    "PatientName", "PatientID", "PatientBirthDate", "PatientBirthTime",
-    "OtherPatientIDs", "OtherPatientNames", "OtherPatientIDsSequence",
-    "PatientAddress", "PatientTelephoneNumbers", "PatientMotherBirthName",
-    "IssuerOfPatientID", "MedicalRecordLocator", "ReferringPhysicianName",
-    "PerformingPhysicianName", "OperatorsName", "InstitutionName",
-    "InstitutionAddress", "AccessionNumber", "StudyID",
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientBirthTime",
+    "OtherPatientIDs",
+    "OtherPatientNames",
+    "OtherPatientIDsSequence",
+    "PatientAddress",
+    "PatientTelephoneNumbers",
+    "PatientMotherBirthName",
+    "IssuerOfPatientID",
+    "MedicalRecordLocator",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "OperatorsName",
+    "InstitutionName",
+    "InstitutionAddress",
+    "AccessionNumber",
+    "StudyID",
 )
 
 
@@ -628,20 +650,23 @@ def load_clip(
     """
     p = Path(path)
     if decoder not in ("pydicom", "libjpeg-turbo"):
-        raise InvalidParameterError(
-            p, f"decoder={decoder!r} must be 'pydicom' or 'libjpeg-turbo'")
+        raise InvalidParameterError(p, f"decoder={decoder!r} must be 'pydicom' or 'libjpeg-turbo'")
     user_spacing = _check_spacing(p, spacing_cm)
     if depth_cm is not None and not (_finite(depth_cm) and 0 < float(depth_cm) < 100):
-        raise InvalidParameterError(
-            p, f"depth_cm={depth_cm!r} must be a positive depth in cm (e.g. 16)"
-        )
+        raise InvalidParameterError(p, f"depth_cm={depth_cm!r} must be a positive depth in cm (e.g. 16)")
     header, layout = _read_header(p)
     with _reading_header(p):
         n_frames, decode_opts = _check_image(p, header, layout)
         regions, problems = _parse_regions(p, header)
         clip = EchoClip(
-            p, header, layout, n_frames=n_frames, decode_opts=decode_opts,
-            regions=regions, region_problems=problems, decoder=decoder,
+            p,
+            header,
+            layout,
+            n_frames=n_frames,
+            decode_opts=decode_opts,
+            regions=regions,
+            region_problems=problems,
+            decoder=decoder,
         )
         _calibrate(clip, user_spacing, depth_cm)
     return clip
@@ -666,11 +691,13 @@ class _reading_header:
             return False
         if isinstance(exc, MemoryError):
             raise InvalidDimensionsError(
-                self.path, "the header announces more data than can be held in memory",
+                self.path,
+                "the header announces more data than can be held in memory",
                 hint="the file is damaged",
             ) from None
         raise DicomReadError(
-            self.path, f"damaged DICOM header: an element cannot be read ({type(exc).__name__})",
+            self.path,
+            f"damaged DICOM header: an element cannot be read ({type(exc).__name__})",
             hint="the file is damaged; re-export it from the archive",
         ) from None
 
@@ -685,8 +712,9 @@ def _check_spacing(p: Path, spacing_cm: Any) -> tuple[float, float] | None:
     values = (spacing_cm, spacing_cm) if np.isscalar(spacing_cm) else tuple(spacing_cm)
     if len(values) != 2 or not all(_finite(v) and 0 < float(v) < 10 for v in values):
         raise InvalidParameterError(
-            p, f"spacing_cm={spacing_cm!r} must be a positive cm-per-pixel value "
-            "or a (dx, dy) pair (typically 0.01-0.1)"
+            p,
+            f"spacing_cm={spacing_cm!r} must be a positive cm-per-pixel value "
+            "or a (dx, dy) pair (typically 0.01-0.1)",
         )
     return (float(values[0]), float(values[1]))
 
@@ -698,12 +726,12 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
     if not p.exists():
         raise DicomReadError(p, "file does not exist")
     if p.is_dir():
-        raise DicomReadError(p, "is a directory, not a DICOM file",
-                             hint="use `echoassess batch` for folders")
+        raise DicomReadError(p, "is a directory, not a DICOM file", hint="use `echoassess batch` for folders")
     size = p.stat().st_size
     if size == 0:
-        raise NotDicomError(p, "empty (0 bytes)",
-                            hint="the copy or export probably failed; copy the file again")
+        raise NotDicomError(
+            p, "empty (0 bytes)", hint="the copy or export probably failed; copy the file again"
+        )
     bad_tag = None
     # pydicom's messages are never shown: they may quote a damaged value, and
     # any element (the PatientID among them) can be the damaged one
@@ -714,7 +742,8 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
                 header = pydicom.dcmread(f, stop_before_pixels=True)
             except InvalidDicomError:
                 raise NotDicomError(
-                    p, "not a DICOM file (no 'DICM' preamble marker)",
+                    p,
+                    "not a DICOM file (no 'DICM' preamble marker)",
                     hint="only DICOM Part 10 files can be read",
                 ) from None
             ts = header.file_meta.get("TransferSyntaxUID")
@@ -735,18 +764,19 @@ def _read_header(p: Path) -> tuple[Any, _PixelLayout | None]:
         raise DicomReadError(p, "permission denied") from None
     except MemoryError:
         raise InvalidDimensionsError(
-            p, "the header announces more data than can be held in memory",
+            p,
+            "the header announces more data than can be held in memory",
             hint="the file is damaged",
         ) from None
     except (EOFError, struct.error, OSError) as exc:
-        raise TruncatedFileError(
-            p, f"file ends inside the DICOM header ({type(exc).__name__})") from None
+        raise TruncatedFileError(p, f"file ends inside the DICOM header ({type(exc).__name__})") from None
     except Exception as exc:  # pydicom raises many kinds on garbage
         if size < 132 or _looks_truncated(exc):
             raise TruncatedFileError(p, "file ends inside the DICOM header") from None
         where = "" if bad_tag is None else f" after element {_tag_text(bad_tag)}"
         raise NotDicomError(
-            p, f"unreadable DICOM header: a damaged element{where} ({type(exc).__name__})",
+            p,
+            f"unreadable DICOM header: a damaged element{where} ({type(exc).__name__})",
             hint="the file is damaged; re-export it from the archive",
         ) from None
     if len(header) == 0:
@@ -780,8 +810,10 @@ def _layout_from_dataset(p: Path) -> _PixelLayout | None:
 
 def _looks_truncated(exc: Exception) -> bool:
     text = str(exc).lower()
-    return any(w in text for w in ("end of file", "eof", "unexpected end", "truncat",
-                                   "expected 4 bytes", "expected 8 bytes"))
+    return any(
+        w in text
+        for w in ("end of file", "eof", "unexpected end", "truncat", "expected 4 bytes", "expected 8 bytes")
+    )
 
 
 def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout | None:
@@ -811,8 +843,8 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
     if length != 0xFFFFFFFF:
         if value_offset + length > size:
             raise TruncatedFileError(
-                p, f"pixel data announces {length} bytes but the file holds only "
-                f"{size - value_offset}",
+                p,
+                f"pixel data announces {length} bytes but the file holds only {size - value_offset}",
                 hint="the file was probably cut short while copying",
             )
         return _PixelLayout(keyword, False, value_offset, length, 0, None, streamable)
@@ -825,7 +857,8 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
         item = f.read(8)
         if len(item) < 8:
             raise TruncatedFileError(
-                p, f"encapsulated pixel data ends after {max(n_items - 1, 0)} fragments "
+                p,
+                f"encapsulated pixel data ends after {max(n_items - 1, 0)} fragments "
                 "without its sequence delimiter",
                 hint="the file was probably cut short while copying",
             )
@@ -834,13 +867,15 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
             break
         if (g, e) != _ITEM or item_len == 0xFFFFFFFF:
             raise CorruptPixelDataError(
-                p, f"malformed encapsulated pixel data: found tag ({g:04X},{e:04X}) "
-                f"where a fragment item was expected at byte {pos}"
+                p,
+                f"malformed encapsulated pixel data: found tag ({g:04X},{e:04X}) "
+                f"where a fragment item was expected at byte {pos}",
             )
         pos += 8 + item_len
         if pos > size:
             raise TruncatedFileError(
-                p, f"fragment {n_items} of the pixel data runs past the end of the file",
+                p,
+                f"fragment {n_items} of the pixel data runs past the end of the file",
                 hint="the file was probably cut short while copying",
             )
         if n_items == 1:
@@ -848,8 +883,9 @@ def _scan_pixel_element(p: Path, f: Any, header: Any, size: int) -> _PixelLayout
         n_items += 1
     if n_items == 0:
         raise CorruptPixelDataError(p, "encapsulated pixel data has no basic offset table item")
-    return _PixelLayout(keyword, True, value_offset, pos - value_offset, n_items - 1,
-                        first_fragment, streamable)
+    return _PixelLayout(
+        keyword, True, value_offset, pos - value_offset, n_items - 1, first_fragment, streamable
+    )
 
 
 def _int(header: Any, keyword: str) -> int | None:
@@ -868,7 +904,8 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     if layout is None:
         kind = _uid_name(header.get("SOPClassUID"), "unknown SOP class")
         raise NoPixelDataError(
-            p, f"no pixel data in this DICOM object ({kind})",
+            p,
+            f"no pixel data in this DICOM object ({kind})",
             hint="structured reports and measurement objects hold no image",
         )
     if layout.keyword != "PixelData":
@@ -883,39 +920,49 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
         decoder = get_decoder(ts)
     except Exception:  # NotImplementedError, or ValueError for a UID pydicom cannot classify
         raise UnsupportedEncodingError(
-            p, f"transfer syntax {ts_name} cannot be decoded",
+            p,
+            f"transfer syntax {ts_name} cannot be decoded",
             hint="convert it with e.g. `gdcmconv --raw` or `dcmdjpeg`",
         ) from None
     if not decoder.is_available:
         raise UnsupportedEncodingError(
-            p, f"no installed plugin decodes {ts_name}",
+            p,
+            f"no installed plugin decodes {ts_name}",
             hint="pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pylibjpeg-rle",
         )
     rows, cols = _int(header, "Rows"), _int(header, "Columns")
     spp = _int(header, "SamplesPerPixel")
     bits = _int(header, "BitsAllocated")
     pi = str(header.get("PhotometricInterpretation", "")).strip()
-    missing = [k for k, v in (("Rows", rows), ("Columns", cols), ("SamplesPerPixel", spp),
-                              ("BitsAllocated", bits), ("PhotometricInterpretation", pi))
-               if v in (None, "")]
+    missing = [
+        k
+        for k, v in (
+            ("Rows", rows),
+            ("Columns", cols),
+            ("SamplesPerPixel", spp),
+            ("BitsAllocated", bits),
+            ("PhotometricInterpretation", pi),
+        )
+        if v in (None, "")
+    ]
     if missing:
         raise InvalidDimensionsError(p, f"image attributes missing: {', '.join(missing)}")
     if pi not in _SUPPORTED_PI:
         shown = repr(pi) if pi in _KNOWN_PI else "an unrecognised value"
         raise UnsupportedEncodingError(
-            p, f"photometric interpretation {shown} is not supported",
+            p,
+            f"photometric interpretation {shown} is not supported",
             hint=f"supported: {', '.join(sorted(_SUPPORTED_PI))}",
         )
     if not 0 < rows <= MAX_SIDE_PX or not 0 < cols <= MAX_SIDE_PX:
         raise InvalidDimensionsError(
-            p, f"absurd image size {rows} x {cols} (rows x columns)",
+            p,
+            f"absurd image size {rows} x {cols} (rows x columns)",
             hint=f"each side must be 1..{MAX_SIDE_PX}",
         )
     expected_spp = 1 if pi in ("PALETTE COLOR", "MONOCHROME1", "MONOCHROME2") else 3
     if spp != expected_spp:
-        raise InvalidDimensionsError(
-            p, f"SamplesPerPixel is {spp} but {pi} needs {expected_spp}"
-        )
+        raise InvalidDimensionsError(p, f"SamplesPerPixel is {spp} but {pi} needs {expected_spp}")
     if bits not in (1, 8, 16, 32):
         raise InvalidDimensionsError(p, f"BitsAllocated {bits} is not 1, 8, 16 or 32")
     raw_frames = header.get("NumberOfFrames", 1)
@@ -930,8 +977,8 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     frame_bytes = rows * cols * spp * max(bits, 8) // 8
     if frame_bytes > MAX_FRAME_BYTES:
         raise InvalidDimensionsError(
-            p, f"one frame would need {frame_bytes / 1024**2:.0f} MiB (limit "
-            f"{MAX_FRAME_BYTES // 1024**2} MiB)"
+            p,
+            f"one frame would need {frame_bytes / 1024**2:.0f} MiB (limit {MAX_FRAME_BYTES // 1024**2} MiB)",
         )
     if layout.encapsulated:
         if layout.n_fragments == 0:
@@ -939,7 +986,8 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
         has_eot = "ExtendedOffsetTable" in header
         if n_frames > layout.n_fragments and not has_eot:
             raise InvalidDimensionsError(
-                p, f"header announces {n_frames} frames but the pixel data holds only "
+                p,
+                f"header announces {n_frames} frames but the pixel data holds only "
                 f"{layout.n_fragments} compressed fragments",
                 hint="the NumberOfFrames value is wrong or the file is damaged",
             )
@@ -948,7 +996,8 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
         expected = _native_length(rows, cols, spp, bits, n_frames, pi)
         if layout.value_length < expected:
             raise TruncatedFileError(
-                p, f"pixel data holds {layout.value_length} bytes but {n_frames} frames of "
+                p,
+                f"pixel data holds {layout.value_length} bytes but {n_frames} frames of "
                 f"{rows} x {cols} need {expected}",
                 hint="the file is truncated or NumberOfFrames/Rows/Columns is wrong",
             )
@@ -961,8 +1010,7 @@ def _check_image(p: Path, header: Any, layout: _PixelLayout | None) -> tuple[int
     return n_frames, opts
 
 
-_KNOWN_PI = _SUPPORTED_PI | {"ARGB", "CMYK", "HSV", "YBR_PARTIAL_422", "YBR_PARTIAL_420",
-                             "XYB"}
+_KNOWN_PI = _SUPPORTED_PI | {"ARGB", "CMYK", "HSV", "YBR_PARTIAL_422", "YBR_PARTIAL_420", "XYB"}
 
 
 def _uid_name(uid: Any, unknown: str) -> str:
@@ -977,9 +1025,7 @@ def _uid_name(uid: Any, unknown: str) -> str:
     return f"{entry[0]} ({text})" if entry else unknown
 
 
-def _check_offset_tables(
-    p: Path, header: Any, layout: _PixelLayout, n_frames: int, has_eot: bool
-) -> None:
+def _check_offset_tables(p: Path, header: Any, layout: _PixelLayout, n_frames: int, has_eot: bool) -> None:
     """Refuse offset tables that point outside the pixel data: the decoder
     follows them and would seek, or try to read, far beyond the file."""
     span = layout.value_length
@@ -988,16 +1034,21 @@ def _check_offset_tables(
     if has_eot:
         try:
             offsets = np.frombuffer(header.ExtendedOffsetTable, "<u8")
-            lengths = (np.frombuffer(header.ExtendedOffsetTableLengths, "<u8")
-                       if "ExtendedOffsetTableLengths" in header else None)
+            lengths = (
+                np.frombuffer(header.ExtendedOffsetTableLengths, "<u8")
+                if "ExtendedOffsetTableLengths" in header
+                else None
+            )
         except (TypeError, ValueError, AttributeError):
             raise CorruptPixelDataError(p, "unreadable extended offset table", hint=hint) from None
         if lengths is None or len(offsets) != n_frames or len(lengths) != n_frames:
             raise CorruptPixelDataError(
-                p, f"the extended offset table does not list the {n_frames} frames", hint=hint)
+                p, f"the extended offset table does not list the {n_frames} frames", hint=hint
+            )
         ends = offsets.astype(object) + lengths.astype(object)  # no uint64 wrap-around
-        if (np.any(np.diff(offsets.astype(object)) <= 0) if n_frames > 1 else False) or \
-                any(e > span for e in ends):
+        if (np.any(np.diff(offsets.astype(object)) <= 0) if n_frames > 1 else False) or any(
+            e > span for e in ends
+        ):
             raise CorruptPixelDataError(p, bad.format("extended offset table"), hint=hint)
     if not layout.streamable or layout.value_offset <= 0:
         return
@@ -1061,14 +1112,22 @@ def _fast_colour_space(header: Any, layout: _PixelLayout, decode_opts: dict[str,
     samples of an 8-bit 3-component JPEG Baseline/Extended clip that the fast
     path may decode, or ``None`` (pydicom decodes every frame)."""
     ts = header.file_meta.get("TransferSyntaxUID")
-    if (not layout.encapsulated or not layout.streamable or layout.value_offset <= 0
-            or ts not in _JPEG_BASELINE_LIKE):
+    if (
+        not layout.encapsulated
+        or not layout.streamable
+        or layout.value_offset <= 0
+        or ts not in _JPEG_BASELINE_LIKE
+    ):
         return None
-    if _int(header, "SamplesPerPixel") != 3 or _int(header, "BitsAllocated") != 8 \
-            or _int(header, "BitsStored") not in (None, 8):
+    if (
+        _int(header, "SamplesPerPixel") != 3
+        or _int(header, "BitsAllocated") != 8
+        or _int(header, "BitsStored") not in (None, 8)
+    ):
         return None
-    pi = decode_opts.get("photometric_interpretation",
-                         str(header.get("PhotometricInterpretation", "")).strip())
+    pi = decode_opts.get(
+        "photometric_interpretation", str(header.get("PhotometricInterpretation", "")).strip()
+    )
     if pi in ("YBR_FULL", "YBR_FULL_422"):
         return "YCbCr"
     if pi == "RGB":
@@ -1095,16 +1154,18 @@ class _decoding:
             # the header's size was checked; a decoder asking for more memory
             # follows sizes written inside damaged compressed data
             raise CorruptPixelDataError(
-                self.path, f"frame {self.index} cannot be decoded: its compressed data asks "
-                "for more memory than the header's image size", hint="the file is damaged",
+                self.path,
+                f"frame {self.index} cannot be decoded: its compressed data asks "
+                "for more memory than the header's image size",
+                hint="the file is damaged",
             ) from None
         if isinstance(exc, (KeyboardInterrupt, StopIteration, GeneratorExit)):
             return False
         if isinstance(exc, Exception):
             raise CorruptPixelDataError(
-                self.path, f"frame {self.index} cannot be decoded: "
-                f"{type(exc).__name__}", hint="the compressed data is damaged or in a form "
-                "the decoder does not support",
+                self.path,
+                f"frame {self.index} cannot be decoded: {type(exc).__name__}",
+                hint="the compressed data is damaged or in a form the decoder does not support",
             ) from exc
         return False
 
@@ -1161,8 +1222,7 @@ def _palette_luts(p: Path, header: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
             p, f"PALETTE COLOR image without its lookup table ({exc.args[0]})"
         ) from None
     except Exception as exc:
-        raise CorruptPixelDataError(
-            p, f"unreadable palette lookup table ({type(exc).__name__})") from None
+        raise CorruptPixelDataError(p, f"unreadable palette lookup table ({type(exc).__name__})") from None
     if any(lut.size == 0 for lut, _ in luts):
         raise CorruptPixelDataError(p, "a palette lookup table is empty")
     top = max(int(lut.max()) for lut, _ in luts)
@@ -1189,12 +1249,12 @@ def _check_segmented_lut(p: Path, words: Sequence[int], limit: int = 65536) -> N
             total, i = total + length, i + 3
         else:
             raise UnsupportedEncodingError(
-                p, "segmented palette table with indirect or unknown segments",
+                p,
+                "segmented palette table with indirect or unknown segments",
                 hint="convert the file to RGB",
             )
         if total > limit:
-            raise CorruptPixelDataError(
-                p, f"segmented palette table expands beyond {limit} entries")
+            raise CorruptPixelDataError(p, f"segmented palette table expands beyond {limit} entries")
 
 
 def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], tuple[str, ...]]:
@@ -1222,9 +1282,7 @@ def _parse_regions(p: Path, header: Any) -> tuple[tuple[UltrasoundRegion, ...], 
                 reference_physical_x=_float_or_none(item.get("ReferencePixelPhysicalValueX")),
                 reference_physical_y=_float_or_none(item.get("ReferencePixelPhysicalValueY")),
                 transducer_frequency_khz=_float_or_none(item.get("TransducerFrequency")),
-                pulse_repetition_frequency_hz=_float_or_none(
-                    item.get("PulseRepetitionFrequency")
-                ),
+                pulse_repetition_frequency_hz=_float_or_none(item.get("PulseRepetitionFrequency")),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             problems.append(f"ultrasound region {k}: unusable ({type(exc).__name__})")
@@ -1244,9 +1302,7 @@ def _plausible(value: Any, limits: tuple[float, float]) -> float | None:
     return float(value) if bounds.within(value, limits) else None
 
 
-def _calibrate(
-    clip: EchoClip, user_spacing: tuple[float, float] | None, depth_cm: float | None
-) -> None:
+def _calibrate(clip: EchoClip, user_spacing: tuple[float, float] | None, depth_cm: float | None) -> None:
     rows, cols, _ = clip.shape
     for problem in clip.region_problems:
         logger.warning("%s: %s", clip.path, problem)
@@ -1254,11 +1310,13 @@ def _calibrate(
     tol = 2  # some writers put MaxX1 = Columns instead of Columns - 1
     implausible = None
     if region is not None and region.spacing_cm is not None:
-        implausible = bounds.plausible_spacing_cm(region.spacing_cm, rows=region.height,
-                                                  cols=region.width)
+        implausible = bounds.plausible_spacing_cm(region.spacing_cm, rows=region.height, cols=region.width)
     if user_spacing is not None:
-        usable = (region is not None and implausible is None
-                  and not (region.x1 >= cols + tol or region.y1 >= rows + tol))
+        usable = (
+            region is not None
+            and implausible is None
+            and not (region.x1 >= cols + tol or region.y1 >= rows + tol)
+        )
         if usable:
             # the file's region still gives the depth; its scale is kept to be announced
             clip._spatial_region = region
@@ -1267,8 +1325,12 @@ def _calibrate(
         clip.calibration_source = "user spacing"
         clip.calibration_note = (
             f"spacing {user_spacing[0]:g} x {user_spacing[1]:g} cm/px given by the user"
-            + (f", overriding the file's {region.spacing_cm[0]:.4g} x "
-               f"{region.spacing_cm[1]:.4g} cm/px" if usable else ""))
+            + (
+                f", overriding the file's {region.spacing_cm[0]:.4g} x {region.spacing_cm[1]:.4g} cm/px"
+                if usable
+                else ""
+            )
+        )
         return
     if region is not None and (region.x1 >= cols + tol or region.y1 >= rows + tol):
         clip.calibration_note = (
@@ -1276,9 +1338,7 @@ def _calibrate(
             "image (resized after export?): its scale cannot be trusted"
         )
     elif implausible is not None:
-        clip.calibration_note = (
-            f"the calibration region's scale is refused for areas: {implausible}"
-        )
+        clip.calibration_note = f"the calibration region's scale is refused for areas: {implausible}"
     elif region is not None:
         clip.spacing_cm = region.spacing_cm
         clip._spatial_region = region
@@ -1294,7 +1354,8 @@ def _calibrate(
         sector = detect_sector(clip.read_frames(sample))
         if sector is None:
             raise CalibrationError(
-                clip.path, "depth_cm given but no imaging sector (fan) was found in the frames",
+                clip.path,
+                "depth_cm given but no imaging sector (fan) was found in the frames",
                 hint="pass spacing_cm=... instead",
             )
         s = sector.spacing_from_depth(depth_cm)
@@ -1302,8 +1363,7 @@ def _calibrate(
         clip.user_depth_cm = float(depth_cm)
         clip.calibration_source = "depth + sector"
         clip.calibration_note = (
-            f"{depth_cm:g} cm depth over a {sector.radius_px:.0f} px sector radius "
-            f"({clip.calibration_note})"
+            f"{depth_cm:g} cm depth over a {sector.radius_px:.0f} px sector radius ({clip.calibration_note})"
         )
 
 
@@ -1313,8 +1373,10 @@ def _why_no_region(clip: EchoClip) -> str:
     if spatial:
         if all(not r.is_spatial_cm for r in spatial):
             units = sorted({f"{r.units_x_name}/{r.units_y_name}" for r in spatial})
-            return (f"the 2D region's physical units are {', '.join(units)}, not cm: "
-                    "areas are refused in those units")
+            return (
+                f"the 2D region's physical units are {', '.join(units)}, not cm: "
+                "areas are refused in those units"
+            )
         if clip.colour_flow_region is None:
             return "several 2D regions with different scales and no colour-flow region to choose by"
         return "no cm-calibrated 2D region holds the colour-flow box"
@@ -1381,15 +1443,38 @@ def _metadata(header: Any) -> ClipMetadata:
     )
 
 
-_TEE_WORDS = ("transesophageal", "transoesophageal", "trans-esophageal", "tee", "toe",
-              "mid-esophageal", "mid esophageal", "midesophageal", "mid-oesophageal", "me 4c",
-              "me4c", "me lax", "me commissural")
-_TTE_WORDS = ("transthoracic", "tte", "apical", "parasternal", "subcostal", "a4c", "a2c",
-              "a3c", "plax", "psax", "aplax")
+_TEE_WORDS = (
+    "transesophageal",
+    "transoesophageal",
+    "trans-esophageal",
+    "tee",
+    "toe",
+    "mid-esophageal",
+    "mid esophageal",
+    "midesophageal",
+    "mid-oesophageal",
+    "me 4c",
+    "me4c",
+    "me lax",
+    "me commissural",
+)
+_TTE_WORDS = (
+    "transthoracic",
+    "tte",
+    "apical",
+    "parasternal",
+    "subcostal",
+    "a4c",
+    "a2c",
+    "a3c",
+    "plax",
+    "psax",
+    "aplax",
+)
 
 
 def _view_from_header(header: Any) -> str | None:
-    """"tee" / "tte" from the words a header uses for its probe or view, else ``None``."""
+    """ "tee" / "tte" from the words a header uses for its probe or view, else ``None``."""
     texts: list[str] = []
     try:
         for item in header.get("ViewCodeSequence") or []:
@@ -1399,8 +1484,11 @@ def _view_from_header(header: Any) -> str | None:
         for kw in ("TransducerData", "SeriesDescription", "ProtocolName"):
             value = header.get(kw)
             if value:
-                texts.append(" ".join(map(str, value)) if not isinstance(value, str) and
-                             hasattr(value, "__iter__") else str(value))
+                texts.append(
+                    " ".join(map(str, value))
+                    if not isinstance(value, str) and hasattr(value, "__iter__")
+                    else str(value)
+                )
     except Exception:  # a damaged element says nothing about the view
         return None
     import re
@@ -1409,8 +1497,10 @@ def _view_from_header(header: Any) -> str | None:
     tokens = set(re.findall(r"[a-z0-9-]+", words))
 
     def hit(vocab: tuple[str, ...]) -> bool:
-        return any((w in tokens) if " " not in w else
-                   re.search(r"\b" + re.escape(w) + r"\b", words) is not None for w in vocab)
+        return any(
+            (w in tokens) if " " not in w else re.search(r"\b" + re.escape(w) + r"\b", words) is not None
+            for w in vocab
+        )
 
     tee, tte = hit(_TEE_WORDS), hit(_TTE_WORDS)
     if tee and not tte:
@@ -1429,10 +1519,12 @@ def _acquisition_datetime(header: Any) -> datetime | None:
             return DT(str(dt))
         except ValueError:
             pass
-    for date_kw, time_kw in (("AcquisitionDate", "AcquisitionTime"),
-                             ("ContentDate", "ContentTime"),
-                             ("SeriesDate", "SeriesTime"),
-                             ("StudyDate", "StudyTime")):
+    for date_kw, time_kw in (
+        ("AcquisitionDate", "AcquisitionTime"),
+        ("ContentDate", "ContentTime"),
+        ("SeriesDate", "SeriesTime"),
+        ("StudyDate", "StudyTime"),
+    ):
         date = header.get(date_kw)
         if not date:
             continue

@@ -68,14 +68,15 @@ def measure_jets(
         if ys.size == 0:
             continue
         area = int(ys.size)
-        out.append(JetMeasurement(
-            label=k,
-            area_px=area,
-            area_cm2=None if px_cm2 is None else area * px_cm2,
-            centroid_xy=(float(xs.mean()) + ox, float(ys.mean()) + oy),
-            bbox_xyxy=(int(xs.min()) + ox, int(ys.min()) + oy, int(xs.max()) + ox,
-                       int(ys.max()) + oy),
-        ))
+        out.append(
+            JetMeasurement(
+                label=k,
+                area_px=area,
+                area_cm2=None if px_cm2 is None else area * px_cm2,
+                centroid_xy=(float(xs.mean()) + ox, float(ys.mean()) + oy),
+                bbox_xyxy=(int(xs.min()) + ox, int(ys.min()) + oy, int(xs.max()) + ox, int(ys.max()) + oy),
+            )
+        )
     return tuple(out)
 
 
@@ -232,4 +233,3 @@ def jet_outline(mask: np.ndarray, *, tolerance_px: float = 0.5) -> np.ndarray:
     if not np.array_equal(xy[0], xy[-1]):
         xy = np.vstack([xy, xy[:1]])
     return xy
-

@@ -163,7 +163,8 @@ def _check_params(params: AnalysisParams | None) -> AnalysisParams:
         return AnalysisParams()
     if not isinstance(params, AnalysisParams):
         raise InvalidParameterError(
-            None, f"params must be an AnalysisParams, got {type(params).__name__}",
+            None,
+            f"params must be an AnalysisParams, got {type(params).__name__}",
             hint="use echoassess.AnalysisParams(...) or params=None for the defaults",
         )
     return params
@@ -181,7 +182,8 @@ def _check_point(path: Any, name: str, value: Any, shape: tuple[int, int]) -> tu
     rows, cols = shape
     if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < cols and 0 <= y < rows):
         raise InvalidParameterError(
-            path, f"{name}={value!r} lies outside the {cols} x {rows} image",
+            path,
+            f"{name}={value!r} lies outside the {cols} x {rows} image",
         )
     return x, y
 
@@ -193,7 +195,8 @@ def _check_roi(path: Any, value: Any, shape: tuple[int, int]) -> tuple[int, int,
         x0, y0, x1, y1 = (float(v) for v in value)
     except (TypeError, ValueError):
         raise InvalidParameterError(
-            path, f"roi={value!r} must be four numbers x0,y0,x1,y1 in pixels",
+            path,
+            f"roi={value!r} must be four numbers x0,y0,x1,y1 in pixels",
             hint="e.g. 300,300,500,450",
         ) from None
     rows, cols = shape
@@ -201,8 +204,12 @@ def _check_roi(path: Any, value: Any, shape: tuple[int, int]) -> tuple[int, int,
         raise InvalidParameterError(path, f"roi={value!r} must have x1 > x0 and y1 > y0")
     if x1 < 0 or y1 < 0 or x0 >= cols or y0 >= rows:
         raise InvalidParameterError(path, f"roi={value!r} lies outside the {cols} x {rows} image")
-    return (max(0, int(round(x0))), max(0, int(round(y0))), min(cols - 1, int(round(x1))),
-            min(rows - 1, int(round(y1))))
+    return (
+        max(0, int(round(x0))),
+        max(0, int(round(y0))),
+        min(cols - 1, int(round(x1))),
+        min(rows - 1, int(round(y1))),
+    )
 
 
 VIEWS = ("auto", "tte", "tee")
@@ -214,13 +221,16 @@ def _check_view(path: Any, view: Any) -> str:
     v = str(view).lower()
     if v not in VIEWS:
         raise InvalidParameterError(
-            path, f"view={view!r} must be one of {', '.join(VIEWS)}",
+            path,
+            f"view={view!r} must be one of {', '.join(VIEWS)}",
             hint="tte: transthoracic (apical, parasternal); tee: transoesophageal",
         )
     return v
 
 
-def _check_annulus(path: Any, value: Any, shape: tuple[int, int]) -> tuple[tuple[float, float], tuple[float, float]] | None:
+def _check_annulus(
+    path: Any, value: Any, shape: tuple[int, int]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
     if value is None:
         return None
     try:
@@ -229,7 +239,8 @@ def _check_annulus(path: Any, value: Any, shape: tuple[int, int]) -> tuple[tuple
         flat = []
     if len(flat) != 4:
         raise InvalidParameterError(
-            path, f"annulus={value!r} must be two points ((x1, y1), (x2, y2)) in pixels",
+            path,
+            f"annulus={value!r} must be two points ((x1, y1), (x2, y2)) in pixels",
             hint="the two mitral annulus hinge points, e.g. 300,310,380,300",
         )
     p1 = _check_point(path, "annulus", flat[:2], shape)
@@ -320,8 +331,9 @@ def analyze_clip(
             clip = load_clip(clip.path, spacing_cm=spacing_cm, depth_cm=depth_cm)
     else:
         clip = load_clip(clip_or_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
-    bounds.check_analysable(clip.path, clip.shape, None if clip.colour_flow_region is None
-                            else clip.colour_flow_region.bounds)
+    bounds.check_analysable(
+        clip.path, clip.shape, None if clip.colour_flow_region is None else clip.colour_flow_region.bounds
+    )
     if nyquist_cm_s is not None and not (
         isinstance(nyquist_cm_s, (int, float)) and math.isfinite(nyquist_cm_s) and 0 < nyquist_cm_s < 1000
     ):
@@ -336,8 +348,15 @@ def analyze_clip(
     la_poly = postteer.check_la_polygon(clip.path, la_polygon, (rows, cols))
     # every user input is named in the result; a conflict with the file is a warning
     user_inputs, warnings = provenance.describe_inputs(
-        clip, nyquist_cm_s=nyquist_cm_s, file_nyquist_cm_s=clip.nyquist_cm_s, depth_cm=depth_cm,
-        view=view_hint, annulus=annulus_pts, valve_xy=valve, roi_xyxy=roi)
+        clip,
+        nyquist_cm_s=nyquist_cm_s,
+        file_nyquist_cm_s=clip.nyquist_cm_s,
+        depth_cm=depth_cm,
+        view=view_hint,
+        annulus=annulus_pts,
+        valve_xy=valve,
+        roi_xyxy=roi,
+    )
     # settings the file carries, unless the user gave them; the file's depth
     # stays (its calibration is the one used) when the user's disagrees
     nyquist_source = "user" if nyquist_cm_s is not None else None
@@ -366,16 +385,21 @@ def analyze_clip(
         box_source = "pixels"
         if box is None:
             raise NoColourFlowError(
-                clip.path, "no colour-Doppler flow found (no colour-flow region and no changing "
-                "colour pixels)", hint="is this a colour-Doppler clip?",
+                clip.path,
+                "no colour-Doppler flow found (no colour-flow region and no changing colour pixels)",
+                hint="is this a colour-Doppler clip?",
             )
     bar = colorflow.find_colour_bar(first, exclude_xyxy=box, min_saturation=p.bar_min_saturation)
     if bar is None:
         bar = colorflow.default_colour_bar()
         warnings.append("no colour bar found: a generic red/blue velocity map was assumed")
     lut = colorflow.build_colour_lut(
-        bar, bits=p.lut_bits, min_chroma=p.min_chroma, max_distance=p.max_colour_distance,
-        dark_lightness=p.dark_lightness, min_chroma_dark=p.min_chroma_dark,
+        bar,
+        bits=p.lut_bits,
+        min_chroma=p.min_chroma,
+        max_distance=p.max_colour_distance,
+        dark_lightness=p.dark_lightness,
+        min_chroma_dark=p.min_chroma_dark,
     )
     bx0, by0, bx1, by1 = box
     h, w = by1 - by0 + 1, bx1 - bx0 + 1
@@ -386,8 +410,10 @@ def analyze_clip(
         scale_cm = float(np.sqrt(clip.spacing_cm[0] * clip.spacing_cm[1]))
     else:
         scale_cm = _NOMINAL_DEPTH_CM / (0.8 * rows)
-        warnings.append("uncalibrated clip: areas in pixels; size thresholds assume a "
-                        f"{_NOMINAL_DEPTH_CM:g} cm deep image")
+        warnings.append(
+            "uncalibrated clip: areas in pixels; size thresholds assume a "
+            f"{_NOMINAL_DEPTH_CM:g} cm deep image"
+        )
 
     def px(area_cm2: float) -> int:
         return max(1, int(round(area_cm2 / scale_cm**2)))
@@ -401,13 +427,15 @@ def analyze_clip(
         rx0, ry0, rx1, ry1 = roi
         roi_crop[max(0, ry0 - by0) : max(0, ry1 - by0 + 1), max(0, rx0 - bx0) : max(0, rx1 - bx0 + 1)] = True
         if not roi_crop.any():
-            raise InvalidParameterError(clip.path, f"roi={roi_xyxy!r} does not overlap the colour box "
-                                        f"{list(box)}")
+            raise InvalidParameterError(
+                clip.path, f"roi={roi_xyxy!r} does not overlap the colour box {list(box)}"
+            )
 
     # -- one pass over the frames: compact flow maps of the colour box
     trace = _ecg_trace(first, sector, box)
-    scan = _scan_frames(itertools.chain([first], frames_iter), clip.n_frames, box, lut,
-                        ecg_trace=trace, progress=progress)
+    scan = _scan_frames(
+        itertools.chain([first], frames_iter), clip.n_frames, box, lut, ecg_trace=trace, progress=progress
+    )
     T = clip.n_frames
     static = _static_overlay(scan, p)
     flows = scan.flow & ~static
@@ -415,7 +443,8 @@ def analyze_clip(
     if not any_flow:
         if bar.source == "default":
             raise NoColourFlowError(
-                clip.path, "no colour-Doppler flow in the colour box and no colour bar",
+                clip.path,
+                "no colour-Doppler flow in the colour box and no colour bar",
                 hint="is this a colour-Doppler clip?",
             )
         warnings.append("no colour flow shown in the colour box")
@@ -429,9 +458,14 @@ def analyze_clip(
     turbs = np.zeros_like(flows)
     for i in range(T):
         turbs[i] = segmentation.turbulent_mask(
-            velocity[i], flows[i], None if variance is None else variance[i],
-            window_px=window, lag_px=cell, threshold=p.turbulence_threshold,
-            variance_threshold=p.variance_threshold, min_area_px=px(p.min_turbulent_area_cm2),
+            velocity[i],
+            flows[i],
+            None if variance is None else variance[i],
+            window_px=window,
+            lag_px=cell,
+            threshold=p.turbulence_threshold,
+            variance_threshold=p.variance_threshold,
+            min_area_px=px(p.min_turbulent_area_cm2),
             coarse_scales=p.coarse_scales,
         )
     close_px = max(1, 2 * cell + 1) if cell > 1 else 3
@@ -440,12 +474,25 @@ def analyze_clip(
     apex = _apex_in_box(clip, sector, box, rows)
     ecg_phase, ecg_source = _read_phase(scan, clip, trace)
     # the ECG helps pick the valve's flow only when it shows both phases on this clip
-    ecg_for_valve = (None if ecg_phase is None or not 0 < int(ecg_phase.systolic.sum()) < T
-                     else ecg_phase.systolic)
+    ecg_for_valve = (
+        None if ecg_phase is None or not 0 < int(ecg_phase.systolic.sum()) < T else ecg_phase.systolic
+    )
     valve_info = _locate_valve(
-        flows, turbs, velocity, scan.grey, apex=apex, view=view_hint, file_view=clip.metadata.view,
-        annulus_pts=annulus_pts, valve_xy=valve, box=box, ecg_systolic=ecg_for_valve,
-        p=p, scale_cm=scale_cm, min_core_px=px(p.min_core_area_cm2), close_px=close_px,
+        flows,
+        turbs,
+        velocity,
+        scan.grey,
+        apex=apex,
+        view=view_hint,
+        file_view=clip.metadata.view,
+        annulus_pts=annulus_pts,
+        valve_xy=valve,
+        box=box,
+        ecg_systolic=ecg_for_valve,
+        p=p,
+        scale_cm=scale_cm,
+        min_core_px=px(p.min_core_area_cm2),
+        close_px=close_px,
         min_systole_px=px(p.min_systole_area_cm2),
     )
     ann = valve_info.annulus
@@ -458,13 +505,22 @@ def analyze_clip(
         t_c, d_c = ann.coords((h, w))
         for i in range(T):
             jet_masks[i] = segmentation.atrial_jet_mask(
-                flows[i], turbs[i], t=t_c, d=d_c, half_length_px=ann.half_length_px,
-                band_px=band, max_depth_px=ln(p.la_max_depth_cm),
+                flows[i],
+                turbs[i],
+                t=t_c,
+                d=d_c,
+                half_length_px=ann.half_length_px,
+                band_px=band,
+                max_depth_px=ln(p.la_max_depth_cm),
                 max_half_width_px=ln(p.la_max_half_width_cm),
-                min_core_px=px(p.min_core_area_cm2), close_px=close_px,
-                velocity=velocity[i], jet_sign=-valve_info.side if valve_info.side else None,
-                min_attachment_px=px(p.min_attachment_area_cm2), fill_holes=p.fill_holes,
-                region=roi_crop, start_px=ln(p.max_jet_start_cm),
+                min_core_px=px(p.min_core_area_cm2),
+                close_px=close_px,
+                velocity=velocity[i],
+                jet_sign=-valve_info.side if valve_info.side else None,
+                min_attachment_px=px(p.min_attachment_area_cm2),
+                fill_holes=p.fill_holes,
+                region=roi_crop,
+                start_px=ln(p.max_jet_start_cm),
             )
     # -- systole: frames whose atrial jets hold enough mosaic
     jet_turb = (jet_masks & turbs).sum(axis=(1, 2))
@@ -484,27 +540,36 @@ def analyze_clip(
             # largest jet lies there, when it is the ECG reading that is wrong
             near_sys = np.convolve(ecg_phase.systolic.astype(int), np.ones(3, int), "same") > 0
             far = systolic & ~near_sys
-            if far.any() and (systolic & near_sys).any() and (
-                    jet_turb[systolic & near_sys].max() > jet_turb[far].max()):
+            if (
+                far.any()
+                and (systolic & near_sys).any()
+                and (jet_turb[systolic & near_sys].max() > jet_turb[far].max())
+            ):
                 systolic = systolic & near_sys
                 phase_systolic = systolic
                 warnings.append(
                     f"{int(far.sum())} frame(s) with flow across the valve lie in diastole by the "
-                    f"{ecg_source} and are not counted as regurgitation")
+                    f"{ecg_source} and are not counted as regurgitation"
+                )
             if agree < 0.7:
                 warnings.append(
                     f"the ECG trace and the colour flow disagree on systole ({100 * agree:.0f} % "
-                    "of frames agree): check the phase labels")
+                    "of frames agree): check the phase labels"
+                )
 
     # -- status
     status, status_reason = "measured", ""
-    if (ann is not None and valve_info.rival and ecg_phase is not None
-            and systolic.any() and float(np.mean(ecg_phase.systolic == systolic)) < 0.6):
+    if (
+        ann is not None
+        and valve_info.rival
+        and ecg_phase is not None
+        and systolic.any()
+        and float(np.mean(ecg_phase.systolic == systolic)) < 0.6
+    ):
         # jets found by the image alone that the ECG calls diastolic: another
         # valve's flow (aortic regurgitation) taken for the mitral jet
         ann = None
-        valve_info.why = ("the turbulent flow found at the presumed valve is not systolic by the "
-                          f"{ecg_source}")
+        valve_info.why = f"the turbulent flow found at the presumed valve is not systolic by the {ecg_source}"
     if ann is not None and valve_info.source != "user" and not systolic.any():
         # the valve was placed at turbulent flow, yet no jet crosses it: the
         # placement is wrong, not the flow absent (never a false "no jet")
@@ -519,8 +584,10 @@ def analyze_clip(
             phase_systolic, systole_source = ecg_phase.systolic, f"{ecg_source} (no jet in the flow)"
     elif ann is None:
         status, status_reason = "cannot_measure", valve_info.why
-        warnings.append(f"could not locate the mitral valve ({valve_info.why}): give a hint "
-                        "(--annulus X1,Y1,X2,Y2 and --view tte|tee)")
+        warnings.append(
+            f"could not locate the mitral valve ({valve_info.why}): give a hint "
+            "(--annulus X1,Y1,X2,Y2 and --view tte|tee)"
+        )
         systolic = np.zeros(T, bool)
         phase_systolic = ecg_phase.systolic if ecg_phase is not None else systolic
         systole_source = ecg_source if ecg_phase is not None else "unknown (valve not located)"
@@ -528,8 +595,16 @@ def analyze_clip(
         status = "no_jet"
         status_reason = "no regurgitant flow crossed the annulus given"
         warnings.append("no systolic jet found")
-    log.debug("%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
-              clip.path.name, box, box_source, bar.source, cell, valve_info, int(systolic.sum()))
+    log.debug(
+        "%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
+        clip.path.name,
+        box,
+        box_source,
+        bar.source,
+        cell,
+        valve_info,
+        int(systolic.sum()),
+    )
 
     # -- jets per frame, labelled by their origins on the annulus
     times = clip.frame_times_ms
@@ -538,25 +613,49 @@ def analyze_clip(
     masks = np.zeros((T, rows, cols), bool) if keep_masks else None
     best_i, best_px, best_labels = -1, 0, None
     vcs_by_frame: dict[int, dict] = {}
-    searches = ({} if t_c is None or d_c is None else
-                {int(i): _origin_search_mask(jet_masks[i], flows[i], d_c, band)
-                 for i in np.flatnonzero(systolic)})
-    origins = ({} if t_c is None or d_c is None else
-               _track_origins(jet_masks, searches, t_c, d_c, band_px=band,
-                              gap_px=ln(p.origin_gap_cm), track_px=ln(p.origin_track_cm),
-                              start_px=ln(p.max_jet_start_cm), min_px=px(p.min_jet_area_cm2)))
+    searches = (
+        {}
+        if t_c is None or d_c is None
+        else {
+            int(i): _origin_search_mask(jet_masks[i], flows[i], d_c, band) for i in np.flatnonzero(systolic)
+        }
+    )
+    origins = (
+        {}
+        if t_c is None or d_c is None
+        else _track_origins(
+            jet_masks,
+            searches,
+            t_c,
+            d_c,
+            band_px=band,
+            gap_px=ln(p.origin_gap_cm),
+            track_px=ln(p.origin_track_cm),
+            start_px=ln(p.max_jet_start_cm),
+            min_px=px(p.min_jet_area_cm2),
+        )
+    )
     for i in range(T):
         labels, n = None, 0
         if systolic[i] and t_c is not None and d_c is not None:
             labels, n = segmentation.label_by_origins(
-                searches[i], t_c, d_c, origins.get(i, []), band_px=max(band, ln(p.max_jet_start_cm)),
-                start_px=-0.5 * band, min_jet_px=px(p.min_jet_area_cm2),
+                searches[i],
+                t_c,
+                d_c,
+                origins.get(i, []),
+                band_px=max(band, ln(p.max_jet_start_cm)),
+                start_px=-0.5 * band,
+                min_jet_px=px(p.min_jet_area_cm2),
             )
             labels[~jet_masks[i]] = 0
             labels, n = _renumber(labels)
             vcs_by_frame[i] = postteer.frame_vena_contracta(  # post-TEER: neck of each jet
-                labels, n, (ann.nx, ann.ny), spacing_cm=clip.spacing_cm or (scale_cm, scale_cm),
-                offset_xy=(bx0, by0))
+                labels,
+                n,
+                (ann.nx, ann.ny),
+                spacing_cm=clip.spacing_cm or (scale_cm, scale_cm),
+                offset_xy=(bx0, by0),
+            )
             jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
             )
@@ -565,26 +664,54 @@ def analyze_clip(
             area = int(np.count_nonzero(labels))
             if area > best_px:
                 best_i, best_px, best_labels = i, area, labels
-        per_frame.append(measure.measure_frame(
-            i, labels, n, phase="systole" if phase_systolic[i] else "diastole",
-            time_ms=None if times is None else float(times[i]), spacing_cm=clip.spacing_cm,
-        ))
+        per_frame.append(
+            measure.measure_frame(
+                i,
+                labels,
+                n,
+                phase="systole" if phase_systolic[i] else "diastole",
+                time_ms=None if times is None else float(times[i]),
+                spacing_cm=clip.spacing_cm,
+            )
+        )
 
     if (annulus_pts is not None or valve is not None or roi is not None) and ann is not None:
         # hints that cut a detected jet: measure the jets once more without them
         cut = _hint_cut(
-            flows, turbs, velocity, scan.grey, jet_masks, systolic, apex=apex, view=view_hint,
-            file_view=clip.metadata.view, box=box, ecg_systolic=ecg_for_valve,
-            p=p, scale_cm=scale_cm, close_px=close_px, band=band, px=px, ln=ln)
+            flows,
+            turbs,
+            velocity,
+            scan.grey,
+            jet_masks,
+            systolic,
+            apex=apex,
+            view=view_hint,
+            file_view=clip.metadata.view,
+            box=box,
+            ecg_systolic=ecg_for_valve,
+            p=p,
+            scale_cm=scale_cm,
+            close_px=close_px,
+            band=band,
+            px=px,
+            ln=ln,
+        )
         if cut is not None:
-            given = ", ".join(n for n, v in (("--annulus", annulus_pts), ("--valve", valve),
-                                             ("--roi", roi)) if v is not None)
-            unit = (lambda n: f"{n * clip.spacing_cm[0] * clip.spacing_cm[1]:.2f} cm²") \
-                if clip.spacing_cm is not None else (lambda n: f"{n} px")
+            given = ", ".join(
+                n
+                for n, v in (("--annulus", annulus_pts), ("--valve", valve), ("--roi", roi))
+                if v is not None
+            )
+            unit = (
+                (lambda n: f"{n * clip.spacing_cm[0] * clip.spacing_cm[1]:.2f} cm²")
+                if clip.spacing_cm is not None
+                else (lambda n: f"{n} px")
+            )
             warnings.append(
                 f"the hints ({given}) cut the jet found without them: its largest area is "
                 f"{unit(cut[0])} with the hints and {unit(cut[1])} without; check the hints "
-                "against the image")
+                "against the image"
+            )
 
     settings = {
         "nyquist_cm_s": None if nyquist_cm_s is None else round(float(nyquist_cm_s), 2),
@@ -595,7 +722,8 @@ def analyze_clip(
         "depth_source": depth_source,
         "depth_cm_from_sector": (
             round(sector["radius_px"] * clip.spacing_cm[1], 1)
-            if sector is not None and clip.spacing_cm is not None else None
+            if sector is not None and clip.spacing_cm is not None
+            else None
         ),
         "heart_rate_bpm": clip.metadata.heart_rate_bpm,
         "systole_source": systole_source,
@@ -610,8 +738,9 @@ def analyze_clip(
         "sector": sector,
         "view": valve_info.view,
         "view_source": valve_info.view_source,
-        "annulus_xy": None if ann is None else [
-            [round(x + bx0, 1), round(y + by0, 1)] for x, y in ann.points],
+        "annulus_xy": None
+        if ann is None
+        else [[round(x + bx0, 1), round(y + by0, 1)] for x, y in ann.points],
         "annulus_tilt_deg": None if ann is None else round(ann.tilt_deg, 1),
         "annulus_source": valve_info.source,
         "roi_xyxy": None if roi is None else list(roi),
@@ -619,7 +748,8 @@ def analyze_clip(
         "model": clip.metadata.model,
     }
     result = measure.summarize_clip(
-        per_frame, jets_by_frame,
+        per_frame,
+        jets_by_frame,
         source=clip.path.name,
         frame_time_ms=clip.frame_time_ms,
         spacing_cm=clip.spacing_cm,
@@ -629,7 +759,9 @@ def analyze_clip(
         params=p.to_dict(),
         warnings=warnings,
         masks=masks,
-        labels_by_frame=None if best_labels is None else {best_i: _full_frame(best_labels, box, (rows, cols))},
+        labels_by_frame=None
+        if best_labels is None
+        else {best_i: _full_frame(best_labels, box, (rows, cols))},
         status=status,
         status_reason=status_reason,
         user_inputs=user_inputs,
@@ -638,18 +770,30 @@ def analyze_clip(
     return _with_post_teer(result, clip, ann, (bx0, by0), scale_cm, vcs_by_frame, la_poly)
 
 
-def _with_post_teer(result: ClipResult, clip: EchoClip, ann: Any, offset: tuple[int, int],
-                    scale_cm: float,
-                    vcs_by_frame: dict[int, dict], la_poly: Any) -> ClipResult:
+def _with_post_teer(
+    result: ClipResult,
+    clip: EchoClip,
+    ann: Any,
+    offset: tuple[int, int],
+    scale_cm: float,
+    vcs_by_frame: dict[int, dict],
+    la_poly: Any,
+) -> ClipResult:
     """``result`` with its vena contracta, LA area and jet/LA ratio (measured clips only)."""
     if result.status != "measured" or ann is None or result.max_frame is None:
         return result
     full = ann.offset(*offset)
     frame = clip.frame(result.max_frame) if la_poly is None else None
     measures = postteer.post_teer_measures(
-        frame_rgb=frame, max_frame=result.max_frame, jets_at_max=result.jets_at_max,
-        vcs_by_frame=vcs_by_frame, annulus_xy=full.points, normal_xy=(full.nx, full.ny),
-        spacing_cm=clip.spacing_cm, scale_cm=scale_cm, la_polygon=la_poly,
+        frame_rgb=frame,
+        max_frame=result.max_frame,
+        jets_at_max=result.jets_at_max,
+        vcs_by_frame=vcs_by_frame,
+        annulus_xy=full.points,
+        normal_xy=(full.nx, full.ny),
+        spacing_cm=clip.spacing_cm,
+        scale_cm=scale_cm,
+        la_polygon=la_poly,
         fan=None,  # read from the frame itself: the detected sector can be off on zoomed displays
     )
     warnings = result.warnings
@@ -678,19 +822,46 @@ def _identifiers(clip: EchoClip) -> dict[str, Any]:
 
 
 def _hint_cut(
-    flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray, grey: np.ndarray,
-    jet_masks: np.ndarray, systolic: np.ndarray, *, apex: tuple[float, float], view: str,
-    file_view: str | None, box: tuple[int, int, int, int], ecg_systolic: np.ndarray | None,
-    p: AnalysisParams, scale_cm: float, close_px: int, band: float, px: Callable[[float], int],
-    ln: Callable[[float], float], keep: float = 0.85,
+    flows: np.ndarray,
+    turbs: np.ndarray,
+    velocity: np.ndarray,
+    grey: np.ndarray,
+    jet_masks: np.ndarray,
+    systolic: np.ndarray,
+    *,
+    apex: tuple[float, float],
+    view: str,
+    file_view: str | None,
+    box: tuple[int, int, int, int],
+    ecg_systolic: np.ndarray | None,
+    p: AnalysisParams,
+    scale_cm: float,
+    close_px: int,
+    band: float,
+    px: Callable[[float], int],
+    ln: Callable[[float], float],
+    keep: float = 0.85,
 ) -> tuple[int, int] | None:
     """``(largest jet px with the hints, without them)`` when the hints keep less
     than ``keep`` of the jet the analysis finds on its own, else ``None``."""
     auto = _locate_valve(
-        flows, turbs, velocity, grey, apex=apex, view=view, file_view=file_view,
-        annulus_pts=None, valve_xy=None, box=box, ecg_systolic=ecg_systolic, p=p,
-        scale_cm=scale_cm, min_core_px=px(p.min_core_area_cm2), close_px=close_px,
-        min_systole_px=px(p.min_systole_area_cm2))
+        flows,
+        turbs,
+        velocity,
+        grey,
+        apex=apex,
+        view=view,
+        file_view=file_view,
+        annulus_pts=None,
+        valve_xy=None,
+        box=box,
+        ecg_systolic=ecg_systolic,
+        p=p,
+        scale_cm=scale_cm,
+        min_core_px=px(p.min_core_area_cm2),
+        close_px=close_px,
+        min_systole_px=px(p.min_systole_area_cm2),
+    )
     if auto.annulus is None:
         return None
     T, h, w = flows.shape
@@ -700,12 +871,23 @@ def _hint_cut(
         if not turbs[i].any():
             continue
         m = segmentation.atrial_jet_mask(
-            flows[i], turbs[i], t=t_a, d=d_a, half_length_px=auto.annulus.half_length_px,
-            band_px=band, max_depth_px=ln(p.la_max_depth_cm),
-            max_half_width_px=ln(p.la_max_half_width_cm), min_core_px=px(p.min_core_area_cm2),
-            close_px=close_px, velocity=velocity[i], jet_sign=-auto.side if auto.side else None,
-            min_attachment_px=px(p.min_attachment_area_cm2), fill_holes=p.fill_holes,
-            region=None, start_px=ln(p.max_jet_start_cm))
+            flows[i],
+            turbs[i],
+            t=t_a,
+            d=d_a,
+            half_length_px=auto.annulus.half_length_px,
+            band_px=band,
+            max_depth_px=ln(p.la_max_depth_cm),
+            max_half_width_px=ln(p.la_max_half_width_cm),
+            min_core_px=px(p.min_core_area_cm2),
+            close_px=close_px,
+            velocity=velocity[i],
+            jet_sign=-auto.side if auto.side else None,
+            min_attachment_px=px(p.min_attachment_area_cm2),
+            fill_holes=p.fill_holes,
+            region=None,
+            start_px=ln(p.max_jet_start_cm),
+        )
         auto_px[i] = int(np.count_nonzero(m))
     auto_max = int(auto_px.max()) if T else 0
     hinted = jet_masks.sum(axis=(1, 2))
@@ -730,8 +912,12 @@ class _Scan:
 
 
 def _scan_frames(
-    frames: Iterable[np.ndarray], n_frames: int, box: tuple[int, int, int, int],
-    lut: colorflow.ColourLUT, *, ecg_trace: tuple[np.ndarray, np.ndarray] | None,
+    frames: Iterable[np.ndarray],
+    n_frames: int,
+    box: tuple[int, int, int, int],
+    lut: colorflow.ColourLUT,
+    *,
+    ecg_trace: tuple[np.ndarray, np.ndarray] | None,
     progress: Callable[[int, int], None] | None,
 ) -> _Scan:
     bx0, by0, bx1, by1 = box
@@ -745,11 +931,14 @@ def _scan_frames(
         sx = slice(int(xs.min()), int(xs.max()) + 1)
         origin = (sx.start, sy.start)
     scan = _Scan(
-        np.zeros((T, h, w), bool), np.zeros((T, h, w), np.int8),
+        np.zeros((T, h, w), bool),
+        np.zeros((T, h, w), np.int8),
         np.zeros((T, h, w), np.uint8) if lut.bar.has_variance else None,
         np.zeros((T, h, w), np.uint8),
-        np.full((h, w, 3), 255, np.uint8), np.zeros((h, w, 3), np.uint8),
-        None, origin,
+        np.full((h, w, 3), 255, np.uint8),
+        np.zeros((h, w, 3), np.uint8),
+        None,
+        origin,
     )
     # the flow map's quantised values looked up per colour bin (the same values
     # as quantising colorflow.flow_map's output, without float frames)
@@ -802,8 +991,9 @@ def _cell_size(velocity: np.ndarray, flows: np.ndarray, window: int, p: Analysis
     for i in np.argsort(n_flow)[::-1][:8]:  # the frames with most flow
         if not n_flow[i]:
             continue
-        tm = segmentation.turbulence_map(velocity[i], flows[i], window_px=2 * window + 1,
-                                         lag_px=p.max_cell_px)
+        tm = segmentation.turbulence_map(
+            velocity[i], flows[i], window_px=2 * window + 1, lag_px=p.max_cell_px
+        )
         busy[i] = tm > 0.5
         counts[i] = busy[i].sum()
     if counts.max() <= 0:
@@ -819,9 +1009,13 @@ def _apex_in_box(
     """The transducer (the fan's apex) in colour-box coordinates."""
     bx0, by0, bx1, _ = box
     region = clip.spatial_region
-    if (region is not None and region.reference_pixel_x0 is not None
-            and region.reference_pixel_y0 is not None
-            and not region.reference_physical_x and not region.reference_physical_y):
+    if (
+        region is not None
+        and region.reference_pixel_x0 is not None
+        and region.reference_pixel_y0 is not None
+        and not region.reference_physical_x
+        and not region.reference_physical_y
+    ):
         return (region.x0 + region.reference_pixel_x0 - bx0, region.y0 + region.reference_pixel_y0 - by0)
     if sector is not None:
         return (sector["apex_x"] - bx0, sector["apex_y"] - by0)
@@ -845,17 +1039,30 @@ class _Valve:
         if self.annulus is None:
             return f"valve not located ({self.why})"
         a = self.annulus
-        return (f"view {self.view} ({self.view_source}), annulus centre ({a.cx:.0f}, {a.cy:.0f}) "
-                f"tilt {a.tilt_deg:.0f} deg ({self.source})")
+        return (
+            f"view {self.view} ({self.view_source}), annulus centre ({a.cx:.0f}, {a.cy:.0f}) "
+            f"tilt {a.tilt_deg:.0f} deg ({self.source})"
+        )
 
 
 def _locate_valve(
-    flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray, grey: np.ndarray, *,
-    apex: tuple[float, float], view: str, file_view: str | None,
+    flows: np.ndarray,
+    turbs: np.ndarray,
+    velocity: np.ndarray,
+    grey: np.ndarray,
+    *,
+    apex: tuple[float, float],
+    view: str,
+    file_view: str | None,
     annulus_pts: tuple[tuple[float, float], tuple[float, float]] | None,
-    valve_xy: tuple[float, float] | None, box: tuple[int, int, int, int],
-    ecg_systolic: np.ndarray | None, p: AnalysisParams, scale_cm: float, min_core_px: int,
-    close_px: int, min_systole_px: int,
+    valve_xy: tuple[float, float] | None,
+    box: tuple[int, int, int, int],
+    ecg_systolic: np.ndarray | None,
+    p: AnalysisParams,
+    scale_cm: float,
+    min_core_px: int,
+    close_px: int,
+    min_systole_px: int,
 ) -> _Valve:
     """The annulus, its atrial side and the view, from hints, the file or the jets."""
     import cv2
@@ -875,8 +1082,11 @@ def _locate_valve(
             cores[i] = segmentation.remove_small(c & flows[i] | turbs[i], min_core_px)
             area[i] = cores[i].sum()
     cores_found = bool(area.max() >= min_core_px) if T else False
-    jet_frames = np.flatnonzero(area >= max(min_systole_px, p.jet_frame_fraction * area.max())) \
-        if cores_found else np.zeros(0, int)
+    jet_frames = (
+        np.flatnonzero(area >= max(min_systole_px, p.jet_frame_fraction * area.max()))
+        if cores_found
+        else np.zeros(0, int)
+    )
 
     # -- which side the atrium is on
     side: int | None = None
@@ -918,21 +1128,34 @@ def _locate_valve(
         ann = vl.annulus_from_points(p1, p2, apex_xy=apex, side=side)
         return _Valve(ann, side, view_name, view_source, "user", cores_found=cores_found)
     if file_view == "parasternal":
-        return _Valve(None, side, view_name, view_source, "none",
-                      "a parasternal view: the mitral jet cannot be told from the aortic one "
-                      "without the annulus", cores_found=cores_found)
+        return _Valve(
+            None,
+            side,
+            view_name,
+            view_source,
+            "none",
+            "a parasternal view: the mitral jet cannot be told from the aortic one without the annulus",
+            cores_found=cores_found,
+        )
     if not cores_found:
-        return _Valve(None, side, view_name, view_source, "none",
-                      "no turbulent flow to find it from", cores_found=False)
+        return _Valve(
+            None, side, view_name, view_source, "none", "no turbulent flow to find it from", cores_found=False
+        )
     if side is None:
-        return _Valve(None, None, None, view_source, "none",
-                      "cannot tell a transthoracic from a transoesophageal view", cores_found=True)
+        return _Valve(
+            None,
+            None,
+            None,
+            view_source,
+            "none",
+            "cannot tell a transthoracic from a transoesophageal view",
+            cores_found=True,
+        )
     depth_a = vl.atrial_depth((h, w), apex, side)
     end_px = p.origin_end_cm * px_per_cm
     origins: list[vl.Origin] = []
     for i in jet_frames:
-        origins += vl.core_origins(cores[i], depth_a, frame=int(i), min_area_px=min_core_px,
-                                   end_px=end_px)
+        origins += vl.core_origins(cores[i], depth_a, frame=int(i), min_area_px=min_core_px, end_px=end_px)
     if valve_xy is not None:
         vx, vy = valve_xy[0] - bx0, valve_xy[1] - by0
         origins = [o for o in origins if math.hypot(o.x - vx, o.y - vy) <= p.origin_cluster_cm * px_per_cm]
@@ -945,24 +1168,44 @@ def _locate_valve(
     rival = False
     if len(clusters) > 1 and valve_xy is None:
         second = clusters[1]
-        d = math.hypot(np.median([o.x for o in main]) - np.median([o.x for o in second]),
-                       np.median([o.y for o in main]) - np.median([o.y for o in second]))
+        d = math.hypot(
+            np.median([o.x for o in main]) - np.median([o.x for o in second]),
+            np.median([o.y for o in main]) - np.median([o.y for o in second]),
+        )
         fa, fb = {o.frame for o in main}, {o.frame for o in second}
         weight = sum(o.area_px for o in second) / sum(o.area_px for o in main)
-        if d > p.separate_flows_cm * px_per_cm and weight >= 0.4 and len(fa & fb) <= 0.3 * min(len(fa), len(fb)):
+        if (
+            d > p.separate_flows_cm * px_per_cm
+            and weight >= 0.4
+            and len(fa & fb) <= 0.3 * min(len(fa), len(fb))
+        ):
             if ecg_systolic is None:
-                return _Valve(None, side, view_name, view_source, "none",
-                              "two separate turbulent flows in different frames (e.g. mitral and "
-                              "aortic regurgitation) and no ECG to tell systole", cores_found=True)
+                return _Valve(
+                    None,
+                    side,
+                    view_name,
+                    view_source,
+                    "none",
+                    "two separate turbulent flows in different frames (e.g. mitral and "
+                    "aortic regurgitation) and no ECG to tell systole",
+                    cores_found=True,
+                )
             sys_a = np.mean([ecg_systolic[f] for f in fa])
             sys_b = np.mean([ecg_systolic[f] for f in fb])
             if abs(sys_a - sys_b) < 0.3:
-                return _Valve(None, side, view_name, view_source, "none",
-                              "two separate turbulent flows and the ECG does not tell which is "
-                              "systolic", cores_found=True)
+                return _Valve(
+                    None,
+                    side,
+                    view_name,
+                    view_source,
+                    "none",
+                    "two separate turbulent flows and the ECG does not tell which is systolic",
+                    cores_found=True,
+                )
             if sys_b > sys_a:
                 main = second
             rival = True
+
     def centre(c: list[Any]) -> tuple[float, float]:
         return float(np.median([o.x for o in c])), float(np.median([o.y for o in c]))
 
@@ -973,30 +1216,56 @@ def _locate_valve(
     # could hold the mitral jet when the main one does not (an outflow or
     # aortic jet beside the valve is often the larger)
     area0 = sum(o.area_px for o in main)
-    apart = [c for c in clusters if c is not main and len(frames_of(c)) >= 2
-             and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm]
+    apart = [
+        c
+        for c in clusters
+        if c is not main
+        and len(frames_of(c)) >= 2
+        and math.dist(centre(c), centre(main)) > p.separate_flows_cm * px_per_cm
+    ]
     others = [c for c in apart if sum(o.area_px for o in c) >= 0.2 * area0]
     if valve_xy is not None:
         apart = others = []
     if ecg_systolic is not None and not rival and valve_xy is None:
+
         def systolic_share(c: list[Any]) -> float:
             return float(np.mean([ecg_systolic[f] for f in frames_of(c) if f >= 0] or [0.0]))
 
         if systolic_share(main) < 0.5:
             # MR is systolic: a mostly diastolic main flow is another valve's
-            better = [c for c in apart if sum(o.area_px for o in c) >= 0.1 * area0
-                      and systolic_share(c) >= 0.6]
+            better = [
+                c for c in apart if sum(o.area_px for o in c) >= 0.1 * area0 and systolic_share(c) >= 0.6
+            ]
             if better:
                 others = [main] + [c for c in others if c is not better[0]]
                 main, rival = better[0], True
             elif systolic_share(main) < 0.3:
-                return _Valve(None, side, view_name, view_source, "none",
-                              "the turbulent flow found is diastolic by the ECG (another valve's "
-                              "or inflow), and no systolic flow crosses a valve", cores_found=True)
+                return _Valve(
+                    None,
+                    side,
+                    view_name,
+                    view_source,
+                    "none",
+                    "the turbulent flow found is diastolic by the ECG (another valve's "
+                    "or inflow), and no systolic flow crosses a valve",
+                    cores_found=True,
+                )
     why_not = ""
     for cand in [main] + others:
-        ann, why = _fit_cluster(cand, clusters, flows, turbs, velocity, grey, depth_a, apex=apex,
-                                side=side, p=p, px_per_cm=px_per_cm, close_px=close_px)
+        ann, why = _fit_cluster(
+            cand,
+            clusters,
+            flows,
+            turbs,
+            velocity,
+            grey,
+            depth_a,
+            apex=apex,
+            side=side,
+            p=p,
+            px_per_cm=px_per_cm,
+            close_px=close_px,
+        )
         if ann is not None:
             break
         why_not = why_not or why
@@ -1007,9 +1276,19 @@ def _locate_valve(
 
 
 def _fit_cluster(
-    main: list[Any], clusters: list[list[Any]], flows: np.ndarray, turbs: np.ndarray,
-    velocity: np.ndarray, grey: np.ndarray, depth_a: np.ndarray, *, apex: tuple[float, float],
-    side: int, p: AnalysisParams, px_per_cm: float, close_px: int,
+    main: list[Any],
+    clusters: list[list[Any]],
+    flows: np.ndarray,
+    turbs: np.ndarray,
+    velocity: np.ndarray,
+    grey: np.ndarray,
+    depth_a: np.ndarray,
+    *,
+    apex: tuple[float, float],
+    side: int,
+    p: AnalysisParams,
+    px_per_cm: float,
+    close_px: int,
 ) -> tuple[Annulus | None, str]:
     """The annulus at one cluster of jet origins (``depth_a``: the atrial depth),
     or ``None`` and why not."""
@@ -1025,10 +1304,12 @@ def _fit_cluster(
         if other is main:
             continue
         fo = {o.frame for o in other}
-        if (len(fo & frames_main) >= 0.5 * min(len(fo), len(frames_main))
-                and sum(o.area_px for o in other) >= 0.15 * area_main
-                and np.median([depth_a[int(o.y), int(o.x)] for o in other])
-                < np.median([depth_a[int(o.y), int(o.x)] for o in main]) - 0.5 * px_per_cm):
+        if (
+            len(fo & frames_main) >= 0.5 * min(len(fo), len(frames_main))
+            and sum(o.area_px for o in other) >= 0.15 * area_main
+            and np.median([depth_a[int(o.y), int(o.x)] for o in other])
+            < np.median([depth_a[int(o.y), int(o.x)] for o in main]) - 0.5 * px_per_cm
+        ):
             main = other
             frames_main = fo
     if len({o.frame for o in main}) < 2 and T >= 4:
@@ -1040,10 +1321,16 @@ def _fit_cluster(
     downstream = 1.6
     if necks:
         main, downstream = necks, 0.5
-    ann = vl.fit_annulus(main, tissue, apex_xy=apex, side=side, px_per_cm=px_per_cm,
-                         end_px=0.0 if necks else end_px, downstream_cm=downstream)
-    ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny,
-                  p.annulus_half_length_cm * px_per_cm)
+    ann = vl.fit_annulus(
+        main,
+        tissue,
+        apex_xy=apex,
+        side=side,
+        px_per_cm=px_per_cm,
+        end_px=0.0 if necks else end_px,
+        downstream_cm=downstream,
+    )
+    ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, p.annulus_half_length_cm * px_per_cm)
     # apical and transoesophageal annuli lie within ~30 deg of the horizontal and
     # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line
     rx, ry = ann.cx - apex[0], ann.cy - apex[1]
@@ -1055,8 +1342,14 @@ def _fit_cluster(
 
 
 def _necks(
-    cluster: list[Any], flows: np.ndarray, turbs: np.ndarray, velocity: np.ndarray,
-    depth: np.ndarray, px_per_cm: float, close_px: int, side: int,
+    cluster: list[Any],
+    flows: np.ndarray,
+    turbs: np.ndarray,
+    velocity: np.ndarray,
+    depth: np.ndarray,
+    px_per_cm: float,
+    close_px: int,
+    side: int,
 ) -> list[Any]:
     """Necks (vena contracta) of the cluster's flow on its three largest frames, as
     origins; empty unless at least two frames show one.
@@ -1132,14 +1425,19 @@ def _read_phase(scan: _Scan, clip: EchoClip, trace: tuple[np.ndarray, np.ndarray
     if np.isfinite(cursor).sum() >= 3:
         if np.isfinite(cursor[0]):  # the trace was read from the first frame, cursor and all
             trace = ecg.mask_columns(trace, float(cursor[0]) + scan.ecg_origin[0])
-        ph = ecg.read_ecg(cursor + scan.ecg_origin[0], clip.frame_times_ms, trace,
-                          heart_rate_bpm=clip.metadata.heart_rate_bpm)
+        ph = ecg.read_ecg(
+            cursor + scan.ecg_origin[0],
+            clip.frame_times_ms,
+            trace,
+            heart_rate_bpm=clip.metadata.heart_rate_bpm,
+        )
         return ph, "ECG"
     # no cursor: a trace that does not change is the loop's frozen ECG
     still = np.abs(scan.ecg_strips.astype(np.int16) - scan.ecg_strips[0]).max() <= 40
     if still:
-        ph = ecg.read_frozen_ecg(clip.frame_times_ms, clip.frame_time_ms, trace,
-                                 heart_rate_bpm=clip.metadata.heart_rate_bpm)
+        ph = ecg.read_frozen_ecg(
+            clip.frame_times_ms, clip.frame_time_ms, trace, heart_rate_bpm=clip.metadata.heart_rate_bpm
+        )
         return ph, "frozen ECG"
     return None, ""
 
@@ -1164,8 +1462,14 @@ def _origin_search_mask(jet: np.ndarray, flow: np.ndarray, d: np.ndarray, band_p
 
 
 def _late_origins(
-    jet: np.ndarray, t: np.ndarray, d: np.ndarray, found: list[tuple[float, float]], *,
-    band_px: float, start_px: float, min_px: int = 10,
+    jet: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    found: list[tuple[float, float]],
+    *,
+    band_px: float,
+    start_px: float,
+    min_px: int = 10,
 ) -> list[tuple[float, float]]:
     """Origins of the jet's separate regions (near the valve) that start past the
     valve band (within ``start_px``) and hold none of the ``found`` origins.
@@ -1233,8 +1537,9 @@ def _dips(m: np.ndarray, *, prominence: float) -> list[int]:
     return out
 
 
-def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: float
-                  ) -> list[tuple[float, float]]:
+def _starts_along(
+    tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: float
+) -> list[tuple[float, float]]:
     """Where a region starts, along the annulus: each distinct dip of its
     shallowest depth per position (two jets that touch near the valve have two)."""
     ti = np.round(tv).astype(int)
@@ -1260,8 +1565,16 @@ def _starts_along(tv: np.ndarray, dv: np.ndarray, *, band_px: float, start_px: f
 
 
 def _track_origins(
-    jet_masks: np.ndarray, searches: dict[int, np.ndarray], t: np.ndarray, d: np.ndarray, *,
-    band_px: float, gap_px: float, track_px: float, start_px: float = 0.0, min_px: int = 10,
+    jet_masks: np.ndarray,
+    searches: dict[int, np.ndarray],
+    t: np.ndarray,
+    d: np.ndarray,
+    *,
+    band_px: float,
+    gap_px: float,
+    track_px: float,
+    start_px: float = 0.0,
+    min_px: int = 10,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame (the keys of ``searches``, each its
     :func:`_origin_search_mask`), the origins (along-annulus runs) of orifices
@@ -1272,14 +1585,16 @@ def _track_origins(
         # that shows the most separate origins
         best: list[tuple[float, float]] = []
         for lo, hi in ((-0.5, 0.0), (0.0, 0.5), (0.25, 0.75), (0.5, 1.0)):
-            rr = segmentation.origins_along(search, t, d, band_px=hi * band_px,
-                                            start_px=lo * band_px, gap_px=gap_px)
+            rr = segmentation.origins_along(
+                search, t, d, band_px=hi * band_px, start_px=lo * band_px, gap_px=gap_px
+            )
             if len(rr) > len(best):
                 best = rr
         # a jet whose first millimetres hide in the clip's shadow starts further
         # on: every separate jet without an origin gets one where it starts
-        runs[i] = sorted(best + _late_origins(jet_masks[i], t, d, best, band_px=band_px,
-                                              start_px=start_px, min_px=min_px))
+        runs[i] = sorted(
+            best + _late_origins(jet_masks[i], t, d, best, band_px=band_px, start_px=start_px, min_px=min_px)
+        )
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []

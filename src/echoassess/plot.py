@@ -150,8 +150,10 @@ def _jet_regions(
     if present:
         centroids = ndimage.center_of_mass(np.ones(labels.shape), labels, present)
         for lab, (cy, cx) in zip(present, centroids):
-            k = min(range(len(jets)), key=lambda i: (jets[i].centroid_xy[0] - cx) ** 2
-                    + (jets[i].centroid_xy[1] - cy) ** 2)
+            k = min(
+                range(len(jets)),
+                key=lambda i: (jets[i].centroid_xy[0] - cx) ** 2 + (jets[i].centroid_xy[1] - cy) ** 2,
+            )
             regions[k] |= labels == lab
     return [(j.label, j, r) for j, r in zip(jets, regions)]
 
@@ -235,8 +237,9 @@ def plot_overlay(
         gid = f"jet-{lab}"
         padded = np.pad(region, 1).astype(float)
         for c in find_contours(padded, 0.5):
-            (line,) = ax.plot(c[:, 1] - 1, c[:, 0] - 1, color=colour, linewidth=1.6,
-                              path_effects=_OUTLINE_EDGE, gid=gid)
+            (line,) = ax.plot(
+                c[:, 1] - 1, c[:, 0] - 1, color=colour, linewidth=1.6, path_effects=_OUTLINE_EDGE, gid=gid
+            )
             contours.append(line)
         if jet is not None:
             area_cm2, area_px = jet.area_cm2, int(jet.area_px)
@@ -247,28 +250,67 @@ def plot_overlay(
         total_cm2 = None if (area_cm2 is None or total_cm2 is None) else total_cm2 + area_cm2
         # the areas are listed in the top-left corner (never over the jets or each
         # other); with several jets, a number beside each jet keys it to the list
-        texts.append(ax.text(0.02, 0.98 - 0.07 * k, (f"{k + 1}: " if many else "")
-                             + _area_text(area_cm2, area_px), transform=ax.transAxes,
-                             color=colour, fontsize=10, fontweight="bold", ha="left", va="top",
-                             path_effects=_TEXT_EDGE, gid=gid))
+        texts.append(
+            ax.text(
+                0.02,
+                0.98 - 0.07 * k,
+                (f"{k + 1}: " if many else "") + _area_text(area_cm2, area_px),
+                transform=ax.transAxes,
+                color=colour,
+                fontsize=10,
+                fontweight="bold",
+                ha="left",
+                va="top",
+                path_effects=_TEXT_EDGE,
+                gid=gid,
+            )
+        )
         if many and region.any():
             rows, cols = np.nonzero(region)
             top = rows.argmin()
-            tags.append(ax.annotate(str(k + 1), (cols[top], rows[top]), xytext=(0, 5),
-                                    textcoords="offset points", color=colour, fontsize=10,
-                                    fontweight="bold", ha="center", va="bottom",
-                                    path_effects=_TEXT_EDGE, gid=gid))
+            tags.append(
+                ax.annotate(
+                    str(k + 1),
+                    (cols[top], rows[top]),
+                    xytext=(0, 5),
+                    textcoords="offset points",
+                    color=colour,
+                    fontsize=10,
+                    fontweight="bold",
+                    ha="center",
+                    va="bottom",
+                    path_effects=_TEXT_EDGE,
+                    gid=gid,
+                )
+            )
 
     total = None
     if show_total and many:
-        total = ax.text(0.02, 0.98 - 0.07 * len(pairs),
-                        f"total {_area_text(total_cm2, total_px)} ({len(pairs)} jets)",
-                        transform=ax.transAxes, color="white", fontsize=10, fontweight="bold",
-                        ha="left", va="top", path_effects=_TEXT_EDGE)
+        total = ax.text(
+            0.02,
+            0.98 - 0.07 * len(pairs),
+            f"total {_area_text(total_cm2, total_px)} ({len(pairs)} jets)",
+            transform=ax.transAxes,
+            color="white",
+            fontsize=10,
+            fontweight="bold",
+            ha="left",
+            va="top",
+            path_effects=_TEXT_EDGE,
+        )
     elif show_total and not pairs:
-        total = ax.text(0.02, 0.98, "no jet detected", transform=ax.transAxes, color="white",
-                        fontsize=10, fontweight="bold", ha="left", va="top",
-                        path_effects=_TEXT_EDGE)
+        total = ax.text(
+            0.02,
+            0.98,
+            "no jet detected",
+            transform=ax.transAxes,
+            color="white",
+            fontsize=10,
+            fontweight="bold",
+            ha="left",
+            va="top",
+            path_effects=_TEXT_EDGE,
+        )
     if zoom_xyxy is not None:
         x0, y0, x1, y1 = zoom_xyxy
         ax.set_xlim(max(-0.5, x0 - 0.5), min(w - 0.5, x1 + 0.5))
@@ -282,8 +324,15 @@ def plot_overlay(
     if spacing_cm is not None:
         scale_bar = _scale_bar(ax, spacing_cm[0])
     title_artist = ax.set_title(title, fontsize=10) if title else None
-    return {"image": image, "contours": contours, "labels": texts, "tags": tags,
-            "total": total, "scale_bar": scale_bar, "title": title_artist}
+    return {
+        "image": image,
+        "contours": contours,
+        "labels": texts,
+        "tags": tags,
+        "total": total,
+        "scale_bar": scale_bar,
+        "title": title_artist,
+    }
 
 
 def _scale_bar(ax: Axes, dx_cm: float) -> tuple[Any, Any]:
@@ -295,11 +344,26 @@ def _scale_bar(ax: Axes, dx_cm: float) -> tuple[Any, Any]:
     length_px = length_cm / dx_cm
     x1 = x_hi - 0.04 * (x_hi - x_lo)
     y = y_bottom - 0.05 * (y_bottom - y_top)
-    (line,) = ax.plot([x1 - length_px, x1], [y, y], color="white", linewidth=2.5,
-                      solid_capstyle="butt", path_effects=_OUTLINE_EDGE, gid="scale-bar")
-    text = ax.text(x1 - length_px / 2, y - 0.015 * (y_bottom - y_top), f"{length_cm:g} cm",
-                   color="white", fontsize=9, ha="center", va="bottom",
-                   path_effects=_TEXT_EDGE, gid="scale-bar")
+    (line,) = ax.plot(
+        [x1 - length_px, x1],
+        [y, y],
+        color="white",
+        linewidth=2.5,
+        solid_capstyle="butt",
+        path_effects=_OUTLINE_EDGE,
+        gid="scale-bar",
+    )
+    text = ax.text(
+        x1 - length_px / 2,
+        y - 0.015 * (y_bottom - y_top),
+        f"{length_cm:g} cm",
+        color="white",
+        fontsize=9,
+        ha="center",
+        va="bottom",
+        path_effects=_TEXT_EDGE,
+        gid="scale-bar",
+    )
     return line, text
 
 
@@ -358,7 +422,8 @@ def plot_max_frame(
             mask = np.zeros(np.asarray(frame).shape[:2], bool)
         elif result.masks is None:
             raise InvalidParameterError(
-                result.source, "plot_max_frame: the result kept no masks and no mask was given",
+                result.source,
+                "plot_max_frame: the result kept no masks and no mask was given",
                 hint="analyse with masks kept, or pass mask=",
             )
         else:
@@ -370,8 +435,9 @@ def plot_max_frame(
     title = "\n".join(textwrap.fill(line, 52) for line in title.split("\n"))
     if result.max_frame is not None:
         t = result.per_frame[result.max_frame].time_ms if result.per_frame else None
-        when = (f"frame {result.max_frame} (from 0; screen {result.max_frame + 1}/"
-                f"{result.frames})" + (f", {t:.0f} ms" if t is not None else ""))
+        when = f"frame {result.max_frame} (from 0; screen {result.max_frame + 1}/{result.frames})" + (
+            f", {t:.0f} ms" if t is not None else ""
+        )
         title = f"{title}\n{when}"
     box = bounds_xyxy
     if zoom:
@@ -384,22 +450,31 @@ def plot_max_frame(
             x1, y1 = np.ceil(xy.max(axis=0)).astype(int)
             shown[y0 : y1 + 1, x0 : x1 + 1] = True
         box = jet_zoom_box(shown, margin=0.6 if pt is None else 0.15, bounds_xyxy=bounds_xyxy)
-    artists = plot_overlay(frame, mask, jets=jets, ax=ax, title=title,
-                           spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box)
+    artists = plot_overlay(
+        frame, mask, jets=jets, ax=ax, title=title, spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box
+    )
     ann = (result.settings or {}).get("annulus_xy")
     if ann:
         # the mitral annulus the jets were measured against (dashed)
         (x1, y1), (x2, y2) = ann
         axes = artists["image"].axes
-        (line,) = axes.plot([x1, x2], [y1, y2], linestyle="--", linewidth=1.2,
-                            color=OKABE_ITO["sky_blue"], label="annulus", scalex=False,
-                            scaley=False)
+        (line,) = axes.plot(
+            [x1, x2],
+            [y1, y2],
+            linestyle="--",
+            linewidth=1.2,
+            color=OKABE_ITO["sky_blue"],
+            label="annulus",
+            scalex=False,
+            scaley=False,
+        )
         artists["annulus"] = line
     if result.post_teer is not None:
         artists.update(plot_post_teer(artists["image"].axes, result))
     if colour_bar is not None and np.asarray(colour_bar).size:
-        artists["colour_bar"] = _colour_scale(artists["image"].axes, np.asarray(colour_bar),
-                                              (result.settings or {}).get("nyquist_cm_s"))
+        artists["colour_bar"] = _colour_scale(
+            artists["image"].axes, np.asarray(colour_bar), (result.settings or {}).get("nyquist_cm_s")
+        )
     return artists
 
 
@@ -417,24 +492,50 @@ def plot_post_teer(ax: Axes, result: ClipResult) -> dict[str, Any]:
     if pt.la_outline_xy:
         xy = np.asarray(pt.la_outline_xy + pt.la_outline_xy[:1], float)
         style = "-" if pt.la_status != "cannot_measure" else ":"
-        (line,) = ax.plot(xy[:, 0], xy[:, 1], style, color=OKABE_ITO["bluish_green"], linewidth=1.4,
-                          label="LA" + (" (cut by the fan)" if style == ":" else ""),
-                          scalex=False, scaley=False, path_effects=_OUTLINE_EDGE)
+        (line,) = ax.plot(
+            xy[:, 0],
+            xy[:, 1],
+            style,
+            color=OKABE_ITO["bluish_green"],
+            linewidth=1.4,
+            label="LA" + (" (cut by the fan)" if style == ":" else ""),
+            scalex=False,
+            scaley=False,
+            path_effects=_OUTLINE_EDGE,
+        )
         artists["la_outline"] = line
     for k, jet in enumerate(pt.jets, start=1):
         if jet.vc_segment_xy is None or jet.origin_xy is None or jet.axis_end_xy is None:
             continue
         (o, e) = jet.origin_xy, jet.axis_end_xy
-        (axis,) = ax.plot([o[0], e[0]], [o[1], e[1]], ":", color="white", linewidth=1.0,
-                          scalex=False, scaley=False)
+        (axis,) = ax.plot(
+            [o[0], e[0]], [o[1], e[1]], ":", color="white", linewidth=1.0, scalex=False, scaley=False
+        )
         (a, b) = jet.vc_segment_xy
-        (seg,) = ax.plot([a[0], b[0]], [a[1], b[1]], "-", color=OKABE_ITO["orange"], linewidth=2.2,
-                         solid_capstyle="butt", scalex=False, scaley=False,
-                         path_effects=_OUTLINE_EDGE, label="vena contracta" if k == 1 else None)
+        (seg,) = ax.plot(
+            [a[0], b[0]],
+            [a[1], b[1]],
+            "-",
+            color=OKABE_ITO["orange"],
+            linewidth=2.2,
+            solid_capstyle="butt",
+            scalex=False,
+            scaley=False,
+            path_effects=_OUTLINE_EDGE,
+            label="vena contracta" if k == 1 else None,
+        )
         if jet.vc_at_max_cm is not None:
-            ax.annotate(f"VC {jet.vc_at_max_cm:.2f} cm", (max(a[0], b[0]), 0.5 * (a[1] + b[1])),
-                        xytext=(6, 0), textcoords="offset points", color="white", fontsize=8,
-                        va="center", path_effects=_TEXT_EDGE, annotation_clip=True)
+            ax.annotate(
+                f"VC {jet.vc_at_max_cm:.2f} cm",
+                (max(a[0], b[0]), 0.5 * (a[1] + b[1])),
+                xytext=(6, 0),
+                textcoords="offset points",
+                color="white",
+                fontsize=8,
+                va="center",
+                path_effects=_TEXT_EDGE,
+                annotation_clip=True,
+            )
         artists[f"vc_axis_{k}"] = axis
         artists[f"vc_segment_{k}"] = seg
     return artists
@@ -484,7 +585,7 @@ def jet_zoom_box(
         bx0, by0, bx1, by1 = (int(v) for v in bounds_xyxy)
         bx0, by0 = max(bx0, 0), max(by0, 0)
         bx1, by1 = min(bx1, mask.shape[1] - 1), min(by1, mask.shape[0] - 1)
-        mask = mask[by0:by1 + 1, bx0:bx1 + 1]
+        mask = mask[by0 : by1 + 1, bx0 : bx1 + 1]
         ox, oy = bx0, by0
     rows, cols = np.nonzero(mask)
     if rows.size == 0:
@@ -528,15 +629,13 @@ def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]
     timed = bool(pf) and all(f.time_ms is not None for f in pf)
     cal = result.calibrated
     y = np.array([(f.jet_area_cm2 if cal else f.jet_area_px) or 0.0 for f in pf], float)
-    x = np.array([f.time_ms for f in pf], float) if timed else np.array([f.index for f in pf],
-                                                                        float)
+    x = np.array([f.time_ms for f in pf], float) if timed else np.array([f.index for f in pf], float)
     runs = _systole_runs([f.phase for f in pf])
     # align at the onset of the systole that holds the maximal frame (the clip
     # may start mid-systole or span several beats); else the first onset
     idx = [f.index for f in pf]
     i_max = idx.index(result.max_frame) if result.max_frame in idx else None
-    run = next((r for r in runs if i_max is not None and r[0] <= i_max < r[1]),
-               runs[0] if runs else None)
+    run = next((r for r in runs if i_max is not None and r[0] <= i_max < r[1]), runs[0] if runs else None)
     x0 = x[run[0]] if run else (x[0] if len(x) else 0.0)
     if timed:
         xlabel = "time from systole onset (ms)" if runs else "time from clip start (ms)"
@@ -583,11 +682,20 @@ def plot_jet_area_time(
         results = [results]
     results = list(results)
     if names is None:
-        names = (["pre-clip", "post-clip"] if len(results) == 2
-                 else [PurePath(str(r.source)).name for r in results])
+        names = (
+            ["pre-clip", "post-clip"]
+            if len(results) == 2
+            else [PurePath(str(r.source)).name for r in results]
+        )
     if colours is None:
-        colours = [PRE_COLOUR, POST_COLOUR, OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"],
-                   OKABE_ITO["orange"], OKABE_ITO["sky_blue"]]
+        colours = [
+            PRE_COLOUR,
+            POST_COLOUR,
+            OKABE_ITO["bluish_green"],
+            OKABE_ITO["reddish_purple"],
+            OKABE_ITO["orange"],
+            OKABE_ITO["sky_blue"],
+        ]
     markers = ["o", "s", "^", "D", "v", "P"]
     styles = ["-", "--", "-.", ":"]
     ax = _axes(ax, (7.0, 3.6))
@@ -606,35 +714,69 @@ def plot_jet_area_time(
         for a, b in _systole_runs([f.phase for f in res.per_frame]):
             x_lo, x_hi = x[a] - step / 2, x[b - 1] + step / 2
             ax.axvspan(x_lo, x_hi, color="0.5", alpha=0.10, lw=0, zorder=0)
-            clip_spans.append(ax.axvspan(x_lo, x_hi, ymin=strip[0], ymax=strip[1], color=colour,
-                                         alpha=0.55, lw=0, zorder=1,
-                                         label=f"{names[k]} systole" if not clip_spans else None))
+            clip_spans.append(
+                ax.axvspan(
+                    x_lo,
+                    x_hi,
+                    ymin=strip[0],
+                    ymax=strip[1],
+                    color=colour,
+                    alpha=0.55,
+                    lw=0,
+                    zorder=1,
+                    label=f"{names[k]} systole" if not clip_spans else None,
+                )
+            )
         spans.append(clip_spans)
-        (line,) = ax.plot(x, y, color=colour, marker=markers[k % len(markers)], markersize=3.5,
-                          linestyle=styles[k % len(styles)], linewidth=1.8, label=names[k],
-                          zorder=3)
+        (line,) = ax.plot(
+            x,
+            y,
+            color=colour,
+            marker=markers[k % len(markers)],
+            markersize=3.5,
+            linestyle=styles[k % len(styles)],
+            linewidth=1.8,
+            label=names[k],
+            zorder=3,
+        )
         lines.append(line)
         if res.max_frame is not None and res.per_frame:
             i = [f.index for f in res.per_frame].index(res.max_frame)
-            (mk,) = ax.plot([x[i]], [y[i]], marker="*", markersize=14, color=colour,
-                            markeredgecolor="black", linestyle="none", zorder=4)
+            (mk,) = ax.plot(
+                [x[i]],
+                [y[i]],
+                marker="*",
+                markersize=14,
+                color=colour,
+                markeredgecolor="black",
+                linestyle="none",
+                zorder=4,
+            )
             maxima.append(mk)
-            max_labels.append(ax.annotate(
-                f"max {y[i]:.1f} {unit}" if unit == "cm²" else f"max {y[i]:.0f} {unit}",
-                (x[i], y[i]), xytext=(8, 6), textcoords="offset points", color=colour,
-                fontsize=9, fontweight="bold", zorder=5))
+            max_labels.append(
+                ax.annotate(
+                    f"max {y[i]:.1f} {unit}" if unit == "cm²" else f"max {y[i]:.0f} {unit}",
+                    (x[i], y[i]),
+                    xytext=(8, 6),
+                    textcoords="offset points",
+                    color=colour,
+                    fontsize=9,
+                    fontweight="bold",
+                    zorder=5,
+                )
+            )
     ax.set_xlabel(" / ".join(sorted(xlabels)))
     ax.set_ylabel(f"jet area ({' / '.join(sorted(units))})")
     ax.set_ylim(bottom=0)
     top = ax.get_ylim()[1]
     ax.set_ylim(0, top * (1.15 + 0.04 * len(results)))
     ax.grid(True, alpha=0.3)
-    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8,
-                       frameon=False, ncols=2 * len(results))
+    legend = ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=8, frameon=False, ncols=2 * len(results)
+    )
     if title:
         ax.set_title(title, fontsize=10)
-    return {"lines": lines, "maxima": maxima, "max_labels": max_labels, "systole": spans,
-            "legend": legend}
+    return {"lines": lines, "maxima": maxima, "max_labels": max_labels, "systole": spans, "legend": legend}
 
 
 #: ASE colour-jet area bands: (name, low, high, fill colour).
@@ -655,13 +797,21 @@ def ase_bands(ax: Axes, *, top: float, label: bool = True) -> dict[str, Any]:
         hi_eff = min(hi, top)
         spans.append(ax.axhspan(lo, hi_eff, color=colour, alpha=0.16, lw=0, zorder=0))
         if label and lo < top:
-            text = {"mild": "mild",
-                    "moderate": "moderate",
-                    "severe": "severe"}[name]
-            labels.append(ax.text(1.03, (lo + hi_eff) / 2, text, transform=ax.get_yaxis_transform(),
-                                  ha="left", va="center", fontsize=8, color="#333333",
-                                  rotation=90,
-                                  zorder=1))
+            text = {"mild": "mild", "moderate": "moderate", "severe": "severe"}[name]
+            labels.append(
+                ax.text(
+                    1.03,
+                    (lo + hi_eff) / 2,
+                    text,
+                    transform=ax.get_yaxis_transform(),
+                    ha="left",
+                    va="center",
+                    fontsize=8,
+                    color="#333333",
+                    rotation=90,
+                    zorder=1,
+                )
+            )
     return {"spans": spans, "labels": labels}
 
 
@@ -692,26 +842,50 @@ def plot_area_change(
     """
     ax = _axes(ax, (3.6, 3.6))
     heights = [0.0 if a is None else float(a) for a in (pre_area, post_area)]
-    bars = ax.bar([0, 1], heights, width=0.55, color=[PRE_COLOUR, POST_COLOUR],
-                  edgecolor="black", linewidth=0.8, zorder=2)
+    bars = ax.bar(
+        [0, 1],
+        heights,
+        width=0.55,
+        color=[PRE_COLOUR, POST_COLOUR],
+        edgecolor="black",
+        linewidth=0.8,
+        zorder=2,
+    )
     bars[1].set_hatch("//")
     unit_text = "cm²" if unit == "cm2" else unit
     top = max(max(heights) * 1.25, 12.0 if unit == "cm2" else 1.0)
     values = []
     for x, a in zip([0, 1], (pre_area, post_area)):
-        txt = "n/a" if a is None else (f"{a:.1f} {unit_text}" if unit == "cm2"
-                                       else f"{a:.0f} {unit_text}")
-        values.append(ax.text(x, (a or 0.0) + top * 0.015, txt, ha="center", va="bottom",
-                              fontsize=10, fontweight="bold", zorder=3))
+        txt = "n/a" if a is None else (f"{a:.1f} {unit_text}" if unit == "cm2" else f"{a:.0f} {unit_text}")
+        values.append(
+            ax.text(
+                x,
+                (a or 0.0) + top * 0.015,
+                txt,
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                fontweight="bold",
+                zorder=3,
+            )
+        )
     bands = ase_bands(ax, top=top) if unit == "cm2" else {"spans": [], "labels": []}
     change = None
     if pre_area is not None and post_area is not None and pre_area > 0:
         pct = 100.0 * (pre_area - post_area) / pre_area
         word = "reduction" if pct >= 0 else "increase"
-        change = ax.text(0.5, 0.97, f"{abs(pct):.0f} % {word}", transform=ax.transAxes,
-                         ha="center", va="top", fontsize=10, fontweight="bold",
-                         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6"},
-                         zorder=4)
+        change = ax.text(
+            0.5,
+            0.97,
+            f"{abs(pct):.0f} % {word}",
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=10,
+            fontweight="bold",
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "0.6"},
+            zorder=4,
+        )
     ax.set_xticks([0, 1], list(names))
     ax.set_xlim(-0.6, 1.6)
     ax.set_ylim(0, top)
@@ -761,11 +935,12 @@ def plot_cohort(
     post = np.asarray(post_areas_cm2, float)
     if pre.shape != post.shape or pre.ndim != 1:
         raise InvalidParameterError(
-            None, f"plot_cohort: pre has shape {pre.shape} but post has {post.shape}",
-            hint="give one pre and one post area per patient")
+            None,
+            f"plot_cohort: pre has shape {pre.shape} but post has {post.shape}",
+            hint="give one pre and one post area per patient",
+        )
     if ids is not None and len(ids) != len(pre):
-        raise InvalidParameterError(
-            None, f"plot_cohort: {len(ids)} ids for {len(pre)} patients")
+        raise InvalidParameterError(None, f"plot_cohort: {len(ids)} ids for {len(pre)} patients")
     ax = _axes(ax, (4.2, 4.2))
     finite = np.concatenate([pre, post])
     finite = finite[np.isfinite(finite)]
@@ -773,18 +948,32 @@ def plot_cohort(
     label_y = _spread(post, min_gap=0.035 * top) if ids is not None else post
     lines, labels = [], []
     for k in range(len(pre)):
-        (line,) = ax.plot([0, 1], [pre[k], post[k]], color="0.35", linewidth=1.0, alpha=0.8,
-                          marker="o", markersize=4, markerfacecolor="0.35", zorder=2)
+        (line,) = ax.plot(
+            [0, 1],
+            [pre[k], post[k]],
+            color="0.35",
+            linewidth=1.0,
+            alpha=0.8,
+            marker="o",
+            markersize=4,
+            markerfacecolor="0.35",
+            zorder=2,
+        )
         lines.append(line)
         if ids is not None:
-            labels.append(ax.text(1.04, label_y[k], str(ids[k]), fontsize=7, va="center",
-                                  color="0.25"))
+            labels.append(ax.text(1.04, label_y[k], str(ids[k]), fontsize=7, va="center", color="0.25"))
     ax.plot(np.zeros(len(pre)), pre, "o", color=PRE_COLOUR, markersize=5, zorder=3)
     ax.plot(np.ones(len(post)), post, "s", color=POST_COLOUR, markersize=5, zorder=3)
     median = None
     if len(pre):
-        (median,) = ax.plot([0, 1], [np.nanmedian(pre), np.nanmedian(post)], color="black",
-                            linewidth=3, zorder=4, label=f"median (n = {len(pre)})")
+        (median,) = ax.plot(
+            [0, 1],
+            [np.nanmedian(pre), np.nanmedian(post)],
+            color="black",
+            linewidth=3,
+            zorder=4,
+            label=f"median (n = {len(pre)})",
+        )
         ax.legend(loc="upper right", fontsize=8)
     bands = ase_bands(ax, top=top)
     ax.set_xticks([0, 1], ["pre-clip", "post-clip"])
@@ -847,26 +1036,53 @@ def plot_comparison(
     ax_bar = fig.add_subplot(grid[1, 2])
     ax_info = fig.add_subplot(grid[0, 2])
     c = comparison
-    pre_art = plot_max_frame(pre_frame, c.pre, mask=pre_mask, ax=ax_pre,
-                             title=f"PRE-CLIP · {c.pre_label}", bounds_xyxy=pre_bounds_xyxy,
-                             colour_bar=pre_colour_bar)
-    post_art = plot_max_frame(post_frame, c.post, mask=post_mask, ax=ax_post,
-                              title=f"POST-CLIP · {c.post_label}", bounds_xyxy=post_bounds_xyxy,
-                              colour_bar=post_colour_bar)
+    pre_art = plot_max_frame(
+        pre_frame,
+        c.pre,
+        mask=pre_mask,
+        ax=ax_pre,
+        title=f"PRE-CLIP · {c.pre_label}",
+        bounds_xyxy=pre_bounds_xyxy,
+        colour_bar=pre_colour_bar,
+    )
+    post_art = plot_max_frame(
+        post_frame,
+        c.post,
+        mask=post_mask,
+        ax=ax_post,
+        title=f"POST-CLIP · {c.post_label}",
+        bounds_xyxy=post_bounds_xyxy,
+        colour_bar=post_colour_bar,
+    )
     ax_pre.title.set_color(PRE_COLOUR)
     ax_post.title.set_color(POST_COLOUR)
-    time_art = plot_jet_area_time([c.pre, c.post], ax=ax_time,
-                                  title="Colour-jet area over the clip")
-    bar_art = plot_area_change(c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit,
-                               ax=ax_bar, title="Maximal jet area")
+    time_art = plot_jet_area_time([c.pre, c.post], ax=ax_time, title="Colour-jet area over the clip")
+    bar_art = plot_area_change(
+        c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit, ax=ax_bar, title="Maximal jet area"
+    )
     info = _summary_text(c)
     ax_info.axis("off")
-    ax_info.text(0.0, 1.0, info, transform=ax_info.transAxes, ha="left", va="top",
-                 fontsize=9.5, family="monospace", wrap=True)
-    fig.suptitle("Mitral regurgitation colour-jet area, before and after the clip",
-                 fontsize=13, fontweight="bold")
-    return {"figure": fig, "pre_frame": pre_art, "post_frame": post_art,
-            "area_time": time_art, "area_change": bar_art}
+    ax_info.text(
+        0.0,
+        1.0,
+        info,
+        transform=ax_info.transAxes,
+        ha="left",
+        va="top",
+        fontsize=9.5,
+        family="monospace",
+        wrap=True,
+    )
+    fig.suptitle(
+        "Mitral regurgitation colour-jet area, before and after the clip", fontsize=13, fontweight="bold"
+    )
+    return {
+        "figure": fig,
+        "pre_frame": pre_art,
+        "post_frame": post_art,
+        "area_time": time_art,
+        "area_change": bar_art,
+    }
 
 
 def _summary_text(c: Comparison) -> str:
@@ -889,22 +1105,26 @@ def _summary_text(c: Comparison) -> str:
         lines.append(f"  ASE class  {c.class_change}")
     lines.append("")
     lines.append("Settings (pre / post)")
-    for key, label, fmt in (("nyquist_cm_s", "Nyquist", "{:.1f} cm/s"),
-                            ("frame_rate_hz", "frame rate", "{:.0f} Hz"),
-                            ("depth_cm", "depth", "{:.1f} cm")):
+    for key, label, fmt in (
+        ("nyquist_cm_s", "Nyquist", "{:.1f} cm/s"),
+        ("frame_rate_hz", "frame rate", "{:.0f} Hz"),
+        ("depth_cm", "depth", "{:.1f} cm"),
+    ):
         vals = []
         for res in (c.pre, c.post):
             v = res.settings.get(key)
             vals.append("n/r" if v is None else fmt.format(float(v)))
         flag = "  ≠" if any(k == key for k, _, _ in c.setting_differences) else ""
         lines.append(f"  {label:<10} {vals[0]} / {vals[1]}{flag}")
-    if any(res.settings.get(k) is None for res in (c.pre, c.post)
-           for k in ("nyquist_cm_s", "frame_rate_hz", "depth_cm")):
+    if any(
+        res.settings.get(k) is None
+        for res in (c.pre, c.post)
+        for k in ("nyquist_cm_s", "frame_rate_hz", "depth_cm")
+    ):
         lines.append("  (n/r: not recorded)")
     if c.warnings:
         lines.append("")
-        lines.append(f"{len(c.warnings)} warning{'s' if len(c.warnings) > 1 else ''}: "
-                     "see the report")
+        lines.append(f"{len(c.warnings)} warning{'s' if len(c.warnings) > 1 else ''}: see the report")
     lines.append("")
     lines.append("Colour-jet area only: not a full")
     lines.append("MR grade; depends on settings.")
@@ -942,8 +1162,9 @@ def plot_reduction_distribution(
         ax.legend(loc="upper left", fontsize=8)
     ax.set_xlim(edges[0], 100)
     left_out = len(values) - finite.size
-    ax.set_xlabel("reduction of max jet area (%)"
-                  + (f"  ({left_out} without a pre-clip jet)" if left_out else ""))
+    ax.set_xlabel(
+        "reduction of max jet area (%)" + (f"  ({left_out} without a pre-clip jet)" if left_out else "")
+    )
     ax.set_ylabel("patients")
     ax.yaxis.get_major_locator().set_params(integer=True)
     if title:
@@ -964,7 +1185,8 @@ def cohort_figure(
     FigureCanvasAgg(fig)
     left, right = fig.subplots(1, 2)
     n = len(pre_areas_cm2)
-    plot_cohort(pre_areas_cm2, post_areas_cm2, ids=ids, ax=left,
-                title=f"Max colour-jet area, pre -> post (n = {n})")
+    plot_cohort(
+        pre_areas_cm2, post_areas_cm2, ids=ids, ax=left, title=f"Max colour-jet area, pre -> post (n = {n})"
+    )
     plot_reduction_distribution(reduction_pct, ax=right, title="Reduction per patient")
     return fig

@@ -13,8 +13,9 @@ with that label.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,12 +50,29 @@ MULTI_JET_VC_NOTE = "sum of vena contracta widths: not validated for multiple je
 
 
 #: The clip-table columns of :meth:`PostTeerMeasures.summary_row`.
-TABLE_COLUMNS = ("vc_max_cm", "vc_cm", "vc_sum_cm", "la_area_cm2", "la_status", "jet_la_ratio",
-                 "jet_la_ratio_class")
+TABLE_COLUMNS = (
+    "vc_max_cm",
+    "vc_cm",
+    "vc_sum_cm",
+    "la_area_cm2",
+    "la_status",
+    "jet_la_ratio",
+    "jet_la_ratio_class",
+)
 #: The comparison-table columns of :func:`change`.
-CHANGE_COLUMNS = ("pre_vc_max_cm", "post_vc_max_cm", "change_vc_max_cm", "post_vc_sum_cm",
-                  "pre_la_area_cm2", "post_la_area_cm2", "pre_jet_la_ratio", "post_jet_la_ratio",
-                  "change_jet_la_ratio", "pre_jet_la_ratio_class", "post_jet_la_ratio_class")
+CHANGE_COLUMNS = (
+    "pre_vc_max_cm",
+    "post_vc_max_cm",
+    "change_vc_max_cm",
+    "post_vc_sum_cm",
+    "pre_la_area_cm2",
+    "post_la_area_cm2",
+    "pre_jet_la_ratio",
+    "post_jet_la_ratio",
+    "change_jet_la_ratio",
+    "pre_jet_la_ratio_class",
+    "post_jet_la_ratio_class",
+)
 
 
 def table_row(result_dict: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +140,7 @@ class JetPostTeer:
         return vc_class(self.vc_width_cm)
 
     def to_dict(self) -> dict[str, Any]:
-        pt = (lambda q: None if q is None else [_r(q[0], 2), _r(q[1], 2)])  # noqa: E731
+        pt = lambda q: None if q is None else [_r(q[0], 2), _r(q[1], 2)]  # noqa: E731
         return {
             "label": self.label,
             "vc_width_cm": _r(self.vc_width_cm),
@@ -198,18 +216,30 @@ class PostTeerMeasures:
         """Rebuild from :meth:`to_dict` (rounded values), or ``None``."""
         if not d:
             return None
-        pt = (lambda q: None if q is None else (float(q[0]), float(q[1])))  # noqa: E731
-        jets = tuple(JetPostTeer(
-            label=int(j["label"]), vc_width_cm=j.get("vc_width_cm"), vc_frame=j.get("vc_frame"),
-            vc_at_max_cm=j.get("vc_at_max_cm"), vc_width_px=j.get("vc_width_px"),
-            vc_at_max_px=j.get("vc_at_max_px"),
-            vc_segment_xy=None if j.get("vc_segment_xy") is None else (
-                pt(j["vc_segment_xy"][0]), pt(j["vc_segment_xy"][1])),
-            origin_xy=pt(j.get("origin_xy")), axis_end_xy=pt(j.get("axis_end_xy")),
-            la_ratio=j.get("la_ratio")) for j in d.get("jets") or ())
+        pt = lambda q: None if q is None else (float(q[0]), float(q[1]))  # noqa: E731
+        jets = tuple(
+            JetPostTeer(
+                label=int(j["label"]),
+                vc_width_cm=j.get("vc_width_cm"),
+                vc_frame=j.get("vc_frame"),
+                vc_at_max_cm=j.get("vc_at_max_cm"),
+                vc_width_px=j.get("vc_width_px"),
+                vc_at_max_px=j.get("vc_at_max_px"),
+                vc_segment_xy=None
+                if j.get("vc_segment_xy") is None
+                else (pt(j["vc_segment_xy"][0]), pt(j["vc_segment_xy"][1])),
+                origin_xy=pt(j.get("origin_xy")),
+                axis_end_xy=pt(j.get("axis_end_xy")),
+                la_ratio=j.get("la_ratio"),
+            )
+            for j in d.get("jets") or ()
+        )
         return cls(
-            jets=jets, vc_sum_cm=d.get("vc_sum_cm"), la_area_cm2=d.get("la_area_cm2"),
-            la_area_px=d.get("la_area_px"), la_status=d.get("la_status", "cannot_measure"),
+            jets=jets,
+            vc_sum_cm=d.get("vc_sum_cm"),
+            la_area_cm2=d.get("la_area_cm2"),
+            la_area_px=d.get("la_area_px"),
+            la_status=d.get("la_status", "cannot_measure"),
             la_reason=d.get("la_reason", ""),
             la_outline_xy=tuple((float(x), float(y)) for x, y in d.get("la_outline_xy") or ()),
             jet_la_ratio=d.get("jet_la_ratio"),
@@ -250,17 +280,20 @@ def check_la_polygon(path: Any, value: Any, shape: tuple[int, int]) -> tuple[tup
                 raise ValueError("points must be (x, y) pairs")
     except (TypeError, ValueError, IndexError) as exc:
         raise InvalidParameterError(
-            path, f"la_polygon={value!r} is not a list of x,y pixel points ({exc})",
+            path,
+            f"la_polygon={value!r} is not a list of x,y pixel points ({exc})",
             hint="give at least 3 points as X1,Y1,X2,Y2,X3,Y3,...",
         ) from None
     h, w = shape
     if len(pts) < 3:
-        raise InvalidParameterError(path, f"la_polygon needs at least 3 points, got {len(pts)}",
-                                    hint="give X1,Y1,X2,Y2,X3,Y3,...")
+        raise InvalidParameterError(
+            path, f"la_polygon needs at least 3 points, got {len(pts)}", hint="give X1,Y1,X2,Y2,X3,Y3,..."
+        )
     for x, y in pts:
         if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
-            raise InvalidParameterError(path, f"la_polygon point ({x:g}, {y:g}) lies outside the "
-                                        f"{w} x {h} image")
+            raise InvalidParameterError(
+                path, f"la_polygon point ({x:g}, {y:g}) lies outside the {w} x {h} image"
+            )
     if _area(np.asarray(pts)) < 1.0:
         raise InvalidParameterError(path, "la_polygon encloses no area (its points are collinear)")
     return tuple(pts)
@@ -272,8 +305,12 @@ def _area(poly: np.ndarray) -> float:
 
 
 def frame_vena_contracta(
-    labels: np.ndarray, n: int, normal_xy: tuple[float, float], *,
-    spacing_cm: tuple[float, float], offset_xy: tuple[int, int] = (0, 0),
+    labels: np.ndarray,
+    n: int,
+    normal_xy: tuple[float, float],
+    *,
+    spacing_cm: tuple[float, float],
+    offset_xy: tuple[int, int] = (0, 0),
 ) -> dict[int, vena.VenaContracta | None]:
     """Each jet's vena contracta on one frame (``labels``: 1..n), in full-frame pixels."""
     out: dict[int, vena.VenaContracta | None] = {}
@@ -288,10 +325,15 @@ def frame_vena_contracta(
         vc = vena.vena_contracta(sub, normal_xy, spacing_cm=spacing_cm)
         if vc is not None:
             dx, dy = x0 + ox, y0 + oy
-            sh = lambda p: (p[0] + dx, p[1] + dy)  # noqa: E731
-            vc = vena.VenaContracta(vc.width_cm, vc.width_px,
-                                    (sh(vc.segment_xy[0]), sh(vc.segment_xy[1])),
-                                    sh(vc.origin_xy), sh(vc.axis_end_xy), vc.distance_cm)
+            sh = lambda p, dx=dx, dy=dy: (p[0] + dx, p[1] + dy)  # noqa: E731
+            vc = vena.VenaContracta(
+                vc.width_cm,
+                vc.width_px,
+                (sh(vc.segment_xy[0]), sh(vc.segment_xy[1])),
+                sh(vc.origin_xy),
+                sh(vc.axis_end_xy),
+                vc.distance_cm,
+            )
         out[k] = vc
     return out
 
@@ -332,8 +374,9 @@ def post_teer_measures(
         la_status, la_reason = "cannot_measure", "no max-jet frame"
     else:
         grey, colour = atrium.grey_and_colour(frame_rgb)
-        r = atrium.la_blood_pool(grey, annulus_xy=annulus_xy, normal_xy=normal_xy,
-                                 spacing_cm=sp, fan=fan, blood=colour)
+        r = atrium.la_blood_pool(
+            grey, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=sp, fan=fan, blood=colour
+        )
         outline = r.outline_xy
         if r.mask is None or not r.complete or r.area_poly_px <= 0:
             la_status, la_reason = "cannot_measure", r.reason
@@ -353,8 +396,7 @@ def post_teer_measures(
             t0 = along(vc.origin_xy)
             series: list[tuple[float, int, vena.VenaContracta]] = []
             for i, vcs in vcs_by_frame.items():
-                near = [v for v in vcs.values() if v is not None
-                        and abs(along(v.origin_xy) - t0) <= track_cm]
+                near = [v for v in vcs.values() if v is not None and abs(along(v.origin_xy) - t0) <= track_cm]
                 if near:
                     v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
                     series.append((v.width_px, i, v))
@@ -362,29 +404,40 @@ def post_teer_measures(
             if series:
                 _, best_f, best = series[min(1, len(series) - 1) if len(series) >= 3 else 0]
         ratio = None if la_px is None else jm.area_px / la_px
-        jets.append(JetPostTeer(
-            label=int(jm.label),
-            vc_width_cm=best.width_cm if best is not None and calibrated else None,
-            vc_frame=best_f,
-            vc_at_max_cm=(vc.width_cm if vc is not None and calibrated else None),
-            vc_width_px=None if best is None else best.width_px,
-            vc_at_max_px=None if vc is None else vc.width_px,
-            vc_segment_xy=None if vc is None else vc.segment_xy,
-            origin_xy=None if vc is None else vc.origin_xy,
-            axis_end_xy=None if vc is None else vc.axis_end_xy,
-            la_ratio=ratio,
-        ))
+        jets.append(
+            JetPostTeer(
+                label=int(jm.label),
+                vc_width_cm=best.width_cm if best is not None and calibrated else None,
+                vc_frame=best_f,
+                vc_at_max_cm=(vc.width_cm if vc is not None and calibrated else None),
+                vc_width_px=None if best is None else best.width_px,
+                vc_at_max_px=None if vc is None else vc.width_px,
+                vc_segment_xy=None if vc is None else vc.segment_xy,
+                origin_xy=None if vc is None else vc.origin_xy,
+                axis_end_xy=None if vc is None else vc.axis_end_xy,
+                la_ratio=ratio,
+            )
+        )
     widths = [j.vc_width_cm for j in jets]
     vc_sum = sum(widths) if widths and all(w is not None for w in widths) else None  # type: ignore[misc]
     by_frame = tuple(
-        (int(i), tuple(None if v is None or not calibrated else float(v.width_cm)
-                       for _, v in sorted(vcs.items())))
-        for i, vcs in sorted(vcs_by_frame.items()))
+        (
+            int(i),
+            tuple(None if v is None or not calibrated else float(v.width_cm) for _, v in sorted(vcs.items())),
+        )
+        for i, vcs in sorted(vcs_by_frame.items())
+    )
     return PostTeerMeasures(
-        jets=tuple(jets), vc_sum_cm=vc_sum, la_area_cm2=la_cm2, la_area_px=la_px,
-        la_status=la_status, la_reason=la_reason, la_outline_xy=outline,
+        jets=tuple(jets),
+        vc_sum_cm=vc_sum,
+        la_area_cm2=la_cm2,
+        la_area_px=la_px,
+        la_status=la_status,
+        la_reason=la_reason,
+        la_outline_xy=outline,
         jet_la_ratio=None if la_px is None or not jets else total_px / la_px,
-        vc_by_frame=by_frame, calibrated=calibrated,
+        vc_by_frame=by_frame,
+        calibrated=calibrated,
     )
 
 
@@ -399,7 +452,9 @@ def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
     unit = "cm" if pt.calibrated else "px"
     vcs = ", ".join(
         (_fmt(j.vc_width_cm, "cm") if pt.calibrated else _fmt(j.vc_width_px, "px", 1))
-        + (f" ({j.vc_class})" if j.vc_class else "") for j in pt.jets)
+        + (f" ({j.vc_class})" if j.vc_class else "")
+        for j in pt.jets
+    )
     lines = [f"  vena contracta {vcs or 'n/a'} (ASE: < 0.3 mild, >= 0.7 cm severe)"]
     if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
         lines.append(f"  VC sum         {pt.vc_sum_cm:.2f} {unit} ({MULTI_JET_VC_NOTE})")
@@ -411,13 +466,16 @@ def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
         ratio = "n/a" if pt.jet_la_ratio is None else f"{100 * pt.jet_la_ratio:.0f} %"
         per = "; ".join(f"{100 * j.la_ratio:.0f} %" for j in pt.jets if j.la_ratio is not None)
         lines.append(f"  LA area        {la}{src}")
-        lines.append(f"  jet/LA area    {ratio} ({pt.jet_la_ratio_class or 'n/a'}; ASE: < 20 % mild, "
-                     f"> 40 % severe){'; per jet ' + per if len(pt.jets) > 1 else ''}")
+        lines.append(
+            f"  jet/LA area    {ratio} ({pt.jet_la_ratio_class or 'n/a'}; ASE: < 20 % mild, "
+            f"> 40 % severe){'; per jet ' + per if len(pt.jets) > 1 else ''}"
+        )
     return lines
 
 
 def change(pre: PostTeerMeasures | None, post: PostTeerMeasures | None) -> dict[str, Any]:
     """Pre vs post: largest vena contracta, VC sum, LA area and jet/LA ratio, with changes."""
+
     def get(pt: PostTeerMeasures | None, name: str) -> float | None:
         return None if pt is None else getattr(pt, name)
 

@@ -90,55 +90,96 @@ def describe_inputs(
         fs = getattr(clip, "file_spacing_cm", None)
         if fs is not None:
             file_text = f"{_g(fs[0])} cm/px" if fs[0] == fs[1] else f"{_g(fs[0])} x {_g(fs[1])} cm/px"
-            entries.append(_entry("spacing_cm", [dx, dy], list(fs), True,
-                                  f"calibration: user {user}, overriding the file's {file_text}"))
-            if differs(dx, fs[0], abs_tol=0.0, rel_tol=0.02) or differs(dy, fs[1], abs_tol=0.0,
-                                                                          rel_tol=0.02):
+            entries.append(
+                _entry(
+                    "spacing_cm",
+                    [dx, dy],
+                    list(fs),
+                    True,
+                    f"calibration: user {user}, overriding the file's {file_text}",
+                )
+            )
+            if differs(dx, fs[0], abs_tol=0.0, rel_tol=0.02) or differs(dy, fs[1], abs_tol=0.0, rel_tol=0.02):
                 ratio = (dx * dy) / (fs[0] * fs[1])
                 warnings.append(
                     f"the pixel spacing given ({user}) differs from the file's calibration "
                     f"({file_text}): areas use the spacing given, {ratio:.2f} x what the file's "
-                    "calibration gives")
+                    "calibration gives"
+                )
         else:
-            entries.append(_entry("spacing_cm", [dx, dy], None, True,
-                                  f"calibration: user {user} (the file has none)"))
+            entries.append(
+                _entry("spacing_cm", [dx, dy], None, True, f"calibration: user {user} (the file has none)")
+            )
     user_depth = depth_cm if depth_cm is not None else getattr(clip, "user_depth_cm", None)
     if user_depth is not None:
         file_depth = getattr(clip, "depth_cm", None)
         if source == "depth + sector":
-            entries.append(_entry(
-                "depth_cm", float(user_depth), None, True,
-                f"calibration: user depth {_g(user_depth)} cm over the imaging sector, "
-                f"{_g(clip.spacing_cm[0])} cm/px (the file has no calibration)"))
+            entries.append(
+                _entry(
+                    "depth_cm",
+                    float(user_depth),
+                    None,
+                    True,
+                    f"calibration: user depth {_g(user_depth)} cm over the imaging sector, "
+                    f"{_g(clip.spacing_cm[0])} cm/px (the file has no calibration)",
+                )
+            )
         elif file_depth is not None:
             conflict = differs(float(user_depth), float(file_depth), abs_tol=0.5, rel_tol=0.05)
-            entries.append(_entry(
-                "depth_cm", float(user_depth), round(float(file_depth), 2), False,
-                f"imaging depth: user {_g(user_depth)} cm not used, the file records "
-                f"{float(file_depth):.1f} cm and its calibration is kept"))
+            entries.append(
+                _entry(
+                    "depth_cm",
+                    float(user_depth),
+                    round(float(file_depth), 2),
+                    False,
+                    f"imaging depth: user {_g(user_depth)} cm not used, the file records "
+                    f"{float(file_depth):.1f} cm and its calibration is kept",
+                )
+            )
             if conflict:
                 warnings.append(
                     f"the imaging depth given ({_g(user_depth)} cm) differs from the file's "
                     f"({float(file_depth):.1f} cm): the file's depth and calibration are used "
-                    "(to replace the file's scale, give the pixel spacing instead)")
+                    "(to replace the file's scale, give the pixel spacing instead)"
+                )
         else:
-            entries.append(_entry("depth_cm", float(user_depth), None, False,
-                                  f"imaging depth: user {_g(user_depth)} cm, recorded only "
-                                  "(the clip's scale comes from elsewhere)"))
+            entries.append(
+                _entry(
+                    "depth_cm",
+                    float(user_depth),
+                    None,
+                    False,
+                    f"imaging depth: user {_g(user_depth)} cm, recorded only "
+                    "(the clip's scale comes from elsewhere)",
+                )
+            )
     if nyquist_cm_s is not None:
         if file_nyquist_cm_s is not None:
-            entries.append(_entry(
-                "nyquist_cm_s", float(nyquist_cm_s), round(float(file_nyquist_cm_s), 1), True,
-                f"Nyquist limit: user {_g(nyquist_cm_s, 3)} cm/s, overriding the file's "
-                f"{_g(file_nyquist_cm_s, 3)} cm/s"))
+            entries.append(
+                _entry(
+                    "nyquist_cm_s",
+                    float(nyquist_cm_s),
+                    round(float(file_nyquist_cm_s), 1),
+                    True,
+                    f"Nyquist limit: user {_g(nyquist_cm_s, 3)} cm/s, overriding the file's "
+                    f"{_g(file_nyquist_cm_s, 3)} cm/s",
+                )
+            )
             if differs(float(nyquist_cm_s), float(file_nyquist_cm_s), abs_tol=2.0, rel_tol=0.05):
                 warnings.append(
                     f"the Nyquist limit given ({_g(nyquist_cm_s, 3)} cm/s) differs from the "
-                    f"file's ({_g(file_nyquist_cm_s, 3)} cm/s): the value given is used")
+                    f"file's ({_g(file_nyquist_cm_s, 3)} cm/s): the value given is used"
+                )
         else:
-            entries.append(_entry("nyquist_cm_s", float(nyquist_cm_s), None, True,
-                                  f"Nyquist limit: user {_g(nyquist_cm_s, 3)} cm/s (the file "
-                                  "has none)"))
+            entries.append(
+                _entry(
+                    "nyquist_cm_s",
+                    float(nyquist_cm_s),
+                    None,
+                    True,
+                    f"Nyquist limit: user {_g(nyquist_cm_s, 3)} cm/s (the file has none)",
+                )
+            )
     if view in ("tte", "tee"):
         file_view = getattr(getattr(clip, "metadata", None), "view", None)
         names = {"tte": "TTE", "tee": "TEE", "parasternal": "TTE parasternal"}
@@ -147,20 +188,43 @@ def describe_inputs(
             text += f" (the file says {names.get(file_view, file_view)})"
         entries.append(_entry("view", view, file_view, True, text))
         if file_view is not None and (file_view == "tee") != (view == "tee"):
-            warnings.append(f"the view given ({names[view]}) contradicts the file's "
-                            f"({names.get(file_view, file_view)}): the view given is used")
+            warnings.append(
+                f"the view given ({names[view]}) contradicts the file's "
+                f"({names.get(file_view, file_view)}): the view given is used"
+            )
     if annulus is not None:
         (x1, y1), (x2, y2) = annulus
-        entries.append(_entry("annulus", [[x1, y1], [x2, y2]], None, True,
-                              f"annulus: user ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) px"))
+        entries.append(
+            _entry(
+                "annulus",
+                [[x1, y1], [x2, y2]],
+                None,
+                True,
+                f"annulus: user ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) px",
+            )
+        )
     if valve_xy is not None:
-        entries.append(_entry("valve_xy", list(valve_xy), None, True,
-                              f"valve point: user ({valve_xy[0]:.0f}, {valve_xy[1]:.0f}) px"))
+        entries.append(
+            _entry(
+                "valve_xy",
+                list(valve_xy),
+                None,
+                True,
+                f"valve point: user ({valve_xy[0]:.0f}, {valve_xy[1]:.0f}) px",
+            )
+        )
     if roi_xyxy is not None:
         x0, y0, x1, y1 = roi_xyxy
-        entries.append(_entry("roi_xyxy", list(roi_xyxy), None, True,
-                              f"region of interest: user ({x0:.0f}, {y0:.0f})-({x1:.0f}, "
-                              f"{y1:.0f}) px; nothing outside it counts"))
+        entries.append(
+            _entry(
+                "roi_xyxy",
+                list(roi_xyxy),
+                None,
+                True,
+                f"region of interest: user ({x0:.0f}, {y0:.0f})-({x1:.0f}, "
+                f"{y1:.0f}) px; nothing outside it counts",
+            )
+        )
     return entries, warnings
 
 

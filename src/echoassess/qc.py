@@ -76,9 +76,13 @@ def write_pair_reports(
             progress(f"QC report {row + 1} of {len(specs)}")
         try:
             outputs = write_comparison(
-                spec.pre.path, spec.post.path, folder, params=params, animate=False,
-                per_clip_hints={"pre": _hints_for(hints, spec.pre),
-                                "post": _hints_for(hints, spec.post)})
+                spec.pre.path,
+                spec.post.path,
+                folder,
+                params=params,
+                animate=False,
+                per_clip_hints={"pre": _hints_for(hints, spec.pre), "post": _hints_for(hints, spec.post)},
+            )
         except EchoAssessError as err:
             done[row] = f"no report: {err.reason}"
             continue
@@ -130,8 +134,9 @@ def write_index(
         return _e(Path(os.path.relpath(p, out)).as_posix())
 
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src 'self' data:; style-src 'unsafe-inline'\">",
         "<title>echoassess batch: quality control</title>",
         f"<style>{_CSS}</style></head><body><main>",
@@ -142,45 +147,58 @@ def write_index(
         "shows the number + 1).</p>",
     ]
     if comparisons is not None and len(comparisons):
-        parts.append("<h2>Pairs</h2><table><tr><th>#</th><th>patient</th><th>pre</th>"
-                     "<th>post</th><th>max jet area pre → post</th><th>reduction</th>"
-                     "<th>class</th><th>warnings</th><th>report</th></tr>")
+        parts.append(
+            "<h2>Pairs</h2><table><tr><th>#</th><th>patient</th><th>pre</th>"
+            "<th>post</th><th>max jet area pre → post</th><th>reduction</th>"
+            "<th>class</th><th>warnings</th><th>report</th></tr>"
+        )
         for row, r in enumerate(comparisons.to_dict("records")):
             who = r.get("patient") or r.get("patient_hash") or ""
             unit = "cm²" if r.get("area_unit") == "cm2" else "px"
-            areas = (f"{_num(r.get('pre_max_jet_area'))} → {_num(r.get('post_max_jet_area'))} "
-                     f"{unit}" if r.get("status") == "ok" else _e(r.get("reason")))
+            areas = (
+                f"{_num(r.get('pre_max_jet_area'))} → {_num(r.get('post_max_jet_area'))} {unit}"
+                if r.get("status") == "ok"
+                else _e(r.get("reason"))
+            )
             pct = _num(r.get("area_reduction_pct"), "{:.0f} %")
             warn = r.get("warnings") if isinstance(r.get("warnings"), str) else ""
             n_warn = len([w for w in warn.split(" | ") if w]) if warn else 0
             report = (pair_reports or {}).get(row)
-            link = (f'<a href="{rel(report)}">report</a>' if isinstance(report, Path)
-                    else _e(report or ""))
+            link = f'<a href="{rel(report)}">report</a>' if isinstance(report, Path) else _e(report or "")
             parts.append(
                 f"<tr><td class='num'>{row + 1}</td><td>{_e(who)}</td>"
                 f"<td>{_e(r.get('pre_file'))}</td><td>{_e(r.get('post_file'))}</td>"
                 f"<td>{areas}</td><td class='num'>{pct}</td>"
                 f"<td>{_e(r.get('class_change') or '')}</td>"
-                f"<td title='{_e(warn)}'>{n_warn or ''}</td><td>{link}</td></tr>")
+                f"<td title='{_e(warn)}'>{n_warn or ''}</td><td>{link}</td></tr>"
+            )
         parts.append("</table>")
     parts.append("<h2>Clips</h2><div class='clips'>")
     for r in clips.to_dict("records"):
         name = r.get("file")
         png = clip_pngs.get(name)
         if r.get("status") == "ok":
-            area = (f"{_num(r.get('max_jet_area_cm2'))} cm²" if r.get("area_unit") == "cm2"
-                    else f"{_num(r.get('max_jet_area_px'), '{:.0f}')} px")
-            text = (f"{_e(r.get('measurement'))}: {area}, {_num(r.get('n_jets'), '{:.0f}')} jet(s)"
-                    if r.get("measurement") == "measured"
-                    else f"{_e(r.get('measurement'))}: {_e(r.get('measurement_reason'))}")
+            area = (
+                f"{_num(r.get('max_jet_area_cm2'))} cm²"
+                if r.get("area_unit") == "cm2"
+                else f"{_num(r.get('max_jet_area_px'), '{:.0f}')} px"
+            )
+            text = (
+                f"{_e(r.get('measurement'))}: {area}, {_num(r.get('n_jets'), '{:.0f}')} jet(s)"
+                if r.get("measurement") == "measured"
+                else f"{_e(r.get('measurement'))}: {_e(r.get('measurement_reason'))}"
+            )
             if isinstance(r.get("user_inputs"), str):
                 text += f"<br>user input: {_e(r['user_inputs'])}"
         else:
             text = f"<span class='failed'>{_e(r.get('status'))}: {_e(r.get('reason'))}</span>"
-        img = (f'<a href="{rel(png)}"><img src="{rel(png)}" alt="{_e(name)}, maximal frame '
-               'with the jets outlined"></a>' if png is not None else "")
-        parts.append(f"<figure>{img}<figcaption><b>{_e(name)}</b><br>{text}</figcaption>"
-                     "</figure>")
+        img = (
+            f'<a href="{rel(png)}"><img src="{rel(png)}" alt="{_e(name)}, maximal frame '
+            'with the jets outlined"></a>'
+            if png is not None
+            else ""
+        )
+        parts.append(f"<figure>{img}<figcaption><b>{_e(name)}</b><br>{text}</figcaption></figure>")
     parts.append("</div></main></body></html>")
     path = out / "index.html"
     tmp = path.with_name(".index.html.tmp")

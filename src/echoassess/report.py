@@ -57,9 +57,9 @@ CAVEATS = (
     "After a clip, the device casts a bright echo and an acoustic shadow that can hide or break "
     "up the jet: the post-clip area is less reliable, and eccentric or multiple jets may be "
     "under-measured in a single plane.",
-    "ASE colour-jet area classes (< {mild:g} cm² mild, > {severe:g} cm² severe) are older "
+    f"ASE colour-jet area classes (< {ASE_MILD_BELOW_CM2:g} cm² mild, > {ASE_SEVERE_ABOVE_CM2:g} cm² severe) are older "
     "absolute cut-offs; they do not apply to eccentric wall-hugging jets, which look smaller than "
-    "they are.".format(mild=ASE_MILD_BELOW_CM2, severe=ASE_SEVERE_ABOVE_CM2),
+    "they are.",
     "Mean transmitral gradient, vena contracta and other post-clip measures come from other views "
     "and modes and are not measured here.",
     "Automated segmentation can mistake inflow, flow convergence or colour noise for jet: check "
@@ -108,27 +108,37 @@ def _data_uri(data: bytes | Path, mime: str) -> str:
 
 def _mime(name: str) -> str:
     suffix = Path(name).suffix.lower()
-    return {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
-            ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
-        suffix, "application/octet-stream")
+    return {
+        ".png": "image/png",
+        ".gif": "image/gif",
+        ".webp": "image/webp",
+        ".svg": "image/svg+xml",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+    }.get(suffix, "application/octet-stream")
 
 
 def _headline(c: Comparison) -> str:
     unit = c.area_unit
-    parts = [f"Maximal colour-jet area <b>{_area(c.pre_max_jet_area, unit)}</b> before, "
-             f"<b>{_area(c.post_max_jet_area, unit)}</b> after the clip"]
+    parts = [
+        f"Maximal colour-jet area <b>{_area(c.pre_max_jet_area, unit)}</b> before, "
+        f"<b>{_area(c.post_max_jet_area, unit)}</b> after the clip"
+    ]
     if c.area_reduction is not None:
         if c.area_reduction_pct is not None:
             word = "reduction" if c.area_reduction >= 0 else "increase"
-            parts.append(f": <b>{abs(c.area_reduction_pct):.0f}&nbsp;% {word}</b> "
-                         f"({_area(abs(c.area_reduction), unit)})")
+            parts.append(
+                f": <b>{abs(c.area_reduction_pct):.0f}&nbsp;% {word}</b> "
+                f"({_area(abs(c.area_reduction), unit)})"
+            )
     else:
         parts.append(": the reduction cannot be computed (see warnings)")
     text = "".join(parts) + "."
     if c.pre_class and c.post_class:
         same = c.pre_class == c.post_class
-        text += (f" ASE colour-jet area class: <b>{_e(c.pre_class)}</b>"
-                 + (" before and after." if same else f" → <b>{_e(c.post_class)}</b>."))
+        text += f" ASE colour-jet area class: <b>{_e(c.pre_class)}</b>" + (
+            " before and after." if same else f" → <b>{_e(c.post_class)}</b>."
+        )
     return text
 
 
@@ -326,18 +336,23 @@ def _settings_table(c: Comparison) -> str:
             flag = "cannot check"
         else:
             flag = "match"
-        rows.append(f"<tr{cls}><th>{_e(label)}</th><td class='num'>{_e(cells[0])}</td>"
-                    f"<td class='num'>{_e(cells[1])}</td><td>{flag}</td></tr>")
+        rows.append(
+            f"<tr{cls}><th>{_e(label)}</th><td class='num'>{_e(cells[0])}</td>"
+            f"<td class='num'>{_e(cells[1])}</td><td>{flag}</td></tr>"
+        )
     keys = set(c.pre.settings) | set(c.post.settings)
     for key, (label, unit) in _OTHER_SETTINGS.items():
         if key in keys:
             a, b = c.pre.settings.get(key), c.post.settings.get(key)
             same = "same" if a == b else "different"
-            rows.append(f"<tr><th>{_e(label)}</th><td>{_e(_value(a, unit))}</td>"
-                        f"<td>{_e(_value(b, unit))}</td><td>{same}</td></tr>")
-    table = ("<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
-             "<th class='post'>Post-clip</th><th>Pre vs post</th></tr>" + "".join(rows)
-             + "</table>")
+            rows.append(
+                f"<tr><th>{_e(label)}</th><td>{_e(_value(a, unit))}</td>"
+                f"<td>{_e(_value(b, unit))}</td><td>{same}</td></tr>"
+            )
+    table = (
+        "<table><tr><th>Setting</th><th class='pre'>Pre-clip</th>"
+        "<th class='post'>Post-clip</th><th>Pre vs post</th></tr>" + "".join(rows) + "</table>"
+    )
     # what the analysis found on the screen (colour box, colour bar, valve...),
     # for whoever checks the segmentation
     shown = {k for k, *_ in _SETTING_ROWS} | set(_OTHER_SETTINGS)
@@ -347,10 +362,14 @@ def _settings_table(c: Comparison) -> str:
         detail = "".join(
             f"<tr><th>{_e(_DETAIL_LABELS.get(k, k.replace('_', ' ')))}</th>"
             f"<td>{_e(_detail(k, c.pre.settings.get(k)))}</td>"
-            f"<td>{_e(_detail(k, c.post.settings.get(k)))}</td></tr>" for k in extra)
-        table += ("<details><summary>Analysis details (what was found on the screen)</summary>"
-                  "<table><tr><th></th><th class='pre'>Pre-clip</th>"
-                  f"<th class='post'>Post-clip</th></tr>{detail}</table></details>")
+            f"<td>{_e(_detail(k, c.post.settings.get(k)))}</td></tr>"
+            for k in extra
+        )
+        table += (
+            "<details><summary>Analysis details (what was found on the screen)</summary>"
+            "<table><tr><th></th><th class='pre'>Pre-clip</th>"
+            f"<th class='post'>Post-clip</th></tr>{detail}</table></details>"
+        )
     return table
 
 
@@ -359,16 +378,19 @@ def _clip_rows(c: Comparison) -> str:
         if res.max_frame is None:
             return "no systolic frame"
         t = next((f.time_ms for f in res.per_frame if f.index == res.max_frame), None)
-        return (f"frame {res.max_frame} (from 0; the screen's counter shows "
-                f"{res.max_frame + 1}/{res.frames})" + ("" if t is None else f", {t:.0f} ms"))
+        return (
+            f"frame {res.max_frame} (from 0; the screen's counter shows "
+            f"{res.max_frame + 1}/{res.frames})" + ("" if t is None else f", {t:.0f} ms")
+        )
 
     def jets(res: ClipResult) -> str:
         if not res.jets_at_max:
             return "none"
         return "<br>".join(
-            f"jet {k + 1}: " + (_area(j.area_cm2, "cm2", 2) if j.area_cm2 is not None
-                                else _area(j.area_px, "px"))
-            for k, j in enumerate(res.jets_at_max))
+            f"jet {k + 1}: "
+            + (_area(j.area_cm2, "cm2", 2) if j.area_cm2 is not None else _area(j.area_px, "px"))
+            for k, j in enumerate(res.jets_at_max)
+        )
 
     def spacing(res: ClipResult) -> str:
         if res.pixel_spacing_cm is None:
@@ -379,8 +401,7 @@ def _clip_rows(c: Comparison) -> str:
     def timing(res: ClipResult) -> str:
         if not res.frame_time_ms:
             return f"{res.frames} frames, no timing in the file"
-        return (f"{res.frames} frames, {res.frame_time_ms:.1f} ms/frame "
-                f"({1000 / res.frame_time_ms:.0f} Hz)")
+        return f"{res.frames} frames, {res.frame_time_ms:.1f} ms/frame ({1000 / res.frame_time_ms:.0f} Hz)"
 
     def mean_sys(res: ClipResult) -> str:
         return _area(res.mean_systolic_jet_area_cm2, "cm2", 2)
@@ -390,7 +411,8 @@ def _clip_rows(c: Comparison) -> str:
         if res.status == "cannot_measure":
             return f"<b>cannot measure</b>: {_e(res.status_reason)} (give the annulus as a hint)"
         view = {"tee": "TEE", "tte": "TTE", "parasternal": "TTE parasternal"}.get(
-            str(st.get("view")), "view unknown")
+            str(st.get("view")), "view unknown"
+        )
         src = st.get("annulus_source") or "?"
         tilt = st.get("annulus_tilt_deg")
         text = f"{view}; annulus from {_e(src)}" + (f", tilted {tilt:.0f}°" if tilt is not None else "")
@@ -409,8 +431,11 @@ def _clip_rows(c: Comparison) -> str:
         ("Clip", _e(c.pre_label), _e(c.post_label)),
         ("User inputs", inputs(c.pre), inputs(c.post)),
         ("Valve and view", valve(c.pre), valve(c.post)),
-        ("Maximal jet area (sum of jets)", f"<b>{_area(c.pre_max_jet_area, unit, 2)}</b>",
-         f"<b>{_area(c.post_max_jet_area, unit, 2)}</b>"),
+        (
+            "Maximal jet area (sum of jets)",
+            f"<b>{_area(c.pre_max_jet_area, unit, 2)}</b>",
+            f"<b>{_area(c.post_max_jet_area, unit, 2)}</b>",
+        ),
         ("ASE colour-jet area class", _class_badge(c.pre_class), _class_badge(c.post_class)),
         ("Number of jets at maximum", str(c.pre_n_jets), str(c.post_n_jets)),
         ("Each jet at maximum", jets(c.pre), jets(c.post)),
@@ -420,8 +445,10 @@ def _clip_rows(c: Comparison) -> str:
         ("Pixel spacing", spacing(c.pre), spacing(c.post)),
     ]
     body = "".join(f"<tr><th>{a}</th><td>{b}</td><td>{d}</td></tr>" for a, b, d in rows)
-    return ("<table><tr><th></th><th class='pre'>Pre-clip</th><th class='post'>Post-clip</th>"
-            "</tr>" + body + "</table>")
+    return (
+        "<table><tr><th></th><th class='pre'>Pre-clip</th><th class='post'>Post-clip</th>"
+        "</tr>" + body + "</table>"
+    )
 
 
 def _per_frame_table(res: ClipResult, role: str) -> str:
@@ -431,12 +458,16 @@ def _per_frame_table(res: ClipResult, role: str) -> str:
         area = f.jet_area_cm2 if unit == "cm2" else f.jet_area_px
         mark = " ◀ max" if f.index == res.max_frame else ""
         t = "" if f.time_ms is None else f"{f.time_ms:.0f}"
-        rows.append(f"<tr><td class='num'>{f.index}</td><td class='num'>{t}</td>"
-                    f"<td>{_e(f.phase)}</td><td class='num'>{_area(area, unit, 2)}</td>"
-                    f"<td class='num'>{f.n_jets}</td><td>{mark}</td></tr>")
-    return (f"<details><summary>{_e(role)}: jet area on every frame ({len(rows)} frames)"
-            "</summary><table><tr><th>frame (from 0; screen + 1)</th><th>time (ms)</th><th>phase</th>"
-            "<th>jet area</th><th>jets</th><th></th></tr>" + "".join(rows) + "</table></details>")
+        rows.append(
+            f"<tr><td class='num'>{f.index}</td><td class='num'>{t}</td>"
+            f"<td>{_e(f.phase)}</td><td class='num'>{_area(area, unit, 2)}</td>"
+            f"<td class='num'>{f.n_jets}</td><td>{mark}</td></tr>"
+        )
+    return (
+        f"<details><summary>{_e(role)}: jet area on every frame ({len(rows)} frames)"
+        "</summary><table><tr><th>frame (from 0; screen + 1)</th><th>time (ms)</th><th>phase</th>"
+        "<th>jet area</th><th>jets</th><th></th></tr>" + "".join(rows) + "</table></details>"
+    )
 
 
 def _stepper(key: str, role: str, images: Sequence[bytes], res: ClipResult) -> str:
@@ -448,9 +479,11 @@ def _stepper(key: str, role: str, images: Sequence[bytes], res: ClipResult) -> s
         mime = "image/png" if data[:4] == b"\x89PNG" else "image/jpeg"
         fid = f"{key}-frame-{i}"
         checked = " checked" if i == start else ""
-        view.append(f'<input type="radio" name="{key}-frame" id="{fid}"{checked} '
-                    f'aria-label="{_e(role)} frame {i}"><img src="{_data_uri(data, mime)}" '
-                    f'alt="{_e(role)} frame {i} with the jet outlined">')
+        view.append(
+            f'<input type="radio" name="{key}-frame" id="{fid}"{checked} '
+            f'aria-label="{_e(role)} frame {i}"><img src="{_data_uri(data, mime)}" '
+            f'alt="{_e(role)} frame {i} with the jet outlined">'
+        )
         f = by_index.get(i)
         cls = ["sys"] if f is not None and f.phase == "systole" else []
         if i == res.max_frame:
@@ -463,11 +496,13 @@ def _stepper(key: str, role: str, images: Sequence[bytes], res: ClipResult) -> s
             area = f.jet_area_cm2 if f.jet_area_cm2 is not None else f.jet_area_px
             tip += ", " + _area(area, "cm2" if f.jet_area_cm2 is not None else "px", 2)
         steps.append(f'<label for="{fid}" class="{" ".join(cls)}" title="{_e(tip)}">{i}</label>')
-    return (f'<div class="scrub scrub-{key}"><div class="view">{"".join(view)}</div>'
-            f'<div class="steps">{"".join(steps)}</div>'
-            '<div class="legend-steps"><span class="sys-key"></span> systolic frame '
-            '&nbsp; <b>bold</b> = maximal frame &nbsp; frames are numbered from 0 (the '
-            "scanner's counter shows the number + 1)</div></div>")
+    return (
+        f'<div class="scrub scrub-{key}"><div class="view">{"".join(view)}</div>'
+        f'<div class="steps">{"".join(steps)}</div>'
+        '<div class="legend-steps"><span class="sys-key"></span> systolic frame '
+        "&nbsp; <b>bold</b> = maximal frame &nbsp; frames are numbered from 0 (the "
+        "scanner's counter shows the number + 1)</div></div>"
+    )
 
 
 def render_html(
@@ -513,8 +548,11 @@ def render_html(
         When the ``"comparison"`` figure is missing.
     """
     if "comparison" not in figures:
-        raise InvalidParameterError(None, "render_html: figures must include 'comparison'",
-                                    hint="make it with echoassess.plot.plot_comparison")
+        raise InvalidParameterError(
+            None,
+            "render_html: figures must include 'comparison'",
+            hint="make it with echoassess.plot.plot_comparison",
+        )
     c = comparison
     created = created or _dt.datetime.now().astimezone()
     animations = animations or {}
@@ -529,7 +567,7 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # forbid any network load, so a stray reference can never leak data
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data: 'self'; style-src 'unsafe-inline'\">",
         f"<title>MR colour-jet area: {_e(c.pre_label)} vs {_e(c.post_label)}</title>",
         f"<style>{_CSS}</style></head><body><main>",
@@ -540,34 +578,41 @@ def render_html(
         '<div class="kpis">',
         f'<div class="kpi"><div class="label">Pre-clip maximal jet area</div>'
         f'<div class="value pre">{_area(c.pre_max_jet_area, c.area_unit)}</div>'
-        f'<div>{_class_badge(c.pre_class)} · {c.pre_n_jets} jet{"s" if c.pre_n_jets != 1 else ""}'
+        f"<div>{_class_badge(c.pre_class)} · {c.pre_n_jets} jet{'s' if c.pre_n_jets != 1 else ''}"
         "</div></div>",
         f'<div class="kpi"><div class="label">Post-clip maximal jet area</div>'
         f'<div class="value post">{_area(c.post_max_jet_area, c.area_unit)}</div>'
-        f'<div>{_class_badge(c.post_class)} · {c.post_n_jets} jet'
-        f'{"s" if c.post_n_jets != 1 else ""}</div></div>',
+        f"<div>{_class_badge(c.post_class)} · {c.post_n_jets} jet"
+        f"{'s' if c.post_n_jets != 1 else ''}</div></div>",
     ]
     if c.area_reduction is not None:
         pct = "n/a" if c.area_reduction_pct is None else f"{c.area_reduction_pct:.0f} %"
-        parts.append(f'<div class="kpi"><div class="label">Reduction</div>'
-                     f'<div class="value">{_e(pct)}</div>'
-                     f"<div>{_area(c.area_reduction, c.area_unit)} smaller"
-                     f"{'' if c.area_reduction >= 0 else ' (negative: the jet grew)'}</div></div>")
+        parts.append(
+            f'<div class="kpi"><div class="label">Reduction</div>'
+            f'<div class="value">{_e(pct)}</div>'
+            f"<div>{_area(c.area_reduction, c.area_unit)} smaller"
+            f"{'' if c.area_reduction >= 0 else ' (negative: the jet grew)'}</div></div>"
+        )
     parts.append("</div>")
 
     if c.warnings:
         items = "".join(f"<li>{_e(w)}</li>" for w in c.warnings)
-        parts.append('<div class="warn"><b>Read these numbers with care:</b>'
-                     f"<ul>{items}</ul></div>")
+        parts.append(f'<div class="warn"><b>Read these numbers with care:</b><ul>{items}</ul></div>')
     else:
-        parts.append('<div class="ok">Nyquist limit, frame rate and imaging depth match between '
-                     "the two clips, so the areas are comparable.</div>")
+        parts.append(
+            '<div class="ok">Nyquist limit, frame rate and imaging depth match between '
+            "the two clips, so the areas are comparable.</div>"
+        )
 
     parts += [
         "<h2>Overview</h2>",
-        "<figure>" + img("comparison", "Comparison figure: maximal frames with the jets "
-                         "outlined, jet area over time and the pre/post maximal areas") +
-        "<figcaption>Top: the frame of largest jet area in each clip, each jet outlined with its "
+        "<figure>"
+        + img(
+            "comparison",
+            "Comparison figure: maximal frames with the jets "
+            "outlined, jet area over time and the pre/post maximal areas",
+        )
+        + "<figcaption>Top: the frame of largest jet area in each clip, each jet outlined with its "
         "area. Bottom left: jet area on every frame, aligned at the onset of systole (shaded; "
         "stars mark the maxima). Bottom right: maximal jet area over the ASE bands."
         "</figcaption></figure>",
@@ -575,8 +620,7 @@ def render_html(
         _clip_rows(c),
         _post_teer_html(c),
         "<h2>Acquisition settings</h2>",
-        "<p>Colour-jet area changes with these settings; they should match between the two "
-        "clips.</p>",
+        "<p>Colour-jet area changes with these settings; they should match between the two clips.</p>",
         _settings_table(c),
     ]
 
@@ -588,7 +632,8 @@ def render_html(
             "gives the frame, its time, the cardiac phase and the measured area (the maximal "
             "frame, shown first, is marked MAX). Click a frame number below an image, then use "
             "the arrow keys to step through the clip. Check that the outline follows the jet "
-            "and not inflow, flow convergence or noise.</p>")
+            "and not inflow, flow convergence or noise.</p>"
+        )
         parts.append('<div class="anims">')
         for key, role, res in (("pre", "Pre-clip", c.pre), ("post", "Post-clip", c.post)):
             if key not in animations and key not in frame_steps:
@@ -599,14 +644,21 @@ def render_html(
             if key in animations:
                 data = animations[key]
                 size = data.stat().st_size if isinstance(data, Path) else len(data)
-                name = data.name if isinstance(data, Path) else (
-                    f"{key}.webp" if data[:4] == b"RIFF" else f"{key}.gif")
+                name = (
+                    data.name
+                    if isinstance(data, Path)
+                    else (f"{key}.webp" if data[:4] == b"RIFF" else f"{key}.gif")
+                )
                 if size <= MAX_EMBEDDED_ANIMATION_BYTES:
-                    anim = (f'<img src="{_data_uri(data, _mime(name))}" alt="{_e(role)} clip '
-                            'playing, with the jet outlined">')
+                    anim = (
+                        f'<img src="{_data_uri(data, _mime(name))}" alt="{_e(role)} clip '
+                        'playing, with the jet outlined">'
+                    )
                 else:
-                    anim = (f'<a href="{_e(name)}">{_e(name)}</a> (too large to embed: '
-                            f"{size / 1e6:.1f} MB; open it from the report's folder)")
+                    anim = (
+                        f'<a href="{_e(name)}">{_e(name)}</a> (too large to embed: '
+                        f"{size / 1e6:.1f} MB; open it from the report's folder)"
+                    )
                 if key in frame_steps:
                     anim = f"<details><summary>Play the clip (slowed 2×)</summary>{anim}</details>"
                 parts.append(anim)
@@ -620,8 +672,9 @@ def render_html(
     items = "".join(f"<li>{_e(t)}</li>" for t in CAVEATS)
     parts.append(f'<h2>Caveats</h2><div class="caveats"><ul>{items}</ul></div>')
 
-    clip_warnings = [(role, w) for role, res in (("pre-clip", c.pre), ("post-clip", c.post))
-                     for w in res.warnings]
+    clip_warnings = [
+        (role, w) for role, res in (("pre-clip", c.pre), ("post-clip", c.post)) for w in res.warnings
+    ]
     if clip_warnings or notes:
         items = "".join(f"<li><b>{_e(r)}:</b> {_e(w)}</li>" for r, w in clip_warnings)
         items += "".join(f"<li>{_e(n)}</li>" for n in notes)
@@ -631,12 +684,15 @@ def render_html(
     params = c.pre.params or c.post.params
     params_html = ""
     if params:
-        params_html = ("<details><summary>Analysis parameters</summary><pre>"
-                       f"{_e(json.dumps(params, indent=2, default=str))}</pre></details>")
+        params_html = (
+            "<details><summary>Analysis parameters</summary><pre>"
+            f"{_e(json.dumps(params, indent=2, default=str))}</pre></details>"
+        )
     parts.append(
         f"<footer>echoassess {_e(__version__)} (algorithm {_e(algo)}) · report made "
         f"{_e(created.strftime('%Y-%m-%d %H:%M %Z').strip())} · This report holds no patient "
-        f"identity: clips are named by file, series and UID suffix only.{params_html}</footer>")
+        f"identity: clips are named by file, series and UID suffix only.{params_html}</footer>"
+    )
     parts.append("</main></body></html>")
     return "\n".join(parts)
 
@@ -645,8 +701,9 @@ def render_html(
 def _check_out_dir(out_dir: str | os.PathLike[str]) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InvalidParameterError(out, "the output path exists and is not a folder",
-                                    hint="give --out a new or existing folder")
+        raise InvalidParameterError(
+            out, "the output path exists and is not a folder", hint="give --out a new or existing folder"
+        )
     return out
 
 
@@ -665,8 +722,10 @@ def _crop(frames, masks: np.ndarray, box: tuple[int, int, int, int] | None):
         return frames, masks
     x0, y0, x1, y1 = (int(v) for v in box)
     x0, y0 = max(x0, 0), max(y0, 0)
-    return ([np.asarray(f)[y0:y1 + 1, x0:x1 + 1] for f in frames],
-            np.asarray(masks)[:, y0:y1 + 1, x0:x1 + 1])
+    return (
+        [np.asarray(f)[y0 : y1 + 1, x0 : x1 + 1] for f in frames],
+        np.asarray(masks)[:, y0 : y1 + 1, x0 : x1 + 1],
+    )
 
 
 def imaging_box(clip: Any) -> tuple[int, int, int, int] | None:
@@ -681,8 +740,9 @@ def imaging_box(clip: Any) -> tuple[int, int, int, int] | None:
     return imaging_region_box(clip)
 
 
-def write_overlay_png(clip: Any, result: ClipResult, path: str | os.PathLike[str], *,
-                      title: str | None = None) -> Path:
+def write_overlay_png(
+    clip: Any, result: ClipResult, path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
     """The clip's maximal frame (the first without a jet), cut to the imaging fan
     (:func:`echoassess.anonymise.imaging_view`), jets outlined, with a colour scale.
 
@@ -696,24 +756,47 @@ def write_overlay_png(clip: Any, result: ClipResult, path: str | os.PathLike[str
     frame = clip.frame(index)
     if labels is None:
         labels = np.zeros(frame.shape[:2], np.int32)
-    view = imaging_view(np.concatenate([sample_frames(clip), frame[None]]), clip=clip,
-                        result=result, masks=np.asarray(labels) > 0)
+    view = imaging_view(
+        np.concatenate([sample_frames(clip), frame[None]]),
+        clip=clip,
+        result=result,
+        masks=np.asarray(labels) > 0,
+    )
     ax = plot.new_axes((7.0, 5.6))
-    plot.plot_max_frame(view.blank(frame), result, mask=labels, ax=ax, zoom=False,
-                        bounds_xyxy=view.box, colour_bar=view.colour_bar, title=title)
+    plot.plot_max_frame(
+        view.blank(frame),
+        result,
+        mask=labels,
+        ax=ax,
+        zoom=False,
+        bounds_xyxy=view.box,
+        colour_bar=view.colour_bar,
+        title=title,
+    )
     if view.source != "imaging fan":
-        ax.text(0.5, 0.01, {"imaging region": "cut to the file's imaging region",
-                            "colour-flow box": "cut to the colour-flow box"}.get(
-                                view.source, "whole screen: check for burned-in text"),
-                transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="0.8")
+        ax.text(
+            0.5,
+            0.01,
+            {
+                "imaging region": "cut to the file's imaging region",
+                "colour-flow box": "cut to the colour-flow box",
+            }.get(view.source, "whole screen: check for burned-in text"),
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="0.8",
+        )
     return plot.save_figure(ax.figure, Path(path))
 
 
 def _require_masks(res: ClipResult, role: str) -> np.ndarray:
     if res.masks is None:
         raise InvalidParameterError(
-            res.source, f"write_report: the {role}-clip result kept no jet masks",
-            hint="analyse with masks kept (echoassess.analyze_clip(..., keep_masks=True))")
+            res.source,
+            f"write_report: the {role}-clip result kept no jet masks",
+            hint="analyse with masks kept (echoassess.analyze_clip(..., keep_masks=True))",
+        )
     return res.masks
 
 
@@ -775,21 +858,23 @@ def write_report(
     for role, res, frames in (("pre", c.pre, pre_frames), ("post", c.post, post_frames)):
         if len(frames) != res.frames or len(res.masks) != len(frames):
             raise InvalidParameterError(
-                res.source, f"write_report: {len(frames)} {role}-clip frames but the result has "
-                f"{res.frames} frames and {len(res.masks)} masks")
+                res.source,
+                f"write_report: {len(frames)} {role}-clip frames but the result has "
+                f"{res.frames} frames and {len(res.masks)} masks",
+            )
     files: dict[str, Path] = {}
 
     say("tables")
     files["json"] = out / "comparison.json"
-    files["json"].write_text(json.dumps(c.to_dict(), indent=2, default=str) + "\n",
-                             encoding="utf-8")
+    files["json"].write_text(json.dumps(c.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     files["csv"] = out / "comparison.csv"
     c.to_frame().to_csv(files["csv"], index=False)
     import pandas as pd
 
     per_frame = pd.concat(
         [res.to_frame().assign(clip=role) for role, res in (("pre", c.pre), ("post", c.post))],
-        ignore_index=True)
+        ignore_index=True,
+    )
     per_frame = per_frame[["clip", *[col for col in per_frame.columns if col != "clip"]]]
     per_frame["source"] = per_frame["source"].map(lambda s: Path(str(s)).name)
     files["frames_csv"] = out / "frames.csv"
@@ -806,57 +891,87 @@ def write_report(
     notes = list(notes)
     for role in ("pre", "post"):
         if bounds[role] is None:
-            notes.append(f"The {role}-clip file defines no imaging region, so its images are "
-                         "not cut to it: check them for text burned into the pixels (names, "
-                         "dates) before sharing this report.")
+            notes.append(
+                f"The {role}-clip file defines no imaging region, so its images are "
+                "not cut to it: check them for text burned into the pixels (names, "
+                "dates) before sharing this report."
+            )
     pre_img, post_img = max_frame(c.pre, pre_frames), max_frame(c.post, post_frames)
     bars = {"pre": pre_colour_bar, "post": post_colour_bar}
-    art = plot.plot_comparison(c, pre_img, post_img, pre_bounds_xyxy=pre_bounds_xyxy,
-                               post_bounds_xyxy=post_bounds_xyxy, pre_colour_bar=pre_colour_bar,
-                               post_colour_bar=post_colour_bar)
+    art = plot.plot_comparison(
+        c,
+        pre_img,
+        post_img,
+        pre_bounds_xyxy=pre_bounds_xyxy,
+        post_bounds_xyxy=post_bounds_xyxy,
+        pre_colour_bar=pre_colour_bar,
+        post_colour_bar=post_colour_bar,
+    )
     files["comparison_png"] = plot.save_figure(art["figure"], out / "comparison.png", dpi=110)
     for role, res, image in (("pre", c.pre, pre_img), ("post", c.post, post_img)):
         ax = plot.new_axes((6.4, 5.2))
         label = c.pre_label if role == "pre" else c.post_label
-        plot.plot_max_frame(image, res, ax=ax, title=f"{role.upper()}-CLIP · {label}",
-                            bounds_xyxy=bounds[role], colour_bar=bars[role])
+        plot.plot_max_frame(
+            image,
+            res,
+            ax=ax,
+            title=f"{role.upper()}-CLIP · {label}",
+            bounds_xyxy=bounds[role],
+            colour_bar=bars[role],
+        )
         files[f"{role}_max_frame_png"] = plot.save_figure(ax.figure, out / f"{role}_max_frame.png")
     ax = plot.new_axes((8.0, 4.0))
-    plot.plot_jet_area_time([c.pre, c.post], ax=ax,
-                            title=f"Colour-jet area: {c.pre_label} vs {c.post_label}")
+    plot.plot_jet_area_time([c.pre, c.post], ax=ax, title=f"Colour-jet area: {c.pre_label} vs {c.post_label}")
     files["jet_area_time_png"] = plot.save_figure(ax.figure, out / "jet_area_time.png")
     ax = plot.new_axes((4.2, 4.4))
-    plot.plot_area_change(c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit, ax=ax,
-                          title="Maximal jet area")
+    plot.plot_area_change(
+        c.pre_max_jet_area, c.post_max_jet_area, unit=c.area_unit, ax=ax, title="Maximal jet area"
+    )
     files["area_change_png"] = plot.save_figure(ax.figure, out / "area_change.png")
 
     animations: dict[str, bytes] = {}
     steps: dict[str, list[bytes]] = {}
     if animate:
         say("animations")
-        for role, res, frames, masks in (("pre", c.pre, pre_frames, pre_masks),
-                                         ("post", c.post, post_frames, post_masks)):
+        for role, res, frames, masks in (
+            ("pre", c.pre, pre_frames, pre_masks),
+            ("post", c.post, post_frames, post_masks),
+        ):
             label = c.pre_label if role == "pre" else c.post_label
             # the region around the jets (wide enough to show the valve and the
             # atrium), never beyond the imaging region
-            box = plot.jet_zoom_box(np.asarray(masks).any(axis=0), min_fraction=0.55,
-                                    bounds_xyxy=bounds[role]) or bounds[role]
+            box = (
+                plot.jet_zoom_box(np.asarray(masks).any(axis=0), min_fraction=0.55, bounds_xyxy=bounds[role])
+                or bounds[role]
+            )
             frames, masks = _crop(frames, masks, box)
-            images = overlay_frames(frames, masks, per_frame=res.per_frame,
-                                    frame_time_ms=res.frame_time_ms, max_frame=res.max_frame,
-                                    title=f"{role.upper()}-CLIP · {label}", max_width=520,
-                                    max_upscale=3.0)
+            images = overlay_frames(
+                frames,
+                masks,
+                per_frame=res.per_frame,
+                frame_time_ms=res.frame_time_ms,
+                max_frame=res.max_frame,
+                title=f"{role.upper()}-CLIP · {label}",
+                max_width=520,
+                max_upscale=3.0,
+            )
             files[f"{role}_overlay_gif"] = save_animation(
-                images, out / f"{role}_overlay.gif", frame_time_ms=res.frame_time_ms,
-                slowdown=2.0)
+                images, out / f"{role}_overlay.gif", frame_time_ms=res.frame_time_ms, slowdown=2.0
+            )
             # the page plays a WebP (a tenth of the GIF's size) and steps through JPEGs
-            animations[role] = animation_bytes(images, format="webp",
-                                               frame_time_ms=res.frame_time_ms, slowdown=2.0)
+            animations[role] = animation_bytes(
+                images, format="webp", frame_time_ms=res.frame_time_ms, slowdown=2.0
+            )
             steps[role] = [_jpeg(im) for im in images]
 
     say("report")
-    page = render_html(c, figures={"comparison": files["comparison_png"]}, animations=animations,
-                       frame_steps=steps, notes=notes)
+    page = render_html(
+        c,
+        figures={"comparison": files["comparison_png"]},
+        animations=animations,
+        frame_steps=steps,
+        notes=notes,
+    )
     files["report"] = out / "report.html"
     files["report"].write_text(page, encoding="utf-8")
     logger.info("wrote the comparison report to %s", files["report"])
@@ -917,9 +1032,13 @@ def write_comparison(
     load_hints = {k: v for k, v in hints.items() if k in calibration}
     per_clip_hints = per_clip_hints or {}
     # open both files first, so a bad path fails before any slow analysis
-    clips = [load_clip(path, **{**load_hints, **{k: v for k, v in per_clip_hints.get(role, {})
-                                                 .items() if k in calibration}})
-             for role, path in (("pre", pre_path), ("post", post_path))]
+    clips = [
+        load_clip(
+            path,
+            **{**load_hints, **{k: v for k, v in per_clip_hints.get(role, {}).items() if k in calibration}},
+        )
+        for role, path in (("pre", pre_path), ("post", post_path))
+    ]
     from .pipeline import analyze_clip
 
     other_hints = {k: v for k, v in hints.items() if k not in load_hints}
@@ -941,10 +1060,19 @@ def write_comparison(
     else:
         notes += [f"{role.capitalize()}-clip: {d}" for role, d in zip(("pre", "post"), described)]
     comparison = compare(results[0], results[1])
-    return write_report(comparison, out_dir, pre_frames=frames[0], post_frames=frames[1],
-                        pre_bounds_xyxy=views[0].box, post_bounds_xyxy=views[1].box,
-                        pre_colour_bar=views[0].colour_bar, post_colour_bar=views[1].colour_bar,
-                        animate=animate, notes=notes, progress=progress)
+    return write_report(
+        comparison,
+        out_dir,
+        pre_frames=frames[0],
+        post_frames=frames[1],
+        pre_bounds_xyxy=views[0].box,
+        post_bounds_xyxy=views[1].box,
+        pre_colour_bar=views[0].colour_bar,
+        post_colour_bar=views[1].colour_bar,
+        animate=animate,
+        notes=notes,
+        progress=progress,
+    )
 
 
 def _post_teer_html(c: Comparison) -> str:
@@ -958,8 +1086,13 @@ def _post_teer_html(c: Comparison) -> str:
             return "n/a"
         cells = []
         for k, j in enumerate(pt.jets, start=1):
-            w = (f"{j.vc_width_cm:.2f} cm" if j.vc_width_cm is not None else
-                 f"{j.vc_width_px:.0f} px" if j.vc_width_px is not None else "not measurable")
+            w = (
+                f"{j.vc_width_cm:.2f} cm"
+                if j.vc_width_cm is not None
+                else f"{j.vc_width_px:.0f} px"
+                if j.vc_width_px is not None
+                else "not measurable"
+            )
             cells.append(f"jet {k}: {w} {_class_badge(j.vc_class) if j.vc_class else ''}")
         if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
             cells.append(f"sum {pt.vc_sum_cm:.2f} cm <i>({_e(postteer.MULTI_JET_VC_NOTE)})</i>")
@@ -978,19 +1111,29 @@ def _post_teer_html(c: Comparison) -> str:
             return "n/a"
         per = ""
         if len(pt.jets) > 1:
-            per = " (" + ", ".join(f"jet {k}: {100 * j.la_ratio:.0f} %"
-                                   for k, j in enumerate(pt.jets, start=1)
-                                   if j.la_ratio is not None) + ")"
+            per = (
+                " ("
+                + ", ".join(
+                    f"jet {k}: {100 * j.la_ratio:.0f} %"
+                    for k, j in enumerate(pt.jets, start=1)
+                    if j.la_ratio is not None
+                )
+                + ")"
+            )
         return f"{100 * pt.jet_la_ratio:.0f} % {_class_badge(pt.jet_la_ratio_class)}{per}"
 
-    rows = [("Vena contracta (largest over systole, per jet)", vc(pts[0]), vc(pts[1])),
-            ("LA area (max-jet frame)", la(pts[0]), la(pts[1])),
-            ("Jet area / LA area", ratio(pts[0]), ratio(pts[1]))]
+    rows = [
+        ("Vena contracta (largest over systole, per jet)", vc(pts[0]), vc(pts[1])),
+        ("LA area (max-jet frame)", la(pts[0]), la(pts[1])),
+        ("Jet area / LA area", ratio(pts[0]), ratio(pts[1])),
+    ]
     body = "".join(f"<tr><th>{_e(a)}</th><td>{b}</td><td>{d}</td></tr>" for a, b, d in rows)
-    return ("<h2>Post-TEER measures</h2>"
-            "<p>From the same colour clips: the vena contracta (the jet's narrowest neck within "
-            "1 cm of its origin, drawn in orange on the maximal frames above), the left-atrial "
-            "area (green outline) and the jet area as a fraction of it. ASE bands for native MR: "
-            "vena contracta &lt; 0.3 cm mild, &ge; 0.7 cm severe; jet/LA area &lt; 20 % mild, "
-            "&gt; 40 % severe. Summed widths of several jets are not validated.</p>"
-            "<table><tr><th></th><th>pre-clip</th><th>post-clip</th></tr>" + body + "</table>")
+    return (
+        "<h2>Post-TEER measures</h2>"
+        "<p>From the same colour clips: the vena contracta (the jet's narrowest neck within "
+        "1 cm of its origin, drawn in orange on the maximal frames above), the left-atrial "
+        "area (green outline) and the jet area as a fraction of it. ASE bands for native MR: "
+        "vena contracta &lt; 0.3 cm mild, &ge; 0.7 cm severe; jet/LA area &lt; 20 % mild, "
+        "&gt; 40 % severe. Summed widths of several jets are not validated.</p>"
+        "<table><tr><th></th><th>pre-clip</th><th>post-clip</th></tr>" + body + "</table>"
+    )

@@ -204,8 +204,7 @@ class ClipResult:
             "frames": self.frames,
             "frame_time_ms": _round(self.frame_time_ms),
             "pixel_spacing_cm": (
-                _finite_only([float(v) for v in self.pixel_spacing_cm])
-                if self.pixel_spacing_cm else None
+                _finite_only([float(v) for v in self.pixel_spacing_cm]) if self.pixel_spacing_cm else None
             ),
             "calibration_source": self.calibration_source,
             "area_unit": self.area_unit,
@@ -218,8 +217,9 @@ class ClipResult:
             "mean_systolic_jet_area_cm2": _round(self.mean_systolic_jet_area_cm2),
             "jet_area_class": self.jet_area_class,
             "settings": _finite_only(dict(self.settings)),
-            "identifiers": _finite_only({k: v for k, v in self.identifiers.items()
-                                         if k not in PRIVATE_IDENTIFIERS}),
+            "identifiers": _finite_only(
+                {k: v for k, v in self.identifiers.items() if k not in PRIVATE_IDENTIFIERS}
+            ),
             "algorithm_version": self.algorithm_version,
             "params": _finite_only(dict(self.params)),
             "warnings": list(self.warnings),
@@ -241,6 +241,5 @@ class ClipResult:
             {"source": self.source, **f.to_dict(), "is_max": f.index == self.max_frame}
             for f in self.per_frame
         ]
-        columns = ["source", "index", "time_ms", "phase", "jet_area_cm2", "jet_area_px",
-                   "n_jets", "is_max"]
+        columns = ["source", "index", "time_ms", "phase", "jet_area_cm2", "jet_area_px", "n_jets", "is_max"]
         return pd.DataFrame(rows, columns=columns)

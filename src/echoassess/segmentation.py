@@ -42,8 +42,13 @@ __all__ = [
     "fill_holes_mask",
 ]
 
+
 def colour_cell_px(
-    velocity: np.ndarray, flow: np.ndarray, busy: np.ndarray, *, max_lag: int = 12,
+    velocity: np.ndarray,
+    flow: np.ndarray,
+    busy: np.ndarray,
+    *,
+    max_lag: int = 12,
     decorrelated: float = 0.4,
 ) -> int:
     """The size of the clip's colour cells, in pixels, from its mosaic.
@@ -146,8 +151,7 @@ def turbulence_map(
     m = int(window_px) + int(lag_px) + 1
     y0, y1 = max(0, ys[0] - m), min(flow.shape[0], ys[-1] + m + 1)
     x0, x1 = max(0, xs[0] - m), min(flow.shape[1], xs[-1] + m + 1)
-    out[y0:y1, x0:x1] = _turbulence(velocity[y0:y1, x0:x1], flow[y0:y1, x0:x1],
-                                    int(window_px), int(lag_px))
+    out[y0:y1, x0:x1] = _turbulence(velocity[y0:y1, x0:x1], flow[y0:y1, x0:x1], int(window_px), int(lag_px))
     return out
 
 
@@ -394,8 +398,7 @@ def atrial_jet_mask(
         opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
         # smooth flow against the jet, on its edge or between two jets (venous
         # inflow): not jet
-        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px,
-                                   min_rim_fraction=0.0)
+        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
         mask = _with_core(mask, turbulent, min_core_px)
     if fill_holes and mask.any():
         filled = fill_holes_mask(grown & keep[lab] if close_px > 1 else mask)
@@ -406,8 +409,14 @@ def atrial_jet_mask(
 
 
 def origins_along(
-    mask: np.ndarray, t: np.ndarray, d: np.ndarray, *, band_px: float, gap_px: float,
-    min_share: float = 0.15, start_px: float = 0.0,
+    mask: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    *,
+    band_px: float,
+    gap_px: float,
+    min_share: float = 0.15,
+    start_px: float = 0.0,
 ) -> list[tuple[float, float]]:
     """Where a frame's jets leave the valve: runs along the annulus.
 
@@ -448,14 +457,23 @@ def origins_along(
     split: list[tuple[int, int]] = []
     for a, b in runs:
         mass = float(hist[a : b + 1].sum())
-        split.extend(_split_at_valleys(hist.astype(float), a, b,
-                                       min_mass=max(min_share * total, 0.25 * mass),
-                                       min_width=int(np.ceil(gap_px))))
+        split.extend(
+            _split_at_valleys(
+                hist.astype(float),
+                a,
+                b,
+                min_mass=max(min_share * total, 0.25 * mass),
+                min_width=int(np.ceil(gap_px)),
+            )
+        )
     # a sliver narrower than the gap is a notch in one orifice's jet, not an orifice
     merged: list[list[int]] = []
     for a, b in split:
-        if merged and (b - a + 1 < gap_px or merged[-1][1] - merged[-1][0] + 1 < gap_px) \
-                and a - merged[-1][1] <= 2 * gap_px:
+        if (
+            merged
+            and (b - a + 1 < gap_px or merged[-1][1] - merged[-1][0] + 1 < gap_px)
+            and a - merged[-1][1] <= 2 * gap_px
+        ):
             merged[-1][1] = b
         else:
             merged.append([a, b])
@@ -466,8 +484,9 @@ def origins_along(
     return out
 
 
-def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
-                      depth: float = 0.25, min_width: int = 2) -> list[tuple[int, int]]:
+def _split_at_valleys(
+    hist: np.ndarray, a: int, b: int, *, min_mass: float, depth: float = 0.25, min_width: int = 2
+) -> list[tuple[int, int]]:
     """``[a, b]`` split recursively where the (3-bin smoothed) profile falls below
     ``depth`` times the lower of the peaks on either side; both parts at least
     ``min_width`` bins wide."""
@@ -480,20 +499,28 @@ def _split_at_valleys(hist: np.ndarray, a: int, b: int, *, min_mass: float,
     for j in range(max(2, min_width), len(seg) - max(2, min_width)):
         left, right = left_max[j - 1], right_max[j + 1]
         ratio = seg[j] / max(min(left, right), 1e-9)
-        if ratio < best_ratio and hist[a : a + j].sum() >= min_mass and \
-                hist[a + j + 1 : b + 1].sum() >= min_mass:
+        if (
+            ratio < best_ratio
+            and hist[a : a + j].sum() >= min_mass
+            and hist[a + j + 1 : b + 1].sum() >= min_mass
+        ):
             best, best_ratio = j, ratio
     if best is None:
         return [(a, b)]
-    return (_split_at_valleys(hist, a, a + best - 1, min_mass=min_mass, depth=depth,
-                              min_width=min_width)
-            + _split_at_valleys(hist, a + best + 1, b, min_mass=min_mass, depth=depth,
-                                min_width=min_width))
+    return _split_at_valleys(
+        hist, a, a + best - 1, min_mass=min_mass, depth=depth, min_width=min_width
+    ) + _split_at_valleys(hist, a + best + 1, b, min_mass=min_mass, depth=depth, min_width=min_width)
 
 
 def label_by_origins(
-    mask: np.ndarray, t: np.ndarray, d: np.ndarray, origins: list[tuple[float, float]], *,
-    band_px: float, min_jet_px: int = 1, start_px: float = 0.0,
+    mask: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    origins: list[tuple[float, float]],
+    *,
+    band_px: float,
+    min_jet_px: int = 1,
+    start_px: float = 0.0,
 ) -> tuple[np.ndarray, int]:
     """Label a frame's jet pixels by their origin on the annulus.
 
@@ -588,7 +615,11 @@ def _with_core(mask: np.ndarray, turbulent: np.ndarray, min_core_px: int) -> np.
 
 
 def _edge_attachments(
-    mask: np.ndarray, patch: np.ndarray, *, min_area_px: int, rim_px: int = 2,
+    mask: np.ndarray,
+    patch: np.ndarray,
+    *,
+    min_area_px: int,
+    rim_px: int = 2,
     min_rim_fraction: float = 0.2,
 ) -> np.ndarray:
     """Connected pieces of ``patch`` (within ``mask``) that are large and lie
@@ -597,8 +628,9 @@ def _edge_attachments(
     if not patch.any():
         return np.zeros_like(mask)
     k = 2 * int(rim_px) + 1
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((k, k), np.uint8),
-                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    inner = cv2.erode(
+        mask.astype(np.uint8), np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    ).astype(bool)
     rim = mask & ~inner
     n, lab, stats, _ = cv2.connectedComponentsWithStats(patch.astype(np.uint8), connectivity=8)
     on_rim = np.bincount(lab[rim & patch], minlength=n)
@@ -608,9 +640,7 @@ def _edge_attachments(
     return sel[lab]
 
 
-def detect_systole(
-    jet_px: np.ndarray, *, min_jet_px: float, max_gap_frames: int = 1
-) -> np.ndarray:
+def detect_systole(jet_px: np.ndarray, *, min_jet_px: float, max_gap_frames: int = 1) -> np.ndarray:
     """Systolic frames from the jet size over time.
 
     A frame is systolic when its turbulent LA-side flow reaches ``min_jet_px``;

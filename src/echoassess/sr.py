@@ -81,8 +81,8 @@ _STATUSES = {
 
 # -- codes -----------------------------------------------------------------------------
 def _codes() -> dict[str, Any]:
-    from pydicom.sr.coding import Code
     from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
 
     private = PRIVATE_SCHEME
     return {
@@ -153,8 +153,7 @@ def sr_uids(source_sop_instance_uid: str, study_instance_uid: str, result: ClipR
     version = result.algorithm_version or __version__
     return {
         "series_instance_uid": _uid("echoassess SR series", study_instance_uid, version),
-        "sop_instance_uid": _uid("echoassess SR", source_sop_instance_uid, version,
-                                 _params_digest(result)),
+        "sop_instance_uid": _uid("echoassess SR", source_sop_instance_uid, version, _params_digest(result)),
     }
 
 
@@ -173,15 +172,25 @@ def _source_dataset(source: Any) -> Any:
 
 
 # the Patient, General Study and equipment attributes highdicom copies from the source
-_TYPE2 = ("PatientID", "PatientName", "PatientBirthDate", "PatientSex", "StudyID",
-          "StudyDate", "StudyTime", "AccessionNumber", "ReferringPhysicianName")
+_TYPE2 = (
+    "PatientID",
+    "PatientName",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyID",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+)
 
 
 def _check_source(header: Any, path: Any) -> None:
     for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID"):
         if not str(header.get(keyword, "") or "").strip():
             raise InvalidParameterError(
-                path, f"the source has no {keyword}, so an SR cannot reference it",
+                path,
+                f"the source has no {keyword}, so an SR cannot reference it",
                 hint="SRs are made for DICOM clips with complete UIDs",
             )
     for keyword in _TYPE2:  # type 2: present, possibly empty
@@ -196,8 +205,8 @@ def _algorithm(result: ClipResult, *, with_parameters: bool = False) -> Any:
     version = (result.algorithm_version or "").removeprefix(f"{_ALGORITHM_NAME} ") or __version__
     params = [f"{k}={json.dumps(v, default=str)}" for k, v in sorted(result.params.items())]
     return hd.sr.AlgorithmIdentification(
-        name=_ALGORITHM_NAME, version=version,
-        parameters=(params or None) if with_parameters else None)
+        name=_ALGORITHM_NAME, version=version, parameters=(params or None) if with_parameters else None
+    )
 
 
 def _observer(result: ClipResult) -> Any:
@@ -287,14 +296,19 @@ def build_clip_sr(
     frame = result.max_frame if result.status != "cannot_measure" else None
     multi = "NumberOfFrames" in header
     n_frames = int(header.get("NumberOfFrames", 1) or 1)
-    ref = _Source(str(header.SOPClassUID), str(header.SOPInstanceUID), frame,
-                  [frame + 1] if frame is not None and multi and frame < n_frames else None)
+    ref = _Source(
+        str(header.SOPClassUID),
+        str(header.SOPInstanceUID),
+        frame,
+        [frame + 1] if frame is not None and multi and frame < n_frames else None,
+    )
 
     groups = [_clip_group(result, ref, c)]
     if frame is not None and result.jets_at_max:
         labels = _checked_labels(result, header, where)
-        groups += [_jet_group(result, jet, jet_outline(labels == jet.label), ref, c)
-                   for jet in result.jets_at_max]
+        groups += [
+            _jet_group(result, jet, jet_outline(labels == jet.label), ref, c) for jet in result.jets_at_max
+        ]
     report = hd.sr.MeasurementReport(
         observation_context=_observer(result),
         procedure_reported=c["echo"],
@@ -314,9 +328,13 @@ def build_clip_sr(
         is_complete=True,
     )
     sr.SoftwareVersions = __version__
-    sr.CodingSchemeIdentificationSequence = [CodingSchemeIdentificationItem(
-        designator=PRIVATE_SCHEME, name="echoassess private codes",
-        responsible_organization="echoassess developers")]
+    sr.CodingSchemeIdentificationSequence = [
+        CodingSchemeIdentificationItem(
+            designator=PRIVATE_SCHEME,
+            name="echoassess private codes",
+            responsible_organization="echoassess developers",
+        )
+    ]
     return sr
 
 
@@ -324,19 +342,21 @@ def _checked_labels(result: ClipResult, header: Any, where: Any) -> np.ndarray:
     labels = result.jet_labels_at_max
     if labels is None:
         raise InvalidParameterError(
-            where, "the result has jets but no jet labels to outline",
+            where,
+            "the result has jets but no jet labels to outline",
             hint="use a ClipResult from analyze_clip (or a batch worker), not one rebuilt from JSON",
         )
     rows, cols = int(header.get("Rows", 0) or 0), int(header.get("Columns", 0) or 0)
     if rows and cols and labels.shape != (rows, cols):
         raise InvalidParameterError(
-            where, f"jet labels are {labels.shape[0]} x {labels.shape[1]} px but the source "
-            f"frames are {rows} x {cols}")
+            where,
+            f"jet labels are {labels.shape[0]} x {labels.shape[1]} px but the source "
+            f"frames are {rows} x {cols}",
+        )
     return labels
 
 
-def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source,
-               c: dict[str, Any]) -> Any:
+def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source, c: dict[str, Any]) -> Any:
     """TID 1410 for one jet: its outline on the max frame and its area."""
     import highdicom as hd
 
@@ -344,16 +364,27 @@ def _jet_group(result: ClipResult, jet: Any, outline: np.ndarray, ref: _Source,
     site = [hd.sr.FindingSite(c["mitral_valve"])]
     measurements = []
     if jet.area_cm2 is not None:
-        area = _num(c["jet_area"], jet.area_cm2, c["cm2"], method=c["planimetry"],
-                    finding_sites=site, algorithm_id=algorithm)
-        area[0].ContentSequence.append(hd.sr.CodeContentItem(
-            name=c["flow_direction"], value=c["regurgitant_flow"],
-            relationship_type=hd.sr.RelationshipTypeValues.HAS_CONCEPT_MOD))
+        area = _num(
+            c["jet_area"],
+            jet.area_cm2,
+            c["cm2"],
+            method=c["planimetry"],
+            finding_sites=site,
+            algorithm_id=algorithm,
+        )
+        area[0].ContentSequence.append(
+            hd.sr.CodeContentItem(
+                name=c["flow_direction"],
+                value=c["regurgitant_flow"],
+                relationship_type=hd.sr.RelationshipTypeValues.HAS_CONCEPT_MOD,
+            )
+        )
         measurements.append(area)
     vc = _jet_post_teer(result, jet.label)
     if vc is not None and vc.vc_width_cm is not None:  # post-TEER: the jet's vena contracta
-        measurements.append(_num(c["vc_width"], vc.vc_width_cm, c["cm"], finding_sites=site,
-                                 algorithm_id=algorithm))
+        measurements.append(
+            _num(c["vc_width"], vc.vc_width_cm, c["cm"], finding_sites=site, algorithm_id=algorithm)
+        )
     region = hd.sr.ImageRegion(
         graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
         graphic_data=outline,
@@ -393,10 +424,17 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
     summary: list[Any] = []
     if result.status != "cannot_measure":
         if calibrated:
-            summary.append(_num(c["jet_area"], result.max_jet_area_cm2, c["cm2"],
-                                derivation=c["sum"], method=c["planimetry"],
-                                finding_sites=[hd.sr.FindingSite(c["mitral_valve"])],
-                                algorithm_id=algorithm))
+            summary.append(
+                _num(
+                    c["jet_area"],
+                    result.max_jet_area_cm2,
+                    c["cm2"],
+                    derivation=c["sum"],
+                    method=c["planimetry"],
+                    finding_sites=[hd.sr.FindingSite(c["mitral_valve"])],
+                    algorithm_id=algorithm,
+                )
+            )
         summary.append(_num(c["n_jets"], result.n_jets_at_max, c["unity"], algorithm_id=algorithm))
         if ref.frame is not None:
             summary.append(_num(c["frame_number"], ref.frame + 1, c["unity"]))
@@ -405,12 +443,16 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
                 summary.append(_num(c["frame_time"], t, c["ms"]))
     pt = result.post_teer
     if pt is not None and pt.la_area_cm2 is not None:  # post-TEER: LA area and jet/LA ratio
-        summary.append(_num(c["la_area"], pt.la_area_cm2, c["cm2"], method=c["planimetry"],
-                            algorithm_id=algorithm))
+        summary.append(
+            _num(c["la_area"], pt.la_area_cm2, c["cm2"], method=c["planimetry"], algorithm_id=algorithm)
+        )
         if pt.jet_la_ratio is not None:
             summary.append(_num(c["jet_la_ratio"], pt.jet_la_ratio, c["unity"], algorithm_id=algorithm))
-    for key, code, unit in (("nyquist_cm_s", "alias_velocity", "cm_s"),
-                            ("frame_rate_hz", "frame_rate", "hz"), ("depth_cm", "depth", "cm")):
+    for key, code, unit in (
+        ("nyquist_cm_s", "alias_velocity", "cm_s"),
+        ("frame_rate_hz", "frame_rate", "hz"),
+        ("depth_cm", "depth", "cm"),
+    ):
         value = result.settings.get(key)
         if value is not None and np.isfinite(float(value)):
             summary.append(_num(c[code], value, c[unit]))
@@ -425,10 +467,13 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
         algorithm_id=_algorithm(result, with_parameters=True),
         measurements=summary or None,
         qualitative_evaluations=[hd.sr.QualitativeEvaluation(c["status"], c[f"status_{status}"])],
-        source_images=[hd.sr.SourceImageForMeasurementGroup(
-            referenced_sop_class_uid=ref.sop_class_uid,
-            referenced_sop_instance_uid=ref.sop_instance_uid,
-            referenced_frame_numbers=ref.frame_numbers)],
+        source_images=[
+            hd.sr.SourceImageForMeasurementGroup(
+                referenced_sop_class_uid=ref.sop_class_uid,
+                referenced_sop_instance_uid=ref.sop_instance_uid,
+                referenced_frame_numbers=ref.frame_numbers,
+            )
+        ],
     )
     notes = ["Colour-Doppler jet area only, not an MR grade: it depends on machine settings."]
     if result.status_reason:
@@ -436,13 +481,17 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
     if not calibrated and result.status == "measured":
         notes.append("The clip is uncalibrated: outlines only, no area in cm2.")
     if pt is not None and pt.la_area_cm2 is not None:
-        notes.append("Left atrial area: on the frame of maximal jet area of this view "
-                     f"({'outline given by the user' if pt.la_status == 'user' else 'automatic'}).")
+        notes.append(
+            "Left atrial area: on the frame of maximal jet area of this view "
+            f"({'outline given by the user' if pt.la_status == 'user' else 'automatic'})."
+        )
     notes += list(result.warnings)
     for text in notes:
-        group[0].ContentSequence.append(hd.sr.TextContentItem(
-            name=c["comment"], value=text[:1024],
-            relationship_type=hd.sr.RelationshipTypeValues.CONTAINS))
+        group[0].ContentSequence.append(
+            hd.sr.TextContentItem(
+                name=c["comment"], value=text[:1024], relationship_type=hd.sr.RelationshipTypeValues.CONTAINS
+            )
+        )
     return group
 
 
@@ -462,8 +511,11 @@ def write_clip_sr(
     sr = build_clip_sr(result, source, **kwargs)
     out = Path(path)
     if out.is_dir():
-        raise InvalidParameterError(out, "the SR path is an existing folder, not a file name",
-                                    hint=f"give a file, e.g. {out / 'clip_sr.dcm'}")
+        raise InvalidParameterError(
+            out,
+            "the SR path is an existing folder, not a file name",
+            hint=f"give a file, e.g. {out / 'clip_sr.dcm'}",
+        )
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -515,10 +567,21 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "sop_instance_uid": str(ds.SOPInstanceUID),
         "study_instance_uid": str(ds.StudyInstanceUID),
-        "source_sop_instance_uid": None, "frame_number": None, "status": None,
-        "n_jets": None, "max_jet_area_cm2": None, "jet_areas_cm2": [], "jet_outlines": [],
-        "nyquist_cm_s": None, "frame_rate_hz": None, "depth_cm": None, "frame_time_ms": None,
-        "algorithm": None, "comments": [], "vc_widths_cm": [], "la_area_cm2": None,
+        "source_sop_instance_uid": None,
+        "frame_number": None,
+        "status": None,
+        "n_jets": None,
+        "max_jet_area_cm2": None,
+        "jet_areas_cm2": [],
+        "jet_outlines": [],
+        "nyquist_cm_s": None,
+        "frame_rate_hz": None,
+        "depth_cm": None,
+        "frame_time_ms": None,
+        "algorithm": None,
+        "comments": [],
+        "vc_widths_cm": [],
+        "la_area_cm2": None,
         "jet_la_ratio": None,
     }
     evidence = ds.get("CurrentRequestedProcedureEvidenceSequence") or []
@@ -526,10 +589,16 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
         for series in study.get("ReferencedSeriesSequence") or []:
             for inst in series.get("ReferencedSOPSequence") or []:
                 out["source_sop_instance_uid"] = str(inst.ReferencedSOPInstanceUID)
-    scalar = {key["n_jets"]: "n_jets", key["alias_velocity"]: "nyquist_cm_s",
-              key["frame_rate"]: "frame_rate_hz", key["depth"]: "depth_cm",
-              key["frame_number"]: "frame_number", key["frame_time"]: "frame_time_ms",
-              key["la_area"]: "la_area_cm2", key["jet_la_ratio"]: "jet_la_ratio"}
+    scalar = {
+        key["n_jets"]: "n_jets",
+        key["alias_velocity"]: "nyquist_cm_s",
+        key["frame_rate"]: "frame_rate_hz",
+        key["depth"]: "depth_cm",
+        key["frame_number"]: "frame_number",
+        key["frame_time"]: "frame_time_ms",
+        key["la_area"]: "la_area_cm2",
+        key["jet_la_ratio"]: "jet_la_ratio",
+    }
     for item in _walk(ds.get("ContentSequence")):
         vt = item.get("ValueType")
         if "ConceptNameCodeSequence" not in item:
@@ -538,11 +607,14 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
         if vt == "NUM":
             value = float(item.MeasuredValueSequence[0].NumericValue)
             if concept == key["jet_area"]:
-                mods = {_meaning(m) for m in _walk(item.get("ContentSequence"))
-                        if "ConceptNameCodeSequence" in m}
+                mods = {
+                    _meaning(m) for m in _walk(item.get("ContentSequence")) if "ConceptNameCodeSequence" in m
+                }
                 derivation = any(
                     _meaning(m) == ("121401", "DCM") and m.ConceptCodeSequence[0].CodeValue == "255538005"
-                    for m in _walk(item.get("ContentSequence")) if "ConceptCodeSequence" in m)
+                    for m in _walk(item.get("ContentSequence"))
+                    if "ConceptCodeSequence" in m
+                )
                 if derivation:
                     out["max_jet_area_cm2"] = value
                 elif key["flow_direction"] in mods:
@@ -563,7 +635,6 @@ def read_clip_sr(sr: Any) -> dict[str, Any]:
             if not out["algorithm"].endswith(str(item.TextValue)):
                 out["algorithm"] += f" {item.TextValue}"
     return out
-
 
 
 def write_comparison_srs(

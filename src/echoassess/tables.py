@@ -30,10 +30,19 @@ from typing import Any
 __all__ = ["INTEGER_COLUMNS", "DECIMALS", "tidy"]
 
 #: Columns that count things (frames, pixels, jets, indices).
-INTEGER_COLUMNS = frozenset({
-    "frames", "index", "max_frame", "n_jets", "jet_area_px", "max_jet_area_px",
-    "series_number", "instance_number", "n_warnings",
-})
+INTEGER_COLUMNS = frozenset(
+    {
+        "frames",
+        "index",
+        "max_frame",
+        "n_jets",
+        "jet_area_px",
+        "max_jet_area_px",
+        "series_number",
+        "instance_number",
+        "n_warnings",
+    }
+)
 
 #: Decimals kept per column: the precision of the measurement.
 DECIMALS = {
@@ -60,7 +69,7 @@ DECIMALS = {
 def _base(column: str) -> str:
     for prefix in ("pre_", "post_"):
         if column.startswith(prefix):
-            return column[len(prefix):]
+            return column[len(prefix) :]
     return column
 
 

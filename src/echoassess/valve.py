@@ -68,8 +68,10 @@ class Annulus:
     def points(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """The two hinge points ``((x1, y1), (x2, y2))``."""
         h = self.half_length_px
-        return ((self.cx - h * self.ux, self.cy - h * self.uy),
-                (self.cx + h * self.ux, self.cy + h * self.uy))
+        return (
+            (self.cx - h * self.ux, self.cy - h * self.uy),
+            (self.cx + h * self.ux, self.cy + h * self.uy),
+        )
 
     @property
     def tilt_deg(self) -> float:
@@ -93,13 +95,19 @@ class Annulus:
 
     def shifted(self, offset_px: float) -> Annulus:
         """The same annulus moved ``offset_px`` along its normal (into the atrium)."""
-        return Annulus(self.cx + offset_px * self.nx, self.cy + offset_px * self.ny,
-                       self.ux, self.uy, self.nx, self.ny, self.half_length_px)
+        return Annulus(
+            self.cx + offset_px * self.nx,
+            self.cy + offset_px * self.ny,
+            self.ux,
+            self.uy,
+            self.nx,
+            self.ny,
+            self.half_length_px,
+        )
 
     def offset(self, dx: float, dy: float) -> Annulus:
         """The same annulus in a frame whose origin moved by ``(dx, dy)``."""
-        return Annulus(self.cx + dx, self.cy + dy, self.ux, self.uy, self.nx, self.ny,
-                       self.half_length_px)
+        return Annulus(self.cx + dx, self.cy + dy, self.ux, self.uy, self.nx, self.ny, self.half_length_px)
 
 
 def _normal_toward_atrium(
@@ -217,9 +225,7 @@ def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Ori
     return sorted(groups.values(), key=lambda g: -sum(o.area_px for o in g))
 
 
-def infer_side(
-    mean_depth_cm: float | None, flow_sign: float | None
-) -> tuple[int | None, str]:
+def infer_side(mean_depth_cm: float | None, flow_sign: float | None) -> tuple[int | None, str]:
     """TTE (+1: atrium deeper than the valve) or TEE (-1) from image evidence.
 
     Parameters
@@ -319,9 +325,17 @@ def fit_annulus(
         for sx, sy in starts:
             rx, ry = sx - apex_xy[0], sy - apex_xy[1]
             r = math.hypot(rx, ry) or 1.0
-            found = _tissue_line(tissue, sx, sy, math.atan2(-rx / r, ry / r), px_per_cm,
-                                 max_tilt_deg, side=side, apex_xy=apex_xy,
-                                 downstream_cm=downstream_cm)
+            found = _tissue_line(
+                tissue,
+                sx,
+                sy,
+                math.atan2(-rx / r, ry / r),
+                px_per_cm,
+                max_tilt_deg,
+                side=side,
+                apex_xy=apex_xy,
+                downstream_cm=downstream_cm,
+            )
             if found is not None and (best is None or found[2] > best[0][2]):
                 best = (found, (sx, sy))
         if best is not None:
@@ -339,12 +353,15 @@ def fit_annulus(
     nx, ny = _normal_toward_atrium(cx, cy, ux, uy, apex_xy, side)
     # the line moves along its normal to the leaflets (negative: toward the ventricle)
     cx, cy = cx + offset * nx, cy + offset * ny
-    return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny),
-                   float(1.6 * px_per_cm))
+    return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny), float(1.6 * px_per_cm))
 
 
 def find_neck(
-    component: np.ndarray, depth: np.ndarray, *, px_per_cm: float, reach_cm: float = 2.5,
+    component: np.ndarray,
+    depth: np.ndarray,
+    *,
+    px_per_cm: float,
+    reach_cm: float = 2.5,
 ) -> tuple[float, float] | None:
     """The vena contracta of one flow region: its narrowest cross-section
     between a flow-convergence dome and the jet.
@@ -429,8 +446,16 @@ def _origin_line(xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, px_per_cm: flo
 
 
 def _tissue_line(
-    tissue: np.ndarray, cx: float, cy: float, base: float, px_per_cm: float, max_tilt_deg: float,
-    *, side: int, apex_xy: tuple[float, float], downstream_cm: float = 1.6,
+    tissue: np.ndarray,
+    cx: float,
+    cy: float,
+    base: float,
+    px_per_cm: float,
+    max_tilt_deg: float,
+    *,
+    side: int,
+    apex_xy: tuple[float, float],
+    downstream_cm: float = 1.6,
 ) -> tuple[float, float] | None:
     """The line near ``(cx, cy)`` along which the tissue is brightest: the closed
     leaflets and the annulus (the clip device too).
@@ -487,7 +512,8 @@ def _tissue_line(
     # the atrium starts at the leaflets' atrial edge
     prof = grid[a_i]
     edge = o_i
-    while edge + 1 < len(offsets) and np.isfinite(prof[edge + 1]) and \
-            prof[edge + 1] > 0.5 * (peak + background):
+    while (
+        edge + 1 < len(offsets) and np.isfinite(prof[edge + 1]) and prof[edge + 1] > 0.5 * (peak + background)
+    ):
         edge += 1
     return float(angles[a_i]), float(offsets[edge]), float(peak - background)

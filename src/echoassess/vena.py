@@ -171,8 +171,7 @@ def vena_contracta(
         ok = np.isfinite(widths)
         if ok.sum() < 4:
             break
-        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp
-                         for i in np.flatnonzero(ok)])
+        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp for i in np.flatnonzero(ok)])
         c = mids.mean(axis=0)
         u, sv, vt = np.linalg.svd(mids - c)
         new = vt[0] if vt[0] @ ax > 0 else -vt[0]
@@ -180,8 +179,9 @@ def vena_contracta(
         t0 = (o - c) @ new
         o = c + t0 * new
         ax = new / float(np.hypot(*new))
-    s, widths, ends, perp, halves = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm,
-                                            step_px, cut_margin_px)
+    s, widths, ends, perp, halves = _slices(
+        sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px
+    )
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
 
     def px_len(vec: np.ndarray, cm: float) -> float:
@@ -217,19 +217,32 @@ def vena_contracta(
     j = int(cand[np.argmin(np.abs(widths[cand] - width) + 1e-3 * np.abs(cand - i))])
     pa, pb = ends[j]  # type: ignore[misc]
     c = o + s[j] * ax
-    seg = ((float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),
-           (float(c[0] + pb * perp[0]), float(c[1] + pb * perp[1])))
+    seg = (
+        (float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),
+        (float(c[0] + pb * perp[0]), float(c[1] + pb * perp[1])),
+    )
     end = o + s[-1] * ax
     return VenaContracta(
-        width_cm=width, width_px=width / perp_cm, segment_xy=seg,
-        origin_xy=(float(o[0]), float(o[1])), axis_end_xy=(float(end[0]), float(end[1])),
+        width_cm=width,
+        width_px=width / perp_cm,
+        segment_xy=seg,
+        origin_xy=(float(o[0]), float(o[1])),
+        axis_end_xy=(float(end[0]), float(end[1])),
         distance_cm=float(s[j] * px_len(ax, 1.0) ** -1),
     )
 
 
-def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[float, float],
-            dmin: float, spacing_cm: tuple[float, float], search_cm: float, step_px: float,
-            cut_margin_px: float):
+def _slices(
+    sub: np.ndarray,
+    o: np.ndarray,
+    ax: np.ndarray,
+    normal_xy: tuple[float, float],
+    dmin: float,
+    spacing_cm: tuple[float, float],
+    search_cm: float,
+    step_px: float,
+    cut_margin_px: float,
+):
     """Widths across the axis every ``step_px`` past ``o``: ``(s, widths_cm, ends, perp)``
     (``NaN`` width and ``None`` ends for incomplete slices)."""
     nx, ny = normal_xy
@@ -244,8 +257,14 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
     s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
     cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
     cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
-    vals = cv2.remap(sub, cxs.astype(np.float32), cys.astype(np.float32), cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    vals = cv2.remap(
+        sub,
+        cxs.astype(np.float32),
+        cys.astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     inside = vals >= 0.5
     zero = int(np.argmin(np.abs(p)))
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
@@ -269,7 +288,7 @@ def _slices(sub: np.ndarray, o: np.ndarray, ax: np.ndarray, normal_xy: tuple[flo
         if a == 0 or b == len(p) - 1:
             continue
 
-        def edge(i_in: int, i_out: int) -> float:
+        def edge(i_in: int, i_out: int, i: int = i) -> float:
             v_in, v_out = float(vals[i, i_in]), float(vals[i, i_out])
             f = (v_in - 0.5) / max(v_in - v_out, 1e-6)
             return float(p[i_in] + f * (p[i_out] - p[i_in]))

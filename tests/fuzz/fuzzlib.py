@@ -45,8 +45,7 @@ IDENTITY = {
 #: the birth date catches the one marker without it.
 LEAK_MARKERS = ("QZX", "19450317")
 
-MUTATIONS = ("flip", "truncate", "header", "sequence", "syntax", "junk", "identity_vr",
-             "offsets")
+MUTATIONS = ("flip", "truncate", "header", "sequence", "syntax", "junk", "identity_vr", "offsets")
 
 
 # -- base clips ----------------------------------------------------------------------
@@ -97,11 +96,19 @@ def _save(ds) -> bytes:
 
 
 _HOSTILE_NUMBERS = (0, 1, 2, 4, 8, 63, 64, 4095, 65535)  # US elements
-_HOSTILE_FLOATS = (0.0, -1.0, 1e-311, 1e-200, 1e-30, 1e200, 1e308, 50.0, float("nan"),
-                   float("inf"))
-_SYNTAXES = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
-             "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.90",
-             "1.2.840.10008.1.2.4.80", "1.2.3.4.5.6", "QZXID4471", "")
+_HOSTILE_FLOATS = (0.0, -1.0, 1e-311, 1e-200, 1e-30, 1e200, 1e308, 50.0, float("nan"), float("inf"))
+_SYNTAXES = (
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99",
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.80",
+    "1.2.3.4.5.6",
+    "QZXID4471",
+    "",
+)
 
 
 def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tuple[str, bytes]:
@@ -133,23 +140,31 @@ def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tu
     if kind == "identity_vr":
         # damage the VR or the length of an identity element, so that its value
         # is read as something else (and quoted by pydicom's error messages)
-        tags = [(0x0010, 0x0010), (0x0010, 0x0020), (0x0010, 0x1000), (0x0008, 0x0080),
-                (0x0008, 0x0090), (0x0008, 0x0050), (0x0010, 0x0030)]
+        tags = [
+            (0x0010, 0x0010),
+            (0x0010, 0x0020),
+            (0x0010, 0x1000),
+            (0x0008, 0x0080),
+            (0x0008, 0x0090),
+            (0x0008, 0x0050),
+            (0x0010, 0x0030),
+        ]
         g, e = tags[int(rng.integers(len(tags)))]
         i = _find(base, g, e)
         if i < 0:
             return "identity_vr (absent)", bytes(data)
         what = int(rng.integers(4))
         if what == 0:
-            vr = [b"UN", b"OB", b"SQ", b"XX", b"\x00\x00", b"FD", b"US", b"AT", b"UL", b"DS",
-                  b"IS", b"DA"][int(rng.integers(12))]
-            data[i + 4:i + 6] = vr
+            vr = [b"UN", b"OB", b"SQ", b"XX", b"\x00\x00", b"FD", b"US", b"AT", b"UL", b"DS", b"IS", b"DA"][
+                int(rng.integers(12))
+            ]
+            data[i + 4 : i + 6] = vr
         elif what == 1:
-            data[i + 6:i + 8] = struct.pack("<H", int(rng.integers(0, 65536)))
+            data[i + 6 : i + 8] = struct.pack("<H", int(rng.integers(0, 65536)))
         elif what == 2:
-            data[i + 4:i + 6] = b"DS" if rng.random() < 0.5 else b"IS"
+            data[i + 4 : i + 6] = b"DS" if rng.random() < 0.5 else b"IS"
         else:
-            data[i + 4:i + 6] = b"AT"
+            data[i + 4 : i + 6] = b"AT"
         return f"identity VR/length ({g:04X},{e:04X})", bytes(data)
     if kind == "sequence":
         i = _find(base, 0x0018, 0x6011)
@@ -157,30 +172,29 @@ def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tu
             return "sequence (absent)", bytes(data)
         what = int(rng.integers(4))
         if what == 0:  # sequence length
-            data[i + 8:i + 12] = struct.pack("<L", int(rng.choice([0, 1, 7, 0xFFFFFFFF, 10**6])))
+            data[i + 8 : i + 12] = struct.pack("<L", int(rng.choice([0, 1, 7, 0xFFFFFFFF, 10**6])))
         elif what == 1:  # first item's tag or length
             j = base.find(b"\xfe\xff\x00\xe0", i)
             data[j + int(rng.integers(0, 8))] ^= 0xFF
         elif what == 2:  # an item delimiter dropped in
             j = base.find(b"\xfe\xff\x00\xe0", i + 12)
-            data[j:j + 8] = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+            data[j : j + 8] = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
         else:  # the sequence VR
-            data[i + 4:i + 6] = [b"UN", b"OB", b"LO"][int(rng.integers(3))]
+            data[i + 4 : i + 6] = [b"UN", b"OB", b"LO"][int(rng.integers(3))]
         return f"broken sequence ({what})", bytes(data)
     if kind == "syntax":
         ts = _SYNTAXES[int(rng.integers(len(_SYNTAXES)))]
         i = base.find(b"\x02\x00\x10\x00")
-        old_len = struct.unpack("<H", base[i + 6:i + 8])[0]
+        old_len = struct.unpack("<H", base[i + 6 : i + 8])[0]
         value = ts.encode()
         if len(value) % 2:
             value += b"\0"
-        new = bytes(data[:i + 6]) + struct.pack("<H", len(value)) + value + bytes(
-            data[i + 8 + old_len:])
+        new = bytes(data[: i + 6]) + struct.pack("<H", len(value)) + value + bytes(data[i + 8 + old_len :])
         # fix the meta group length so that only the syntax is wrong
         g = new.find(b"\x02\x00\x00\x00")
         if g >= 0:
-            glen = struct.unpack("<L", new[g + 8:g + 12])[0] + len(value) - old_len
-            new = new[:g + 8] + struct.pack("<L", glen) + new[g + 12:]
+            glen = struct.unpack("<L", new[g + 8 : g + 12])[0] + len(value) - old_len
+            new = new[: g + 8] + struct.pack("<L", glen) + new[g + 12 :]
         return f"transfer syntax -> {ts!r}"[:60], new
     ds = _dataset(base)
     if kind == "offsets":
@@ -189,8 +203,7 @@ def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tu
         else:
             n = int(ds.get("NumberOfFrames", 1))
             big = int(rng.choice([10**12, 2**62, 2**40, 123456789]))
-            ds.ExtendedOffsetTable = np.array(
-                [(big * k) % 2**64 for k in range(n)], "<u8").tobytes()
+            ds.ExtendedOffsetTable = np.array([(big * k) % 2**64 for k in range(n)], "<u8").tobytes()
             ds.ExtendedOffsetTableLengths = np.full(n, big, "<u8").tobytes()
             return "bogus extended offset table", _save(ds)
     # header edits through pydicom: absurd but well-formed values
@@ -207,15 +220,20 @@ def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tu
         region.PhysicalDeltaX = v
         region.PhysicalDeltaY = v if rng.random() < 0.7 else float(rng.choice(_HOSTILE_FLOATS))
     elif choice == 4:
-        for kw in ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1",
-                   "RegionLocationMaxY1"):
+        for kw in (
+            "RegionLocationMinX0",
+            "RegionLocationMinY0",
+            "RegionLocationMaxX1",
+            "RegionLocationMaxY1",
+        ):
             if rng.random() < 0.5:
                 setattr(region, kw, int(rng.choice([0, 5000, 2**32 - 1, 95, 300])))
     elif choice == 5:
         ds.FrameTime = str(float(rng.choice([1e-300, 1e300, 0.0, -33.0, 1e-5])))[:16]
     elif choice == 6:
-        ds.PhotometricInterpretation = str(rng.choice(
-            ["MONOCHROME2", "PALETTE COLOR", "YBR_FULL", "QZXID4471", "RGB "]))
+        ds.PhotometricInterpretation = str(
+            rng.choice(["MONOCHROME2", "PALETTE COLOR", "YBR_FULL", "QZXID4471", "RGB "])
+        )
     elif choice == 7:
         ds.BitsAllocated = int(rng.choice([0, 1, 12, 16, 64]))
     elif choice == 8:
@@ -228,7 +246,7 @@ def mutate(base: bytes, rng: np.random.Generator, kind: str | None = None) -> tu
         ds.Columns = int(ds.Columns)
     else:
         region.ReferencePixelPhysicalValueY = float(rng.choice(_HOSTILE_FLOATS))
-        region.ReferencePixelY0 = int(rng.choice([-2**31, 0, 2**31 - 1]))
+        region.ReferencePixelY0 = int(rng.choice([-(2**31), 0, 2**31 - 1]))
     return f"header edit {choice}", _save(ds)
 
 
@@ -284,11 +302,12 @@ def _child(path: str, mem_bytes: int, timeout_s: int, out_dir: str) -> dict:
         if "JSON compliant" in str(exc) or "Out of range float" in str(exc):
             rep.update(kind="crash", detail="NaN/Infinity in JSON")
         else:
-            rep.update(kind="crash", detail=f"ValueError: {traceback.format_exc(limit=-1).splitlines()[-1][:200]}")
+            rep.update(
+                kind="crash", detail=f"ValueError: {traceback.format_exc(limit=-1).splitlines()[-1][:200]}"
+            )
     except Exception as exc:
         last = traceback.extract_tb(exc.__traceback__)[-1]
-        rep.update(kind="crash", detail=f"{type(exc).__name__} at "
-                   f"{Path(last.filename).name}:{last.lineno}")
+        rep.update(kind="crash", detail=f"{type(exc).__name__} at {Path(last.filename).name}:{last.lineno}")
     caught.__exit__(None, None, None)
     rep["texts"].extend(str(w.message) for w in seen)
     rep["texts"].append(log_buf.getvalue())
@@ -336,7 +355,12 @@ def _vm_size_bytes() -> int:
 
 
 def run_mutants(
-    mutants, workdir: Path, *, jobs: int = 2, timeout_s: int = 30, mem_mb: int = 1024,
+    mutants,
+    workdir: Path,
+    *,
+    jobs: int = 2,
+    timeout_s: int = 30,
+    mem_mb: int = 1024,
     on_outcome=None,
 ) -> list[Outcome]:
     """Run ``(name, mutation, bytes)`` mutants, ``jobs`` forked children at a time."""
@@ -367,8 +391,14 @@ def run_mutants(
                     rep = _child(str(path), mem_bytes, timeout_s, str(d))
                     payload = json.dumps(rep).encode()
                 except BaseException as exc:  # noqa: BLE001
-                    payload = json.dumps({"kind": "crash", "detail": f"harness: {type(exc).__name__}",
-                                          "texts": [], "cli": {"code": None}}).encode()
+                    payload = json.dumps(
+                        {
+                            "kind": "crash",
+                            "detail": f"harness: {type(exc).__name__}",
+                            "texts": [],
+                            "cli": {"code": None},
+                        }
+                    ).encode()
                     code = 3
                 with open(d / "report.json", "wb") as f:
                     f.write(payload)
@@ -411,7 +441,7 @@ def _judge(name: str, mutation: str, d: Path, status: int) -> Outcome:
         for marker in LEAK_MARKERS:  # case-sensitive: the planted values are upper case
             if marker in text:
                 i = text.index(marker)
-                out.leak.append(text[max(0, i - 60): i + 40].replace("\n", " "))
+                out.leak.append(text[max(0, i - 60) : i + 40].replace("\n", " "))
     code = rep.get("cli", {}).get("code")
     cli_problem = None
     if code == 0:
@@ -450,6 +480,9 @@ def table(outcomes: list[Outcome]) -> list[tuple[str, int]]:
         else:
             c[o.kind] += 1
     c["identity leak"] = sum(1 for o in outcomes if o.leak)
-    order = ["ok"] + sorted(k for k in c if k.startswith("EchoAssessError")) + [
-        "crash", "cli", "signal", "hang", "memory", "identity leak"]
+    order = (
+        ["ok"]
+        + sorted(k for k in c if k.startswith("EchoAssessError"))
+        + ["crash", "cli", "signal", "hang", "memory", "identity leak"]
+    )
     return [(k, c.get(k, 0)) for k in order]

@@ -12,25 +12,25 @@ from __future__ import annotations
 import os
 import sys
 
-import pytest
-
 import fuzzlib
+import pytest
 
 N_MUTANTS = int(os.environ.get("ECHOASSESS_FUZZ_N", "320"))
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux",
-                                reason="the fuzz runner forks and uses Linux rlimits")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork") or sys.platform != "linux", reason="the fuzz runner forks and uses Linux rlimits"
+)
 
 
 def test_mutants_fail_cleanly_and_never_leak_identity(tmp_path):
     import echoassess.cli  # noqa: F401 - imported once, before forking
 
     bases = fuzzlib.base_clips(tmp_path)
-    outcomes = fuzzlib.run_mutants(fuzzlib.generate(bases, N_MUTANTS, seed=20240611), tmp_path,
-                                   jobs=2, timeout_s=30, mem_mb=1024)
+    outcomes = fuzzlib.run_mutants(
+        fuzzlib.generate(bases, N_MUTANTS, seed=20240611), tmp_path, jobs=2, timeout_s=30, mem_mb=1024
+    )
     assert len(outcomes) == N_MUTANTS
-    bad = [f"{o.name} ({o.mutation}): {o.label}" for o in outcomes
-           if o.kind not in ("ok", "error")]
+    bad = [f"{o.name} ({o.mutation}): {o.label}" for o in outcomes if o.kind not in ("ok", "error")]
     leaks = [f"{o.name} ({o.mutation}): {o.leak[0]}" for o in outcomes if o.leak]
     assert not bad, "\n".join(bad)
     assert not leaks, "\n".join(leaks)
@@ -61,13 +61,13 @@ def test_the_runner_reports_signals_hangs_and_leaks(tmp_path, monkeypatch):
         if "hang" in path:
             while True:
                 pass
-        return {"kind": "ok", "detail": "", "texts": [fuzzlib.IDENTITY["PatientID"]],
-                "cli": {"code": 0}}
+        return {"kind": "ok", "detail": "", "texts": [fuzzlib.IDENTITY["PatientID"]], "cli": {"code": 0}}
 
     monkeypatch.setattr(fuzzlib, "_child", child)
     (tmp_path / "x").mkdir()
-    outs = fuzzlib.run_mutants([("segv", "t", b""), ("hang", "t", b""), ("leak", "t", b"")],
-                               tmp_path / "x", jobs=2, timeout_s=1)
+    outs = fuzzlib.run_mutants(
+        [("segv", "t", b""), ("hang", "t", b""), ("leak", "t", b"")], tmp_path / "x", jobs=2, timeout_s=1
+    )
     by_name = {o.name: o for o in outs}
     assert by_name["segv"].kind == "signal"
     assert by_name["hang"].kind == "hang"

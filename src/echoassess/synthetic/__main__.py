@@ -1,8 +1,8 @@
 """Command line: ``python -m echoassess.synthetic {clip,world,cohort} ...``.
 
-    python -m echoassess.synthetic clip out/clip.dcm --seed 3 --post --png-dir out/png
-    python -m echoassess.synthetic world out/tee.dcm --seed 3 --view tee_me4c --texture coarse
-    python -m echoassess.synthetic cohort out/cohort -n 20 --seed 1 --rows 480 --cols 640
+python -m echoassess.synthetic clip out/clip.dcm --seed 3 --post --png-dir out/png
+python -m echoassess.synthetic world out/tee.dcm --seed 3 --view tee_me4c --texture coarse
+python -m echoassess.synthetic cohort out/cohort -n 20 --seed 1 --rows 480 --cols 640
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--post", action="store_true", help="after-MitraClip scene")
     w.add_argument("--view", default=None, help="a4c, a2c, a3c, plax, tee_me4c, tee_comm, tee_lvot")
     w.add_argument("--texture", default=None, help="fine, coarse, edge_aliased, variance")
-    w.add_argument("--artefacts", default=None,
-                   help="clean, cursor_colour, frozen_ecg, no_ecg, overlays, zoom, frozen_overlays")
+    w.add_argument(
+        "--artefacts",
+        default=None,
+        help="clean, cursor_colour, frozen_ecg, no_ecg, overlays, zoom, frozen_overlays",
+    )
     w.add_argument("--png-dir", type=Path, default=None, help="also save every frame as PNG")
     _size(w)
     k = sub.add_parser("cohort", help="N patients x pre/post + manifest.csv")
@@ -58,9 +61,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 from . import WorldParams, generate_world_clip
 
-                wparams = WorldParams.random(args.seed, view=args.view, texture=args.texture,
-                                             artefacts=args.artefacts, post_clip=args.post,
-                                             **overrides)
+                wparams = WorldParams.random(
+                    args.seed,
+                    view=args.view,
+                    texture=args.texture,
+                    artefacts=args.artefacts,
+                    post_clip=args.post,
+                    **overrides,
+                )
                 clip = generate_world_clip(wparams, rng=args.seed)
             dcm, truth = clip.save(args.out, encoding=args.encoding, jpeg_quality=args.jpeg_quality)
             if args.png_dir is not None:
@@ -70,16 +78,25 @@ def main(argv: list[str] | None = None) -> int:
                 for i, frame in enumerate(clip.frames):
                     cv2.imwrite(str(args.png_dir / f"{args.out.stem}_{i:03d}.png"), frame[..., ::-1])
             t = clip.truth
-            print(f"{dcm} ({truth.name}): {clip.n_frames} frames, max jet area "
-                  f"{t.max_area_cm2:.2f} cm² on frame {t.max_frame}")
+            print(
+                f"{dcm} ({truth.name}): {clip.n_frames} frames, max jet area "
+                f"{t.max_area_cm2:.2f} cm² on frame {t.max_frame}"
+            )
         else:
             from .cohort import make_cohort
 
             def progress(done: int, total: int) -> None:
                 print(f"\r{done}/{total} patients", end="", file=sys.stderr, flush=True)
 
-            manifest = make_cohort(args.out, args.patients, seed=args.seed, encoding=args.encoding,
-                                   jpeg_quality=args.jpeg_quality, progress=progress, **overrides)
+            manifest = make_cohort(
+                args.out,
+                args.patients,
+                seed=args.seed,
+                encoding=args.encoding,
+                jpeg_quality=args.jpeg_quality,
+                progress=progress,
+                **overrides,
+            )
             print(file=sys.stderr)
             print(manifest)
     except EchoAssessError as exc:

@@ -14,8 +14,8 @@ from scipy import ndimage as ndi
 
 from ..errors import InvalidParameterError
 from .params import SceneParams
-from .world_params import WorldParams
 from .scene import render
+from .world_params import WorldParams
 
 __all__ = [
     "ClipTruth",
@@ -227,9 +227,14 @@ class ClipTruth:
                 artefacts=self.artefacts,
                 annulus_xy=None if self.annulus_xy is None else [list(a) for a in self.annulus_xy],
                 vc_width_cm=[float(w) for w in self.vc_width_cm],
-                vc_width_cm_frames=(None if self.vc_width_cm_frames is None else [
-                    [None if not np.isfinite(w) else round(float(w), 5) for w in row]
-                    for row in self.vc_width_cm_frames]),
+                vc_width_cm_frames=(
+                    None
+                    if self.vc_width_cm_frames is None
+                    else [
+                        [None if not np.isfinite(w) else round(float(w), 5) for w in row]
+                        for row in self.vc_width_cm_frames
+                    ]
+                ),
                 la_complete=self.la_complete,
                 ecg_xyxy=None if self.ecg_xyxy is None else list(self.ecg_xyxy),
                 calibrated=bool(self.calibrated),
@@ -240,9 +245,14 @@ class ClipTruth:
     def _is_world(self) -> bool:
         """Whether any field beyond the original set is used (older files stay identical)."""
         return (
-            self.annulus_xy is not None or self.la_mask is not None or bool(self.vc_width_cm)
-            or self.ai_masks is not None or self.overlay_mask is not None
-            or self.ecg_xyxy is not None or not self.calibrated or self.mirrored
+            self.annulus_xy is not None
+            or self.la_mask is not None
+            or bool(self.vc_width_cm)
+            or self.ai_masks is not None
+            or self.overlay_mask is not None
+            or self.ecg_xyxy is not None
+            or not self.calibrated
+            or self.mirrored
             or (self.view, self.texture, self.artefacts) != ("a4c", "fine", "clean")
         )
 
@@ -303,7 +313,8 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
         conf = np.unpackbits(z["confounders"], axis=-1, count=width).astype(bool)
         extra = {
             name: np.unpackbits(z[name], axis=-1, count=width).astype(bool)
-            for name in ("la_mask", "ai_masks", "overlay_mask") if name in z.files
+            for name in ("la_mask", "ai_masks", "overlay_mask")
+            if name in z.files
         }
     return ClipTruth(
         jet_labels=labels,
@@ -329,12 +340,15 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
         mirrored=bool(meta.get("mirrored", False)),
         texture=meta.get("texture", "fine"),
         artefacts=meta.get("artefacts", "clean"),
-        annulus_xy=(None if meta.get("annulus_xy") is None
-                    else tuple(tuple(a) for a in meta["annulus_xy"])),
+        annulus_xy=(None if meta.get("annulus_xy") is None else tuple(tuple(a) for a in meta["annulus_xy"])),
         vc_width_cm=tuple(meta.get("vc_width_cm", ())),
-        vc_width_cm_frames=(None if meta.get("vc_width_cm_frames") is None else np.array(
-            [[np.nan if w is None else w for w in row] for row in meta["vc_width_cm_frames"]],
-            float).reshape(len(meta["vc_width_cm_frames"]), -1)),
+        vc_width_cm_frames=(
+            None
+            if meta.get("vc_width_cm_frames") is None
+            else np.array(
+                [[np.nan if w is None else w for w in row] for row in meta["vc_width_cm_frames"]], float
+            ).reshape(len(meta["vc_width_cm_frames"]), -1)
+        ),
         la_complete=meta.get("la_complete"),
         ecg_xyxy=None if meta.get("ecg_xyxy") is None else tuple(meta["ecg_xyxy"]),
         calibrated=bool(meta.get("calibrated", True)),
@@ -469,9 +483,7 @@ def generate_clip(
     if params is None:
         params = SceneParams()
     if not isinstance(params, SceneParams):
-        raise InvalidParameterError(
-            None, f"params must be a SceneParams, got {type(params).__name__}"
-        )
+        raise InvalidParameterError(None, f"params must be a SceneParams, got {type(params).__name__}")
     g = np.random.default_rng(rng)
     if study is None:
         study = _default_study(g)
@@ -563,14 +575,24 @@ def generate_study(
         # same machine and patient: keep the settings and the heart
         shared = {
             k: getattr(pre_params, k)
-            for k in ("rows", "cols", "depth_cm", "sector_angle_deg", "nyquist_cm_s",
-                      "colour_map", "heart_scale", "tissue_gain", "anatomy_seed")
+            for k in (
+                "rows",
+                "cols",
+                "depth_cm",
+                "sector_angle_deg",
+                "nyquist_cm_s",
+                "colour_map",
+                "heart_scale",
+                "tissue_gain",
+                "anatomy_seed",
+            )
         }
         shared.update(overrides)
         post_params = SceneParams.random(g, post_clip=True, **shared)
     later = base.acquisition_datetime + timedelta(minutes=int(g.integers(30, 121)))
-    pre_study = replace(base, series_number=1, instance_number=1,
-                        series_description="A4C colour Doppler pre-clip")
+    pre_study = replace(
+        base, series_number=1, instance_number=1, series_description="A4C colour Doppler pre-clip"
+    )
     post_study = replace(
         base,
         series_instance_uid=StudyInfo.random_uid(g),

@@ -62,16 +62,16 @@ def make_cohort(
     pathlib.Path
         The manifest.
     """
-    if isinstance(n_patients, bool) or not isinstance(n_patients, (int, np.integer)) or not (
-        1 <= int(n_patients) <= 100_000
+    if (
+        isinstance(n_patients, bool)
+        or not isinstance(n_patients, (int, np.integer))
+        or not (1 <= int(n_patients) <= 100_000)
     ):
         raise InvalidParameterError(None, f"n_patients must be an integer in 1..100000, got {n_patients!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
         raise InvalidParameterError(None, f"seed must be a non-negative integer, got {seed!r}")
     if encoding not in ENCODINGS:
-        raise InvalidParameterError(
-            None, f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}"
-        )
+        raise InvalidParameterError(None, f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / MANIFEST_NAME
@@ -83,15 +83,17 @@ def make_cohort(
         folder = out / f"patient{k:03d}"
         pre_path, _ = pre.save(folder / "pre.dcm", encoding=encoding, jpeg_quality=jpeg_quality)
         post_path, _ = post.save(folder / "post.dcm", encoding=encoding, jpeg_quality=jpeg_quality)
-        rows.append({
-            "patient": pre.study.patient_id,
-            "pre": pre_path.relative_to(out).as_posix(),
-            "post": post_path.relative_to(out).as_posix(),
-            "pre_max_area_cm2": f"{pre.truth.max_area_cm2:.4f}",
-            "post_max_area_cm2": f"{post.truth.max_area_cm2:.4f}",
-            "pre_n_jets": int(pre.truth.n_jets[pre.truth.max_frame]),
-            "post_n_jets": int(post.truth.n_jets[post.truth.max_frame]),
-        })
+        rows.append(
+            {
+                "patient": pre.study.patient_id,
+                "pre": pre_path.relative_to(out).as_posix(),
+                "post": post_path.relative_to(out).as_posix(),
+                "pre_max_area_cm2": f"{pre.truth.max_area_cm2:.4f}",
+                "post_max_area_cm2": f"{post.truth.max_area_cm2:.4f}",
+                "pre_n_jets": int(pre.truth.n_jets[pre.truth.max_frame]),
+                "post_n_jets": int(post.truth.n_jets[post.truth.max_frame]),
+            }
+        )
         logger.debug("cohort: wrote patient %d/%d to %s", k, total, folder)
         if progress is not None:
             progress(k, total)

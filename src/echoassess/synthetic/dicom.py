@@ -46,9 +46,12 @@ def encode_jpeg_frames(frames: np.ndarray, *, quality: int = 90) -> list[bytes]:
         One JPEG (SOI .. EOI) per frame, even length for DICOM fragments.
     """
     params = [
-        cv2.IMWRITE_JPEG_QUALITY, int(quality),
-        cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
-        cv2.IMWRITE_JPEG_OPTIMIZE, 1,
+        cv2.IMWRITE_JPEG_QUALITY,
+        int(quality),
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
+        cv2.IMWRITE_JPEG_OPTIMIZE,
+        1,
     ]
     out = []
     for frame in frames:
@@ -63,8 +66,13 @@ def encode_jpeg_frames(frames: np.ndarray, *, quality: int = 90) -> list[bytes]:
 
 
 def _region(
-    *, data_type: int, bounds: tuple[int, int, int, int], spacing_cm: tuple[float, float],
-    ref_xy: tuple[float, float], flags: int, extra: dict[str, Any] | None = None,
+    *,
+    data_type: int,
+    bounds: tuple[int, int, int, int],
+    spacing_cm: tuple[float, float],
+    ref_xy: tuple[float, float],
+    flags: int,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
     from pydicom.dataset import Dataset
 
@@ -115,9 +123,7 @@ def _view_code(view: str) -> Any:
     return item
 
 
-def clip_to_dataset(
-    clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality: int = 90
-) -> Any:
+def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality: int = 90) -> Any:
     """Build the DICOM dataset of a synthetic clip.
 
     Parameters
@@ -142,15 +148,13 @@ def clip_to_dataset(
     from pydicom.uid import UID
 
     if encoding not in ENCODINGS:
-        raise InvalidParameterError(
-            None, f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}"
-        )
-    if isinstance(jpeg_quality, bool) or not isinstance(jpeg_quality, (int, np.integer)) or not (
-        1 <= int(jpeg_quality) <= 100
+        raise InvalidParameterError(None, f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
+    if (
+        isinstance(jpeg_quality, bool)
+        or not isinstance(jpeg_quality, (int, np.integer))
+        or not (1 <= int(jpeg_quality) <= 100)
     ):
-        raise InvalidParameterError(
-            None, f"jpeg_quality must be an integer in 1..100, got {jpeg_quality!r}"
-        )
+        raise InvalidParameterError(None, f"jpeg_quality must be an integer in 1..100, got {jpeg_quality!r}")
     p = clip.params
     truth = clip.truth
     st = clip.study
@@ -240,10 +244,14 @@ def clip_to_dataset(
     ds.EffectiveDuration = round(n * p.frame_time_ms / 1000.0, 4)
     # calibration regions: tissue over the fan, colour flow over the colour box
     apex = (truth.sector["apex_x"], truth.sector["apex_y"])
-    tissue = _region(data_type=1, bounds=truth.tissue_region_xyxy, spacing_cm=truth.spacing_cm,
-                     ref_xy=apex, flags=0)
+    tissue = _region(
+        data_type=1, bounds=truth.tissue_region_xyxy, spacing_cm=truth.spacing_cm, ref_xy=apex, flags=0
+    )
     flow = _region(
-        data_type=2, bounds=truth.colour_box_xyxy, spacing_cm=truth.spacing_cm, ref_xy=apex,
+        data_type=2,
+        bounds=truth.colour_box_xyxy,
+        spacing_cm=truth.spacing_cm,
+        ref_xy=apex,
         flags=0,
         extra={"PulseRepetitionFrequency": int(round(4 * p.nyquist_cm_s / 154000 * 2500e3))},
     )

@@ -108,9 +108,7 @@ class SceneParams:
     def __post_init__(self) -> None:
         def check(name: str, lo: float, hi: float, *, integer: bool = False) -> None:
             value = getattr(self, name)
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-                value, bool
-            )
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
             if ok and integer:
                 ok = float(value) == int(value)
             if not ok or not (math.isfinite(float(value)) and lo <= float(value) <= hi):
@@ -148,8 +146,7 @@ class SceneParams:
             )
         if self.colour_map not in COLOUR_MAPS:
             raise InvalidParameterError(
-                None, f"SceneParams.colour_map must be one of {sorted(COLOUR_MAPS)}, "
-                f"got {self.colour_map!r}"
+                None, f"SceneParams.colour_map must be one of {sorted(COLOUR_MAPS)}, got {self.colour_map!r}"
             )
         for name in ("wall_hugging", "pisa", "inflow", "pulmonary_vein_flow", "post_clip"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
@@ -158,8 +155,9 @@ class SceneParams:
                 )
         if self.cols < self.rows * 0.9:
             raise InvalidParameterError(
-                None, f"SceneParams.cols ({self.cols}) must be at least 0.9 x rows ({self.rows}): "
-                "an echo screen is landscape"
+                None,
+                f"SceneParams.cols ({self.cols}) must be at least 0.9 x rows ({self.rows}): "
+                "an echo screen is landscape",
             )
 
     # -- derived timing -------------------------------------------------------

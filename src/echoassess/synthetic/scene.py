@@ -123,12 +123,13 @@ def _anatomy(p: SceneParams, rng: np.random.Generator) -> _Anatomy:
     k = min(p.heart_scale, (p.depth_cm - 0.4) / 15.8)
     u = rng.uniform
     dx = u(-0.45, 0.45)  # the probe is never placed twice the same way
-    lv = _Ellipse(1.3 + dx, 7.5, 2.1 * u(0.92, 1.08), 5.6 * u(0.95, 1.05),
-                  math.radians(-4 + u(-3, 3)), cut_below=10.8).scaled(k)
-    rv = _Ellipse(-3.2 + dx, 8.4, 1.55 * u(0.9, 1.1), 4.6, math.radians(10 + u(-3, 3)),
-                  cut_below=10.5).scaled(k)
-    la = _Ellipse(1.4 + dx, 13.25, 2.15 * u(0.9, 1.12), 2.5 * u(0.9, 1.1), math.radians(u(-8, 8))
-                  ).scaled(k)
+    lv = _Ellipse(
+        1.3 + dx, 7.5, 2.1 * u(0.92, 1.08), 5.6 * u(0.95, 1.05), math.radians(-4 + u(-3, 3)), cut_below=10.8
+    ).scaled(k)
+    rv = _Ellipse(
+        -3.2 + dx, 8.4, 1.55 * u(0.9, 1.1), 4.6, math.radians(10 + u(-3, 3)), cut_below=10.5
+    ).scaled(k)
+    la = _Ellipse(1.4 + dx, 13.25, 2.15 * u(0.9, 1.12), 2.5 * u(0.9, 1.1), math.radians(u(-8, 8))).scaled(k)
     ra = _Ellipse(-3.1 + dx, 12.8, 1.85 * u(0.9, 1.1), 2.2 * u(0.9, 1.1)).scaled(k)
     ao = _Ellipse(la.cx / k + 1.3, la.cy / k + la.b / k + 1.05, 0.7, 0.75).scaled(k)
 
@@ -185,14 +186,13 @@ def _timing(p: SceneParams, k: int, beat_gain: np.ndarray) -> _FrameTiming:
         inflow = max(e_wave, a_wave)
         plateau = 0.4 if 0.06 < pd < 0.97 else 0.0
         opening = min(1.0, max(1.2 * inflow, plateau))
-        pv = 0.55 * math.exp(-(((pd - 0.25) / 0.15) ** 2)) - 0.35 * math.exp(
-            -(((pd - 0.88) / 0.06) ** 2)
-        )
+        pv = 0.55 * math.exp(-(((pd - 0.25) / 0.15) ** 2)) - 0.35 * math.exp(-(((pd - 0.88) / 0.06) ** 2))
     # fast wall motion just after the R wave and at the start of relaxation
     t_relax = tc - _SYS_DELAY_MS - sys_ms
     flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(-(((t_relax - 60.0) / 40.0) ** 2))
-    return _FrameTiming(t - p.start_phase * rr, beat, tc, systolic, g, opening, inflow, pv,
-                        contraction, flash)
+    return _FrameTiming(
+        t - p.start_phase * rr, beat, tc, systolic, g, opening, inflow, pv, contraction, flash
+    )
 
 
 # -- helpers ------------------------------------------------------------------
@@ -222,8 +222,14 @@ class _Jet:
 
 
 def _centreline(
-    start: tuple[float, float], direction: tuple[float, float], length: float, la: _Ellipse,
-    *, hug: bool, axis: tuple[float, float] | None = None, max_turn_deg: float = 70.0,
+    start: tuple[float, float],
+    direction: tuple[float, float],
+    length: float,
+    la: _Ellipse,
+    *,
+    hug: bool,
+    axis: tuple[float, float] | None = None,
+    max_turn_deg: float = 70.0,
 ) -> np.ndarray:
     """March a jet path from the orifice; it turns along the LA wall when it meets it.
 
@@ -262,9 +268,7 @@ def _centreline(
     return pts
 
 
-def _limit_turn(
-    d: tuple[float, float], axis: tuple[float, float], max_deg: float
-) -> tuple[float, float]:
+def _limit_turn(d: tuple[float, float], axis: tuple[float, float], max_deg: float) -> tuple[float, float]:
     """``d`` rotated toward ``axis`` if it points more than ``max_deg`` away from it."""
     ang = math.atan2(d[0] * axis[1] - d[1] * axis[0], d[0] * axis[0] + d[1] * axis[1])
     lim = math.radians(max_deg)
@@ -329,8 +333,12 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     hy = y_cm[::2, ::2]
 
     wob = (0.12 * ana.scale * _smooth_noise(ana_rng, (hr, hc), max(3.0, 0.6 / (2 * s)))).astype(np.float32)
-    static_fields = _combine([_chamber_field(e, w, hx, hy, wob) for e, w in
-                              ((ana.rv, 0.5), (ana.la, 0.35), (ana.ra, 0.35), (ana.ao, 0.25))])
+    static_fields = _combine(
+        [
+            _chamber_field(e, w, hx, hy, wob)
+            for e, w in ((ana.rv, 0.5), (ana.la, 0.35), (ana.ra, 0.35), (ana.ao, 0.25))
+        ]
+    )
     beat_gain = 1.0 + 0.06 * rng.standard_normal(16)
     beat_gain = np.clip(beat_gain, 0.85, 1.15)
     timings = [_timing(p, k, beat_gain) for k in range(T)]
@@ -345,17 +353,17 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         z /= float(np.sqrt((z**2).sum(axis=-1).mean()))
         fields.append(z)
     map_r = r_px.astype(np.float32)
-    map_b = ((theta + lay.half_angle_rad) / (2 * lay.half_angle_rad) * (n_beams - 1)).astype(
-        np.float32
-    )
-    speck = [cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-             for z in fields]
+    map_b = ((theta + lay.half_angle_rad) / (2 * lay.half_angle_rad) * (n_beams - 1)).astype(np.float32)
+    speck = [cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT) for z in fields]
     fan_flat = in_fan
     z0f, z1f, z2f = ((z[..., 0] + 1j * z[..., 1])[fan_flat].astype(np.complex64) for z in speck)
 
     # static tissue texture and depth gain
-    texture = np.clip(1.0 + 0.22 * _smooth_noise(ana_rng, (hr, hc), 4.0)
-                      + 0.3 * _smooth_noise(ana_rng, (hr, hc), 14.0), 0.3, None)
+    texture = np.clip(
+        1.0 + 0.22 * _smooth_noise(ana_rng, (hr, hc), 4.0) + 0.3 * _smooth_noise(ana_rng, (hr, hc), 14.0),
+        0.3,
+        None,
+    )
     outside_tex = 0.065 * np.exp(0.8 * _smooth_noise(ana_rng, (hr, hc), 9.0))
     rn = r_px / lay.radius_px
     depth_gain = (1.05 - 0.35 * rn) * (1 - 0.35 * (np.abs(theta) / lay.half_angle_rad) ** 6)
@@ -424,8 +432,12 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
     along = np.array([hx1 - hx0, hy1 - hy0]) / math.hypot(hx1 - hx0, hy1 - hy0)
     if n_jets:
         if p.post_clip:
-            offs = {1: [rng.choice([-1, 1]) * 0.45], 2: [-0.5, 0.5], 3: [-0.75, 0.45, 0.95],
-                    4: [-1.0, -0.45, 0.45, 1.0]}[n_jets]
+            offs = {
+                1: [rng.choice([-1, 1]) * 0.45],
+                2: [-0.5, 0.5],
+                3: [-0.75, 0.45, 0.95],
+                4: [-1.0, -0.45, 0.45, 1.0],
+            }[n_jets]
         else:
             offs = list((np.arange(n_jets) - (n_jets - 1) / 2) * 0.75)
         for o in offs:
@@ -450,13 +462,19 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         tang /= np.linalg.norm(tang, axis=1, keepdims=True)
         dist, idx = cKDTree(pts).query(pix)
         idx = idx.reshape(ch, cw)
-        behind = (idx == 0) & (
-            (cx_cm - orf[0]) * d0[0] + (cy_cm - orf[1]) * d0[1] < 0
-        )
+        behind = (idx == 0) & ((cx_cm - orf[0]) * d0[0] + (cy_cm - orf[1]) * d0[1] < 0)
         jets.append(
-            _Jet(orf, (idx * 0.04).astype(np.float32), dist.reshape(ch, cw).astype(np.float32),
-                 tang[idx, 0].astype(np.float32), tang[idx, 1].astype(np.float32), behind,
-                 length, width / 2, _smooth_noise(rng, (ch, cw), max(2.0, 0.25 / s)))
+            _Jet(
+                orf,
+                (idx * 0.04).astype(np.float32),
+                dist.reshape(ch, cw).astype(np.float32),
+                tang[idx, 0].astype(np.float32),
+                tang[idx, 1].astype(np.float32),
+                behind,
+                length,
+                width / 2,
+                _smooth_noise(rng, (ch, cw), max(2.0, 0.25 / s)),
+            )
         )
 
     # inflow axis: valve centre toward the LV apex
@@ -510,14 +528,21 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         # ---- B-mode
         lv = ana.lv
         cshr = 1.0 - 0.12 * tm.contraction
-        lv_k = _Ellipse(lv.cx, lv.cut_below - (lv.cut_below - lv.cy) * (1 - 0.06 * tm.contraction),
-                        lv.a * cshr, lv.b * (1 - 0.06 * tm.contraction), lv.rot, lv.cut_below)
+        lv_k = _Ellipse(
+            lv.cx,
+            lv.cut_below - (lv.cut_below - lv.cy) * (1 - 0.06 * tm.contraction),
+            lv.a * cshr,
+            lv.b * (1 - 0.06 * tm.contraction),
+            lv.rot,
+            lv.cut_below,
+        )
         E_half = _echogenicity(ana, lv_k, hx, hy, texture, outside_tex, static_fields, wob, p)
         E = cv2.resize(E_half, (cols, rows), interpolation=cv2.INTER_LINEAR)
         leaflet_layer[:] = 0
         _draw_valves(leaflet_layer, ana, lay, tm.opening)
-        E[valve_rows] = np.maximum(E[valve_rows],
-                                   leaflet_layer[valve_rows].astype(np.float32) * (2.2 / 255.0))
+        E[valve_rows] = np.maximum(
+            E[valve_rows], leaflet_layer[valve_rows].astype(np.float32) * (2.2 / 255.0)
+        )
         if p.post_clip and clip_xy is not None:
             _draw_clip(E, lay, clip_xy, ana)
         Ef = E[fan_flat] * shadow_f
@@ -544,8 +569,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         # colour data is coarse and noisy: cells along the colour beams
         cells = rng.standard_normal(cell_shape).astype(np.float32)
         cells = cv2.GaussianBlur(cells, (0, 0), 1.1)
-        turb_noise = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST,
-                               borderMode=cv2.BORDER_REFLECT)
+        turb_noise = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
         turb_noise = turb_noise / (float(turb_noise.std()) or 1.0)
         # specks
         n_specks = rng.poisson(p.noise_level * p.gain**2 * box_in_c.sum() * s * s * 0.5)
@@ -584,7 +608,7 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         if p.inflow and tm.inflow > 0.05:
             L = (2.8 + 2.4 * tm.inflow) * ana.scale
             u_in = np.clip(in_s / L, 0, 1)
-            w = 1.05 * ana.scale * tm.opening ** 0.5 * _half_width_profile(u_in, 0.5)
+            w = 1.05 * ana.scale * tm.opening**0.5 * _half_width_profile(u_in, 0.5)
             w = w * (1 + 0.15 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_blood_c
             speed = 95.0 * tm.inflow * (1 - (in_d / np.maximum(w, 1e-3)) ** 2).clip(0) ** 0.5
@@ -606,12 +630,15 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 orf = orifices[int(np.argmin([abs(o[0] - ana.coapt[0]) for o in orifices]))]
                 ox, oy = cx_cm - orf[0], cy_cm - orf[1]
                 ro = np.hypot(ox, oy) + 1e-3
-                rp = p.pisa_radius_cm * ana.scale ** 0.5 * tm.g**0.5
+                rp = p.pisa_radius_cm * ana.scale**0.5 * tm.g**0.5
                 speed = np.minimum(nyq * (rp / ro) ** 2, 4 * nyq)
                 v = speed * (ox * beam_x + oy * beam_y) / ro  # toward the orifice
                 v = v + 0.1 * nyq * turb_noise
-                m = (plane < -0.02) & (ro < 1.9 * rp) & (np.abs(v) > 0.3 * nyq) & (
-                    lv_blood_c | (ro < 0.6 * rp)
+                m = (
+                    (plane < -0.02)
+                    & (ro < 1.9 * rp)
+                    & (np.abs(v) > 0.3 * nyq)
+                    & (lv_blood_c | (ro < 0.6 * rp))
                 )
                 vel[m] = v[m]
                 var[m] = np.clip(0.08 * speed[m] / nyq, 0, 0.3)  # laminar convergence
@@ -621,8 +648,10 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
                 L = jet.length_cm * (0.35 + 0.65 * g) * gain_ext
                 u = jet.s / L
                 W = jet.half_width_cm * (0.45 + 0.55 * g) * gain_ext
-                W = W * _half_width_profile(np.clip(u, 0, 1), 0.18) * (
-                    1 + 0.14 * jet.wobble + 0.08 * turb_noise
+                W = (
+                    W
+                    * _half_width_profile(np.clip(u, 0, 1), 0.18)
+                    * (1 + 0.14 * jet.wobble + 0.08 * turb_noise)
                 )
                 m = (u <= 1.0) & (jet.d <= W) & la_side & la_allowed & ~jet.behind
                 prof = np.clip(1 - (jet.d / np.maximum(W, 1e-3)) ** 2, 0, 1)
@@ -658,8 +687,16 @@ def render(p: SceneParams, rng: np.random.Generator) -> RenderedScene:
         cur = int(round(min(max(cur, ex[0]), ex[2])))
         cv2.line(frame, (cur, ex[1]), (cur, ex[3]), (235, 235, 235), 1)
         fs = _font_scale(p)
-        cv2.putText(frame, f"{k + 1}/{T}", (round(0.78 * cols), round(0.1 * rows)), _FONT,
-                    fs, (200, 200, 200), 1, cv2.LINE_AA)
+        cv2.putText(
+            frame,
+            f"{k + 1}/{T}",
+            (round(0.78 * cols), round(0.1 * rows)),
+            _FONT,
+            fs,
+            (200, 200, 200),
+            1,
+            cv2.LINE_AA,
+        )
         frames[k] = frame
 
     valve_xy = lay.to_px(*ana.coapt)
@@ -718,9 +755,7 @@ class _ChamberField:
     blood: np.ndarray  # 0..1
 
 
-def _chamber_field(
-    e: _Ellipse, wall: float, x: np.ndarray, y: np.ndarray, wob: np.ndarray
-) -> _ChamberField:
+def _chamber_field(e: _Ellipse, wall: float, x: np.ndarray, y: np.ndarray, wob: np.ndarray) -> _ChamberField:
     step = float(abs(x[0, 1] - x[0, 0])) or 1.0
     f = e.f(x, y)
     gy, gx = np.gradient(f, step)
@@ -748,8 +783,15 @@ def _combine(fields: list[_ChamberField]) -> _ChamberField:
 
 
 def _echogenicity(
-    ana: _Anatomy, lv: _Ellipse, x: np.ndarray, y: np.ndarray, texture: np.ndarray,
-    outside: np.ndarray, static: _ChamberField, wob: np.ndarray, p: SceneParams,
+    ana: _Anatomy,
+    lv: _Ellipse,
+    x: np.ndarray,
+    y: np.ndarray,
+    texture: np.ndarray,
+    outside: np.ndarray,
+    static: _ChamberField,
+    wob: np.ndarray,
+    p: SceneParams,
 ) -> np.ndarray:
     """Linear backscatter amplitude on the half-resolution grid.
 
@@ -814,8 +856,17 @@ def _draw_clip(E: np.ndarray, lay: Layout, clip_xy: tuple[float, float], ana: _A
         layer[:] = 0
         d = (0.5 + 0.35 * i) / s
         c2 = (int(round(clip_xy[0] + ux * d)), int(round(clip_xy[1] + uy * d)))
-        cv2.ellipse(layer, c2, (max(1, int(round(0.22 / s))), max(1, int(round(0.05 / s)))),
-                    ang, 0, 360, 255, -1, cv2.LINE_AA)
+        cv2.ellipse(
+            layer,
+            c2,
+            (max(1, int(round(0.22 / s))), max(1, int(round(0.05 / s)))),
+            ang,
+            0,
+            360,
+            255,
+            -1,
+            cv2.LINE_AA,
+        )
         E += layer.astype(np.float32) * (strength / 255.0)
 
 
@@ -824,8 +875,14 @@ def _font_scale(p: SceneParams) -> float:
     return max(0.22, 0.42 * p.rows / 600)
 
 
-def _put(img: np.ndarray, text: str, org: tuple[int, int], scale: float,
-         colour: tuple[int, int, int] = (210, 210, 210), thick: int = 1) -> None:
+def _put(
+    img: np.ndarray,
+    text: str,
+    org: tuple[int, int],
+    scale: float,
+    colour: tuple[int, int, int] = (210, 210, 210),
+    thick: int = 1,
+) -> None:
     cv2.putText(img, text, (int(org[0]), int(org[1])), _FONT, scale, colour, thick, cv2.LINE_AA)
 
 
@@ -840,8 +897,7 @@ def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray) -> np.ndarray:
     cv2.rectangle(img, (x0, y0), (x0 + sz, y0 + sz), (0, 110, 200), -1)
     cv2.circle(img, (x0 + sz // 2, y0 + sz // 2), max(2, sz // 3), (255, 170, 0), -1, cv2.LINE_AA)
     _put(img, "SynthEcho", (x0 + sz + 6, y0 + sz - 2), fs * 1.15, (255, 170, 0), 1)
-    _put(img, "ECHOASSESS SYNTHETIC  ADULT ECHO", (round(0.3 * cols), y0 + sz - 4), fs,
-         (200, 200, 200))
+    _put(img, "ECHOASSESS SYNTHETIC  ADULT ECHO", (round(0.3 * cols), y0 + sz - 4), fs, (200, 200, 200))
     _put(img, "SYNTHETIC PATIENT", (round(0.3 * cols), y0 + sz - 4 + lh), fs * 0.9, (170, 170, 170))
     _put(img, "MI 1.1  TIs 0.7", (round(0.78 * cols), y0 + sz - 4), fs * 0.9, (200, 200, 200))
     left = [
@@ -883,16 +939,21 @@ def _static_screen(p: SceneParams, lay: Layout, lut: np.ndarray) -> np.ndarray:
         py = lay.apex_y + rpx * math.cos(ang)
         rad = 2 if d % 5 == 0 else 1
         cv2.circle(img, (int(round(px)), int(round(py))), rad, (200, 200, 200), -1)
-    _put(img, f"{p.depth_cm:.0f}", (round(lay.apex_x + lay.radius_px * math.sin(lay.half_angle_rad)
-                                          + 0.01 * cols),
-                                    round(min(lay.apex_y + lay.radius_px, 0.86 * rows))), fs)
+    _put(
+        img,
+        f"{p.depth_cm:.0f}",
+        (
+            round(lay.apex_x + lay.radius_px * math.sin(lay.half_angle_rad) + 0.01 * cols),
+            round(min(lay.apex_y + lay.radius_px, 0.86 * rows)),
+        ),
+        fs,
+    )
     # orientation marker near the apex
     mx, my = round(lay.apex_x + 0.09 * cols), round(lay.apex_y + 0.005 * rows)
     cv2.circle(img, (mx, my), max(2, round(0.006 * rows)), (0, 160, 255), -1, cv2.LINE_AA)
     # heart rate
     ex = lay.ecg_xyxy
-    _put(img, f"HR {p.heart_rate_bpm:.0f}", (ex[2] - round(0.05 * cols), ex[1] - 4), fs * 0.9,
-         (40, 220, 70))
+    _put(img, f"HR {p.heart_rate_bpm:.0f}", (ex[2] - round(0.05 * cols), ex[1] - 4), fs * 0.9, (40, 220, 70))
     return img
 
 

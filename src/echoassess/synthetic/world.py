@@ -35,9 +35,15 @@ __all__ = [
     "generate_world_study",
 ]
 
-_SERIES_VIEW = {"a4c": "A4C", "a2c": "A2C", "a3c": "A3C", "plax": "PLAX",
-                "tee_me4c": "TEE ME 4C", "tee_comm": "TEE ME commissural",
-                "tee_lvot": "TEE ME LAX"}
+_SERIES_VIEW = {
+    "a4c": "A4C",
+    "a2c": "A2C",
+    "a3c": "A3C",
+    "plax": "PLAX",
+    "tee_me4c": "TEE ME 4C",
+    "tee_comm": "TEE ME commissural",
+    "tee_lvot": "TEE ME LAX",
+}
 
 
 def generate_world_clip(
@@ -72,8 +78,9 @@ def generate_world_clip(
     """
     if not isinstance(params, WorldParams):
         raise InvalidParameterError(
-            None, f"params must be a WorldParams, got {type(params).__name__} "
-            "(use WorldParams.random(rng) to draw one)"
+            None,
+            f"params must be a WorldParams, got {type(params).__name__} "
+            "(use WorldParams.random(rng) to draw one)",
         )
     g = np.random.default_rng(rng)
     if study is None:
@@ -130,12 +137,38 @@ def _series_description(p: WorldParams, when: str) -> str:
 
 
 # fields a second acquisition of the same patient on the same machine keeps
-_SHARED = ("view", "texture", "artefacts", "mirrored", "rows", "cols", "depth_cm",
-           "sector_angle_deg", "annulus_depth_cm", "annulus_tilt_deg", "heart_scale",
-           "nyquist_cm_s", "colour_map", "mosaic", "mosaic_cell_px", "tissue_gain", "gain",
-           "cursor_rgb", "ecg_rgb", "bar_side", "zoom_factor", "frame_counter", "calibrated",
-           "dicom_view_code", "series_names_view", "anatomy_seed", "frame_rate_hz",
-           "pisa_rings", "ai_jet", "lvot_flow")
+_SHARED = (
+    "view",
+    "texture",
+    "artefacts",
+    "mirrored",
+    "rows",
+    "cols",
+    "depth_cm",
+    "sector_angle_deg",
+    "annulus_depth_cm",
+    "annulus_tilt_deg",
+    "heart_scale",
+    "nyquist_cm_s",
+    "colour_map",
+    "mosaic",
+    "mosaic_cell_px",
+    "tissue_gain",
+    "gain",
+    "cursor_rgb",
+    "ecg_rgb",
+    "bar_side",
+    "zoom_factor",
+    "frame_counter",
+    "calibrated",
+    "dicom_view_code",
+    "series_names_view",
+    "anatomy_seed",
+    "frame_rate_hz",
+    "pisa_rings",
+    "ai_jet",
+    "lvot_flow",
+)
 
 
 def generate_world_study(
@@ -171,14 +204,16 @@ def generate_world_study(
     g = np.random.default_rng(rng)
     base = _default_study(g, int(patient))
     seed = int(g.integers(0, 2**31))
-    pre_p = WorldParams.random(g, view=view, texture=texture, artefacts=artefacts,
-                               **{"anatomy_seed": seed, **overrides})
+    pre_p = WorldParams.random(
+        g, view=view, texture=texture, artefacts=artefacts, **{"anatomy_seed": seed, **overrides}
+    )
     shared = {name: getattr(pre_p, name) for name in _SHARED}
     shared.update(overrides)
     post_p = WorldParams.random(g, post_clip=True, **shared)
     later = base.acquisition_datetime + timedelta(minutes=int(g.integers(30, 121)))
-    pre_study = replace(base, series_number=1, instance_number=1,
-                        series_description=_series_description(pre_p, "pre"))
+    pre_study = replace(
+        base, series_number=1, instance_number=1, series_description=_series_description(pre_p, "pre")
+    )
     post_study = replace(
         base,
         series_instance_uid=StudyInfo.random_uid(g),
@@ -191,4 +226,3 @@ def generate_world_study(
     pre = generate_world_clip(pre_p, rng=g, study=pre_study)
     post = generate_world_clip(post_p, rng=g, study=post_study)
     return pre, post
-

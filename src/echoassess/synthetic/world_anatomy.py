@@ -42,8 +42,7 @@ class Blob:
     @classmethod
     def make(cls, centre, axis, along: float, across: float) -> Blob:
         e = _unit(axis)
-        return cls(float(centre[0]), float(centre[1]), float(e[0]), float(e[1]),
-                   float(along), float(across))
+        return cls(float(centre[0]), float(centre[1]), float(e[0]), float(e[1]), float(along), float(across))
 
     def local(self, x, y):
         dx, dy = x - self.cx, y - self.cy
@@ -76,8 +75,9 @@ class Blob:
         c = np.array([self.cx, self.cy])
         t = float((base - c) @ e)
         new_c = base - t * k_along * e
-        return Blob(float(new_c[0]), float(new_c[1]), self.ex, self.ey,
-                    self.along * k_along, self.across * k_across)
+        return Blob(
+            float(new_c[0]), float(new_c[1]), self.ex, self.ey, self.along * k_along, self.across * k_across
+        )
 
     def boundary(self, n: int = 64) -> np.ndarray:
         a = np.linspace(0, 2 * math.pi, n, endpoint=False)
@@ -142,17 +142,20 @@ def build_heart(p: WorldParams, rng: np.random.Generator) -> Heart:
         M = np.array([x0, D])
         h = 1.35 * k * jit()
         lv_len = min(8.4 * k * jit(0.05), D - 1.1)
-        lv = [Blob.make(M - lv_len / 2 * u, u, lv_len / 2, 2.1 * k * jit()),
-              Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k)]
-        la = [Blob.make(M + 2.35 * k * u, u, 2.2 * k * jit(), 2.0 * k * jit()),
-              Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.6 * k)]
+        lv = [
+            Blob.make(M - lv_len / 2 * u, u, lv_len / 2, 2.1 * k * jit()),
+            Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k),
+        ]
+        la = [
+            Blob.make(M + 2.35 * k * u, u, 2.2 * k * jit(), 2.0 * k * jit()),
+            Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.6 * k),
+        ]
         others: list[Blob] = []
         hr = Heart(k, M, u, v, h, lv, la, others, M - lv_len * u, anterior=0)
         if view == "a4c":
             rv_c = M - 4.25 * k * v - 3.5 * k * u
             others.append(Blob.make(rv_c, u + 0.15 * v, 3.4 * k * jit(), 1.45 * k * jit()))
-            others.append(Blob.make(M - 4.25 * k * v + 2.0 * k * u, u, 1.9 * k * jit(),
-                                    1.6 * k * jit()))
+            others.append(Blob.make(M - 4.25 * k * v + 2.0 * k * u, u, 1.9 * k * jit(), 1.6 * k * jit()))
             hr.tv = (M - 2.55 * k * v - 0.3 * k * u, M - 5.6 * k * v - 0.1 * k * u)
         if view == "a3c":
             av = M - 2.95 * k * v - 0.45 * k * u
@@ -172,21 +175,39 @@ def build_heart(p: WorldParams, rng: np.random.Generator) -> Heart:
         h = 1.3 * k * jit()
         lv_c = np.array([M[0] - 4.0 * k, D - 1.6 * k])
         lv_ax = _unit((1.0, 0.2))
-        lv = [Blob.make(lv_c, lv_ax, 4.6 * k * jit(0.05), 2.2 * k * jit()),
-              Blob.make(M - 1.0 * k * u, u, 1.2 * k, 1.8 * k)]
-        la = [Blob.make(M + 2.3 * k * u, u, 2.1 * k * jit(), 1.9 * k * jit()),
-              Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.55 * k)]
+        lv = [
+            Blob.make(lv_c, lv_ax, 4.6 * k * jit(0.05), 2.2 * k * jit()),
+            Blob.make(M - 1.0 * k * u, u, 1.2 * k, 1.8 * k),
+        ]
+        la = [
+            Blob.make(M + 2.3 * k * u, u, 2.1 * k * jit(), 1.9 * k * jit()),
+            Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.55 * k),
+        ]
         av = M + 2.6 * k * v - 0.2 * k * u
         ao_ax = _unit((1.0, -0.3))
         lvot_ax = _unit(av - (lv_c + np.array([1.2 * k, 0.0])))
         ao = Blob.make(av + 2.1 * k * ao_ax, ao_ax, 2.2 * k, 1.3 * k * jit())
         lvot = Blob.make(av - 1.35 * k * lvot_ax, lvot_ax, 1.5 * k, 0.95 * k)
         lv_top = lv_c[1] - 2.2 * k
-        rv = Blob.make((M[0] - 2.0 * k, lv_top - 1.0 * k - 0.9 * k), (1.0, 0.08), 4.8 * k,
-                       0.9 * k * jit())
+        rv = Blob.make((M[0] - 2.0 * k, lv_top - 1.0 * k - 0.9 * k), (1.0, 0.08), 4.8 * k, 0.9 * k * jit())
         desc = Blob.make(M + 4.9 * k * u - 0.6 * k * v, (1, 0), 0.75 * k, 0.7 * k)
-        hr = Heart(k, M, u, v, h, lv, la, [ao, lvot, rv, desc], lv_c - 4.6 * k * lv_ax,
-                   anterior=1, av=av, lvot_axis=lvot_ax, ao_axis=ao_ax, lvot=lvot, ao=ao)
+        hr = Heart(
+            k,
+            M,
+            u,
+            v,
+            h,
+            lv,
+            la,
+            [ao, lvot, rv, desc],
+            lv_c - 4.6 * k * lv_ax,
+            anterior=1,
+            av=av,
+            lvot_axis=lvot_ax,
+            ao_axis=ao_ax,
+            lvot=lvot,
+            ao=ao,
+        )
         hr.pv0 = M + 4.0 * k * u - 0.7 * k * v
         hr.pv_dir = _unit(M - hr.pv0)
         return hr
@@ -196,16 +217,18 @@ def build_heart(p: WorldParams, rng: np.random.Generator) -> Heart:
     M = np.array([rng.uniform(-0.6, 0.6), D])
     h = (1.6 if view == "tee_comm" else 1.35) * k * jit()
     la_len = min(4.3 * k * jit(0.05), D - 0.7)
-    lv = [Blob.make(M - 4.4 * k * u, u, 4.4 * k * jit(0.05), 2.2 * k * jit()),
-          Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k)]
-    la = [Blob.make(M + la_len / 2 * u, u, la_len / 2, 2.2 * k * jit()),
-          Blob.make(M + 0.75 * k * u, u, min(1.0 * k, la_len / 2), 1.6 * k)]
+    lv = [
+        Blob.make(M - 4.4 * k * u, u, 4.4 * k * jit(0.05), 2.2 * k * jit()),
+        Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k),
+    ]
+    la = [
+        Blob.make(M + la_len / 2 * u, u, la_len / 2, 2.2 * k * jit()),
+        Blob.make(M + 0.75 * k * u, u, min(1.0 * k, la_len / 2), 1.6 * k),
+    ]
     hr = Heart(k, M, u, v, h, lv, la, [], M - 8.8 * k * u, anterior=0)
     if view == "tee_me4c":
-        hr.others.append(Blob.make(M + 1.9 * k * u - 4.3 * k * v, u, 1.8 * k * jit(),
-                                   1.6 * k * jit()))
-        hr.others.append(Blob.make(M - 3.4 * k * u - 4.3 * k * v, u - 0.1 * v, 3.5 * k,
-                                   1.4 * k * jit()))
+        hr.others.append(Blob.make(M + 1.9 * k * u - 4.3 * k * v, u, 1.8 * k * jit(), 1.6 * k * jit()))
+        hr.others.append(Blob.make(M - 3.4 * k * u - 4.3 * k * v, u - 0.1 * v, 3.5 * k, 1.4 * k * jit()))
         hr.tv = (M - 2.6 * k * v - 0.3 * k * u, M - 5.6 * k * v - 0.1 * k * u)
     if view == "tee_lvot":
         av = M + 2.7 * k * v + 0.35 * k * u

@@ -57,7 +57,13 @@ TEE_VIEWS = ("tee_me4c", "tee_comm", "tee_lvot")
 TEXTURES = ("fine", "coarse", "edge_aliased", "variance")
 #: The artefact axis.
 ARTEFACT_SETS = (
-    "clean", "cursor_colour", "frozen_ecg", "no_ecg", "overlays", "zoom", "frozen_overlays",
+    "clean",
+    "cursor_colour",
+    "frozen_ecg",
+    "no_ecg",
+    "overlays",
+    "zoom",
+    "frozen_overlays",
 )
 #: Vendor-like colour maps of the world renderer (velocity part; a variance
 #: version of each adds green for turbulence).
@@ -207,9 +213,14 @@ class WorldParams:
             if not ok or not (math.isfinite(float(value)) and lo <= float(value) <= hi):
                 raise bad(name, f"{'an integer' if integer else 'a number'} in [{lo:g}, {hi:g}]")
 
-        for name, choices in (("view", VIEWS), ("texture", TEXTURES), ("artefacts", ARTEFACT_SETS),
-                              ("colour_map", WORLD_COLOUR_MAPS), ("mosaic", _MOSAICS),
-                              ("bar_side", _BAR_SIDES)):
+        for name, choices in (
+            ("view", VIEWS),
+            ("texture", TEXTURES),
+            ("artefacts", ARTEFACT_SETS),
+            ("colour_map", WORLD_COLOUR_MAPS),
+            ("mosaic", _MOSAICS),
+            ("bar_side", _BAR_SIDES),
+        ):
             if getattr(self, name) not in choices:
                 raise bad(name, f"one of {', '.join(choices)}")
         check("rows", 240, 1200, integer=True)
@@ -237,16 +248,32 @@ class WorldParams:
         check("turbulence", 0, 1)
         check("pisa_radius_cm", 0.1, 2)
         check("zoom_factor", 1, 3)
-        for name in ("mirrored", "wall_hugging", "touching", "pisa", "pisa_rings", "inflow",
-                     "pulmonary_vein_flow", "lvot_flow", "ai_jet", "wall_flash", "post_clip",
-                     "frame_counter", "calibrated", "dicom_view_code", "series_names_view"):
+        for name in (
+            "mirrored",
+            "wall_hugging",
+            "touching",
+            "pisa",
+            "pisa_rings",
+            "inflow",
+            "pulmonary_vein_flow",
+            "lvot_flow",
+            "ai_jet",
+            "wall_flash",
+            "post_clip",
+            "frame_counter",
+            "calibrated",
+            "dicom_view_code",
+            "series_names_view",
+        ):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise bad(name, "True or False")
         for name in ("cursor_rgb", "ecg_rgb"):
             value = getattr(self, name)
-            if not (isinstance(value, (tuple, list)) and len(value) == 3
-                    and all(isinstance(c, (int, np.integer)) and 0 <= int(c) <= 255
-                            for c in value)):
+            if not (
+                isinstance(value, (tuple, list))
+                and len(value) == 3
+                and all(isinstance(c, (int, np.integer)) and 0 <= int(c) <= 255 for c in value)
+            ):
                 raise bad(name, "three integers in 0..255")
             object.__setattr__(self, name, tuple(int(c) for c in value))
         if self.artefacts == "cursor_colour" and len(set(self.cursor_rgb)) == 1:
@@ -255,8 +282,7 @@ class WorldParams:
             raise bad("cols", f"at least 1.05 x rows ({self.rows}): an echo screen is landscape")
         seed = self.anatomy_seed
         if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-            or not 0 <= seed < 2**63
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63
         ):
             raise bad("anatomy_seed", "None or a non-negative integer")
 
@@ -357,8 +383,11 @@ class WorldParams:
         g = np.random.default_rng(rng)
         u = g.uniform
         overrides = dict(overrides)
-        for name, value, choices in (("view", view, VIEWS), ("texture", texture, TEXTURES),
-                                     ("artefacts", artefacts, ARTEFACT_SETS)):
+        for name, value, choices in (
+            ("view", view, VIEWS),
+            ("texture", texture, TEXTURES),
+            ("artefacts", artefacts, ARTEFACT_SETS),
+        ):
             if value is not None and value not in choices:
                 raise InvalidParameterError(
                     None, f"{name} must be None or one of {', '.join(choices)}, got {value!r}"
@@ -413,8 +442,14 @@ class WorldParams:
             nyq = u(40, 48)
         cursor = (235, 235, 235)
         if artefacts == "cursor_colour":
-            cursor = [(255, 235, 0), (60, 230, 60), (0, 230, 255), (255, 150, 0),
-                      (255, 80, 200), (120, 200, 255)][int(g.integers(0, 6))]
+            cursor = [
+                (255, 235, 0),
+                (60, 230, 60),
+                (0, 230, 255),
+                (255, 150, 0),
+                (255, 80, 200),
+                (120, 200, 255),
+            ][int(g.integers(0, 6))]
         elif g.random() < 0.3:
             cursor = (255, 255, 255)
         ecg_choices = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)]
@@ -422,32 +457,48 @@ class WorldParams:
         zoom = u(1.4, 2.2) if artefacts == "zoom" else 1.0
         has_lvot = view in ("a3c", "plax", "tee_lvot")
         values: dict[str, Any] = dict(
-            view=view, texture=texture, artefacts=artefacts,
+            view=view,
+            texture=texture,
+            artefacts=artefacts,
             mirrored=bool(g.random() < 0.35),
-            rows=rows, cols=cols, n_frames=n_frames,
-            depth_cm=round(depth, 1), sector_angle_deg=round(sector),
-            annulus_depth_cm=round(ann_depth, 2), annulus_tilt_deg=round(tilt, 1),
+            rows=rows,
+            cols=cols,
+            n_frames=n_frames,
+            depth_cm=round(depth, 1),
+            sector_angle_deg=round(sector),
+            annulus_depth_cm=round(ann_depth, 2),
+            annulus_tilt_deg=round(tilt, 1),
             heart_scale=round(u(0.85, 1.12), 2),
-            nyquist_cm_s=round(nyq, 1), frame_rate_hz=frame_rate, heart_rate_bpm=hr,
+            nyquist_cm_s=round(nyq, 1),
+            frame_rate_hz=frame_rate,
+            heart_rate_bpm=hr,
             start_phase=round(u(0.0, 1.0), 3),
             colour_map=str(g.choice(WORLD_COLOUR_MAPS)),
-            mosaic=mosaic, mosaic_cell_px=round(cell, 2),
-            gain=round(u(0.75, 1.3), 2), tissue_gain=round(u(0.75, 1.25), 2),
+            mosaic=mosaic,
+            mosaic_cell_px=round(cell, 2),
+            gain=round(u(0.75, 1.3), 2),
+            tissue_gain=round(u(0.75, 1.25), 2),
             noise_level=round(u(0.1, 0.9), 2),
-            n_jets=n_jets, jet_length_cm=round(length, 2), jet_width_cm=round(width, 2),
-            vc_width_cm=round(vc, 2), jet_angle_deg=round(angle, 1),
+            n_jets=n_jets,
+            jet_length_cm=round(length, 2),
+            jet_width_cm=round(width, 2),
+            vc_width_cm=round(vc, 2),
+            jet_angle_deg=round(angle, 1),
             wall_hugging=bool(eccentric),
             touching=bool(post_clip and n_jets >= 2 and g.random() < 0.4),
-            jet_velocity_cm_s=round(u(380, 600)), turbulence=round(u(0.3, 0.85), 2),
+            jet_velocity_cm_s=round(u(380, 600)),
+            turbulence=round(u(0.3, 0.85), 2),
             pisa=bool(g.random() < (0.35 if post_clip else 0.7)),
-            pisa_radius_cm=round(u(0.4, 1.0), 2), pisa_rings=rings,
+            pisa_radius_cm=round(u(0.4, 1.0), 2),
+            pisa_rings=rings,
             inflow=bool(g.random() < 0.95),
             pulmonary_vein_flow=bool(g.random() < (0.8 if tee else 0.6)),
             lvot_flow=bool(has_lvot and g.random() < 0.85),
             ai_jet=bool(has_lvot and g.random() < (0.5 if view == "plax" else 0.3)),
             wall_flash=bool(g.random() < 0.6),
             post_clip=bool(post_clip),
-            cursor_rgb=cursor, ecg_rgb=ecg_rgb,
+            cursor_rgb=cursor,
+            ecg_rgb=ecg_rgb,
             bar_side=str(g.choice(_BAR_SIDES)),
             zoom_factor=round(zoom, 2),
             frame_counter=bool(g.random() < 0.5),

@@ -31,8 +31,7 @@ from .world_params import WorldParams
 __all__ = ["WorldScene", "render_world", "world_lut"]
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-SRC_SPECK, SRC_FLASH, SRC_PV, SRC_INFLOW, SRC_LVOT, SRC_AI, SRC_PISA = (
-    200, 201, 202, 203, 204, 205, 206)
+SRC_SPECK, SRC_FLASH, SRC_PV, SRC_INFLOW, SRC_LVOT, SRC_AI, SRC_PISA = (200, 201, 202, 203, 204, 205, 206)
 _EIGHT = np.ones((3, 3), np.uint8)
 
 # -- colour maps --------------------------------------------------------------
@@ -42,8 +41,13 @@ _MAPS = {
     **_STOPS,
     # GE-like: deep red -> orange -> yellow -> near white; blue -> cyan -> white
     "ge_like": (
-        ((0.0, (110, 0, 0)), (0.3, (210, 30, 0)), (0.6, (255, 130, 0)), (0.85, (255, 220, 40)),
-         (1.0, (255, 255, 215))),
+        (
+            (0.0, (110, 0, 0)),
+            (0.3, (210, 30, 0)),
+            (0.6, (255, 130, 0)),
+            (0.85, (255, 220, 40)),
+            (1.0, (255, 255, 215)),
+        ),
         ((0.0, (0, 0, 120)), (0.35, (0, 50, 235)), (0.7, (0, 180, 255)), (1.0, (215, 255, 255))),
     ),
     # Philips-like: dark red -> bright red -> yellow; navy -> blue -> light blue
@@ -155,8 +159,7 @@ def _layout(p: WorldParams, heart: Heart, box: tuple[float, ...]) -> WorldLayout
         bx0, by0 = round(0.035 * cols), round(0.52 * rows)
     bar = (bx0, by0, bx0 + bar_w - 1, by0 + bar_h - 1)
     ecg = (round(0.08 * cols), round(0.89 * rows), round(0.92 * cols), round(0.975 * rows))
-    return WorldLayout(rows, cols, apex_x, float(apex_y), radius, half, s, sign, window, bar,
-                       n_var, ecg)
+    return WorldLayout(rows, cols, apex_x, float(apex_y), radius, half, s, sign, window, bar, n_var, ecg)
 
 
 #: Half the width of the B-mode's blood ramp (``blood = clip(-d / 0.12)``).
@@ -208,14 +211,11 @@ def _timing(p: WorldParams, k: int, beat_gain: np.ndarray) -> _Timing:
         inflow = max(e_wave, a_wave)
         plateau = 0.4 if 0.06 < pd < 0.97 else 0.0
         opening = min(1.0, max(1.2 * inflow, plateau))
-        pv = 0.5 * math.exp(-(((pd - 0.25) / 0.15) ** 2)) - 0.3 * math.exp(
-            -(((pd - 0.88) / 0.06) ** 2))
+        pv = 0.5 * math.exp(-(((pd - 0.25) / 0.15) ** 2)) - 0.3 * math.exp(-(((pd - 0.88) / 0.06) ** 2))
         ai = (1.0 - 0.5 * pd) if pd > 0.02 else 0.0
     t_relax = tc - _SYS_DELAY_MS - sys_ms
-    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(
-        -(((t_relax - 60.0) / 40.0) ** 2))
-    return _Timing(t - p.start_phase * rr, systolic, g, opening, inflow, pv, contraction, flash,
-                   eject, ai)
+    flash = math.exp(-(((tc - 50.0) / 35.0) ** 2)) - 0.8 * math.exp(-(((t_relax - 60.0) / 40.0) ** 2))
+    return _Timing(t - p.start_phase * rr, systolic, g, opening, inflow, pv, contraction, flash, eject, ai)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -240,8 +240,9 @@ def _towards(u: np.ndarray, v: np.ndarray, deg: float) -> np.ndarray:
     return math.cos(a) * u + math.sin(a) * v
 
 
-def _march(heart: Heart, start: np.ndarray, d0: np.ndarray, length: float, *, hug: bool,
-           max_turn_deg: float = 75.0) -> np.ndarray:
+def _march(
+    heart: Heart, start: np.ndarray, d0: np.ndarray, length: float, *, hug: bool, max_turn_deg: float = 75.0
+) -> np.ndarray:
     """A jet path from the orifice; it slides along the LA wall when it meets it."""
     la = heart.la[0]
     step = 0.04
@@ -293,8 +294,10 @@ def _bbox(mask: np.ndarray, pad: int = 2) -> tuple[slice, slice]:
     ys, xs = np.nonzero(mask)
     if not len(ys):
         return slice(0, 0), slice(0, 0)
-    return (slice(max(0, ys.min() - pad), ys.max() + pad + 1),
-            slice(max(0, xs.min() - pad), xs.max() + pad + 1))
+    return (
+        slice(max(0, ys.min() - pad), ys.max() + pad + 1),
+        slice(max(0, xs.min() - pad), xs.max() + pad + 1),
+    )
 
 
 def _tube(pts: np.ndarray, pix: np.ndarray, shape: tuple[int, int]):
@@ -374,8 +377,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     d_static = d_la_h
     for b in heart.others:
         d_static = np.minimum(d_static, b.sdist(hx, hy))
-    texture = np.clip(1.0 + 0.25 * _smooth_noise(ana_rng, (hr_, hc_), 3.0)
-                      + 0.3 * _smooth_noise(ana_rng, (hr_, hc_), 12.0), 0.25, None)
+    texture = np.clip(
+        1.0 + 0.25 * _smooth_noise(ana_rng, (hr_, hc_), 3.0) + 0.3 * _smooth_noise(ana_rng, (hr_, hc_), 12.0),
+        0.25,
+        None,
+    )
     outside_tex = 0.07 * np.exp(0.9 * _smooth_noise(ana_rng, (hr_, hc_), 8.0))
     hr_cm = np.hypot(hx, hy)
     near = 0.9 * np.exp(-hr_cm / 0.5) if p.is_tee else 0.25 * np.exp(-hr_cm / 1.2)
@@ -406,8 +412,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     la_full = d_la_f + wob_f < -_BLOOD_EDGE_CM
     la_mask = la_full & in_fan
     # the whole pool is shown: (almost) none of it outside the fan or the screen
-    la_edge = bool(la_full[0].any() or la_full[-1].any() or la_full[:, 0].any()
-                   or la_full[:, -1].any())
+    la_edge = bool(la_full[0].any() or la_full[-1].any() or la_full[:, 0].any() or la_full[:, -1].any())
     la_complete = bool(not la_edge and la_mask.sum() >= 0.98 * la_full.sum())
 
     beat_gain = np.clip(1.0 + 0.06 * rng.standard_normal(16), 0.85, 1.15)
@@ -423,16 +428,15 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         z /= float(np.sqrt((z**2).sum(axis=-1).mean()))
         speck_fields.append(z)
     map_r = r_px.astype(np.float32)
-    map_b = ((theta_s + lay.half_angle_rad) / (2 * lay.half_angle_rad) * (n_beams - 1)).astype(
-        np.float32)
+    map_b = ((theta_s + lay.half_angle_rad) / (2 * lay.half_angle_rad) * (n_beams - 1)).astype(np.float32)
     z0f, z1f, z2f = (
         (lambda m: (m[..., 0] + 1j * m[..., 1])[in_fan].astype(np.complex64))(
-            cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+            cv2.remap(z, map_b, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        )
         for z in speck_fields
     )
     rn = r_px / lay.radius_px
-    depth_gain = (1.05 - 0.3 * np.clip(rn, 0, 1.2)) * (
-        1 - 0.35 * (np.abs(theta_s) / lay.half_angle_rad) ** 6)
+    depth_gain = (1.05 - 0.3 * np.clip(rn, 0, 1.2)) * (1 - 0.35 * (np.abs(theta_s) / lay.half_angle_rad) ** 6)
     gain_f = (np.clip(depth_gain, 0.05, None) * np.float32(p.tissue_gain))[in_fan]
     gain_f = gain_f.astype(np.float32)
 
@@ -454,7 +458,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     r0, r1, th0, th1 = box_cm
     box_in = (r_cm > r0) & (r_cm < r1) & (theta > th0) & (theta < th1) & in_fan
     box_dil = cv2.dilate(box_in.astype(np.uint8), _EIGHT).astype(bool) & (
-        cv2.dilate(in_fan.astype(np.uint8), _EIGHT).astype(bool))
+        cv2.dilate(in_fan.astype(np.uint8), _EIGHT).astype(bool)
+    )
     outline = box_dil & ~box_in
     bys, bxs = np.nonzero(box_dil)
     box_xyxy = (int(bxs.min()), int(bys.min()), int(bxs.max()), int(bys.max()))
@@ -482,8 +487,12 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     offsets: list[float] = []
     if n_jets:
         if p.post_clip:
-            offsets = {1: [float(rng.choice([-1, 1])) * 0.5], 2: [-0.5, 0.5],
-                       3: [-0.8, 0.45, 0.95], 4: [-1.0, -0.45, 0.45, 1.0]}[n_jets]
+            offsets = {
+                1: [float(rng.choice([-1, 1])) * 0.5],
+                2: [-0.5, 0.5],
+                3: [-0.8, 0.45, 0.95],
+                4: [-1.0, -0.45, 0.45, 1.0],
+            }[n_jets]
         else:
             offsets = list((np.arange(n_jets) - (n_jets - 1) / 2) * 0.75 + rng.uniform(-0.25, 0.25))
         offsets = [float(np.clip(o + rng.uniform(-0.06, 0.06), -1.05, 1.05)) for o in offsets]
@@ -508,13 +517,13 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         behind = (idx == 0) & ((cx - orf[0]) * d0[0] + (cy - orf[1]) * d0[1] < 0)
         sj = (idx * 0.04).astype(np.float32)
         ok = (plane > 0) & la_allowed & ~behind
-        reach = ok & (sj <= length * p.gain**0.5 + 0.1) & (
-            dist <= max(width / 2 * p.gain**0.5 * 1.6, vc) + 0.1)
+        reach = (
+            ok & (sj <= length * p.gain**0.5 + 0.1) & (dist <= max(width / 2 * p.gain**0.5 * 1.6, vc) + 0.1)
+        )
         sl = _bbox(reach)
         cosb = (tang[idx, 0] * beam_x + tang[idx, 1] * beam_y).astype(np.float32)
         wob_j = _smooth_noise(rng, (ch, cw), max(1.5, 0.25 / s))
-        jets.append(_JetField(sl, sj[sl], dist[sl], cosb[sl], ok[sl], length, width / 2, vc / 2,
-                              wob_j[sl]))
+        jets.append(_JetField(sl, sj[sl], dist[sl], cosb[sl], ok[sl], length, width / 2, vc / 2, wob_j[sl]))
         vc_widths.append(round(float(vc), 4))
 
     # confounder geometry
@@ -609,8 +618,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
     phase = np.empty(T, dtype="<U8")
     vc_frames = np.full((T, n_jets), np.nan)
     leaflets = np.zeros((rows, cols), np.uint8)
-    grey_lut = (np.linspace(0.0, 1.0, 1024, dtype=np.float32) ** np.float32(1.45)
-                * np.float32(250.0))
+    grey_lut = np.linspace(0.0, 1.0, 1024, dtype=np.float32) ** np.float32(1.45) * np.float32(250.0)
     outline_rgb = (150, 150, 150)
     base_M = np.asarray(M)
 
@@ -635,7 +643,8 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         env[low] = np.abs(cb * z2f[low] + sb * z1f[low])
         amp = Ef * env * gain_f
         db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0 * 1023) + np.float32(
-            36.0 / 52.0 * 1023)
+            36.0 / 52.0 * 1023
+        )
         grey = np.zeros((rows, cols), np.float32)
         grey[in_fan] = grey_lut[np.clip(db, 0, 1023).astype(np.int16)]
         grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
@@ -653,15 +662,21 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         cells = rng.standard_normal(cell_shape).astype(np.float32)
         if coarse:
             # irregular single-colour patches: nearest cell of a domain-warped grid
-            wr = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
-                            interpolation=cv2.INTER_CUBIC)
-            wb = cv2.resize(rng.standard_normal(warp_shape).astype(np.float32), (cw, ch),
-                            interpolation=cv2.INTER_CUBIC)
-            mos = cv2.remap(cells, cell_b + 0.45 * wb, cell_r + 0.45 * wr, cv2.INTER_NEAREST,
-                            borderMode=cv2.BORDER_REFLECT)
+            wr = cv2.resize(
+                rng.standard_normal(warp_shape).astype(np.float32), (cw, ch), interpolation=cv2.INTER_CUBIC
+            )
+            wb = cv2.resize(
+                rng.standard_normal(warp_shape).astype(np.float32), (cw, ch), interpolation=cv2.INTER_CUBIC
+            )
+            mos = cv2.remap(
+                cells,
+                cell_b + 0.45 * wb,
+                cell_r + 0.45 * wr,
+                cv2.INTER_NEAREST,
+                borderMode=cv2.BORDER_REFLECT,
+            )
             hole_cells = rng.standard_normal(hole_shape).astype(np.float32)
-            streak = cv2.remap(hole_cells, hole_b, hole_r, cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT)
+            streak = cv2.remap(hole_cells, hole_b, hole_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             streak /= float(streak.std()) or 1.0
         else:
             mos = cv2.remap(cells, cell_b, cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
@@ -675,8 +690,13 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             sp = np.zeros((ch, cw), np.int32)
             sv = rng.uniform(-0.95, 0.95, n_specks + 1) * nyq
             for i in range(n_specks):
-                cv2.circle(sp, (int(rng.integers(0, cw)), int(rng.integers(0, ch))),
-                           int(rng.integers(0, 3)), i + 1, -1)
+                cv2.circle(
+                    sp,
+                    (int(rng.integers(0, cw)), int(rng.integers(0, ch))),
+                    int(rng.integers(0, 3)),
+                    i + 1,
+                    -1,
+                )
             m = sp > 0
             vel[m] = sv[sp[m] - 1]
             var[m] = 0.3
@@ -705,8 +725,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
         if p.inflow and tm.inflow > 0.05:
             L = (2.8 + 2.4 * tm.inflow) * k
             ui = np.clip(in_s / L, 0, 1)
-            w = 1.05 * k * tm.opening**0.5 * (
-                0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
+            w = 1.05 * k * tm.opening**0.5 * (0.5 + 0.5 * np.sin(np.pi * np.clip(ui / 0.6, 0, 1) / 2))
             w = w * (1 + 0.15 * in_wob)
             lvside = (in_s > -0.2) & (in_s < L) & (in_d < w) & lv_c & ~clip_gap
             speed = 72.0 * tm.inflow * np.clip(1 - (in_d / np.maximum(w, 1e-3)) ** 2, 0, 1) ** 0.5
@@ -723,8 +742,12 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             if p.lvot_flow and tm.eject > 0.05:
                 w = 0.75 * k
                 m = outflow_c & (lvot_s > -2.2 * k) & (lvot_s < 0) & (lvot_d < w)
-                speed = 95.0 * tm.eject * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.8 * (
-                    0.4 + 0.6 * np.clip(1 + lvot_s / (2.2 * k), 0, 1))
+                speed = (
+                    95.0
+                    * tm.eject
+                    * np.clip(1 - (lvot_d / w) ** 2, 0, 1) ** 0.8
+                    * (0.4 + 0.6 * np.clip(1 + lvot_s / (2.2 * k), 0, 1))
+                )
                 v1 = -speed * (lv_ax[0] * beam_x + lv_ax[1] * beam_y)
                 m2 = outflow_c & (lvot_s >= 0) & (ao_s < 2.5 * k)
                 v2 = -90.0 * tm.eject * (ao_ax[0] * beam_x + ao_ax[1] * beam_y)
@@ -794,8 +817,7 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
                 vel_s[m], var_s[m], src_s[m] = v[m], vv[m], j + 1
                 if coarse:
                     # near-zero-velocity streaks and holes inside the jet
-                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (
-                        streak[sl] > 1.3 - 0.4 * p.turbulence)
+                    holes = m & (prof > 0.1) & (jet.s > 0.45) & (streak[sl] > 1.3 - 0.4 * p.turbulence)
                     vel_s[holes] = 0.0
                     dark[sl][holes] = True
         dark &= (src > 0) & (src < 100)
@@ -826,8 +848,11 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             in_black = (row >= lo_row) & (row <= hi_row)
             row = np.where(in_black & (uu >= 0), lo_row - 1, row)
             row = np.where(in_black & (uu < 0), hi_row + 1, row)
-            vi = (np.clip((var[shown] * lay.n_var).astype(int), 0, lay.n_var - 1)
-                  if lay.n_var > 1 else np.zeros_like(row))
+            vi = (
+                np.clip((var[shown] * lay.n_var).astype(int), 0, lay.n_var - 1)
+                if lay.n_var > 1
+                else np.zeros_like(row)
+            )
             sub = frame[crop]
             sub[shown] = lut[row, vi]
             labels[fi][crop] = np.where((shown | dark) & (src < 100), src, 0).astype(np.uint8)
@@ -848,22 +873,39 @@ def render_world(p: WorldParams, rng: np.random.Generator) -> WorldScene:
             cur = int(round(min(max(cur, ex[0]), ex[2])))
             cv2.line(frame, (cur, ex[1]), (cur, ex[3]), p.cursor_rgb, 1 if rows < 600 else 2)
         if p.frame_counter:
-            cv2.putText(frame, f"{fi + 1}/{T}", (round(0.88 * cols), round(0.13 * rows)), _FONT,
-                        _font_scale(p), (200, 200, 200), 1, cv2.LINE_AA)
+            cv2.putText(
+                frame,
+                f"{fi + 1}/{T}",
+                (round(0.88 * cols), round(0.13 * rows)),
+                _FONT,
+                _font_scale(p),
+                (200, 200, 200),
+                1,
+                cv2.LINE_AA,
+            )
 
     valve = lay.to_px(*M)
     h0, h1 = heart.hinges
     return WorldScene(
-        frames=frames, jet_labels=labels, confounders=confounders, ai_masks=ai_masks,
-        phase=phase, layout=lay, colour_box_xyxy=box_xyxy, tissue_xyxy=tissue_xyxy,
+        frames=frames,
+        jet_labels=labels,
+        confounders=confounders,
+        ai_masks=ai_masks,
+        phase=phase,
+        layout=lay,
+        colour_box_xyxy=box_xyxy,
+        tissue_xyxy=tissue_xyxy,
         valve_xy=(float(valve[0]), float(valve[1])),
-        annulus_xy=(tuple(float(c) for c in lay.to_px(*h0)),
-                    tuple(float(c) for c in lay.to_px(*h1))),
+        annulus_xy=(tuple(float(c) for c in lay.to_px(*h0)), tuple(float(c) for c in lay.to_px(*h1))),
         orifices_xy=tuple(tuple(float(c) for c in lay.to_px(*o)) for o in orifices),
         vc_width_cm=tuple(vc_widths),
-        la_mask=la_mask, la_area_cm2=float(la_mask.sum() * s * s),
-        vc_width_cm_frames=vc_frames, la_complete=la_complete,
-        overlay_mask=overlay, ecg_xyxy=ecg_xyxy, lut=lut,
+        la_mask=la_mask,
+        la_area_cm2=float(la_mask.sum() * s * s),
+        vc_width_cm_frames=vc_frames,
+        la_complete=la_complete,
+        overlay_mask=overlay,
+        ecg_xyxy=ecg_xyxy,
+        lut=lut,
         clip_xy=None if clip_xy is None else (float(clip_xy[0]), float(clip_xy[1])),
         colour_map=p.colour_map + ("+variance" if lay.n_var > 1 else ""),
     )
@@ -881,8 +923,7 @@ def _line(layer: np.ndarray, lay: WorldLayout, a, b, th: int) -> None:
     cv2.line(layer, pa, pb, 255, th, cv2.LINE_AA)
 
 
-def _draw_valves(layer: np.ndarray, heart: Heart, lay: WorldLayout, tm: _Timing,
-                 clipped: bool) -> None:
+def _draw_valves(layer: np.ndarray, heart: Heart, lay: WorldLayout, tm: _Timing, clipped: bool) -> None:
     s = lay.spacing_cm
     k = heart.k
     th = max(1, int(round(0.13 / s)))
@@ -898,8 +939,7 @@ def _draw_valves(layer: np.ndarray, heart: Heart, lay: WorldLayout, tm: _Timing,
         closed_tip = c + side * 0.04 * k * v
         tip = (1 - opening) * closed_tip + opening * open_tip
         _line(layer, lay, hinge, tip, th)
-        cv2.circle(layer, tuple(int(round(q)) for q in lay.to_px(*hinge)), th + 1, 255, -1,
-                   cv2.LINE_AA)
+        cv2.circle(layer, tuple(int(round(q)) for q in lay.to_px(*hinge)), th + 1, 255, -1, cv2.LINE_AA)
     if heart.tv is not None:
         t0, t1 = heart.tv
         tc = (t0 + t1) / 2 - 0.2 * k * u
@@ -919,8 +959,7 @@ def _draw_valves(layer: np.ndarray, heart: Heart, lay: WorldLayout, tm: _Timing,
             opened = root + 0.9 * k * ax - side * 0.15 * perp
             _line(layer, lay, root, (1 - op) * closed + op * opened, max(1, th - 1))
             # the aortic walls' hinge points
-            cv2.circle(layer, tuple(int(round(q)) for q in lay.to_px(*root)), th, 255, -1,
-                       cv2.LINE_AA)
+            cv2.circle(layer, tuple(int(round(q)) for q in lay.to_px(*root)), th, 255, -1, cv2.LINE_AA)
 
 
 def _draw_clip(E: np.ndarray, lay: WorldLayout, clip_c: np.ndarray, heart: Heart) -> None:
@@ -931,8 +970,7 @@ def _draw_clip(E: np.ndarray, lay: WorldLayout, clip_c: np.ndarray, heart: Heart
     u = heart.u
     ang = math.degrees(math.atan2(u[1], lay.sign * u[0]))
     axes = (max(2, int(round(0.45 * k / s))), max(1, int(round(0.18 * k / s))))
-    cv2.ellipse(layer, (int(round(cxy[0])), int(round(cxy[1]))), axes, ang, 0, 360, 255, -1,
-                cv2.LINE_AA)
+    cv2.ellipse(layer, (int(round(cxy[0])), int(round(cxy[1]))), axes, ang, 0, 360, 255, -1, cv2.LINE_AA)
     E += layer.astype(np.float32) * (9.0 / 255.0)
     rr = math.hypot(*clip_c)
     bx, by = clip_c[0] / rr, clip_c[1] / rr
@@ -940,15 +978,30 @@ def _draw_clip(E: np.ndarray, lay: WorldLayout, clip_c: np.ndarray, heart: Heart
         layer[:] = 0
         d = (0.55 + 0.35 * i) * k
         c2 = lay.to_px(clip_c[0] + bx * d, clip_c[1] + by * d)
-        cv2.ellipse(layer, (int(round(c2[0])), int(round(c2[1]))),
-                    (max(1, int(round(0.22 / s))), max(1, int(round(0.05 / s)))),
-                    math.degrees(math.atan2(by, lay.sign * bx)) + 90, 0, 360, 255, -1, cv2.LINE_AA)
+        cv2.ellipse(
+            layer,
+            (int(round(c2[0])), int(round(c2[1]))),
+            (max(1, int(round(0.22 / s))), max(1, int(round(0.05 / s)))),
+            math.degrees(math.atan2(by, lay.sign * bx)) + 90,
+            0,
+            360,
+            255,
+            -1,
+            cv2.LINE_AA,
+        )
         E += layer.astype(np.float32) * (strength / 255.0)
 
 
 # -- static screen --------------------------------------------------------------
-_VIEW_LABEL = {"a4c": "A4C", "a2c": "A2C", "a3c": "APLAX", "plax": "PLAX",
-               "tee_me4c": "ME 4C 0", "tee_comm": "ME MC 60", "tee_lvot": "ME LAX 120"}
+_VIEW_LABEL = {
+    "a4c": "A4C",
+    "a2c": "A2C",
+    "a3c": "APLAX",
+    "plax": "PLAX",
+    "tee_me4c": "ME 4C 0",
+    "tee_comm": "ME MC 60",
+    "tee_lvot": "ME LAX 120",
+}
 
 
 def _font_scale(p: WorldParams) -> float:
@@ -966,8 +1019,13 @@ def _static_screen(p: WorldParams, lay: WorldLayout, lut: np.ndarray) -> np.ndar
     lh = max(10, round(0.034 * rows))
     sz = max(8, round(0.04 * rows))
     x0, y0 = round(0.012 * cols), round(0.012 * rows)
-    logo = {"vendor_a": (0, 110, 200), "vendor_b": (200, 60, 160), "ge_like": (40, 90, 220),
-            "philips_like": (0, 140, 210), "siemens_like": (0, 150, 150)}[p.colour_map]
+    logo = {
+        "vendor_a": (0, 110, 200),
+        "vendor_b": (200, 60, 160),
+        "ge_like": (40, 90, 220),
+        "philips_like": (0, 140, 210),
+        "siemens_like": (0, 150, 150),
+    }[p.colour_map]
     cv2.rectangle(img, (x0, y0), (x0 + sz, y0 + sz), logo, -1)
     cv2.circle(img, (x0 + sz // 2, y0 + sz // 2), max(2, sz // 3), (255, 170, 0), -1, cv2.LINE_AA)
     _put(img, "SynthEcho", (x0 + sz + 6, y0 + sz - 2), fs * 1.1, (255, 170, 0))
@@ -975,9 +1033,20 @@ def _static_screen(p: WorldParams, lay: WorldLayout, lut: np.ndarray) -> np.ndar
     _put(img, "ECHOASSESS SYNTHETIC", (hx0, y0 + sz - 4), fs, (200, 200, 200))
     probe = "X7-2t TEE" if p.is_tee else "S5-1"
     _put(img, f"{probe}  MI 1.0 TIs 0.6", (hx0, y0 + sz - 4 + lh), fs * 0.85, (170, 170, 170))
-    left = [_VIEW_LABEL[p.view], f"FR {p.frame_rate_hz:.0f}Hz", f"{p.depth_cm:.0f}cm", "",
-            "2D", f" {round(55 * p.tissue_gain)}%", " C 50", "", "CF", f" {round(50 * p.gain)}%",
-            " 2.5MHz" if not p.is_tee else " 4.4MHz", " WF Med"]
+    left = [
+        _VIEW_LABEL[p.view],
+        f"FR {p.frame_rate_hz:.0f}Hz",
+        f"{p.depth_cm:.0f}cm",
+        "",
+        "2D",
+        f" {round(55 * p.tissue_gain)}%",
+        " C 50",
+        "",
+        "CF",
+        f" {round(50 * p.gain)}%",
+        " 2.5MHz" if not p.is_tee else " 4.4MHz",
+        " WF Med",
+    ]
     if p.bar_side == "left":
         left = left[:8]
     y = round(0.12 * rows)
@@ -999,21 +1068,27 @@ def _static_screen(p: WorldParams, lay: WorldLayout, lut: np.ndarray) -> np.ndar
             px = lay.apex_x + rpx * math.sin(lay.half_angle_rad) + max(4, 0.008 * cols)
             py = lay.apex_y + rpx * math.cos(lay.half_angle_rad)
             if 0 <= py < 0.87 * rows:
-                cv2.circle(img, (int(round(px)), int(round(py))), 2 if d % 5 == 0 else 1,
-                           (200, 200, 200), -1)
+                cv2.circle(img, (int(round(px)), int(round(py))), 2 if d % 5 == 0 else 1, (200, 200, 200), -1)
     # orientation marker at the apex side
     mx = round(lay.apex_x + (0.08 if not p.mirrored else -0.08) * cols)
-    cv2.circle(img, (mx, max(4, round(0.05 * rows))), max(2, round(0.006 * rows)),
-               (0, 160, 255), -1, cv2.LINE_AA)
+    cv2.circle(
+        img, (mx, max(4, round(0.05 * rows))), max(2, round(0.006 * rows)), (0, 160, 255), -1, cv2.LINE_AA
+    )
     if p.ecg_mode != "none":
         ex = lay.ecg_xyxy
-        _put(img, f"HR {p.heart_rate_bpm:.0f}", (ex[2] - round(0.06 * cols), ex[1] - 4), fs * 0.85,
-             p.ecg_rgb)
+        _put(img, f"HR {p.heart_rate_bpm:.0f}", (ex[2] - round(0.06 * cols), ex[1] - 4), fs * 0.85, p.ecg_rgb)
     return img
 
 
-def _overlays(p: WorldParams, lay: WorldLayout, lut: np.ndarray, box_in: np.ndarray,
-              outline: np.ndarray, box_cm: tuple[float, ...], rng: np.random.Generator):
+def _overlays(
+    p: WorldParams,
+    lay: WorldLayout,
+    lut: np.ndarray,
+    box_in: np.ndarray,
+    outline: np.ndarray,
+    box_cm: tuple[float, ...],
+    rng: np.random.Generator,
+):
     """Static coloured marks inside the colour box: outline, depth dots, focus marker."""
     rows, cols = p.rows, p.cols
     n = lut.shape[0]
@@ -1038,8 +1113,7 @@ def _overlays(p: WorldParams, lay: WorldLayout, lut: np.ndarray, box_in: np.ndar
     th_f = th1 - 0.06 * (th1 - th0)
     c = lay.to_px(fd * math.sin(th_f), fd * math.cos(th_f))
     sz = max(3, round(0.012 * rows))
-    tri = np.array([[c[0], c[1] - sz], [c[0], c[1] + sz],
-                    [c[0] - lay.sign * 1.4 * sz, c[1]]], np.int32)
+    tri = np.array([[c[0], c[1] - sz], [c[0], c[1] + sz], [c[0] - lay.sign * 1.4 * sz, c[1]]], np.int32)
     cv2.fillPoly(tmp, [tri], 255)
     m = (tmp > 0) & box_in
     layer[m] = (255, 200, 0) if rng.random() < 0.5 else pick()
