@@ -75,9 +75,12 @@ def test_depth_conflicting_with_the_file_is_warned_and_the_file_depth_kept(clips
 
 
 def test_compare_depth_calibrates_an_uncalibrated_pair_and_the_report_says_so(clips, tmp_path):
-    from echoassess.report import write_comparison
+    from echoassess.workflows import ClipInputs, UserCalibration, compare_files
 
-    out = write_comparison(clips[2], clips[3], tmp_path / "o", animate=False, depth_cm=16)
+    depth = UserCalibration(depth_cm=16)
+    out = compare_files(
+        ClipInputs(clips[2], depth), ClipInputs(clips[3], depth), tmp_path / "o", animate=False
+    )
     c = out.comparison
     for res in (c.pre, c.post):
         assert res.calibration_source == "depth + sector"

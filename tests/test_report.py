@@ -14,6 +14,7 @@ from _clip_results import make_clip
 from echoassess import compare, report
 from echoassess.errors import InvalidParameterError
 from echoassess.report import CAVEATS, render_html, summary_table, write_report
+from echoassess.workflows import compare_files
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-bytes"
 
@@ -84,7 +85,7 @@ def test_large_animation_is_linked_not_embedded(tmp_path, monkeypatch):
     _, _, c = _pair()
     gif = tmp_path / "pre_overlay.gif"
     gif.write_bytes(b"GIF89a" + b"x" * 100)
-    monkeypatch.setattr(report, "MAX_EMBEDDED_ANIMATION_BYTES", 10)
+    monkeypatch.setattr(report.page, "MAX_EMBEDDED_ANIMATION_BYTES", 10)
     page = render_html(c, figures={"comparison": PNG}, animations={"pre": gif})
     assert '<a href="pre_overlay.gif">' in page and "data:image/gif" not in page
 
@@ -282,9 +283,7 @@ def test_one_imaging_note_per_report(tmp_path):
     from pathlib import Path
 
     sample = Path(__file__).resolve().parents[1] / "sample_data"
-    out = report.write_comparison(
-        sample / "patient01_pre.dcm", sample / "patient01_post.dcm", tmp_path, animate=False
-    )
+    out = compare_files(sample / "patient01_pre.dcm", sample / "patient01_post.dcm", tmp_path, animate=False)
     page = out.report.read_text()
     assert page.count("Images show only the imaging fan") == 1
     assert "blacked out" in page and page.count("blacked out") == 1

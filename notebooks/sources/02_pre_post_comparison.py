@@ -34,7 +34,8 @@ from IPython.display import HTML, Markdown, display
 import echoassess
 from echoassess import animate, plot
 from echoassess.anonymise import imaging_view, sample_frames
-from echoassess.report import CAVEATS, write_comparison
+from echoassess.report import CAVEATS
+from echoassess.workflows import ClipInputs, UserHints, compare_files
 
 SAMPLE_DATA = (Path.cwd() / ".." / "sample_data").resolve()
 assert SAMPLE_DATA.is_dir(), (
@@ -239,15 +240,17 @@ display(
 # %% [markdown]
 # ## 4 · The report, in one call
 #
-# `write_comparison(pre_path, post_path, out_dir)` does all of the above and writes a
+# `compare_files(pre_path, post_path, out_dir)` does all of the above and writes a
 # self-contained `report.html` (opens offline) with the tables and figures beside it —
-# what the `echoassess compare` command runs. It takes the same hints as
-# `analyze_clip` (`nyquist_cm_s=`, `spacing_cm=` ...). Here it writes into a temporary
+# what the `echoassess compare` command runs. Each clip may come with what the user
+# knows about it: `ClipInputs(path, UserCalibration(spacing_cm=...), UserHints(nyquist_cm_s=...))`
+# (`echoassess.workflows`). Here it writes into a temporary
 # folder that is removed afterwards.
 
 # %%
 with tempfile.TemporaryDirectory() as tmp:
-    outputs = write_comparison(PRE, POST, tmp, animate=False, nyquist_cm_s=pre_clip.nyquist_cm_s)
+    hints = UserHints(nyquist_cm_s=pre_clip.nyquist_cm_s)
+    outputs = compare_files(ClipInputs(PRE, hints=hints), ClipInputs(POST, hints=hints), tmp, animate=False)
     for key, path in sorted(outputs.files.items()):
         print(f"{key:16s} {path.name:22s} {path.stat().st_size / 1024:7.0f} KiB")
 

@@ -2,21 +2,20 @@
 
 ``echoassess demo --out demo-out`` finds ``sample_data/`` in the clone the
 package was installed from (``pip install -e .``), picks one patient's
-pre-clip and post-clip clips and writes the full report with
-:func:`echoassess.report.write_comparison`.
+pre-clip and post-clip clips; :func:`echoassess.workflows.run_demo` writes
+the full report from them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidParameterError
 
-__all__ = ["default_sample_dir", "find_pre_post", "run_demo"]
+__all__ = ["default_sample_dir", "find_pre_post", "truth_notes"]
 
 _PRE = re.compile(r"(?:^|[^a-z])pre(?:[^a-z]|clip|$)", re.IGNORECASE)
 _POST = re.compile(r"(?:^|[^a-z])post(?:[^a-z]|clip|$)", re.IGNORECASE)
@@ -93,39 +92,6 @@ def find_pre_post(data_dir: str | os.PathLike[str], *, patient: str | None = Non
         )
     first = next(iter(complete.values()))
     return first["pre"], first["post"]
-
-
-def run_demo(
-    out_dir: str | os.PathLike[str],
-    *,
-    data_dir: str | os.PathLike[str] | None = None,
-    patient: str | None = None,
-    animate: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> Any:
-    """Compare the sample pre/post clips and write the report into ``out_dir``.
-
-    Returns the :class:`echoassess.report.ReportOutputs`.
-
-    Raises
-    ------
-    echoassess.InvalidParameterError
-        When no sample data is found.
-    """
-    from .report import write_comparison
-
-    if data_dir is None:
-        data_dir = default_sample_dir()
-        if data_dir is None:
-            raise InvalidParameterError(
-                "sample_data",
-                "the sample clips were not found next to the package or in the working directory",
-                hint="run from a clone of the echoassess repository, or pass --data DIR",
-            )
-    pre, post = find_pre_post(data_dir, patient=patient)
-    return write_comparison(
-        pre, post, out_dir, animate=animate, notes=truth_notes(pre, post), progress=progress
-    )
 
 
 def truth_notes(pre: Path, post: Path) -> list[str]:

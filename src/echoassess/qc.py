@@ -44,11 +44,14 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _hints_for(table: Any, entry: Any) -> dict[str, Any]:
-    if table is None or entry is None:
-        return {}
-    hint = table.for_path(entry.path) or table.for_uid(entry.ids.get("sop_instance_uid"))
-    return {} if hint is None else {**hint.load_kwargs(), **hint.analysis_kwargs()}
+def _inputs_for(table: Any, entry: Any) -> Any:
+    """The clip's inputs for :mod:`echoassess.workflows`, with its hints from the table."""
+    from .workflows import inputs_from_hints
+
+    hint = None
+    if table is not None:
+        hint = table.for_path(entry.path) or table.for_uid(entry.ids.get("sop_instance_uid"))
+    return inputs_from_hints(entry.path, hint)
 
 
 def write_pair_reports(
@@ -65,7 +68,7 @@ def write_pair_reports(
     Returns ``{row: report path}`` for the rows of ``comparisons`` whose
     status is ``ok``, or the reason a report could not be written.
     """
-    from .report import write_comparison
+    from .workflows import compare_files
 
     done: dict[int, Path | str] = {}
     for row, spec in enumerate(specs):
@@ -75,13 +78,8 @@ def write_pair_reports(
         if progress is not None:
             progress(f"QC report {row + 1} of {len(specs)}")
         try:
-            outputs = write_comparison(
-                spec.pre.path,
-                spec.post.path,
-                folder,
-                params=params,
-                animate=False,
-                per_clip_hints={"pre": _hints_for(hints, spec.pre), "post": _hints_for(hints, spec.post)},
+            outputs = compare_files(
+                _inputs_for(hints, spec.pre), _inputs_for(hints, spec.post), folder, params, animate=False
             )
         except EchoAssessError as err:
             done[row] = f"no report: {err.reason}"
@@ -116,6 +114,70 @@ def _num(value: Any, fmt: str = "{:.2f}") -> str:
         return ""
 
 
+def _pairs_html(
+    comparisons: Any, pair_reports: dict[int, Path | str], rel: Callable[[Path], str]
+) -> list[str]:
+    """The table of pairs: numbers, warnings and a link to each pair's report."""
+    parts = [
+        "<h2>Pairs</h2><table><tr><th>#</th><th>patient</th><th>pre</th>"
+        "<th>post</th><th>max jet area pre → post</th><th>reduction</th>"
+        "<th>class</th><th>warnings</th><th>report</th></tr>"
+    ]
+    for row, r in enumerate(comparisons.to_dict("records")):
+        who = r.get("patient") or r.get("patient_hash") or ""
+        unit = "cm²" if r.get("area_unit") == "cm2" else "px"
+        areas = (
+            f"{_num(r.get('pre_max_jet_area'))} → {_num(r.get('post_max_jet_area'))} {unit}"
+            if r.get("status") == "ok"
+            else _e(r.get("reason"))
+        )
+        pct = _num(r.get("area_reduction_pct"), "{:.0f} %")
+        warn = r.get("warnings") if isinstance(r.get("warnings"), str) else ""
+        n_warn = len([w for w in warn.split(" | ") if w]) if warn else 0
+        report = pair_reports.get(row)
+        link = f'<a href="{rel(report)}">report</a>' if isinstance(report, Path) else _e(report or "")
+        parts.append(
+            f"<tr><td class='num'>{row + 1}</td><td>{_e(who)}</td>"
+            f"<td>{_e(r.get('pre_file'))}</td><td>{_e(r.get('post_file'))}</td>"
+            f"<td>{areas}</td><td class='num'>{pct}</td>"
+            f"<td>{_e(r.get('class_change') or '')}</td>"
+            f"<td title='{_e(warn)}'>{n_warn or ''}</td><td>{link}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _clips_html(clips: Any, clip_pngs: dict[str, Path], rel: Callable[[Path], str]) -> list[str]:
+    """One captioned QC picture per clip (or why it has none)."""
+    parts = ["<h2>Clips</h2><div class='clips'>"]
+    for r in clips.to_dict("records"):
+        name = r.get("file")
+        png = clip_pngs.get(name)
+        if r.get("status") == "ok":
+            area = (
+                f"{_num(r.get('max_jet_area_cm2'))} cm²"
+                if r.get("area_unit") == "cm2"
+                else f"{_num(r.get('max_jet_area_px'), '{:.0f}')} px"
+            )
+            text = (
+                f"{_e(r.get('measurement'))}: {area}, {_num(r.get('n_jets'), '{:.0f}')} jet(s)"
+                if r.get("measurement") == "measured"
+                else f"{_e(r.get('measurement'))}: {_e(r.get('measurement_reason'))}"
+            )
+            if isinstance(r.get("user_inputs"), str):
+                text += f"<br>user input: {_e(r['user_inputs'])}"
+        else:
+            text = f"<span class='failed'>{_e(r.get('status'))}: {_e(r.get('reason'))}</span>"
+        img = (
+            f'<a href="{rel(png)}"><img src="{rel(png)}" alt="{_e(name)}, maximal frame '
+            'with the jets outlined"></a>'
+            if png is not None
+            else ""
+        )
+        parts.append(f"<figure>{img}<figcaption><b>{_e(name)}</b><br>{text}</figcaption></figure>")
+    return parts
+
+
 def write_index(
     out: Path,
     clips: Any,
@@ -147,58 +209,8 @@ def write_index(
         "shows the number + 1).</p>",
     ]
     if comparisons is not None and len(comparisons):
-        parts.append(
-            "<h2>Pairs</h2><table><tr><th>#</th><th>patient</th><th>pre</th>"
-            "<th>post</th><th>max jet area pre → post</th><th>reduction</th>"
-            "<th>class</th><th>warnings</th><th>report</th></tr>"
-        )
-        for row, r in enumerate(comparisons.to_dict("records")):
-            who = r.get("patient") or r.get("patient_hash") or ""
-            unit = "cm²" if r.get("area_unit") == "cm2" else "px"
-            areas = (
-                f"{_num(r.get('pre_max_jet_area'))} → {_num(r.get('post_max_jet_area'))} {unit}"
-                if r.get("status") == "ok"
-                else _e(r.get("reason"))
-            )
-            pct = _num(r.get("area_reduction_pct"), "{:.0f} %")
-            warn = r.get("warnings") if isinstance(r.get("warnings"), str) else ""
-            n_warn = len([w for w in warn.split(" | ") if w]) if warn else 0
-            report = (pair_reports or {}).get(row)
-            link = f'<a href="{rel(report)}">report</a>' if isinstance(report, Path) else _e(report or "")
-            parts.append(
-                f"<tr><td class='num'>{row + 1}</td><td>{_e(who)}</td>"
-                f"<td>{_e(r.get('pre_file'))}</td><td>{_e(r.get('post_file'))}</td>"
-                f"<td>{areas}</td><td class='num'>{pct}</td>"
-                f"<td>{_e(r.get('class_change') or '')}</td>"
-                f"<td title='{_e(warn)}'>{n_warn or ''}</td><td>{link}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("<h2>Clips</h2><div class='clips'>")
-    for r in clips.to_dict("records"):
-        name = r.get("file")
-        png = clip_pngs.get(name)
-        if r.get("status") == "ok":
-            area = (
-                f"{_num(r.get('max_jet_area_cm2'))} cm²"
-                if r.get("area_unit") == "cm2"
-                else f"{_num(r.get('max_jet_area_px'), '{:.0f}')} px"
-            )
-            text = (
-                f"{_e(r.get('measurement'))}: {area}, {_num(r.get('n_jets'), '{:.0f}')} jet(s)"
-                if r.get("measurement") == "measured"
-                else f"{_e(r.get('measurement'))}: {_e(r.get('measurement_reason'))}"
-            )
-            if isinstance(r.get("user_inputs"), str):
-                text += f"<br>user input: {_e(r['user_inputs'])}"
-        else:
-            text = f"<span class='failed'>{_e(r.get('status'))}: {_e(r.get('reason'))}</span>"
-        img = (
-            f'<a href="{rel(png)}"><img src="{rel(png)}" alt="{_e(name)}, maximal frame '
-            'with the jets outlined"></a>'
-            if png is not None
-            else ""
-        )
-        parts.append(f"<figure>{img}<figcaption><b>{_e(name)}</b><br>{text}</figcaption></figure>")
+        parts += _pairs_html(comparisons, pair_reports or {}, rel)
+    parts += _clips_html(clips, clip_pngs, rel)
     parts.append("</div></main></body></html>")
     path = out / "index.html"
     tmp = path.with_name(".index.html.tmp")
