@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -138,8 +139,6 @@ def overlay_frames(
     -------
     list of (H', W', 3) uint8
     """
-    from PIL import Image, ImageDraw
-
     masks = np.asarray(masks, bool)
     n = len(frames)
     if masks.ndim != 3 or len(masks) != n:
@@ -156,34 +155,48 @@ def overlay_frames(
     font, cm2 = _font(12)
     out = []
     for i in range(n):
-        frame = np.asarray(frames[i])
-        if frame.ndim == 2:
-            frame = np.repeat(frame[..., None], 3, axis=2)
-        if frame.shape[:2] != masks.shape[1:]:
-            raise InvalidParameterError(
-                None, f"overlay_frames: frame {i} has shape {frame.shape} but the masks {masks.shape[1:]}"
-            )
-        scale = min(max_upscale, max_width / frame.shape[1])
-        img, m = _resize(frame.astype(np.uint8, copy=False), masks[i], scale)
-        img = img.copy()
-        inner, outer = _boundaries(m)
-        img[outer] = _EDGE
-        img[inner] = _OUTLINE
-        banner_h = 38 if title else 20
-        canvas = Image.new("RGB", (img.shape[1], img.shape[0] + banner_h), _BANNER_BG)
-        canvas.paste(Image.fromarray(img), (0, banner_h))
+        img = _outlined(i, frames[i], masks, max_width=max_width, max_upscale=max_upscale)
         fm = per_frame[i] if per_frame is not None else None
         text = _banner_text(i, n, fm, title, frame_time_ms, unit_cm2, cm2)
-        colour = _BANNER_FG
-        if max_frame is not None and i == max_frame:
-            text += "  ·  MAX"
-            colour = _BANNER_MAX
-        draw = ImageDraw.Draw(canvas)
-        if title:
-            draw.text((4, 2), title, fill=_BANNER_FG, font=font)
-        draw.text((4, banner_h - 18), text, fill=colour, font=font)
-        out.append(np.asarray(canvas))
+        out.append(_with_banner(img, title, text, is_max=max_frame is not None and i == max_frame, font=font))
     return out
+
+
+def _outlined(i: int, frame: Any, masks: np.ndarray, *, max_width: int, max_upscale: float) -> np.ndarray:
+    """Frame ``i`` as RGB, scaled (see :func:`overlay_frames`), its jet outlined."""
+    frame = np.asarray(frame)
+    if frame.ndim == 2:
+        frame = np.repeat(frame[..., None], 3, axis=2)
+    if frame.shape[:2] != masks.shape[1:]:
+        raise InvalidParameterError(
+            None, f"overlay_frames: frame {i} has shape {frame.shape} but the masks {masks.shape[1:]}"
+        )
+    scale = min(max_upscale, max_width / frame.shape[1])
+    img, m = _resize(frame.astype(np.uint8, copy=False), masks[i], scale)
+    img = img.copy()
+    inner, outer = _boundaries(m)
+    img[outer] = _EDGE
+    img[inner] = _OUTLINE
+    return img
+
+
+def _with_banner(img: np.ndarray, title: str | None, text: str, *, is_max: bool, font: Any) -> np.ndarray:
+    """``img`` under a banner: the title (when given), then the frame's facts
+    (in the highlight colour, marked MAX, on the maximal frame)."""
+    from PIL import Image, ImageDraw
+
+    banner_h = 38 if title else 20
+    canvas = Image.new("RGB", (img.shape[1], img.shape[0] + banner_h), _BANNER_BG)
+    canvas.paste(Image.fromarray(img), (0, banner_h))
+    colour = _BANNER_FG
+    if is_max:
+        text += "  ·  MAX"
+        colour = _BANNER_MAX
+    draw = ImageDraw.Draw(canvas)
+    if title:
+        draw.text((4, 2), title, fill=_BANNER_FG, font=font)
+    draw.text((4, banner_h - 18), text, fill=colour, font=font)
+    return np.asarray(canvas)
 
 
 def animate_overlay(

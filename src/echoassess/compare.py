@@ -32,6 +32,7 @@ from typing import Any
 
 from . import postteer
 from .errors import InvalidParameterError
+from .provenance import differs
 from .results import ClipResult, jet_area_class
 
 __all__ = [
@@ -201,10 +202,6 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _differs(a: float, b: float, abs_tol: float, rel_tol: float) -> bool:
-    return abs(a - b) > max(abs_tol, rel_tol * max(abs(a), abs(b)))
-
-
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
 
@@ -331,8 +328,8 @@ class Comparison:
             "post_max_frame": self.post.max_frame,
         }
         for key in SETTING_TOLERANCES:
-            row[f"pre_{key}"] = _num(self.pre.settings.get(key))
-            row[f"post_{key}"] = _num(self.post.settings.get(key))
+            row[f"pre_{key}"] = _setting(self.pre, key)
+            row[f"post_{key}"] = _setting(self.post, key)
         row["pre_user_inputs"] = " | ".join(input_lines(self.pre.user_inputs)) or None
         row["post_user_inputs"] = " | ".join(input_lines(self.post.user_inputs)) or None
         row["settings_match"] = self.settings_match
@@ -371,6 +368,102 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def _setting(res: ClipResult, key: str) -> float | None:
+    """One numeric acquisition setting of a result (the module's only read of them)."""
+    return _num((res.settings or {}).get(key))
+
+
+def _areas(pre: ClipResult, post: ClipResult) -> tuple[str, float | None, float | None, list[str]]:
+    """The unit the two maximal areas compare in (cm² when both are calibrated),
+    the areas, and the warnings when they cannot be compared."""
+    if pre.calibrated and post.calibrated:
+        return "cm2", pre.max_jet_area_cm2, post.max_jet_area_cm2, []
+    if not pre.calibrated and not post.calibrated:
+        return (
+            "px",
+            float(pre.max_jet_area_px),
+            float(post.max_jet_area_px),
+            [
+                "Neither clip is calibrated: areas are in pixels and the reduction assumes both "
+                "clips have the same pixel size. No ASE class can be given."
+            ],
+        )
+    which = "pre" if not pre.calibrated else "post"
+    return (
+        "cm2",
+        pre.max_jet_area_cm2,
+        post.max_jet_area_cm2,
+        [
+            f"The {which}-clip acquisition is not calibrated, so its area is in pixels only: the "
+            "reduction cannot be computed. Give its pixel spacing or depth (--spacing-cm / "
+            "--depth-cm)."
+        ],
+    )
+
+
+def _reduction(
+    pre: ClipResult, post: ClipResult, a_pre: float | None, a_post: float | None
+) -> tuple[float | None, float | None, list[str]]:
+    """The reduction (area and %) and the warnings when a clip has no maximum or no pre jet."""
+    warnings = [
+        f"No systolic frame was found in the {name}-clip acquisition, so it "
+        "has no maximal jet area: check the clip covers systole."
+        for name, res in (("pre", pre), ("post", post))
+        if res.max_frame is None
+    ]
+    reduction = pct = None
+    if a_pre is not None and a_post is not None:
+        reduction = a_pre - a_post
+        pct = 100.0 * reduction / a_pre if a_pre > 0 else None
+        if a_pre <= 0:
+            warnings.append(
+                "No jet was found on the pre-clip acquisition: a percentage reduction is undefined."
+            )
+    return reduction, pct, warnings
+
+
+def _setting_differences(pre: ClipResult, post: ClipResult) -> tuple[list[tuple[str, Any, Any]], list[str]]:
+    """The :data:`SETTING_TOLERANCES` settings that differ, and a warning per
+    difference or missing value."""
+    differences: list[tuple[str, Any, Any]] = []
+    warnings: list[str] = []
+    for key, (label, unit_s, abs_tol, rel_tol) in SETTING_TOLERANCES.items():
+        v_pre, v_post = _setting(pre, key), _setting(post, key)
+        if v_pre is None or v_post is None:
+            missing = [n for n, v in (("pre", v_pre), ("post", v_post)) if v is None]
+            warnings.append(
+                f"The {label} is not recorded for the {' and '.join(missing)}-clip "
+                f"acquisition{'s' if len(missing) > 1 else ''}: the settings cannot be checked "
+                "to match."
+            )
+            continue
+        if differs(v_pre, v_post, abs_tol=abs_tol, rel_tol=rel_tol):
+            differences.append((key, v_pre, v_post))
+            warnings.append(
+                f"The {label} differs (pre {_fmt(v_pre)} {unit_s}, post {_fmt(v_post)} {unit_s}): "
+                "jet area depends on it, so part of the change may come from the settings."
+            )
+    return differences, warnings
+
+
+def _nyquist_warnings(pre: ClipResult, post: ClipResult) -> list[str]:
+    """A warning per clip whose Nyquist limit lies outside the ASE cut-offs' range."""
+    lo, hi = NYQUIST_RANGE_CM_S
+    warnings = []
+    for name, res in (("pre", pre), ("post", post)):
+        nyq = _setting(res, "nyquist_cm_s")
+        # judged at the precision every table prints it (0.1 cm/s)
+        nyq = None if nyq is None else round(nyq, NYQUIST_DECIMALS)
+        if nyq is not None and not lo <= nyq <= hi:
+            effect = "over" if nyq < lo else "under"
+            warnings.append(
+                f"The {name}-clip Nyquist limit ({nyq:.{NYQUIST_DECIMALS}f} cm/s) is outside the usual "
+                f"{lo:.0f}-{hi:.0f} cm/s: its jet area is likely {effect}estimated relative to the "
+                "ASE cut-offs."
+            )
+    return warnings
+
+
 def compare(pre: ClipResult, post: ClipResult) -> Comparison:
     """Compare the maximal colour-jet area before and after the clip.
 
@@ -396,76 +489,10 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
                 f"compare: {name} must be a ClipResult, got {type(value).__name__}",
                 hint="analyse each clip first with echoassess.analyze_clip(path)",
             )
-    warnings: list[str] = []
-
-    # areas: compare in cm^2 when both are calibrated
-    if pre.calibrated and post.calibrated:
-        unit = "cm2"
-        a_pre, a_post = pre.max_jet_area_cm2, post.max_jet_area_cm2
-    elif not pre.calibrated and not post.calibrated:
-        unit = "px"
-        a_pre, a_post = float(pre.max_jet_area_px), float(post.max_jet_area_px)
-        warnings.append(
-            "Neither clip is calibrated: areas are in pixels and the reduction assumes both "
-            "clips have the same pixel size. No ASE class can be given."
-        )
-    else:
-        unit = "cm2"
-        a_pre, a_post = pre.max_jet_area_cm2, post.max_jet_area_cm2
-        which = "pre" if not pre.calibrated else "post"
-        warnings.append(
-            f"The {which}-clip acquisition is not calibrated, so its area is in pixels only: the "
-            "reduction cannot be computed. Give its pixel spacing or depth (--spacing-cm / "
-            "--depth-cm)."
-        )
-
-    for name, res in (("pre", pre), ("post", post)):
-        if res.max_frame is None:
-            warnings.append(
-                f"No systolic frame was found in the {name}-clip acquisition, so it "
-                "has no maximal jet area: check the clip covers systole."
-            )
-    reduction = pct = None
-    if a_pre is not None and a_post is not None:
-        reduction = a_pre - a_post
-        pct = 100.0 * reduction / a_pre if a_pre > 0 else None
-        if a_pre <= 0:
-            warnings.append(
-                "No jet was found on the pre-clip acquisition: a percentage reduction is undefined."
-            )
-
-    # settings
-    differences: list[tuple[str, Any, Any]] = []
-    for key, (label, unit_s, abs_tol, rel_tol) in SETTING_TOLERANCES.items():
-        v_pre, v_post = _num(pre.settings.get(key)), _num(post.settings.get(key))
-        if v_pre is None or v_post is None:
-            missing = [n for n, v in (("pre", v_pre), ("post", v_post)) if v is None]
-            warnings.append(
-                f"The {label} is not recorded for the {' and '.join(missing)}-clip "
-                f"acquisition{'s' if len(missing) > 1 else ''}: the settings cannot be checked "
-                "to match."
-            )
-            continue
-        if _differs(v_pre, v_post, abs_tol, rel_tol):
-            differences.append((key, v_pre, v_post))
-            warnings.append(
-                f"The {label} differs (pre {_fmt(v_pre)} {unit_s}, post {_fmt(v_post)} {unit_s}): "
-                "jet area depends on it, so part of the change may come from the settings."
-            )
-    lo, hi = NYQUIST_RANGE_CM_S
-    for name, res in (("pre", pre), ("post", post)):
-        nyq = _num(res.settings.get("nyquist_cm_s"))
-        # judged at the precision every table prints it (0.1 cm/s)
-        nyq = None if nyq is None else round(nyq, NYQUIST_DECIMALS)
-        if nyq is not None and not lo <= nyq <= hi:
-            effect = "over" if nyq < lo else "under"
-            warnings.append(
-                f"The {name}-clip Nyquist limit ({nyq:.{NYQUIST_DECIMALS}f} cm/s) is outside the usual "
-                f"{lo:.0f}-{hi:.0f} cm/s: its jet area is likely {effect}estimated relative to the "
-                "ASE cut-offs."
-            )
-
-    warnings += order_warnings(pre, post)
+    unit, a_pre, a_post, warnings = _areas(pre, post)
+    reduction, pct, more = _reduction(pre, post, a_pre, a_post)
+    differences, setting_warnings = _setting_differences(pre, post)
+    warnings += more + setting_warnings + _nyquist_warnings(pre, post) + order_warnings(pre, post)
 
     return Comparison(
         pre=pre,

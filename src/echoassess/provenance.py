@@ -47,40 +47,12 @@ def _entry(name: str, value: Any, file_value: Any, used: bool, text: str) -> dic
     return {"input": name, "value": value, "file_value": file_value, "used": used, "text": text}
 
 
-def describe_inputs(
-    clip: Any,
-    *,
-    nyquist_cm_s: float | None = None,
-    file_nyquist_cm_s: float | None = None,
-    depth_cm: float | None = None,
-    view: str | None = None,
-    annulus: Any = None,
-    valve_xy: Any = None,
-    roi_xyxy: Any = None,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The user's inputs as result entries, and the warnings their conflicts raise.
+#: what each kind of input contributes: result entries and warnings
+Found = tuple[list[dict[str, Any]], list[str]]
 
-    Parameters
-    ----------
-    clip : EchoClip or None
-        Supplies the calibration (``calibration_source``, ``spacing_cm``,
-        ``file_spacing_cm``, ``user_depth_cm``, ``depth_cm``) and the view the
-        header names (``metadata.view``).
-    nyquist_cm_s, file_nyquist_cm_s : float, optional
-        The Nyquist limit the user gave and the one the file carries.
-    depth_cm : float, optional
-        The imaging depth the user gave.
-    view : str, optional
-        ``"tte"`` / ``"tee"`` when the user named the view (``"auto"``/None: not given).
-    annulus, valve_xy, roi_xyxy : optional
-        The geometric hints, in pixels.
 
-    Returns
-    -------
-    entries : list of dict
-        ``input``, ``value``, ``file_value``, ``used`` and ``text``, one per input given.
-    warnings : list of str
-    """
+def _spacing_input(clip: Any) -> Found:
+    """The pixel spacing the user gave (the clip's calibration says so)."""
     entries: list[dict[str, Any]] = []
     warnings: list[str] = []
     source = getattr(clip, "calibration_source", None)
@@ -110,6 +82,14 @@ def describe_inputs(
             entries.append(
                 _entry("spacing_cm", [dx, dy], None, True, f"calibration: user {user} (the file has none)")
             )
+    return entries, warnings
+
+
+def _depth_input(clip: Any, depth_cm: float | None) -> Found:
+    """The imaging depth the user gave: used to calibrate, or named and checked against the file's."""
+    entries: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    source = getattr(clip, "calibration_source", None)
     user_depth = depth_cm if depth_cm is not None else getattr(clip, "user_depth_cm", None)
     if user_depth is not None:
         file_depth = getattr(clip, "depth_cm", None)
@@ -153,6 +133,13 @@ def describe_inputs(
                     "(the clip's scale comes from elsewhere)",
                 )
             )
+    return entries, warnings
+
+
+def _nyquist_input(nyquist_cm_s: float | None, file_nyquist_cm_s: float | None) -> Found:
+    """The Nyquist limit the user gave, against the file's."""
+    entries: list[dict[str, Any]] = []
+    warnings: list[str] = []
     if nyquist_cm_s is not None:
         if file_nyquist_cm_s is not None:
             entries.append(
@@ -180,6 +167,13 @@ def describe_inputs(
                     f"Nyquist limit: user {_g(nyquist_cm_s, 3)} cm/s (the file has none)",
                 )
             )
+    return entries, warnings
+
+
+def _view_input(clip: Any, view: str | None) -> Found:
+    """The view the user named, against the one the header names."""
+    entries: list[dict[str, Any]] = []
+    warnings: list[str] = []
     if view in ("tte", "tee"):
         file_view = getattr(getattr(clip, "metadata", None), "view", None)
         names = {"tte": "TTE", "tee": "TEE", "parasternal": "TTE parasternal"}
@@ -192,6 +186,13 @@ def describe_inputs(
                 f"the view given ({names[view]}) contradicts the file's "
                 f"({names.get(file_view, file_view)}): the view given is used"
             )
+    return entries, warnings
+
+
+def _geometry_inputs(annulus: Any, valve_xy: Any, roi_xyxy: Any) -> Found:
+    """The annulus, valve point and region of interest the user gave (pixels)."""
+    entries: list[dict[str, Any]] = []
+    warnings: list[str] = []
     if annulus is not None:
         (x1, y1), (x2, y2) = annulus
         entries.append(
@@ -226,6 +227,50 @@ def describe_inputs(
             )
         )
     return entries, warnings
+
+
+def describe_inputs(
+    clip: Any,
+    *,
+    nyquist_cm_s: float | None = None,
+    file_nyquist_cm_s: float | None = None,
+    depth_cm: float | None = None,
+    view: str | None = None,
+    annulus: Any = None,
+    valve_xy: Any = None,
+    roi_xyxy: Any = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The user's inputs as result entries, and the warnings their conflicts raise.
+
+    Parameters
+    ----------
+    clip : EchoClip or None
+        Supplies the calibration (``calibration_source``, ``spacing_cm``,
+        ``file_spacing_cm``, ``user_depth_cm``, ``depth_cm``) and the view the
+        header names (``metadata.view``).
+    nyquist_cm_s, file_nyquist_cm_s : float, optional
+        The Nyquist limit the user gave and the one the file carries.
+    depth_cm : float, optional
+        The imaging depth the user gave.
+    view : str, optional
+        ``"tte"`` / ``"tee"`` when the user named the view (``"auto"``/None: not given).
+    annulus, valve_xy, roi_xyxy : optional
+        The geometric hints, in pixels.
+
+    Returns
+    -------
+    entries : list of dict
+        ``input``, ``value``, ``file_value``, ``used`` and ``text``, one per input given.
+    warnings : list of str
+    """
+    found = [
+        _spacing_input(clip),
+        _depth_input(clip, depth_cm),
+        _nyquist_input(nyquist_cm_s, file_nyquist_cm_s),
+        _view_input(clip, view),
+        _geometry_inputs(annulus, valve_xy, roi_xyxy),
+    ]
+    return [e for entries, _ in found for e in entries], [w for _, warnings in found for w in warnings]
 
 
 def input_lines(entries: Any) -> list[str]:
