@@ -151,7 +151,7 @@ def overlay_frames(
         raise InvalidParameterError(
             None, f"overlay_frames: {n} frames but {len(per_frame)} frame measurements"
         )
-    unit_cm2 = bool(per_frame) and any(f.jet_area_cm2 is not None for f in per_frame)
+    unit_cm2 = per_frame is not None and any(f.jet_area_cm2 is not None for f in per_frame)
     font, cm2 = _font(12)
     out = []
     for i in range(n):
@@ -234,8 +234,9 @@ def animate_overlay(
     path, suffix = _check_output(path, slowdown)
     if frame_time_ms is None and per_frame:
         times = [f.time_ms for f in per_frame]
-        if len(times) > 1 and all(t is not None for t in times):
-            frame_time_ms = float((times[-1] - times[0]) / (len(times) - 1))
+        first, last = times[0], times[-1]
+        if len(times) > 1 and all(t is not None for t in times) and first is not None and last is not None:
+            frame_time_ms = float((last - first) / (len(times) - 1))
     images = overlay_frames(
         frames,
         masks,

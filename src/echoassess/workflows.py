@@ -286,6 +286,7 @@ def check_file(
 
         files["masks"] = Path(masks_path)
         files["masks"].parent.mkdir(parents=True, exist_ok=True)
+        assert done.result.masks is not None  # kept: keep_masks above
         np.savez_compressed(files["masks"], masks=done.result.masks)
     if overlay_path is not None:
         from .report import write_overlay_png

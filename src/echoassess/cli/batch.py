@@ -185,7 +185,7 @@ class _BatchBar:
             console=Console(stderr=True),
             transient=False,
         )
-        self.task = None
+        self.task: Any = None
         self._t0 = 0.0
         self._first = 0
 

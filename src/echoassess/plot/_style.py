@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 if TYPE_CHECKING:
     from ..results import ClipResult
@@ -59,12 +59,15 @@ def new_axes(figsize: tuple[float, float] = (6.4, 4.8), **subplot_kw: Any) -> Ax
     return fig.add_subplot(**subplot_kw)
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: float = 120) -> Path:
+def save_figure(fig: Figure | SubFigure, path: str | os.PathLike[str], *, dpi: float = 120) -> Path:
     """Write ``fig`` to ``path`` (format from the suffix: .png, .svg, .pdf) and return the path.
 
     Uses an Agg canvas attached to the figure, never pyplot, so it works in
-    any thread and leaves no global state behind.
+    any thread and leaves no global state behind. A subfigure (e.g. ``ax.figure``)
+    saves the figure it belongs to.
     """
+    if isinstance(fig, SubFigure):
+        fig = fig.figure
     path = Path(path)
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..results import ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2
 from ._style import OKABE_ITO, POST_COLOUR, PRE_COLOUR, axes_or_new
@@ -244,7 +246,8 @@ def plot_reduction_distribution(
     ax = axes_or_new(ax, (4.2, 4.2))
     lo = min(0.0, np.floor(finite.min() / 10.0) * 10.0) if finite.size else 0.0
     edges = np.arange(lo, 100.0 + 10.0, 10.0)
-    _, _, bars = ax.hist(finite, bins=edges, color=POST_COLOUR, edgecolor="white", alpha=0.85)
+    # one data set: the patches are one BarContainer
+    _, _, bars = ax.hist(finite, bins=edges.tolist(), color=POST_COLOUR, edgecolor="white", alpha=0.85)
     median = None
     if finite.size:
         m = float(np.median(finite))
@@ -256,10 +259,12 @@ def plot_reduction_distribution(
         "reduction of max jet area (%)" + (f"  ({left_out} without a pre-clip jet)" if left_out else "")
     )
     ax.set_ylabel("patients")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+        locator.set_params(integer=True)
     if title:
         ax.set_title(title, fontsize=10)
-    return {"bars": list(bars), "median": median, "n": int(finite.size)}
+    return {"bars": list(cast(BarContainer, bars)), "median": median, "n": int(finite.size)}
 
 
 def cohort_figure(

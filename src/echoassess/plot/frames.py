@@ -484,7 +484,7 @@ def _colour_scale(ax: Axes, bar: np.ndarray, nyquist_cm_s: float | None) -> Axes
     +/- Nyquist written by echoassess (never the screen's printed text)."""
     if bar.shape[1] > bar.shape[0]:  # a horizontal bar: flow toward the probe on the right
         bar = np.rot90(bar)
-    inset = ax.inset_axes([0.93, 0.32, 0.035, 0.4])
+    inset = ax.inset_axes((0.93, 0.32, 0.035, 0.4))
     inset.imshow(bar, aspect="auto", interpolation="nearest")
     inset.set_xticks([])
     top = f"+{nyquist_cm_s:.3g}" if nyquist_cm_s else "+Nyq"

@@ -121,7 +121,7 @@ def plot_jet_area_time(
         )
         lines.append(line)
         if res.max_frame is not None and res.per_frame:
-            mk, label = _mark_maximum(ax, res, x, y, unit, colour)
+            mk, label = _mark_maximum(ax, res, res.max_frame, x, y, unit, colour)
             maxima.append(mk)
             max_labels.append(label)
     ax.set_xlabel(" / ".join(sorted(xlabels)))
@@ -171,10 +171,10 @@ def _shade_systole(ax: Axes, k: int, res: ClipResult, x: np.ndarray, colour: str
 
 
 def _mark_maximum(
-    ax: Axes, res: ClipResult, x: np.ndarray, y: np.ndarray, unit: str, colour: str
+    ax: Axes, res: ClipResult, max_frame: int, x: np.ndarray, y: np.ndarray, unit: str, colour: str
 ) -> tuple[Any, Any]:
     """A star on the clip's maximal frame and its labelled area."""
-    i = [f.index for f in res.per_frame].index(res.max_frame)
+    i = [f.index for f in res.per_frame].index(max_frame)
     (mk,) = ax.plot(
         [x[i]],
         [y[i]],

@@ -168,7 +168,10 @@ def _overlay_images(
     from .. import plot
     from ..animate import overlay_frames
 
-    box = plot.jet_zoom_box(np.asarray(masks).any(axis=0), min_fraction=0.55, bounds_xyxy=bounds) or bounds
+    box = (
+        plot.jet_zoom_box(np.asarray(np.asarray(masks).any(axis=0)), min_fraction=0.55, bounds_xyxy=bounds)
+        or bounds
+    )
     frames, masks = _crop(frames, masks, box)
     return overlay_frames(
         frames,

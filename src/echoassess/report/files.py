@@ -64,7 +64,11 @@ def _require_masks(res: ClipResult, role: str) -> np.ndarray:
     return res.masks
 
 
-def _check_frames(c: Comparison, pre_frames: Sequence[np.ndarray], post_frames: Sequence[np.ndarray]) -> None:
+def _check_frames(
+    c: Comparison,
+    pre_frames: np.ndarray | Sequence[np.ndarray],
+    post_frames: np.ndarray | Sequence[np.ndarray],
+) -> None:
     for role, res, frames in (("pre", c.pre, pre_frames), ("post", c.post, post_frames)):
         n_masks = 0 if res.masks is None else len(res.masks)
         if len(frames) != res.frames or n_masks != len(frames):
