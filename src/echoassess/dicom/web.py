@@ -16,6 +16,9 @@ verified against the system's or ``$REQUESTS_CA_BUNDLE``'s certificates.
 Every failure of the server is an :class:`echoassess.errors.DicomWebError`
 naming the URL and what went wrong (unreachable, refused credentials, no such
 study), never a traceback from the HTTP stack.
+
+:func:`run_dicomweb_batch` is orchestration above the DICOM layer: it imports
+:mod:`echoassess.batch` inside the function (the batch imports this package).
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import DicomWebError, InvalidParameterError
+from ..errors import DicomWebError, InvalidParameterError
+from .metadata import ULTRASOUND_SOP_CLASSES
 
 __all__ = [
-    "ULTRASOUND_SOP_CLASSES",
     "DicomWebOutputs",
     "session_from_environment",
     "connect",
@@ -46,15 +49,6 @@ __all__ = [
 
 logger = logging.getLogger("echoassess")
 
-#: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (and their retired forms).
-ULTRASOUND_SOP_CLASSES = frozenset(
-    {
-        "1.2.840.10008.5.1.4.1.1.6.1",
-        "1.2.840.10008.5.1.4.1.1.3.1",
-        "1.2.840.10008.5.1.4.1.1.6",
-        "1.2.840.10008.5.1.4.1.1.3",
-    }
-)
 ENV_USER = "ECHOASSESS_DICOMWEB_USER"
 ENV_PASSWORD = "ECHOASSESS_DICOMWEB_PASSWORD"
 ENV_TOKEN = "ECHOASSESS_DICOMWEB_TOKEN"
@@ -293,7 +287,7 @@ def _save(ds: Any, path: Path) -> None:
     """Write a retrieved instance atomically (a killed run leaves no half file in the cache)."""
     import io
 
-    from .batch import _atomic_write_bytes
+    from ..batch import _atomic_write_bytes
 
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
@@ -396,7 +390,7 @@ def run_dicomweb_batch(
     InvalidParameterError
         A malformed URL, UID or date range, or ``store`` without ``sr``.
     """
-    from .batch import run_batch
+    from ..batch import run_batch
 
     if store and not sr:
         raise InvalidParameterError(None, "--store sends the SRs, so it needs --sr", hint="add --sr")

@@ -13,7 +13,7 @@ import pytest
 from dicomfiles import dcm_file, read_dataset
 
 from echoassess import analyze_clip, load_clip
-from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF, decode_rgb, parse_header
+from echoassess.dicom.jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF, decode_rgb, parse_header
 from echoassess.errors import EchoAssessError, InvalidParameterError
 from echoassess.synthetic import SceneParams, WorldParams, generate_clip, generate_world_clip
 
@@ -54,7 +54,7 @@ def test_fast_frames_are_within_tolerance_of_pydicom_on_real_files(name, fast):
     clip = load_clip(path, decoder="libjpeg-turbo")
     assert ref.decoder == "pydicom"
     # frame 0 really goes through libjpeg-turbo (or really falls back)
-    assert (clip._fast_frame(clip._frame_bytes(0), 0) is not None) == fast
+    assert (clip._frames.fast_frame(clip._frames.frame_bytes(0), 0) is not None) == fast
     for i, (got, want) in enumerate(zip(clip.iter_frames(), ref.iter_frames())):
         _assert_close(got, want, f"{name} frame {i}")
         if not fast:

@@ -16,8 +16,8 @@ from pydicom.sequence import Sequence
 
 import echoassess
 from echoassess import load_clip
-from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF
-from echoassess.geometry import Sector, sector_mask
+from echoassess.dicom.jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF
+from echoassess.fan import Sector, sector_mask
 
 
 def reference_rgb(path: str, index: int) -> np.ndarray:
@@ -441,7 +441,7 @@ def test_depth_and_nyquist_from_the_regions(tmp_path):
 def test_depth_cm_on_a_realistic_screen(tmp_path):
     """The shipped synthetic clip, stripped of its regions: text beside the apex,
     dark lateral walls and tick marks must not bias the sector (and so the scale)."""
-    sample = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_pre.dcm"
     calibrated = load_clip(sample)
     ds = read_dataset(str(sample))
     del ds.SequenceOfUltrasoundRegions
