@@ -117,9 +117,9 @@ def frame_times(header: Dataset, n_frames: int) -> tuple[np.ndarray | None, str 
     FrameTimeVector when it lists every frame plausibly, else FrameTime,
     CineRate or RecommendedDisplayFrameRate; ``(None, None)`` without timing.
     """
-    ftv = header.get("FrameTimeVector")
+    ftv: Any = header.get("FrameTimeVector")
     if ftv is not None:
-        values = [ftv] if np.isscalar(ftv) else list(ftv)
+        values: list[Any] = [ftv] if np.isscalar(ftv) else list(ftv)
         try:
             inc = np.asarray([float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):

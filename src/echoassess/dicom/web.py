@@ -332,7 +332,8 @@ class DicomWebOutputs:
 
     @property
     def exit_code(self) -> int:
-        return self.batch.exit_code
+        code: int = self.batch.exit_code
+        return code
 
 
 def default_cache_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -342,6 +343,14 @@ def default_cache_dir(out_dir: str | os.PathLike[str]) -> Path:
     """
     out = Path(out_dir).resolve()
     return out.with_name(out.name + ".dicomweb-cache")
+
+
+def _query_studies(server: _Server, accession_number: str | None, study_date: str | None) -> list[str]:
+    """The studies a query finds (QIDO-RS); a DicomWebError when there is none."""
+    uids = find_studies(server, accession_number=accession_number, study_date=study_date)
+    if not uids:
+        raise DicomWebError(server.url, "no study matches the query", hint="check --accession / --study-date")
+    return uids
 
 
 def run_dicomweb_batch(
@@ -401,12 +410,7 @@ def run_dicomweb_batch(
         )
     server = connect(url, session=session, timeout_s=timeout_s)
     say = progress_message or (lambda msg: None)
-    if not uids:
-        uids = find_studies(server, accession_number=accession_number, study_date=study_date)
-        if not uids:
-            raise DicomWebError(
-                server.url, "no study matches the query", hint="check --accession / --study-date"
-            )
+    uids = uids or _query_studies(server, accession_number, study_date)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(out_dir)
     files: list[Path] = []
     for uid in uids:
