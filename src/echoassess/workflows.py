@@ -7,8 +7,9 @@ once and the user's inputs reach the analysis the same way everywhere.
 
 What the user tells the analysis is explicit, in two small values:
 
-* :class:`UserCalibration`: the pixel spacing or imaging depth, used when the
-  clip is loaded (:func:`echoassess.load_clip`);
+* :class:`~echoassess.dicom.calibration.UserCalibration`: the pixel spacing
+  ``(dx, dy)`` or imaging depth, used when the clip is loaded
+  (:func:`echoassess.load_clip`);
 * :class:`UserHints`: the Nyquist limit, view and geometric hints, used by
   :func:`echoassess.analyze_clip`.
 
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dicom.calibration import UserCalibration
 from .errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -46,8 +48,8 @@ if TYPE_CHECKING:
 
     from .anonymise import ImagingView
     from .compare import Comparison
+    from .dicom import EchoClip
     from .hints import ClipHints
-    from .io import EchoClip
     from .pipeline import AnalysisParams
     from .report import ReportOutputs
     from .results import ClipResult
@@ -71,24 +73,6 @@ __all__ = [
 
 #: A progress callback: called with a short message before each step.
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class UserCalibration:
-    """The calibration the user gives, for files whose own is missing or wrong.
-
-    Attributes
-    ----------
-    spacing_cm : float or (float, float), optional
-        Pixel spacing ``dx`` (or ``(dx, dy)``) in cm/px: replaces the file's.
-    depth_cm : float, optional
-        The imaging depth printed on the screen (cm): calibrates a file that has
-        no calibration regions (over the detected fan); for a calibrated file it
-        is named in the result (and warned about when it disagrees) but not used.
-    """
-
-    spacing_cm: float | tuple[float, float] | None = None
-    depth_cm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -187,7 +171,10 @@ hints=UserHints(nyquist_cm_s=None, view='tee', annulus=None, valve_xy=None, roi_
         return ClipInputs(path)
     return ClipInputs(
         path,
-        UserCalibration(spacing_cm=hint.spacing_cm, depth_cm=hint.depth_cm),
+        UserCalibration(
+            spacing_cm=None if hint.spacing_cm is None else (hint.spacing_cm, hint.spacing_cm),
+            depth_cm=hint.depth_cm,
+        ),
         UserHints(nyquist_cm_s=hint.nyquist_cm_s, view=hint.view or "auto", annulus=hint.annulus),
     )
 
@@ -198,20 +185,13 @@ def _inputs(value: ClipInputs | str | os.PathLike[str]) -> ClipInputs:
 
 # -- one clip ---------------------------------------------------------------------
 def load(inputs: ClipInputs | str | os.PathLike[str]) -> EchoClip:
-    """Open a clip with the user's calibration (:func:`echoassess.load_clip`).
-
-    The depth the user gives is kept on the clip (``clip.user_depth_cm``) even
-    when the file's own calibration is used, so that :func:`analyse` names it
-    (and warns when it disagrees with the file) without opening the file again.
-    """
-    from .io import load_clip
+    """Open a clip with the user's calibration (:func:`echoassess.load_clip`);
+    the clip keeps it (``clip.user_calibration``)."""
+    from .loading import load_clip
 
     inputs = _inputs(inputs)
     cal = inputs.calibration
-    clip = load_clip(inputs.path, spacing_cm=cal.spacing_cm, depth_cm=cal.depth_cm)
-    if cal.depth_cm is not None and clip.user_depth_cm is None:
-        clip.user_depth_cm = float(cal.depth_cm)
-    return clip
+    return load_clip(inputs.path, spacing_cm=cal.spacing_cm, depth_cm=cal.depth_cm)
 
 
 def analyse(
@@ -223,15 +203,24 @@ def analyse(
 ) -> ClipResult:
     """Measure a clip opened by :func:`load` (:func:`echoassess.analyze_clip`).
 
-    The calibration travels with the clip; ``hints`` go to the analysis.
+    The calibration travels with the clip; ``hints`` go to the analysis. A depth
+    the user gave that did not calibrate the clip (the file has its own scale)
+    is handed to the analysis too, which names it and warns when it disagrees
+    with the file's; today :func:`echoassess.analyze_clip` reads the header
+    again for that.
     """
     from . import pipeline
 
     h = hints or UserHints()
+    user = clip.user_calibration
+    # handed over with the spacing, so that the clip analyze_clip reopens is calibrated the same
+    unnamed = user if user.depth_cm is not None and clip.user_depth_cm is None else UserCalibration()
     return pipeline.analyze_clip(
         clip,
         params,
         keep_masks=keep_masks,
+        spacing_cm=unnamed.spacing_cm,
+        depth_cm=unnamed.depth_cm,
         nyquist_cm_s=h.nyquist_cm_s,
         annulus=h.annulus,
         view=h.view,
@@ -293,7 +282,7 @@ def check_file(
 
         files["overlay"] = write_overlay_png(done.clip, done.result, overlay_path)
     if sr_path is not None:
-        from .sr import write_clip_sr
+        from .dicom.sr import write_clip_sr
 
         files["sr"] = write_clip_sr(done.result, done.clip, sr_path)
     return ClipAnalysis(done.clip, done.result, files)
@@ -382,7 +371,7 @@ def write_pair_report(
         progress=progress,
     )
     if sr:
-        from .sr import write_clip_sr
+        from .dicom.sr import write_clip_sr
 
         c = pair.comparison
         for role, res, clip in (("pre", c.pre, pair.clips[0]), ("post", c.post, pair.clips[1])):

@@ -131,7 +131,8 @@ def check(
             roi_xyxy=None if roi_xyxy is None else (roi_xyxy[0], roi_xyxy[1], roi_xyxy[2], roi_xyxy[3]),
             la_polygon=la_polygon,
         )
-        inputs = ClipInputs(clip_path, UserCalibration(spacing_cm=spacing_cm, depth_cm=depth_cm), hints)
+        spacing = None if spacing_cm is None else (spacing_cm, spacing_cm)
+        inputs = ClipInputs(clip_path, UserCalibration(spacing_cm=spacing, depth_cm=depth_cm), hints)
         done = check_file(inputs, masks_path=masks, overlay_path=overlay, sr_path=sr)
     except EchoAssessError as err:
         fail(err)

@@ -33,7 +33,8 @@ def info(
 
     try:
         require_files(clip_path)
-        clip = load(ClipInputs(clip_path, UserCalibration(spacing_cm=spacing_cm, depth_cm=depth_cm)))
+        spacing = None if spacing_cm is None else (spacing_cm, spacing_cm)
+        clip = load(ClipInputs(clip_path, UserCalibration(spacing_cm=spacing, depth_cm=depth_cm)))
     except EchoAssessError as err:
         fail(err)
     summary = clip.summary()

@@ -127,7 +127,8 @@ def _pair_inputs(
     the annulus and LA outline given for each."""
     from ..workflows import ClipInputs, UserCalibration, UserHints
 
-    calibration = UserCalibration(spacing_cm=spacing_cm, depth_cm=depth_cm)
+    spacing = None if spacing_cm is None else (spacing_cm, spacing_cm)
+    calibration = UserCalibration(spacing_cm=spacing, depth_cm=depth_cm)
     inputs = []
     for role, path, text, polygon in zip(("pre", "post"), paths, annuli, la_polygons, strict=True):
         ann = parse_numbers(text, 4, f"--{role}-annulus", "300,310,380,300")
