@@ -131,8 +131,7 @@ def write_report(
 ) -> ReportOutputs:
     """Write every output of a comparison into a folder.
 
-    comparison.json, comparison.csv, frames.csv, the PNG figures, the
-    animations and report.html.
+    comparison.json, comparison.csv, frames.csv, the PNG figures, the animations and report.html.
 
     Parameters
     ----------
