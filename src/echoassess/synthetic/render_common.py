@@ -8,6 +8,7 @@ fixed order, so a seed gives the same clip bit for bit.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ from .colourmaps import black_rows
 
 __all__ = [
     "FONT",
+    "f32",
     "smooth_noise",
     "wrap",
     "speckle_fields",
@@ -28,13 +30,19 @@ __all__ = [
 ]
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+Float32Array = np.ndarray[Any, np.dtype[np.float32]]
 _EIGHT = np.ones((3, 3), np.uint8)
+
+
+def f32(a: Any) -> Float32Array:
+    """``a`` as a float32 array (no copy when it is one: OpenCV's results are typed loosely)."""
+    return np.asarray(a, dtype=np.float32)
 
 
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
     """Gaussian-blurred white noise of unit standard deviation, ``shape`` float32."""
     n = rng.standard_normal(shape).astype(np.float32)
-    n = cv2.GaussianBlur(n, (0, 0), sigma)
+    n = f32(cv2.GaussianBlur(n, (0, 0), sigma))
     sd = float(n.std()) or 1.0
     return n / sd
 
@@ -78,7 +86,7 @@ def speckle_fields(
     fields = []
     for _ in range(3):
         z = rng.standard_normal((n_r, n_beams, 2)).astype(np.float32)
-        z = cv2.GaussianBlur(z, (0, 0), sigmaX=0.8, sigmaY=sigma_y)
+        z = f32(cv2.GaussianBlur(z, (0, 0), sigmaX=0.8, sigmaY=sigma_y))
         z /= float(np.sqrt((z**2).sum(axis=-1).mean()))
         fields.append(z)
     map_r = r_px.astype(np.float32)

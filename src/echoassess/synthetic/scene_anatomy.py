@@ -73,6 +73,7 @@ def build_anatomy(p: SceneParams, rng: np.random.Generator) -> Anatomy:
 
     def hinges(e: Ellipse) -> tuple[tuple[float, float], tuple[float, float]]:
         y = e.cut_below
+        assert y is not None, "valve hinges lie on a cut ellipse"
         xs = np.linspace(e.cx - 2 * e.a, e.cx + 2 * e.a, 801)
         inside = xs[e.f(xs, np.full_like(xs, y)) < 1.0]
         return (float(inside[0]), y), (float(inside[-1]), y)

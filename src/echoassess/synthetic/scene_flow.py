@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from .params import SceneParams
-from .render_common import flow_colours, separate_jets, smooth_noise
+from .render_common import f32, flow_colours, separate_jets, smooth_noise
 from .scene_anatomy import Anatomy
 from .scene_colourbox import SceneCrop
 from .scene_jets import Jet, draw_jets, half_width_profile
@@ -117,8 +117,8 @@ def _turbulence(fs: FlowScene, rng: np.random.Generator) -> np.ndarray:
     """One frame's colour noise: cells along the colour beams, unit standard deviation."""
     c = fs.crop
     cells = rng.standard_normal(c.cell_shape).astype(np.float32)
-    cells = cv2.GaussianBlur(cells, (0, 0), 1.1)
-    turb_noise = cv2.remap(cells, c.cell_b, c.cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+    cells = f32(cv2.GaussianBlur(cells, (0, 0), 1.1))
+    turb_noise = f32(cv2.remap(cells, c.cell_b, c.cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT))
     return turb_noise / (float(turb_noise.std()) or 1.0)
 
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .params import SceneParams
-from .render_common import smooth_noise, speckle_fields
+from .render_common import f32, smooth_noise, speckle_fields
 from .scene_anatomy import Anatomy, ChamberField, Ellipse, chamber_field, combine
 from .scene_layout import FanGrid, Layout
 from .scene_timing import FrameTiming
@@ -181,7 +181,7 @@ def render_bmode(t: Tissue, frame: np.ndarray, k: int, tm: FrameTiming) -> np.nd
     grey_f = np.clip(db, 0.0, 1.0) ** np.float32(1.45) * np.float32(250.0)
     grey = np.zeros((rows, cols), np.float32)
     grey[in_fan] = grey_f
-    grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
+    grey = f32(cv2.GaussianBlur(grey, (0, 0), 0.6))
     grey = np.where(in_fan, grey, 0.0).astype(np.uint8)
     frame[in_fan] = grey[in_fan][:, None]
     return E

@@ -333,7 +333,7 @@ def load_truth(path: str | os.PathLike[str]) -> ClipTruth:
         mirrored=bool(meta.get("mirrored", False)),
         texture=meta.get("texture", "fine"),
         artefacts=meta.get("artefacts", "clean"),
-        annulus_xy=(None if meta.get("annulus_xy") is None else tuple(tuple(a) for a in meta["annulus_xy"])),
+        annulus_xy=None if meta.get("annulus_xy") is None else _hinges(meta["annulus_xy"]),
         vc_width_cm=tuple(meta.get("vc_width_cm", ())),
         vc_width_cm_frames=(
             None
@@ -355,3 +355,9 @@ def truth_path_for(dcm_path: str | os.PathLike[str]) -> Path:
     """``x/name.dcm`` -> ``x/name.truth.npz``."""
     p = Path(dcm_path)
     return p.with_name(p.stem + TRUTH_SUFFIX)
+
+
+def _hinges(values: list[list[float]]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The two annulus hinge points of a truth file's JSON."""
+    (x0, y0), (x1, y1) = values
+    return (x0, y0), (x1, y1)

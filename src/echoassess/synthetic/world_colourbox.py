@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .render_common import f32
 from .world_anatomy import Heart
 from .world_layout import BoxCm, FanGrid
 from .world_params import WorldParams
@@ -173,21 +174,25 @@ def mosaic_noise(g: MosaicGrid, shape: tuple[int, int], rng: np.random.Generator
         wb = cv2.resize(
             rng.standard_normal(g.warp_shape).astype(np.float32), (cw, ch), interpolation=cv2.INTER_CUBIC
         )
-        mos = cv2.remap(
-            cells,
-            g.cell_b + 0.45 * wb,
-            g.cell_r + 0.45 * wr,
-            cv2.INTER_NEAREST,
-            borderMode=cv2.BORDER_REFLECT,
+        mos = f32(
+            cv2.remap(
+                cells,
+                g.cell_b + 0.45 * wb,
+                g.cell_r + 0.45 * wr,
+                cv2.INTER_NEAREST,
+                borderMode=cv2.BORDER_REFLECT,
+            )
         )
         hole_cells = rng.standard_normal(g.hole_shape).astype(np.float32)
-        streak = cv2.remap(hole_cells, g.hole_b, g.hole_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        streak = f32(
+            cv2.remap(hole_cells, g.hole_b, g.hole_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        )
         streak /= float(streak.std()) or 1.0
     else:
-        mos = cv2.remap(cells, g.cell_b, g.cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT)
+        mos = f32(cv2.remap(cells, g.cell_b, g.cell_r, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT))
     mos /= float(mos.std()) or 1.0
     fcells = cv2.GaussianBlur(rng.standard_normal(g.fine_shape).astype(np.float32), (0, 0), 1.0)
-    smooth = cv2.remap(fcells, g.fine_b, g.fine_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    smooth = f32(cv2.remap(fcells, g.fine_b, g.fine_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
     smooth /= float(smooth.std()) or 1.0
     return MosaicNoise(mos, smooth, streak)
 

@@ -48,12 +48,17 @@ class WorldLayout:
 def colour_box_cm(p: WorldParams, heart: Heart, rng: np.random.Generator) -> BoxCm:
     """Colour box as an annular sector (r0, r1 cm; th0, th1 rad, canonical)."""
     k = heart.k
-    pts = [b.boundary(48) for b in heart.la]
-    la_pts = np.concatenate(pts)
+    la_pts = np.concatenate([b.boundary(48) for b in heart.la])
     la_pts = la_pts[heart.plane(la_pts[:, 0], la_pts[:, 1]) > 0]
     h0, h1 = heart.hinges
     key = [la_pts, np.array([h0, h1, heart.coapt - 1.6 * k * heart.u])]
-    if heart.av is not None and (p.lvot_flow or p.ai_jet) and rng.random() < 0.85:
+    # (a heart with an aortic valve has its LVOT axis)
+    if (
+        heart.av is not None
+        and heart.lvot_axis is not None
+        and (p.lvot_flow or p.ai_jet)
+        and rng.random() < 0.85
+    ):
         key.append(np.array([heart.av, heart.av - 1.5 * k * heart.lvot_axis]))
     pts = np.concatenate(key)
     r = np.hypot(pts[:, 0], pts[:, 1])
@@ -74,7 +79,7 @@ def make_layout(p: WorldParams, heart: Heart, box: BoxCm) -> WorldLayout:
     left_lim, right_lim = 0.13 * cols, 0.84 * cols
     if p.bar_side == "left":
         left_lim, right_lim = 0.17 * cols, 0.88 * cols
-    apex_y = round(0.06 * rows)
+    apex_y: float = round(0.06 * rows)
     bottom = 0.865 * rows
     radius = min(bottom - apex_y - 2, (right_lim - left_lim) / 2 / math.sin(half))
     radius = float(math.floor(radius))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .render_common import smooth_noise, speckle_fields
+from .render_common import f32, smooth_noise, speckle_fields
 from .world_anatomy import Blob, Heart
 from .world_layout import FanGrid, WorldLayout
 from .world_params import WorldParams
@@ -240,7 +240,7 @@ def render_bmode(t: Tissue, frame: np.ndarray, fi: int, tm: Timing) -> np.ndarra
     db = np.log10(amp + np.float32(1e-3)) * np.float32(20.0 / 52.0 * 1023) + np.float32(36.0 / 52.0 * 1023)
     grey = np.zeros((rows, cols), np.float32)
     grey[in_fan] = t.grey_lut[np.clip(db, 0, 1023).astype(np.int16)]
-    grey = cv2.GaussianBlur(grey, (0, 0), 0.6)
+    grey = f32(cv2.GaussianBlur(grey, (0, 0), 0.6))
     frame[in_fan] = grey[in_fan].astype(np.uint8)[:, None]
     return E
 
@@ -277,7 +277,7 @@ def _draw_valves(layer: np.ndarray, heart: Heart, lay: WorldLayout, tm: Timing, 
             open_tip = hinge + 1.5 * k * (-u + 0.2 * side * v) / np.hypot(1, 0.2)
             tip = (1 - tm.opening) * tc + tm.opening * open_tip
             _line(layer, lay, hinge, tip, th)
-    if heart.av is not None:
+    if heart.av is not None and heart.lvot_axis is not None:
         ax = heart.lvot_axis
         perp = np.array([-ax[1], ax[0]])
         r = 0.95 * k
