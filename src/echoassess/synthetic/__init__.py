@@ -17,17 +17,10 @@ colour texture and the screen artefacts, for view-agnostic work.
     (dtype('bool'), True)
 """
 
-from .clip import (
-    ClipTruth,
-    StudyInfo,
-    SyntheticClip,
-    generate_clip,
-    generate_study,
-    load_truth,
-    truth_path_for,
-)
+from .clip import StudyInfo, SyntheticClip, generate_clip, generate_study
 from .colourmaps import COLOUR_MAPS, colour_lut
 from .params import SceneParams
+from .truth import ClipTruth, load_truth, truth_path_for
 from .world import generate_world_clip, generate_world_study
 from .world_params import ARTEFACT_SETS, TEXTURES, VIEWS, WorldParams, family_of
 

@@ -19,8 +19,10 @@ def _size(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--jpeg-quality", type=int, default=90)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m echoassess.synthetic", description=__doc__.splitlines()[0])
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m echoassess.synthetic", description=(__doc__ or "").splitlines()[0]
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     c = sub.add_parser("clip", help="one random clip (.dcm + .truth.npz)")
     c.add_argument("out", type=Path, help="output .dcm path")
@@ -46,59 +48,73 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("-n", "--patients", type=int, required=True)
     k.add_argument("--seed", type=int, default=0)
     _size(k)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _write_clip(args: argparse.Namespace, overrides: dict[str, int]) -> None:
+    """``clip`` and ``world``: one clip, its truth and optionally PNG frames."""
+    if args.command == "clip":
+        from . import SceneParams, generate_clip
+
+        params = SceneParams.random(args.seed, post_clip=args.post, **overrides)
+        clip = generate_clip(params, rng=args.seed)
+    else:
+        from . import WorldParams, generate_world_clip
+
+        wparams = WorldParams.random(
+            args.seed,
+            view=args.view,
+            texture=args.texture,
+            artefacts=args.artefacts,
+            post_clip=args.post,
+            **overrides,
+        )
+        clip = generate_world_clip(wparams, rng=args.seed)
+    dcm, truth = clip.save(args.out, encoding=args.encoding, jpeg_quality=args.jpeg_quality)
+    if args.png_dir is not None:
+        import cv2
+
+        args.png_dir.mkdir(parents=True, exist_ok=True)
+        for i, frame in enumerate(clip.frames):
+            cv2.imwrite(str(args.png_dir / f"{args.out.stem}_{i:03d}.png"), frame[..., ::-1])
+    t = clip.truth
+    print(
+        f"{dcm} ({truth.name}): {clip.n_frames} frames, max jet area "
+        f"{t.max_area_cm2:.2f} cm² on frame {t.max_frame}"
+    )
+
+
+def _write_cohort(args: argparse.Namespace, overrides: dict[str, int]) -> None:
+    from .cohort import make_cohort
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done}/{total} patients", end="", file=sys.stderr, flush=True)
+
+    manifest = make_cohort(
+        args.out,
+        args.patients,
+        seed=args.seed,
+        encoding=args.encoding,
+        jpeg_quality=args.jpeg_quality,
+        progress=progress,
+        **overrides,
+    )
+    print(file=sys.stderr)
+    print(manifest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; 0 on success, 2 on an echoassess error (printed)."""
+    args = _parser().parse_args(argv)
 
     from ..errors import EchoAssessError
 
     overrides = {key: getattr(args, key) for key in ("rows", "cols") if getattr(args, key)}
     try:
         if args.command in ("clip", "world"):
-            if args.command == "clip":
-                from . import SceneParams, generate_clip
-
-                params = SceneParams.random(args.seed, post_clip=args.post, **overrides)
-                clip = generate_clip(params, rng=args.seed)
-            else:
-                from . import WorldParams, generate_world_clip
-
-                wparams = WorldParams.random(
-                    args.seed,
-                    view=args.view,
-                    texture=args.texture,
-                    artefacts=args.artefacts,
-                    post_clip=args.post,
-                    **overrides,
-                )
-                clip = generate_world_clip(wparams, rng=args.seed)
-            dcm, truth = clip.save(args.out, encoding=args.encoding, jpeg_quality=args.jpeg_quality)
-            if args.png_dir is not None:
-                import cv2
-
-                args.png_dir.mkdir(parents=True, exist_ok=True)
-                for i, frame in enumerate(clip.frames):
-                    cv2.imwrite(str(args.png_dir / f"{args.out.stem}_{i:03d}.png"), frame[..., ::-1])
-            t = clip.truth
-            print(
-                f"{dcm} ({truth.name}): {clip.n_frames} frames, max jet area "
-                f"{t.max_area_cm2:.2f} cm² on frame {t.max_frame}"
-            )
+            _write_clip(args, overrides)
         else:
-            from .cohort import make_cohort
-
-            def progress(done: int, total: int) -> None:
-                print(f"\r{done}/{total} patients", end="", file=sys.stderr, flush=True)
-
-            manifest = make_cohort(
-                args.out,
-                args.patients,
-                seed=args.seed,
-                encoding=args.encoding,
-                jpeg_quality=args.jpeg_quality,
-                progress=progress,
-                **overrides,
-            )
-            print(file=sys.stderr)
-            print(manifest)
+            _write_cohort(args, overrides)
     except EchoAssessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,9 +17,11 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InvalidParameterError
+from .params import SceneParams
+from .world_params import WorldParams
 
 if TYPE_CHECKING:
-    from .clip import SyntheticClip
+    from .clip import StudyInfo, SyntheticClip
 
 __all__ = ["clip_to_dataset", "encode_jpeg_frames", "ENCODINGS"]
 
@@ -143,9 +145,7 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     InvalidParameterError
         Unknown ``encoding`` or a quality outside 1..100.
     """
-    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
-    from pydicom.uid import UID
+    from pydicom.dataset import Dataset, FileDataset
 
     if encoding not in ENCODINGS:
         raise InvalidParameterError(None, f"encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
@@ -155,11 +155,20 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
         or not (1 <= int(jpeg_quality) <= 100)
     ):
         raise InvalidParameterError(None, f"jpeg_quality must be an integer in 1..100, got {jpeg_quality!r}")
-    p = clip.params
-    truth = clip.truth
-    st = clip.study
-    frames = clip.frames
-    n, rows, cols, _ = frames.shape
+    meta = _file_meta(clip.study, encoding)
+    ds = FileDataset("", Dataset(), file_meta=meta, preamble=b"\x00" * 128)
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    _identity(ds, clip.study)
+    _equipment_and_image(ds, clip)
+    _cine(ds, clip.params, clip.n_frames)
+    _regions(ds, clip)
+    _pixels(ds, clip.frames, encoding, int(jpeg_quality))
+    return ds
+
+
+def _file_meta(st: StudyInfo, encoding: str) -> Any:
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import UID
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(US_MULTIFRAME)
@@ -167,9 +176,13 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     meta.TransferSyntaxUID = UID(JPEG_BASELINE if encoding == "jpeg" else EXPLICIT_LE)
     meta.ImplementationClassUID = UID(_IMPLEMENTATION_UID)
     meta.ImplementationVersionName = f"ECHOASSESS_{__version__}"[:16]
+    return meta
 
-    ds = FileDataset("", Dataset(), file_meta=meta, preamble=b"\x00" * 128)
-    ds.SpecificCharacterSet = "ISO_IR 100"
+
+def _identity(ds: Any, st: StudyInfo) -> None:
+    """SOP common, (fake) patient, study and series."""
+    from pydicom.uid import UID
+
     acq = st.acquisition_datetime
     study = st.study_datetime
     # SOP common
@@ -199,6 +212,12 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     ds.SeriesTime = acq.strftime("%H%M%S")
     ds.SeriesDescription = st.series_description
     ds.BodyPartExamined = "HEART"
+
+
+def _equipment_and_image(ds: Any, clip: SyntheticClip) -> None:
+    """Equipment, general image and US image attributes (transducer, view code)."""
+    p, st, truth = clip.params, clip.study, clip.truth
+    acq = st.acquisition_datetime
     # equipment
     ds.Manufacturer = "echoassess synthetic"
     ds.ManufacturerModelName = f"SynthEcho {p.colour_map}"
@@ -218,20 +237,22 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
         "SYNTHETIC IMAGE made by echoassess.synthetic - not from a patient. "
         f"Truth: max jet area {truth.max_area_cm2:.3f} cm2 on frame {truth.max_frame} (0-based)."
     )
-    # US image
-    world = hasattr(p, "view")  # a WorldParams clip (generate_world_clip)
-    if world and p.is_tee and p.dicom_view_code:
+    # US image: a world clip (generate_world_clip) may name its view
+    if isinstance(p, WorldParams) and p.is_tee and p.dicom_view_code:
         ds.TransducerData = ["SYNTH-X7-2T", "TEE", "TRANSESOPHAGEAL"]
     else:
         ds.TransducerData = ["SYNTH-P4", "", ""]
-    if world and p.dicom_view_code:
+    if isinstance(p, WorldParams) and p.dicom_view_code:
         ds.ViewCodeSequence = [_view_code(p.view)]
     ds.ProcessingFunction = "CARDIAC"
     ds.MechanicalIndex = 1.1
     ds.SoftTissueThermalIndex = 0.7
     ds.DepthOfScanField = int(round(p.depth_cm * 10))  # mm
     ds.HeartRate = int(round(p.heart_rate_bpm))
-    # cine / multi-frame
+
+
+def _cine(ds: Any, p: SceneParams | WorldParams, n: int) -> None:
+    """Multi-frame and cine timing."""
     ds.NumberOfFrames = int(n)
     ds.FrameIncrementPointer = (0x0018, 0x1063)
     ds.FrameTime = round(float(p.frame_time_ms), 4)
@@ -242,7 +263,12 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     ds.StartTrim = 1
     ds.StopTrim = int(n)
     ds.EffectiveDuration = round(n * p.frame_time_ms / 1000.0, 4)
-    # calibration regions: tissue over the fan, colour flow over the colour box
+
+
+def _regions(ds: Any, clip: SyntheticClip) -> None:
+    """Calibration regions: tissue over the fan, colour flow over the colour box
+    (omitted for a world clip drawn uncalibrated)."""
+    p, truth = clip.params, clip.truth
     apex = (truth.sector["apex_x"], truth.sector["apex_y"])
     tissue = _region(
         data_type=1, bounds=truth.tissue_region_xyxy, spacing_cm=truth.spacing_cm, ref_xy=apex, flags=0
@@ -255,9 +281,15 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
         flags=0,
         extra={"PulseRepetitionFrequency": int(round(4 * p.nyquist_cm_s / 154000 * 2500e3))},
     )
-    if not world or p.calibrated:
+    if not isinstance(p, WorldParams) or p.calibrated:
         ds.SequenceOfUltrasoundRegions = [tissue, flow]
-    # image pixel
+
+
+def _pixels(ds: Any, frames: np.ndarray, encoding: str, jpeg_quality: int) -> None:
+    """Image pixel attributes and the pixel data (RGB, or one JPEG per frame)."""
+    from pydicom.encaps import encapsulate
+
+    n, rows, cols, _ = frames.shape
     ds.SamplesPerPixel = 3
     ds.Rows = int(rows)
     ds.Columns = int(cols)
@@ -267,7 +299,7 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     ds.PixelRepresentation = 0
     ds.PlanarConfiguration = 0
     if encoding == "jpeg":
-        fragments = encode_jpeg_frames(frames, quality=int(jpeg_quality))
+        fragments = encode_jpeg_frames(frames, quality=jpeg_quality)
         ds.PhotometricInterpretation = "YBR_FULL_422"
         ds.LossyImageCompression = "01"
         ratio = (n * rows * cols * 3) / sum(len(f) for f in fragments)
@@ -281,4 +313,3 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
         ds.LossyImageCompression = "00"
         ds.PixelData = np.ascontiguousarray(frames, dtype=np.uint8).tobytes()
         ds["PixelData"].VR = "OB"
-    return ds

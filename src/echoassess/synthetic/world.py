@@ -15,15 +15,15 @@ for developing and honestly evaluating view-agnostic jet measurement. See
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidParameterError
-from .clip import ClipTruth, StudyInfo, SyntheticClip, _default_study
+from .clip import StudyInfo, SyntheticClip, check_patient, default_study, study_pair
+from .truth import ClipTruth
 from .world_params import ARTEFACT_SETS, TEXTURES, VIEWS, WorldParams, family_of
-from .world_render import render_world
+from .world_render import WorldScene, render_world
 
 __all__ = [
     "WorldParams",
@@ -85,10 +85,15 @@ def generate_world_clip(
     g = np.random.default_rng(rng)
     if study is None:
         when = "post" if params.post_clip else "pre"
-        study = replace(_default_study(g), series_description=_series_description(params, when))
+        study = replace(default_study(g), series_description=_series_description(params, when))
     scene = render_world(params, g)
+    return SyntheticClip(scene.frames, _world_truth(params, scene), params, study, scene.lut)
+
+
+def _world_truth(params: WorldParams, scene: WorldScene) -> ClipTruth:
+    """The truth of a rendered world scene."""
     lay = scene.layout
-    truth = ClipTruth(
+    return ClipTruth(
         jet_labels=scene.jet_labels,
         confounder_masks=scene.confounders,
         phase=scene.phase,
@@ -127,7 +132,6 @@ def generate_world_clip(
         ecg_xyxy=scene.ecg_xyxy,
         calibrated=bool(params.calibrated),
     )
-    return SyntheticClip(scene.frames, truth, params, study, scene.lut)
 
 
 def _series_description(p: WorldParams, when: str) -> str:
@@ -199,10 +203,9 @@ def generate_world_study(
     -------
     (pre, post) : SyntheticClip
     """
-    if not isinstance(patient, (int, np.integer)) or not 0 < int(patient) < 1_000_000:
-        raise InvalidParameterError(None, f"patient must be a positive integer, got {patient!r}")
+    check_patient(patient)
     g = np.random.default_rng(rng)
-    base = _default_study(g, int(patient))
+    base = default_study(g, int(patient))
     seed = int(g.integers(0, 2**31))
     pre_p = WorldParams.random(
         g, view=view, texture=texture, artefacts=artefacts, **{"anatomy_seed": seed, **overrides}
@@ -210,18 +213,8 @@ def generate_world_study(
     shared = {name: getattr(pre_p, name) for name in _SHARED}
     shared.update(overrides)
     post_p = WorldParams.random(g, post_clip=True, **shared)
-    later = base.acquisition_datetime + timedelta(minutes=int(g.integers(30, 121)))
-    pre_study = replace(
-        base, series_number=1, instance_number=1, series_description=_series_description(pre_p, "pre")
-    )
-    post_study = replace(
-        base,
-        series_instance_uid=StudyInfo.random_uid(g),
-        sop_instance_uid=StudyInfo.random_uid(g),
-        series_number=2,
-        instance_number=1,
-        series_description=_series_description(post_p, "post"),
-        acquisition_datetime=later,
+    pre_study, post_study = study_pair(
+        base, g, _series_description(pre_p, "pre"), _series_description(post_p, "post")
     )
     pre = generate_world_clip(pre_p, rng=g, study=pre_study)
     post = generate_world_clip(post_p, rng=g, study=post_study)

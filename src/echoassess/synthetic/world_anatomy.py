@@ -14,6 +14,7 @@ two hinge points.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,87 +131,112 @@ class Heart:
 
 def build_heart(p: WorldParams, rng: np.random.Generator) -> Heart:
     """The chambers of ``p.view`` with the patient's proportions drawn from ``rng``."""
+
+    def jit(a: float = 0.08) -> float:
+        return 1.0 + rng.uniform(-a, a)
+
+    if p.view in ("a4c", "a2c", "a3c"):
+        return _apical_heart(p, rng, jit)
+    if p.view == "plax":
+        return _plax_heart(p, rng, jit)
+    return _tee_heart(p, rng, jit)
+
+
+def _apical_heart(p: WorldParams, rng: np.random.Generator, jit: Callable[..., float]) -> Heart:
+    """TTE apical views: LV in the near field, LA in the far field (a4c adds the right heart, a3c the LVOT and aortic root)."""
     k = p.heart_scale
-    jit = lambda a=0.08: 1.0 + rng.uniform(-a, a)  # noqa: E731
     t = math.radians(p.annulus_tilt_deg)
     D = p.annulus_depth_cm
     view = p.view
-    if view in ("a4c", "a2c", "a3c"):
-        u = np.array([math.sin(t), math.cos(t)])
-        v = np.array([math.cos(t), -math.sin(t)])
-        x0 = (0.9 * k if view == "a4c" else 0.0) + rng.uniform(-0.5, 0.5)
-        M = np.array([x0, D])
-        h = 1.35 * k * jit()
-        lv_len = min(8.4 * k * jit(0.05), D - 1.1)
-        lv = [
-            Blob.make(M - lv_len / 2 * u, u, lv_len / 2, 2.1 * k * jit()),
-            Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k),
-        ]
-        la = [
-            Blob.make(M + 2.35 * k * u, u, 2.2 * k * jit(), 2.0 * k * jit()),
-            Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.6 * k),
-        ]
-        others: list[Blob] = []
-        hr = Heart(k, M, u, v, h, lv, la, others, M - lv_len * u, anterior=0)
-        if view == "a4c":
-            rv_c = M - 4.25 * k * v - 3.5 * k * u
-            others.append(Blob.make(rv_c, u + 0.15 * v, 3.4 * k * jit(), 1.45 * k * jit()))
-            others.append(Blob.make(M - 4.25 * k * v + 2.0 * k * u, u, 1.9 * k * jit(), 1.6 * k * jit()))
-            hr.tv = (M - 2.55 * k * v - 0.3 * k * u, M - 5.6 * k * v - 0.1 * k * u)
-        if view == "a3c":
-            av = M - 2.95 * k * v - 0.45 * k * u
-            ao_ax = _unit(u - 0.35 * v)
-            lvot_ax = _unit(av - (M - 3.0 * k * u - 0.6 * k * v))
-            hr.av, hr.ao_axis, hr.lvot_axis = av, ao_ax, lvot_ax
-            hr.ao = Blob.make(av + 2.0 * k * ao_ax, ao_ax, 2.1 * k, 1.2 * k * jit())
-            hr.lvot = Blob.make(av - 1.35 * k * lvot_ax, lvot_ax, 1.5 * k, 0.95 * k)
-            others += [hr.ao, hr.lvot]
-        hr.pv0 = M + 4.1 * k * u + 0.8 * k * v
-        hr.pv_dir = _unit(M - hr.pv0)
-        return hr
-    if view == "plax":
-        u = np.array([math.sin(t), math.cos(t)])  # down and to the right
-        v = np.array([math.cos(t), -math.sin(t)])  # up and to the right
-        M = np.array([rng.uniform(-1.0, 0.3), D])
-        h = 1.3 * k * jit()
-        lv_c = np.array([M[0] - 4.0 * k, D - 1.6 * k])
-        lv_ax = _unit((1.0, 0.2))
-        lv = [
-            Blob.make(lv_c, lv_ax, 4.6 * k * jit(0.05), 2.2 * k * jit()),
-            Blob.make(M - 1.0 * k * u, u, 1.2 * k, 1.8 * k),
-        ]
-        la = [
-            Blob.make(M + 2.3 * k * u, u, 2.1 * k * jit(), 1.9 * k * jit()),
-            Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.55 * k),
-        ]
-        av = M + 2.6 * k * v - 0.2 * k * u
-        ao_ax = _unit((1.0, -0.3))
-        lvot_ax = _unit(av - (lv_c + np.array([1.2 * k, 0.0])))
-        ao = Blob.make(av + 2.1 * k * ao_ax, ao_ax, 2.2 * k, 1.3 * k * jit())
-        lvot = Blob.make(av - 1.35 * k * lvot_ax, lvot_ax, 1.5 * k, 0.95 * k)
-        lv_top = lv_c[1] - 2.2 * k
-        rv = Blob.make((M[0] - 2.0 * k, lv_top - 1.0 * k - 0.9 * k), (1.0, 0.08), 4.8 * k, 0.9 * k * jit())
-        desc = Blob.make(M + 4.9 * k * u - 0.6 * k * v, (1, 0), 0.75 * k, 0.7 * k)
-        hr = Heart(
-            k,
-            M,
-            u,
-            v,
-            h,
-            lv,
-            la,
-            [ao, lvot, rv, desc],
-            lv_c - 4.6 * k * lv_ax,
-            anterior=1,
-            av=av,
-            lvot_axis=lvot_ax,
-            ao_axis=ao_ax,
-            lvot=lvot,
-            ao=ao,
-        )
-        hr.pv0 = M + 4.0 * k * u - 0.7 * k * v
-        hr.pv_dir = _unit(M - hr.pv0)
-        return hr
+    u = np.array([math.sin(t), math.cos(t)])
+    v = np.array([math.cos(t), -math.sin(t)])
+    x0 = (0.9 * k if view == "a4c" else 0.0) + rng.uniform(-0.5, 0.5)
+    M = np.array([x0, D])
+    h = 1.35 * k * jit()
+    lv_len = min(8.4 * k * jit(0.05), D - 1.1)
+    lv = [
+        Blob.make(M - lv_len / 2 * u, u, lv_len / 2, 2.1 * k * jit()),
+        Blob.make(M - 1.0 * k * u, u, 1.3 * k, 1.85 * k),
+    ]
+    la = [
+        Blob.make(M + 2.35 * k * u, u, 2.2 * k * jit(), 2.0 * k * jit()),
+        Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.6 * k),
+    ]
+    others: list[Blob] = []
+    hr = Heart(k, M, u, v, h, lv, la, others, M - lv_len * u, anterior=0)
+    if view == "a4c":
+        rv_c = M - 4.25 * k * v - 3.5 * k * u
+        others.append(Blob.make(rv_c, u + 0.15 * v, 3.4 * k * jit(), 1.45 * k * jit()))
+        others.append(Blob.make(M - 4.25 * k * v + 2.0 * k * u, u, 1.9 * k * jit(), 1.6 * k * jit()))
+        hr.tv = (M - 2.55 * k * v - 0.3 * k * u, M - 5.6 * k * v - 0.1 * k * u)
+    if view == "a3c":
+        av = M - 2.95 * k * v - 0.45 * k * u
+        ao_ax = _unit(u - 0.35 * v)
+        lvot_ax = _unit(av - (M - 3.0 * k * u - 0.6 * k * v))
+        hr.av, hr.ao_axis, hr.lvot_axis = av, ao_ax, lvot_ax
+        hr.ao = Blob.make(av + 2.0 * k * ao_ax, ao_ax, 2.1 * k, 1.2 * k * jit())
+        hr.lvot = Blob.make(av - 1.35 * k * lvot_ax, lvot_ax, 1.5 * k, 0.95 * k)
+        others += [hr.ao, hr.lvot]
+    hr.pv0 = M + 4.1 * k * u + 0.8 * k * v
+    hr.pv_dir = _unit(M - hr.pv0)
+    return hr
+
+
+def _plax_heart(p: WorldParams, rng: np.random.Generator, jit: Callable[..., float]) -> Heart:
+    """TTE parasternal long axis: RV in the near field, aortic root beside the LV, LA behind the root."""
+    k = p.heart_scale
+    t = math.radians(p.annulus_tilt_deg)
+    D = p.annulus_depth_cm
+    u = np.array([math.sin(t), math.cos(t)])  # down and to the right
+    v = np.array([math.cos(t), -math.sin(t)])  # up and to the right
+    M = np.array([rng.uniform(-1.0, 0.3), D])
+    h = 1.3 * k * jit()
+    lv_c = np.array([M[0] - 4.0 * k, D - 1.6 * k])
+    lv_ax = _unit((1.0, 0.2))
+    lv = [
+        Blob.make(lv_c, lv_ax, 4.6 * k * jit(0.05), 2.2 * k * jit()),
+        Blob.make(M - 1.0 * k * u, u, 1.2 * k, 1.8 * k),
+    ]
+    la = [
+        Blob.make(M + 2.3 * k * u, u, 2.1 * k * jit(), 1.9 * k * jit()),
+        Blob.make(M + 0.8 * k * u, u, 1.1 * k, 1.55 * k),
+    ]
+    av = M + 2.6 * k * v - 0.2 * k * u
+    ao_ax = _unit((1.0, -0.3))
+    lvot_ax = _unit(av - (lv_c + np.array([1.2 * k, 0.0])))
+    ao = Blob.make(av + 2.1 * k * ao_ax, ao_ax, 2.2 * k, 1.3 * k * jit())
+    lvot = Blob.make(av - 1.35 * k * lvot_ax, lvot_ax, 1.5 * k, 0.95 * k)
+    lv_top = lv_c[1] - 2.2 * k
+    rv = Blob.make((M[0] - 2.0 * k, lv_top - 1.0 * k - 0.9 * k), (1.0, 0.08), 4.8 * k, 0.9 * k * jit())
+    desc = Blob.make(M + 4.9 * k * u - 0.6 * k * v, (1, 0), 0.75 * k, 0.7 * k)
+    hr = Heart(
+        k,
+        M,
+        u,
+        v,
+        h,
+        lv,
+        la,
+        [ao, lvot, rv, desc],
+        lv_c - 4.6 * k * lv_ax,
+        anterior=1,
+        av=av,
+        lvot_axis=lvot_ax,
+        ao_axis=ao_ax,
+        lvot=lvot,
+        ao=ao,
+    )
+    hr.pv0 = M + 4.0 * k * u - 0.7 * k * v
+    hr.pv_dir = _unit(M - hr.pv0)
+    return hr
+
+
+def _tee_heart(p: WorldParams, rng: np.random.Generator, jit: Callable[..., float]) -> Heart:
+    """TEE mid-oesophageal views: the LA right under the probe (me4c adds the right heart, lvot the LVOT and aortic root)."""
+    k = p.heart_scale
+    t = math.radians(p.annulus_tilt_deg)
+    D = p.annulus_depth_cm
+    view = p.view
     # TEE mid-oesophageal: the LA right under the probe
     u = np.array([math.sin(t), -math.cos(t)])  # up, toward the probe
     v = np.array([math.cos(t), math.sin(t)])

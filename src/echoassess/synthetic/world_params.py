@@ -72,6 +72,71 @@ _MOSAICS = ("fine", "coarse")
 _BAR_SIDES = ("left", "right")
 
 
+#: (field, allowed values) of the named fields.
+_CHOICES = (
+    ("view", VIEWS),
+    ("texture", TEXTURES),
+    ("artefacts", ARTEFACT_SETS),
+    ("colour_map", WORLD_COLOUR_MAPS),
+    ("mosaic", _MOSAICS),
+    ("bar_side", _BAR_SIDES),
+)
+#: (field, lowest, highest, integer) of the numeric fields.
+_RANGES = (
+    ("rows", 240, 1200, True),
+    ("cols", 320, 2048, True),
+    ("n_frames", 1, 400, True),
+    ("depth_cm", 8, 24, False),
+    ("sector_angle_deg", 40, 100, False),
+    ("annulus_depth_cm", 3, 14, False),
+    ("annulus_tilt_deg", -70, 70, False),
+    ("heart_scale", 0.7, 1.3, False),
+    ("nyquist_cm_s", 20, 120, False),
+    ("frame_rate_hz", 5, 200, False),
+    ("heart_rate_bpm", 30, 200, False),
+    ("start_phase", 0, 1, False),
+    ("mosaic_cell_px", 0.5, 16, False),
+    ("gain", 0.3, 3, False),
+    ("tissue_gain", 0.3, 3, False),
+    ("noise_level", 0, 1, False),
+    ("n_jets", 0, 4, True),
+    ("jet_length_cm", 0.3, 10, False),
+    ("jet_width_cm", 0.2, 5, False),
+    ("vc_width_cm", 0.05, 1.5, False),
+    ("jet_angle_deg", -80, 80, False),
+    ("jet_velocity_cm_s", 100, 1000, False),
+    ("turbulence", 0, 1, False),
+    ("pisa_radius_cm", 0.1, 2, False),
+    ("zoom_factor", 1, 3, False),
+)
+#: The True/False fields.
+_FLAGS = (
+    "mirrored",
+    "wall_hugging",
+    "touching",
+    "pisa",
+    "pisa_rings",
+    "inflow",
+    "pulmonary_vein_flow",
+    "lvot_flow",
+    "ai_jet",
+    "wall_flash",
+    "post_clip",
+    "frame_counter",
+    "calibrated",
+    "dicom_view_code",
+    "series_names_view",
+)
+
+
+def _in_range(value: Any, lo: float, hi: float, *, integer: bool) -> bool:
+    """A finite real number (an integral one when ``integer``) in ``[lo, hi]``; not a bool."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if ok and integer:
+        ok = float(value) == int(value)
+    return bool(ok and math.isfinite(float(value)) and lo <= float(value) <= hi)
+
+
 def family_of(params: WorldParams) -> tuple[str, str, str]:
     """``(view, texture, artefacts)`` of a clip's parameters."""
     return params.view, params.texture, params.artefacts
@@ -198,75 +263,15 @@ class WorldParams:
     anatomy_seed: int | None = None
 
     def __post_init__(self) -> None:
-        def bad(name: str, what: str) -> InvalidParameterError:
-            return InvalidParameterError(
-                None, f"WorldParams.{name} must be {what}, got {getattr(self, name)!r}"
-            )
-
-        def check(name: str, lo: float, hi: float, *, integer: bool = False) -> None:
-            value = getattr(self, name)
-            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-                value, (bool, np.bool_)
-            )
-            if ok and integer:
-                ok = float(value) == int(value)
-            if not ok or not (math.isfinite(float(value)) and lo <= float(value) <= hi):
-                raise bad(name, f"{'an integer' if integer else 'a number'} in [{lo:g}, {hi:g}]")
-
-        for name, choices in (
-            ("view", VIEWS),
-            ("texture", TEXTURES),
-            ("artefacts", ARTEFACT_SETS),
-            ("colour_map", WORLD_COLOUR_MAPS),
-            ("mosaic", _MOSAICS),
-            ("bar_side", _BAR_SIDES),
-        ):
+        for name, choices in _CHOICES:
             if getattr(self, name) not in choices:
-                raise bad(name, f"one of {', '.join(choices)}")
-        check("rows", 240, 1200, integer=True)
-        check("cols", 320, 2048, integer=True)
-        check("n_frames", 1, 400, integer=True)
-        check("depth_cm", 8, 24)
-        check("sector_angle_deg", 40, 100)
-        check("annulus_depth_cm", 3, 14)
-        check("annulus_tilt_deg", -70, 70)
-        check("heart_scale", 0.7, 1.3)
-        check("nyquist_cm_s", 20, 120)
-        check("frame_rate_hz", 5, 200)
-        check("heart_rate_bpm", 30, 200)
-        check("start_phase", 0, 1)
-        check("mosaic_cell_px", 0.5, 16)
-        check("gain", 0.3, 3)
-        check("tissue_gain", 0.3, 3)
-        check("noise_level", 0, 1)
-        check("n_jets", 0, 4, integer=True)
-        check("jet_length_cm", 0.3, 10)
-        check("jet_width_cm", 0.2, 5)
-        check("vc_width_cm", 0.05, 1.5)
-        check("jet_angle_deg", -80, 80)
-        check("jet_velocity_cm_s", 100, 1000)
-        check("turbulence", 0, 1)
-        check("pisa_radius_cm", 0.1, 2)
-        check("zoom_factor", 1, 3)
-        for name in (
-            "mirrored",
-            "wall_hugging",
-            "touching",
-            "pisa",
-            "pisa_rings",
-            "inflow",
-            "pulmonary_vein_flow",
-            "lvot_flow",
-            "ai_jet",
-            "wall_flash",
-            "post_clip",
-            "frame_counter",
-            "calibrated",
-            "dicom_view_code",
-            "series_names_view",
-        ):
+                raise self._bad(name, f"one of {', '.join(choices)}")
+        for name, lo, hi, integer in _RANGES:
+            if not _in_range(getattr(self, name), lo, hi, integer=integer):
+                raise self._bad(name, f"{'an integer' if integer else 'a number'} in [{lo:g}, {hi:g}]")
+        for name in _FLAGS:
             if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise bad(name, "True or False")
+                raise self._bad(name, "True or False")
         for name in ("cursor_rgb", "ecg_rgb"):
             value = getattr(self, name)
             if not (
@@ -274,17 +279,20 @@ class WorldParams:
                 and len(value) == 3
                 and all(isinstance(c, (int, np.integer)) and 0 <= int(c) <= 255 for c in value)
             ):
-                raise bad(name, "three integers in 0..255")
+                raise self._bad(name, "three integers in 0..255")
             object.__setattr__(self, name, tuple(int(c) for c in value))
         if self.artefacts == "cursor_colour" and len(set(self.cursor_rgb)) == 1:
-            raise bad("cursor_rgb", "a non-grey colour with artefacts='cursor_colour'")
+            raise self._bad("cursor_rgb", "a non-grey colour with artefacts='cursor_colour'")
         if self.cols < self.rows * 1.05:
-            raise bad("cols", f"at least 1.05 x rows ({self.rows}): an echo screen is landscape")
+            raise self._bad("cols", f"at least 1.05 x rows ({self.rows}): an echo screen is landscape")
         seed = self.anatomy_seed
         if seed is not None and (
             isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63
         ):
-            raise bad("anatomy_seed", "None or a non-negative integer")
+            raise self._bad("anatomy_seed", "None or a non-negative integer")
+
+    def _bad(self, name: str, what: str) -> InvalidParameterError:
+        return InvalidParameterError(None, f"WorldParams.{name} must be {what}, got {getattr(self, name)!r}")
 
     # -- derived -----------------------------------------------------------------
     @property
@@ -381,130 +389,178 @@ class WorldParams:
         ('tee_me4c', True)
         """
         g = np.random.default_rng(rng)
-        u = g.uniform
         overrides = dict(overrides)
-        for name, value, choices in (
-            ("view", view, VIEWS),
-            ("texture", texture, TEXTURES),
-            ("artefacts", artefacts, ARTEFACT_SETS),
-        ):
-            if value is not None and value not in choices:
-                raise InvalidParameterError(
-                    None, f"{name} must be None or one of {', '.join(choices)}, got {value!r}"
-                )
-        # the axes are drawn first so that fixing one never changes how the others draw
-        v_draw = str(g.choice(VIEWS))
-        t_draw = str(g.choice(TEXTURES))
-        a_draw = str(g.choice(ARTEFACT_SETS))
-        view = view or overrides.pop("view", None) or v_draw
-        texture = texture or overrides.pop("texture", None) or t_draw
-        artefacts = artefacts or overrides.pop("artefacts", None) or a_draw
-        tee = view in TEE_VIEWS
-        rows = int(overrides.get("rows", int(g.integers(360, 801))))
-        aspect = u(1.25, 1.45)
-        cols = int(overrides.get("cols", int(round(rows * aspect / 2)) * 2))
-        frame_rate = float(overrides.get("frame_rate_hz", round(u(15, 60), 1)))
-        hr = float(overrides.get("heart_rate_bpm", round(u(50, 110))))
-        beats = u(1.0, 2.0)
-        n_frames = int(min(120, max(4, math.ceil(frame_rate * 60.0 / hr * beats))))
-        # anatomy placement
-        if view in ("a4c", "a2c", "a3c"):
-            depth = u(14.5, 18.5)
-            ann_depth = u(9.0, min(12.0, depth - 4.6))
-            tilt = u(-30, 30)
-            sector = u(60, 90)
-        elif view == "plax":
-            depth = u(14.0, 18.0)
-            ann_depth = u(8.5, min(11.0, depth - 4.8))
-            tilt = u(38, 62)
-            sector = u(65, 90)
-        else:
-            depth = u(11.0, 16.0)
-            ann_depth = u(4.6, 6.6)
-            tilt = u(-25, 25)
-            sector = u(70, 95)
-        eccentric = g.random() < (0.25 if post_clip else (0.5 if view == "plax" else 0.35))
-        # PLAX: eccentric jets mostly run posteriorly (-v), along the posterior LA wall
-        side = -1.0 if (view == "plax" and g.random() < 0.75) else float(g.choice([-1, 1]))
-        angle = side * u(22, 45) if eccentric else float(u(-15, 15))
-        if post_clip:
-            n_jets = int(g.choice([1, 2, 2, 2, 3]))
-            length, width, vc = u(1.2, 3.2), u(0.6, 1.5), u(0.15, 0.45)
-        else:
-            n_jets = int(g.choice([1, 1, 1, 1, 2]))
-            length, width, vc = u(2.5, 6.0), u(1.2, 3.0), u(0.3, 0.9)
-        mosaic = str(g.choice(_MOSAICS))
-        eff = texture if texture in _MOSAICS else mosaic
-        cell = u(1.0, 3.0) if eff == "fine" else u(4.0, 12.0)
-        nyq = u(40, 80)
-        rings = bool(g.random() < 0.3)
-        if rings:
-            nyq = u(40, 48)
-        cursor = (235, 235, 235)
-        if artefacts == "cursor_colour":
-            cursor = [
-                (255, 235, 0),
-                (60, 230, 60),
-                (0, 230, 255),
-                (255, 150, 0),
-                (255, 80, 200),
-                (120, 200, 255),
-            ][int(g.integers(0, 6))]
-        elif g.random() < 0.3:
-            cursor = (255, 255, 255)
-        ecg_choices = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)]
-        ecg_rgb = ecg_choices[int(g.integers(0, 4))]
-        zoom = u(1.4, 2.2) if artefacts == "zoom" else 1.0
-        has_lvot = view in ("a3c", "plax", "tee_lvot")
-        values: dict[str, Any] = dict(
-            view=view,
-            texture=texture,
-            artefacts=artefacts,
-            mirrored=bool(g.random() < 0.35),
-            rows=rows,
-            cols=cols,
-            n_frames=n_frames,
-            depth_cm=round(depth, 1),
-            sector_angle_deg=round(sector),
-            annulus_depth_cm=round(ann_depth, 2),
-            annulus_tilt_deg=round(tilt, 1),
-            heart_scale=round(u(0.85, 1.12), 2),
-            nyquist_cm_s=round(nyq, 1),
-            frame_rate_hz=frame_rate,
-            heart_rate_bpm=hr,
-            start_phase=round(u(0.0, 1.0), 3),
-            colour_map=str(g.choice(WORLD_COLOUR_MAPS)),
-            mosaic=mosaic,
-            mosaic_cell_px=round(cell, 2),
-            gain=round(u(0.75, 1.3), 2),
-            tissue_gain=round(u(0.75, 1.25), 2),
-            noise_level=round(u(0.1, 0.9), 2),
-            n_jets=n_jets,
-            jet_length_cm=round(length, 2),
-            jet_width_cm=round(width, 2),
-            vc_width_cm=round(vc, 2),
-            jet_angle_deg=round(angle, 1),
-            wall_hugging=bool(eccentric),
-            touching=bool(post_clip and n_jets >= 2 and g.random() < 0.4),
-            jet_velocity_cm_s=round(u(380, 600)),
-            turbulence=round(u(0.3, 0.85), 2),
-            pisa=bool(g.random() < (0.35 if post_clip else 0.7)),
-            pisa_radius_cm=round(u(0.4, 1.0), 2),
-            pisa_rings=rings,
-            inflow=bool(g.random() < 0.95),
-            pulmonary_vein_flow=bool(g.random() < (0.8 if tee else 0.6)),
-            lvot_flow=bool(has_lvot and g.random() < 0.85),
-            ai_jet=bool(has_lvot and g.random() < (0.5 if view == "plax" else 0.3)),
-            wall_flash=bool(g.random() < 0.6),
-            post_clip=bool(post_clip),
-            cursor_rgb=cursor,
-            ecg_rgb=ecg_rgb,
-            bar_side=str(g.choice(_BAR_SIDES)),
-            zoom_factor=round(zoom, 2),
-            frame_counter=bool(g.random() < 0.5),
-            calibrated=bool(g.random() < 0.9),
-            dicom_view_code=bool(g.random() < 0.5),
-            series_names_view=bool(g.random() < 0.6),
-        )
+        view, texture, artefacts = _draw_axes(g, (view, texture, artefacts), overrides)
+        values = _draw_values(g, view, texture, artefacts, post_clip, overrides)
         values.update(overrides)
         return cls.from_dict(values)
+
+
+# -- drawing a clip (WorldParams.random), in a fixed order of draws -------------
+def _draw_axes(
+    g: np.random.Generator, fixed: tuple[str | None, str | None, str | None], overrides: dict[str, Any]
+) -> tuple[str, str, str]:
+    """The family: each axis fixed or drawn (``overrides`` may name one too and loses it)."""
+    for name, value, choices in zip(
+        ("view", "texture", "artefacts"), fixed, (VIEWS, TEXTURES, ARTEFACT_SETS)
+    ):
+        if value is not None and value not in choices:
+            raise InvalidParameterError(
+                None, f"{name} must be None or one of {', '.join(choices)}, got {value!r}"
+            )
+    # the axes are drawn first so that fixing one never changes how the others draw
+    v_draw = str(g.choice(VIEWS))
+    t_draw = str(g.choice(TEXTURES))
+    a_draw = str(g.choice(ARTEFACT_SETS))
+    view = fixed[0] or overrides.pop("view", None) or v_draw
+    texture = fixed[1] or overrides.pop("texture", None) or t_draw
+    artefacts = fixed[2] or overrides.pop("artefacts", None) or a_draw
+    return view, texture, artefacts
+
+
+def _draw_size(g: np.random.Generator, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Frame size, frame rate, heart rate and 1-2 beats of frames (drawn even when fixed)."""
+    u = g.uniform
+    rows = int(overrides.get("rows", int(g.integers(360, 801))))
+    aspect = u(1.25, 1.45)
+    cols = int(overrides.get("cols", int(round(rows * aspect / 2)) * 2))
+    frame_rate = float(overrides.get("frame_rate_hz", round(u(15, 60), 1)))
+    hr = float(overrides.get("heart_rate_bpm", round(u(50, 110))))
+    beats = u(1.0, 2.0)
+    n_frames = int(min(120, max(4, math.ceil(frame_rate * 60.0 / hr * beats))))
+    return dict(rows=rows, cols=cols, n_frames=n_frames, frame_rate_hz=frame_rate, heart_rate_bpm=hr)
+
+
+def _draw_placement(g: np.random.Generator, view: str) -> dict[str, Any]:
+    """Depth, annulus depth and tilt, and fan opening for the view."""
+    u = g.uniform
+    if view in ("a4c", "a2c", "a3c"):
+        depth = u(14.5, 18.5)
+        ann_depth = u(9.0, min(12.0, depth - 4.6))
+        tilt = u(-30, 30)
+        sector = u(60, 90)
+    elif view == "plax":
+        depth = u(14.0, 18.0)
+        ann_depth = u(8.5, min(11.0, depth - 4.8))
+        tilt = u(38, 62)
+        sector = u(65, 90)
+    else:
+        depth = u(11.0, 16.0)
+        ann_depth = u(4.6, 6.6)
+        tilt = u(-25, 25)
+        sector = u(70, 95)
+    return dict(
+        depth_cm=round(depth, 1),
+        sector_angle_deg=round(sector),
+        annulus_depth_cm=round(ann_depth, 2),
+        annulus_tilt_deg=round(tilt, 1),
+    )
+
+
+def _draw_jet_shape(
+    g: np.random.Generator, view: str, post_clip: bool
+) -> tuple[bool, float, int, float, float, float]:
+    """(eccentric, angle, n_jets, length, width, vena contracta) of the jets."""
+    u = g.uniform
+    eccentric = g.random() < (0.25 if post_clip else (0.5 if view == "plax" else 0.35))
+    # PLAX: eccentric jets mostly run posteriorly (-v), along the posterior LA wall
+    side = -1.0 if (view == "plax" and g.random() < 0.75) else float(g.choice([-1, 1]))
+    angle = side * u(22, 45) if eccentric else float(u(-15, 15))
+    if post_clip:
+        n_jets = int(g.choice([1, 2, 2, 2, 3]))
+        length, width, vc = u(1.2, 3.2), u(0.6, 1.5), u(0.15, 0.45)
+    else:
+        n_jets = int(g.choice([1, 1, 1, 1, 2]))
+        length, width, vc = u(2.5, 6.0), u(1.2, 3.0), u(0.3, 0.9)
+    return bool(eccentric), angle, n_jets, length, width, vc
+
+
+def _draw_style(g: np.random.Generator, texture: str, artefacts: str) -> dict[str, Any]:
+    """Mosaic, Nyquist (low with many-ringed PISA), cursor and ECG colours, zoom."""
+    u = g.uniform
+    mosaic = str(g.choice(_MOSAICS))
+    eff = texture if texture in _MOSAICS else mosaic
+    cell = u(1.0, 3.0) if eff == "fine" else u(4.0, 12.0)
+    nyq = u(40, 80)
+    rings = bool(g.random() < 0.3)
+    if rings:
+        nyq = u(40, 48)
+    cursor = (235, 235, 235)
+    if artefacts == "cursor_colour":
+        cursor = [
+            (255, 235, 0),
+            (60, 230, 60),
+            (0, 230, 255),
+            (255, 150, 0),
+            (255, 80, 200),
+            (120, 200, 255),
+        ][int(g.integers(0, 6))]
+    elif g.random() < 0.3:
+        cursor = (255, 255, 255)
+    ecg_choices = [(40, 220, 70), (60, 255, 60), (0, 200, 120), (230, 230, 90)]
+    ecg_rgb = ecg_choices[int(g.integers(0, 4))]
+    zoom = u(1.4, 2.2) if artefacts == "zoom" else 1.0
+    return dict(
+        mosaic=mosaic,
+        mosaic_cell_px=round(cell, 2),
+        nyquist_cm_s=round(nyq, 1),
+        pisa_rings=rings,
+        cursor_rgb=cursor,
+        ecg_rgb=ecg_rgb,
+        zoom_factor=round(zoom, 2),
+    )
+
+
+def _draw_values(
+    g: np.random.Generator,
+    view: str,
+    texture: str,
+    artefacts: str,
+    post_clip: bool,
+    overrides: dict[str, Any],
+) -> dict[str, Any]:
+    """Every field of a clip of the family, drawn in a fixed order."""
+    u = g.uniform
+    tee = view in TEE_VIEWS
+    size = _draw_size(g, overrides)
+    place = _draw_placement(g, view)
+    eccentric, angle, n_jets, length, width, vc = _draw_jet_shape(g, view, post_clip)
+    style = _draw_style(g, texture, artefacts)
+    has_lvot = view in ("a3c", "plax", "tee_lvot")
+    return dict(
+        view=view,
+        texture=texture,
+        artefacts=artefacts,
+        mirrored=bool(g.random() < 0.35),
+        **size,
+        **place,
+        heart_scale=round(u(0.85, 1.12), 2),
+        start_phase=round(u(0.0, 1.0), 3),
+        colour_map=str(g.choice(WORLD_COLOUR_MAPS)),
+        gain=round(u(0.75, 1.3), 2),
+        tissue_gain=round(u(0.75, 1.25), 2),
+        noise_level=round(u(0.1, 0.9), 2),
+        n_jets=n_jets,
+        jet_length_cm=round(length, 2),
+        jet_width_cm=round(width, 2),
+        vc_width_cm=round(vc, 2),
+        jet_angle_deg=round(angle, 1),
+        wall_hugging=eccentric,
+        touching=bool(post_clip and n_jets >= 2 and g.random() < 0.4),
+        jet_velocity_cm_s=round(u(380, 600)),
+        turbulence=round(u(0.3, 0.85), 2),
+        pisa=bool(g.random() < (0.35 if post_clip else 0.7)),
+        pisa_radius_cm=round(u(0.4, 1.0), 2),
+        inflow=bool(g.random() < 0.95),
+        pulmonary_vein_flow=bool(g.random() < (0.8 if tee else 0.6)),
+        lvot_flow=bool(has_lvot and g.random() < 0.85),
+        ai_jet=bool(has_lvot and g.random() < (0.5 if view == "plax" else 0.3)),
+        wall_flash=bool(g.random() < 0.6),
+        post_clip=bool(post_clip),
+        bar_side=str(g.choice(_BAR_SIDES)),
+        frame_counter=bool(g.random() < 0.5),
+        calibrated=bool(g.random() < 0.9),
+        dicom_view_code=bool(g.random() < 0.5),
+        series_names_view=bool(g.random() < 0.6),
+        **style,
+    )
