@@ -9,13 +9,13 @@ rate and depth as much as on the valve).
 
 Examples
 --------
->>> from echoassess.results import ClipResult
+>>> from echoassess.results import AcquisitionSettings, ClipResult
 >>> def result(name, area):
 ...     return ClipResult(source=name, frames=1, frame_time_ms=None,
 ...                       pixel_spacing_cm=(0.05, 0.05), calibration_source="regions",
 ...                       per_frame=(), max_frame=0, max_jet_area_px=int(area / 0.0025),
 ...                       max_jet_area_cm2=area, jets_at_max=(), mean_systolic_jet_area_cm2=None,
-...                       settings={"nyquist_cm_s": 60.0})
+...                       acquisition=AcquisitionSettings(nyquist_cm_s=60.0))
 >>> c = compare(result("pre.dcm", 12.0), result("post.dcm", 3.0))
 >>> c.area_reduction_cm2, c.area_reduction_pct, c.class_change
 (9.0, 75.0, 'severe -> mild')
@@ -33,6 +33,7 @@ from typing import Any
 from . import postteer
 from .errors import InvalidParameterError
 from .results import ClipResult, jet_area_class
+from .results import round_or_none as _round
 
 __all__ = [
     "SETTING_TOLERANCES",
@@ -331,8 +332,8 @@ class Comparison:
             "post_max_frame": self.post.max_frame,
         }
         for key in SETTING_TOLERANCES:
-            row[f"pre_{key}"] = _num(self.pre.settings.get(key))
-            row[f"post_{key}"] = _num(self.post.settings.get(key))
+            row[f"pre_{key}"] = _num(getattr(self.pre.acquisition, key))
+            row[f"post_{key}"] = _num(getattr(self.post.acquisition, key))
         row["pre_user_inputs"] = " | ".join(input_lines(self.pre.user_inputs)) or None
         row["post_user_inputs"] = " | ".join(input_lines(self.post.user_inputs)) or None
         row["settings_match"] = self.settings_match
@@ -365,10 +366,6 @@ def _public_dict(result: ClipResult) -> dict[str, Any]:
     d = result.to_dict()
     d["source"] = _file_name(result.source)
     return d
-
-
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def compare(pre: ClipResult, post: ClipResult) -> Comparison:
@@ -437,7 +434,7 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
     # settings
     differences: list[tuple[str, Any, Any]] = []
     for key, (label, unit_s, abs_tol, rel_tol) in SETTING_TOLERANCES.items():
-        v_pre, v_post = _num(pre.settings.get(key)), _num(post.settings.get(key))
+        v_pre, v_post = _num(getattr(pre.acquisition, key)), _num(getattr(post.acquisition, key))
         if v_pre is None or v_post is None:
             missing = [n for n, v in (("pre", v_pre), ("post", v_post)) if v is None]
             warnings.append(
@@ -454,7 +451,7 @@ def compare(pre: ClipResult, post: ClipResult) -> Comparison:
             )
     lo, hi = NYQUIST_RANGE_CM_S
     for name, res in (("pre", pre), ("post", post)):
-        nyq = _num(res.settings.get("nyquist_cm_s"))
+        nyq = _num(res.acquisition.nyquist_cm_s)
         # judged at the precision every table prints it (0.1 cm/s)
         nyq = None if nyq is None else round(nyq, NYQUIST_DECIMALS)
         if nyq is not None and not lo <= nyq <= hi:

@@ -23,7 +23,7 @@ from . import bounds, colorflow, ecg, measure, postteer, provenance, segmentatio
 from ._version import __version__
 from .errors import InvalidParameterError, NoColourFlowError
 from .io import EchoClip, load_clip
-from .results import ClipResult, FrameMeasurement, JetMeasurement
+from .results import AcquisitionSettings, ClipResult, Diagnostics, FrameMeasurement, JetMeasurement
 from .valve import Annulus
 
 __all__ = ["AnalysisParams", "analyze_clip", "ALGORITHM"]
@@ -713,40 +713,39 @@ def analyze_clip(
                 "against the image"
             )
 
-    settings = {
-        "nyquist_cm_s": None if nyquist_cm_s is None else round(float(nyquist_cm_s), 2),
-        "nyquist_source": nyquist_source,
-        "velocity_unit": "cm/s" if nyquist_cm_s is not None else "fraction of Nyquist",
-        "frame_rate_hz": clip.frame_rate_hz,
-        "depth_cm": None if depth_cm is None else round(float(depth_cm), 2),
-        "depth_source": depth_source,
-        "depth_cm_from_sector": (
+    acquisition = AcquisitionSettings(
+        nyquist_cm_s=None if nyquist_cm_s is None else round(float(nyquist_cm_s), 2),
+        nyquist_source=nyquist_source,
+        frame_rate_hz=clip.frame_rate_hz,
+        depth_cm=None if depth_cm is None else round(float(depth_cm), 2),
+        depth_source=depth_source,
+        heart_rate_bpm=clip.metadata.heart_rate_bpm,
+        manufacturer=clip.metadata.manufacturer,
+        model=clip.metadata.model,
+    )
+    diagnostics = Diagnostics(
+        depth_cm_from_sector=(
             round(sector["radius_px"] * clip.spacing_cm[1], 1)
             if sector is not None and clip.spacing_cm is not None
             else None
         ),
-        "heart_rate_bpm": clip.metadata.heart_rate_bpm,
-        "systole_source": systole_source,
-        "ecg_rr_ms": None if ecg_phase is None else round(ecg_phase.rr_ms, 1),
-        "colour_box_xyxy": [int(v) for v in box],
-        "colour_box_source": box_source,
-        "colour_bar_xyxy": [int(v) for v in bar.bbox_xyxy] if bar.source == "detected" else None,
-        "colour_bar_source": bar.source,
-        "colour_map_variance": bar.has_variance,
-        "colour_cell_px": int(cell),
-        "static_overlay_px": int(static.sum()),
-        "sector": sector,
-        "view": valve_info.view,
-        "view_source": valve_info.view_source,
-        "annulus_xy": None
-        if ann is None
-        else [[round(x + bx0, 1), round(y + by0, 1)] for x, y in ann.points],
-        "annulus_tilt_deg": None if ann is None else round(ann.tilt_deg, 1),
-        "annulus_source": valve_info.source,
-        "roi_xyxy": None if roi is None else list(roi),
-        "manufacturer": clip.metadata.manufacturer,
-        "model": clip.metadata.model,
-    }
+        systole_source=systole_source,
+        ecg_rr_ms=None if ecg_phase is None else round(ecg_phase.rr_ms, 1),
+        colour_box_xyxy=_xyxy(box),
+        colour_box_source=box_source,
+        colour_bar_xyxy=_xyxy(bar.bbox_xyxy) if bar.source == "detected" else None,
+        colour_bar_source=bar.source,
+        colour_map_variance=bar.has_variance,
+        colour_cell_px=int(cell),
+        static_overlay_px=int(static.sum()),
+        sector=sector,
+        view=valve_info.view,
+        view_source=valve_info.view_source,
+        annulus_xy=None if ann is None else _annulus_xy(ann, (bx0, by0)),
+        annulus_tilt_deg=None if ann is None else round(ann.tilt_deg, 1),
+        annulus_source=valve_info.source,
+        roi_xyxy=None if roi is None else _xyxy(roi),
+    )
     result = measure.summarize_clip(
         per_frame,
         jets_by_frame,
@@ -754,7 +753,8 @@ def analyze_clip(
         frame_time_ms=clip.frame_time_ms,
         spacing_cm=clip.spacing_cm,
         calibration_source=clip.calibration_source,
-        settings=settings,
+        acquisition=acquisition,
+        diagnostics=diagnostics,
         algorithm_version=ALGORITHM,
         params=p.to_dict(),
         warnings=warnings,
@@ -1643,3 +1643,15 @@ def _full_frame(crop: np.ndarray, box: tuple[int, int, int, int], shape: tuple[i
     x0, y0, x1, y1 = box
     out[y0 : y1 + 1, x0 : x1 + 1] = crop
     return out
+
+
+def _xyxy(box: Any) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return x0, y0, x1, y1
+
+
+def _annulus_xy(ann: Annulus, offset: tuple[int, int]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The annulus hinge points in full-frame pixels (0.1 px)."""
+    (x1, y1), (x2, y2) = ann.points
+    ox, oy = offset
+    return (round(x1 + ox, 1), round(y1 + oy, 1)), (round(x2 + ox, 1), round(y2 + oy, 1))

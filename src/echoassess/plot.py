@@ -453,7 +453,7 @@ def plot_max_frame(
     artists = plot_overlay(
         frame, mask, jets=jets, ax=ax, title=title, spacing_cm=result.pixel_spacing_cm, zoom_xyxy=box
     )
-    ann = (result.settings or {}).get("annulus_xy")
+    ann = result.diagnostics.annulus_xy
     if ann:
         # the mitral annulus the jets were measured against (dashed)
         (x1, y1), (x2, y2) = ann
@@ -473,7 +473,7 @@ def plot_max_frame(
         artists.update(plot_post_teer(artists["image"].axes, result))
     if colour_bar is not None and np.asarray(colour_bar).size:
         artists["colour_bar"] = _colour_scale(
-            artists["image"].axes, np.asarray(colour_bar), (result.settings or {}).get("nyquist_cm_s")
+            artists["image"].axes, np.asarray(colour_bar), result.acquisition.nyquist_cm_s
         )
     return artists
 
@@ -1112,12 +1112,12 @@ def _summary_text(c: Comparison) -> str:
     ):
         vals = []
         for res in (c.pre, c.post):
-            v = res.settings.get(key)
+            v = getattr(res.acquisition, key)
             vals.append("n/r" if v is None else fmt.format(float(v)))
         flag = "  ≠" if any(k == key for k, _, _ in c.setting_differences) else ""
         lines.append(f"  {label:<10} {vals[0]} / {vals[1]}{flag}")
     if any(
-        res.settings.get(k) is None
+        getattr(res.acquisition, k) is None
         for res in (c.pre, c.post)
         for k in ("nyquist_cm_s", "frame_rate_hz", "depth_cm")
     ):

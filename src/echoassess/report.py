@@ -165,7 +165,7 @@ def summary_table(c: Comparison) -> str:
     for key, label, unit_s, fmt in _SETTING_ROWS:
         vals = []
         for res in (c.pre, c.post):
-            v = res.settings.get(key)
+            v = getattr(res.acquisition, key)
             vals.append("not recorded" if v is None else f"{fmt.format(float(v))} {unit_s}")
         rows.append((label.lower(), *vals))
     w0 = max(len(r[0]) for r in rows)
@@ -327,7 +327,7 @@ def _settings_table(c: Comparison) -> str:
     for key, label, unit, fmt in _SETTING_ROWS:
         cells = []
         for res in (c.pre, c.post):
-            v = res.settings.get(key)
+            v = getattr(res.acquisition, key)
             cells.append("not recorded" if v is None else f"{fmt.format(float(v))} {unit}")
         cls = ' class="differs"' if key in differing else ""
         if key in differing:
@@ -407,14 +407,14 @@ def _clip_rows(c: Comparison) -> str:
         return _area(res.mean_systolic_jet_area_cm2, "cm2", 2)
 
     def valve(res: ClipResult) -> str:
-        st = res.settings or {}
+        st = res.diagnostics
         if res.status == "cannot_measure":
             return f"<b>cannot measure</b>: {_e(res.status_reason)} (give the annulus as a hint)"
         view = {"tee": "TEE", "tte": "TTE", "parasternal": "TTE parasternal"}.get(
-            str(st.get("view")), "view unknown"
+            str(st.view), "view unknown"
         )
-        src = st.get("annulus_source") or "?"
-        tilt = st.get("annulus_tilt_deg")
+        src = st.annulus_source or "?"
+        tilt = st.annulus_tilt_deg
         text = f"{view}; annulus from {_e(src)}" + (f", tilted {tilt:.0f}°" if tilt is not None else "")
         if res.status == "no_jet":
             text += f"; no jet: {_e(res.status_reason)}"

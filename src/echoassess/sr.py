@@ -453,7 +453,7 @@ def _clip_group(result: ClipResult, ref: _Source, c: dict[str, Any]) -> Any:
         ("frame_rate_hz", "frame_rate", "hz"),
         ("depth_cm", "depth", "cm"),
     ):
-        value = result.settings.get(key)
+        value = getattr(result.acquisition, key)
         if value is not None and np.isfinite(float(value)):
             summary.append(_num(c[code], value, c[unit]))
     status = result.status if result.status in _STATUSES else "measured"
