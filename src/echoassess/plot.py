@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .results import ASE_MILD_BELOW_CM2, ASE_SEVERE_ABOVE_CM2, ClipResult, JetMeasurement
+from .results import systolic_runs as _systole_runs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .compare import Comparison
@@ -608,19 +609,6 @@ def jet_zoom_box(
     y0 = int(round(min(max(cy - zh / 2, 0), h - zh)))
     x0 = int(round(min(max(cx - zw / 2, 0), w - zw)))
     return (ox + x0, oy + y0, ox + int(x0 + round(zw)) - 1, oy + int(y0 + round(zh)) - 1)
-
-
-def _systole_runs(phases: Sequence[str]) -> list[tuple[int, int]]:
-    """Index ranges ``[start, stop)`` of consecutive systolic frames."""
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, p in enumerate(list(phases) + ["end"]):
-        if p == "systole" and start is None:
-            start = i
-        elif p != "systole" and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
 
 
 def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]:

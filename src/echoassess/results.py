@@ -17,7 +17,7 @@ written to JSON as, their plain string values.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ __all__ = [
     "Status",
     "jet_area_class",
     "round_or_none",
+    "systolic_runs",
 ]
 
 #: Identifiers a result may carry for checks (pre/post order) but never writes
@@ -106,6 +107,29 @@ def jet_area_class(area_cm2: float | None) -> str | None:
     if area_cm2 <= ASE_SEVERE_ABOVE_CM2:
         return "moderate"
     return "severe"
+
+
+def systolic_runs(phases: Sequence[str | bool]) -> list[tuple[int, int]]:
+    """Index ranges ``[start, stop)`` of consecutive systolic frames; a phase is
+    ``"systole"`` (a :class:`Phase` or its string) or a bool.
+
+    >>> systolic_runs(["diastole", "systole", "systole", "diastole", "systole"])
+    [(1, 3), (4, 5)]
+    >>> systolic_runs([True, False, True, True])
+    [(0, 1), (2, 4)]
+    """
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, p in enumerate(phases):
+        on = p == Phase.SYSTOLE if isinstance(p, str) else bool(p)
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(phases)))
+    return runs
 
 
 def round_or_none(value: float | None, digits: int = 4) -> float | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import colorflow
+from .. import colourflow
 from ..errors import NoColourFlowError
 from .params import AnalysisParams
 from .screen import Screen
@@ -88,7 +88,7 @@ def _scan_frames(
     frames: Iterable[np.ndarray],
     n_frames: int,
     box: tuple[int, int, int, int],
-    lut: colorflow.ColourLUT,
+    lut: colourflow.ColourLUT,
     *,
     ecg_trace: tuple[np.ndarray, np.ndarray] | None,
     progress: Callable[[int, int], None] | None,
@@ -114,7 +114,7 @@ def _scan_frames(
         origin,
     )
     # the flow map's quantised values looked up per colour bin (the same values
-    # as quantising colorflow.flow_map's output, without float frames)
+    # as quantising colourflow.flow_map's output, without float frames)
     flow_t, velocity_t, variance_t = lut.quantized()
     fast_index = lut.bits <= 5
     for i, frame in enumerate(frames):

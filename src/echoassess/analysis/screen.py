@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import colorflow, ecg
+from .. import colourflow, ecg
 from ..errors import InvalidParameterError, NoColourFlowError
 from ..io import EchoClip
 from .params import AnalysisParams
@@ -25,8 +25,8 @@ class Screen:
 
     box: tuple[int, int, int, int]  # the colour box, inclusive (x0, y0, x1, y1)
     box_source: str  # "regions" (the file) or "pixels" (changing colour)
-    bar: colorflow.ColourBar
-    lut: colorflow.ColourLUT
+    bar: colourflow.ColourBar
+    lut: colourflow.ColourLUT
     sector: dict[str, float] | None  # the imaging fan (Sector's fields), rounded
     trace: tuple[np.ndarray, np.ndarray] | None  # the ECG trace (xs, ys)
 
@@ -69,7 +69,7 @@ def read_screen(clip: EchoClip, first: np.ndarray, p: AnalysisParams, warnings: 
         n_probe = min(clip.n_frames, p.colour.box_probe_frames)
         idx = sorted(set(np.linspace(0, clip.n_frames - 1, n_probe).round().astype(int).tolist()))
         sample = clip.read_frames(idx)
-        found = colorflow.find_colour_box(sample, min_saturation=p.colour.bar_min_saturation)
+        found = colourflow.find_colour_box(sample, min_saturation=p.colour.bar_min_saturation)
         box_source = "pixels"
         if found is None:
             raise NoColourFlowError(
@@ -79,7 +79,7 @@ def read_screen(clip: EchoClip, first: np.ndarray, p: AnalysisParams, warnings: 
             )
         box = found
     c = p.colour
-    bar = colorflow.find_colour_bar(
+    bar = colourflow.find_colour_bar(
         first,
         exclude_xyxy=box,
         min_saturation=c.bar_min_saturation,
@@ -89,9 +89,9 @@ def read_screen(clip: EchoClip, first: np.ndarray, p: AnalysisParams, warnings: 
         min_lab_change=c.bar_min_lab_change,
     )
     if bar is None:
-        bar = colorflow.default_colour_bar()
+        bar = colourflow.default_colour_bar()
         warnings.append("no colour bar found: a generic red/blue velocity map was assumed")
-    lut = colorflow.build_colour_lut(
+    lut = colourflow.build_colour_lut(
         bar,
         bits=c.lut_bits,
         min_chroma=c.min_chroma,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import segmentation
+from .. import mosaic
 from .params import AnalysisParams
 from .scan import ColourFlow
 from .screen import Scale
@@ -35,7 +35,7 @@ def find_turbulence(flow: ColourFlow, scale: Scale, p: AnalysisParams) -> Turbul
     window = max(base_window, (3 * cell) | 1)
     turbs = np.zeros_like(flows)
     for i in range(flows.shape[0]):
-        turbs[i] = segmentation.turbulent_mask(
+        turbs[i] = mosaic.turbulent_mask(
             velocity[i],
             flows[i],
             None if variance is None else variance[i],
@@ -59,7 +59,7 @@ def _cell_size(velocity: np.ndarray, flows: np.ndarray, window: int, p: Analysis
     for i in np.argsort(n_flow)[::-1][: p.turbulence.cell_probe_frames]:  # the frames with most flow
         if not n_flow[i]:
             continue
-        tm = segmentation.turbulence_map(
+        tm = mosaic.turbulence_map(
             velocity[i], flows[i], window_px=2 * window + 1, lag_px=p.turbulence.max_cell_px
         )
         busy[i] = tm > p.turbulence.cell_busy_level
@@ -68,4 +68,4 @@ def _cell_size(velocity: np.ndarray, flows: np.ndarray, window: int, p: Analysis
         return 1
     top = np.argsort(counts)[::-1][: min(p.turbulence.cell_top_frames, T)]
     top = top[counts[top] > 0]
-    return segmentation.colour_cell_px(velocity[top], flows[top], busy[top], max_lag=p.turbulence.max_cell_px)
+    return mosaic.colour_cell_px(velocity[top], flows[top], busy[top], max_lag=p.turbulence.max_cell_px)
