@@ -160,8 +160,9 @@ def colour_bar_from_pixels(
         colours = np.median(inner, axis=1).astype(np.uint8)
         velocities = vel_rows
         variances = np.zeros(n, np.float32)
+    x0, y0, x1, y1 = (int(v) for v in bbox_xyxy)
     return ColourBar(
-        tuple(int(v) for v in bbox_xyxy),
+        (x0, y0, x1, y1),
         colours,
         velocities.astype(np.float32),
         variances.astype(np.float32),

@@ -108,6 +108,11 @@ def ratio_class(ratio: float | None) -> str | None:
     return "severe" if ratio > RATIO_SEVERE_ABOVE else "moderate"
 
 
+def _segment(xy: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    (x1, y1), (x2, y2) = xy
+    return (float(x1), float(y1)), (float(x2), float(y2))
+
+
 @dataclass(frozen=True)
 class JetPostTeer:
     """One jet of the max-jet frame (``label`` as in ``ClipResult.jets_at_max``).
@@ -224,9 +229,7 @@ class PostTeerMeasures:
                 vc_at_max_cm=j.get("vc_at_max_cm"),
                 vc_width_px=j.get("vc_width_px"),
                 vc_at_max_px=j.get("vc_at_max_px"),
-                vc_segment_xy=None
-                if j.get("vc_segment_xy") is None
-                else (pt(j["vc_segment_xy"][0]), pt(j["vc_segment_xy"][1])),
+                vc_segment_xy=None if j.get("vc_segment_xy") is None else _segment(j["vc_segment_xy"]),
                 origin_xy=pt(j.get("origin_xy")),
                 axis_end_xy=pt(j.get("axis_end_xy")),
                 la_ratio=j.get("la_ratio"),
@@ -418,7 +421,8 @@ def post_teer_measures(
             )
         )
     widths = [j.vc_width_cm for j in jets]
-    vc_sum = sum(widths) if widths and all(w is not None for w in widths) else None  # type: ignore[misc]
+    known = [w for w in widths if w is not None]
+    vc_sum = sum(known) if widths and len(known) == len(widths) else None
     by_frame = tuple(
         (
             int(i),

@@ -69,7 +69,7 @@ def check_hints(
     valve_xy: Any,
     roi_xyxy: Any,
     la_polygon: Any,
-) -> tuple[Hints, tuple[dict[str, Any], ...], list[str]]:
+) -> tuple[Hints, list[dict[str, Any]], list[str]]:
     """The hints checked against the clip, the user inputs the result records and
     the warnings they raise (a conflict with the file)."""
     if nyquist_cm_s is not None and not (

@@ -57,7 +57,7 @@ def _late_origins(
     if n <= 1:
         return []
     biggest = int(stats[1:, cv2.CC_STAT_AREA].max())
-    out = []
+    out: list[tuple[float, float]] = []
     for k in range(1, n):
         if stats[k, cv2.CC_STAT_AREA] < max(10, min(0.15 * biggest, min_px)):
             continue

@@ -321,7 +321,7 @@ class AnalysisParams:
         geometry: GeometryParams | None = None,
         **parameters: Any,
     ) -> None:
-        given = dict(
+        given: dict[str, Any] = dict(
             colour=colour,
             turbulence=turbulence,
             valve=valve,

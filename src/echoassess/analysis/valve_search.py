@@ -97,12 +97,13 @@ def locate_valve(
     if annulus is not None:
         p1 = (annulus[0][0] - bx0, annulus[0][1] - by0)
         p2 = (annulus[1][0] - bx0, annulus[1][1] - by0)
-        if sd.side is None:
+        side = sd.side
+        if side is None:
             # the atrium is the side the turbulent flow extends into
             side = _side_of_flow(cores, p1, p2, s.apex)
             sd = _Side(side, "tte" if side == 1 else "tee", "the side the jets extend into")
-        ann = vl.annulus_from_points(p1, p2, apex_xy=s.apex, side=sd.side)
-        return ValveFit(ann, sd.side, sd.view, sd.source, "user", cores_found=cores_found)
+        given = vl.annulus_from_points(p1, p2, apex_xy=s.apex, side=side)
+        return ValveFit(given, sd.side, sd.view, sd.source, "user", cores_found=cores_found)
 
     def fail(why: str, found: bool = True) -> ValveFit:
         return ValveFit(None, sd.side, sd.view, sd.source, "none", why, cores_found=found)
@@ -125,7 +126,7 @@ def locate_valve(
         return fail(chosen)
     main, others, rival = chosen
     why_not = ""
-    ann = None
+    ann: Annulus | None = None
     for cand in [main] + others:
         ann, why = _fit_cluster(cand, clusters, s, depth_a, side=sd.side, p=p)
         if ann is not None:
