@@ -110,7 +110,7 @@ def analyze_clip(
     >>> path = os.path.join(tempfile.mkdtemp(), "c.dcm")
     >>> _ = generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=1).save(path)
     >>> r = analyze_clip(path)
-    >>> r.frames, r.status, r.max_jet_area_cm2 > 0
+    >>> r.frames, str(r.status), r.max_jet_area_cm2 > 0
     (12, 'measured', True)
     """
 
