@@ -19,7 +19,7 @@ soon as it comes back. The tables are rebuilt from those records at the end:
     with pairing (see :mod:`echoassess.cohort`);
 ``sr/<key>.dcm`` and ``srs.csv``
     with ``sr=True``: one DICOM Structured Report per analysed clip
-    (:mod:`echoassess.sr`) and their list (file, source and SR SOP Instance
+    (:mod:`echoassess.dicom.sr`) and their list (file, source and SR SOP Instance
     UIDs, status). Each SR carries its clip's patient and study modules, as a
     DICOM object for the PACS must; the tables never do.
 
@@ -278,7 +278,7 @@ def process_file(path: str, options: WorkerOptions) -> dict[str, Any]:
 
 
 def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
-    from .io import load_clip
+    from .loading import load_clip
 
     rec["stage"] = "read"
     head = sniff(p)
@@ -350,7 +350,7 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         _record_error(rec, err)
         return
     if options.sr_dir is not None:
-        from .sr import write_clip_sr
+        from .dicom.sr import write_clip_sr
 
         rec["stage"] = "sr"
         key = file_key(p)
@@ -359,7 +359,7 @@ def _process(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> None:
         except EchoAssessError as err:
             _record_error(rec, err)
             return
-        from .sr import sr_uids
+        from .dicom.sr import sr_uids
 
         rec["sr"] = {
             "file": f"{SR_DIR}/{sr.name}",
@@ -965,7 +965,7 @@ def run_batch(
         spacing or depth, keyed by file name or SOP Instance UID.
     sr : bool
         Also write one DICOM Structured Report per analysed clip into
-        ``out_dir/sr/`` and list them in ``srs.csv`` (:mod:`echoassess.sr`).
+        ``out_dir/sr/`` and list them in ``srs.csv`` (:mod:`echoassess.dicom.sr`).
         Each SR carries its clip's patient and study modules.
     qc : bool
         Also write the quality-control pictures (:mod:`echoassess.qc`): per

@@ -29,7 +29,7 @@ from typing import Any
 from ._version import __version__
 from .analysis import assemble, inputs, jets, phase, scan, screen, turbulence, valve_search
 from .analysis.params import AnalysisParams, check_params
-from .io import EchoClip
+from .dicom import EchoClip
 from .results import ClipResult
 
 __all__ = ["AnalysisParams", "analyze_clip", "ALGORITHM"]

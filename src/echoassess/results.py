@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# one enum of calibration sources: the DICOM layer's, which chooses the calibration
+from .dicom.calibration import CalibrationSource
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -77,14 +80,6 @@ class Status(StrEnum):
     MEASURED = "measured"
     NO_JET = "no_jet"
     CANNOT_MEASURE = "cannot_measure"
-
-
-class CalibrationSource(StrEnum):
-    """Where a clip's pixel spacing came from."""
-
-    REGIONS = "regions"  #: the file's SequenceOfUltrasoundRegions
-    USER_SPACING = "user spacing"  #: ``spacing_cm`` given by the user
-    DEPTH_AND_SECTOR = "depth + sector"  #: ``depth_cm`` and the imaging fan's radius
 
 
 class AreaUnit(StrEnum):

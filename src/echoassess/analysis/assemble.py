@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import measure, postteer
-from ..io import EchoClip
+from ..dicom import EchoClip
 from ..results import AcquisitionSettings, ClipResult, Diagnostics
 from ..valve import Annulus
 from .inputs import Hints

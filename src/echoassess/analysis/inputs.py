@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from .. import bounds, postteer, provenance
+from ..dicom import EchoClip
 from ..errors import InvalidParameterError
-from ..io import EchoClip, load_clip
+from ..loading import load_clip
 from ..results import AcquisitionSettings
 
 __all__ = ["Hints", "acquisition_settings", "check_hints", "open_clip"]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import measure, postteer, segmentation
-from ..io import EchoClip
+from ..dicom import EchoClip
 from ..results import FrameMeasurement, JetMeasurement, Phase
 from ..valve import Annulus
 from .origins import origin_search_mask, renumber, track_origins

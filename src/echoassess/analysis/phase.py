@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import ecg, segmentation
+from ..dicom import EchoClip
 from ..ecg import EcgPhase
-from ..io import EchoClip
 from ..results import Status
 from .params import AnalysisParams
 from .scan import ColourFlow

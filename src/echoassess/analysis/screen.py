@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import colourflow, ecg
+from ..dicom import EchoClip
 from ..errors import InvalidParameterError, NoColourFlowError
-from ..io import EchoClip
 from .params import AnalysisParams
 
 __all__ = ["Scale", "Screen", "read_screen", "clip_scale", "roi_mask"]
@@ -141,7 +141,7 @@ def ecg_trace(
     min_width_px: int,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ECG trace under the image (outside the fan and the colour box), or ``None``."""
-    from ..geometry import Sector
+    from ..fan import Sector
 
     exclude = np.zeros(frame.shape[:2], bool)
     x0, y0, x1, y1 = box
@@ -153,7 +153,7 @@ def ecg_trace(
 
 def find_sector(frame: np.ndarray, p: AnalysisParams) -> dict[str, float] | None:
     """The imaging fan (apex, edge angles, far arc), found on a half-size copy."""
-    from ..geometry import detect_sector
+    from ..fan import detect_sector
 
     g = p.geometry
     found = detect_sector(

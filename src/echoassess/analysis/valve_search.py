@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import segmentation
 from .. import valve as vl
-from ..io import EchoClip
+from ..dicom import EchoClip
 from ..valve import Annulus
 from .params import AnalysisParams
 from .screen import Scale

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from echoassess.geometry import Sector, detect_sector, sector_mask
+from echoassess.fan import Sector, detect_sector, sector_mask
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_fan_morphology_equals_scipy_ndimage(rng):
     4-connected holes and labels), on speckled masks of many sizes."""
     from scipy import ndimage as ndi
 
-    from echoassess import geometry as g
+    from echoassess import fan as g
 
     K5, K9 = np.ones((5, 5), np.uint8), np.ones((9, 9), np.uint8)  # detect_sector's kernels
     for _ in range(25):
