@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from echoassess.results import ClipResult, FrameMeasurement, JetMeasurement
+from echoassess.results import AcquisitionSettings, ClipResult, Diagnostics, FrameMeasurement, JetMeasurement
 
 _UIDS = itertools.count(10000)
 
@@ -27,6 +27,11 @@ class Synthetic:
 def _ellipse(h: int, w: int, cy: float, cx: float, ry: float, rx: float) -> np.ndarray:
     yy, xx = np.mgrid[:h, :w]
     return ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
+
+
+def _settings(flat: dict) -> dict:
+    """``acquisition`` and ``diagnostics`` from one flat dict keyed as ``ClipResult.to_dict()["settings"]``."""
+    return {"acquisition": AcquisitionSettings.from_dict(flat), "diagnostics": Diagnostics.from_dict(flat)}
 
 
 def make_clip(
@@ -111,7 +116,7 @@ def make_clip(
         max_jet_area_cm2=(float(areas[m]) if has_systole else 0.0) if pa else None,
         jets_at_max=tuple(jets),
         mean_systolic_jet_area_cm2=float(sys_areas.mean()) if pa and has_systole else None,
-        settings=dict(
+        **_settings(
             settings
             if settings is not None
             else {"nyquist_cm_s": 60.0, "frame_rate_hz": 25.0, "depth_cm": 14.0}
@@ -176,11 +181,11 @@ def result_from_truth(sc, name: str) -> ClipResult:
         max_jet_area_cm2=float(px[m] * pa),
         jets_at_max=tuple(jets),
         mean_systolic_jet_area_cm2=float(px[systolic].mean() * pa) if systolic.any() else None,
-        settings={
-            "nyquist_cm_s": t.nyquist_cm_s,
-            "frame_rate_hz": 1000.0 / t.frame_time_ms,
-            "depth_cm": float(t.params["depth_cm"]),
-        },
+        acquisition=AcquisitionSettings(
+            nyquist_cm_s=t.nyquist_cm_s,
+            frame_rate_hz=1000.0 / t.frame_time_ms,
+            depth_cm=float(t.params["depth_cm"]),
+        ),
         identifiers={"sop_instance_uid": sc.study.sop_instance_uid},
         algorithm_version="truth",
         masks=t.masks,

@@ -69,7 +69,7 @@ def test_pipeline_phase_from_the_ecg_without_a_jet(tmp_path, seed):
     # no jet, or (turbulent flow elsewhere, e.g. in the inflow) cannot measure:
     # never an area; the phases come from the ECG either way
     assert r.status in ("no_jet", "cannot_measure")
-    assert r.settings["systole_source"].startswith("ECG")
+    assert r.diagnostics.systole_source.startswith("ECG")
     phases = np.array([f.phase == "systole" for f in r.per_frame])
     truth = np.asarray(clip.truth.phase) == "systole"
     assert phases.any() and np.mean(phases == truth) >= 0.85
@@ -80,8 +80,8 @@ def test_pipeline_checks_the_flow_against_the_ecg(tmp_path):
     path = tmp_path / "jet.dcm"
     clip.save(path)
     r = echoassess.analyze_clip(path)
-    assert r.settings["systole_source"].startswith("flow (the ECG agrees on")
-    assert r.settings["ecg_rr_ms"] == pytest.approx(60000 / clip.params.heart_rate_bpm, rel=0.05)
+    assert r.diagnostics.systole_source.startswith("flow (the ECG agrees on")
+    assert r.diagnostics.ecg_rr_ms == pytest.approx(60000 / clip.params.heart_rate_bpm, rel=0.05)
 
 
 def test_docstring_examples_run():

@@ -72,16 +72,17 @@ def test_fan_morphology_equals_scipy_ndimage(rng):
 
     from echoassess import fan as g
 
+    K5, K9 = np.ones((5, 5), np.uint8), np.ones((9, 9), np.uint8)  # detect_sector's kernels
     for _ in range(25):
         shape = (int(rng.integers(24, 160)), int(rng.integers(24, 160)))
         lit = rng.random(shape) < rng.uniform(0.2, 0.9)
-        closed = g._erode(g._dilate(lit.astype(np.uint8), g._K5, 2), g._K5, 2)
+        closed = g._erode(g._dilate(lit.astype(np.uint8), K5, 2), K5, 2)
         want = ndi.binary_closing(lit, structure=np.ones((5, 5)), iterations=2)
         np.testing.assert_array_equal(closed.astype(bool), want)
         filled = g._fill_holes(closed)
         want = ndi.binary_fill_holes(want)
         np.testing.assert_array_equal(filled.astype(bool), want)
-        opened = g._dilate(g._erode(filled, g._K9), g._K9)
+        opened = g._dilate(g._erode(filled, K9), K9)
         want = ndi.binary_opening(want, structure=np.ones((9, 9)))
         np.testing.assert_array_equal(opened.astype(bool), want)
         labels, n = ndi.label(want)

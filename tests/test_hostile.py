@@ -27,7 +27,7 @@ from echoassess import (
 from echoassess.cli import app
 from echoassess.errors import OutputError
 from echoassess.fan import detect_sector
-from echoassess.results import ClipResult
+from echoassess.results import AcquisitionSettings, ClipResult, Diagnostics
 from echoassess.synthetic import SceneParams, generate_clip
 
 PATIENT_ID = "QZXID4471"
@@ -130,11 +130,13 @@ def test_results_never_carry_nan_or_infinity():
         max_jet_area_cm2=float("nan"),
         jets_at_max=(),
         mean_systolic_jet_area_cm2=None,
-        settings={"depth_cm": float("inf"), "nested": [float("nan"), 1.0]},
+        acquisition=AcquisitionSettings(depth_cm=float("inf")),
+        diagnostics=Diagnostics(sector={"apex_x": float("nan"), "apex_y": 1.0}),
     )
     d = r.to_dict()
     json.dumps(d, allow_nan=False)
-    assert d["settings"] == {"depth_cm": None, "nested": [None, 1.0]}
+    assert d["settings"]["depth_cm"] is None
+    assert d["settings"]["sector"] == {"apex_x": None, "apex_y": 1.0}
     assert r.jet_area_class is None
 
 

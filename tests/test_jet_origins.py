@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from echoassess.pipeline import _late_origins, _necks
+from echoassess.analysis.origins import _late_origins
+from echoassess.analysis.screen import Scale
+from echoassess.analysis.valve_search import ValveSearch, _necks
 from echoassess.valve import Origin
 
 H, W = 90, 80
@@ -46,7 +48,20 @@ def _hourglass(before_turbulent: bool):
     turbs = np.stack([turb, turb])
     velocity = np.stack([vel, vel])
     cluster = [Origin(f, 40.0, 13.0, int(turb.sum())) for f in (0, 1)]
-    return _necks(cluster, flows, turbs, velocity, YY - 12, 20.0, 1, 1)
+    search = ValveSearch(
+        flows,
+        turbs,
+        velocity,
+        np.zeros(flows.shape, np.uint8),
+        apex=(40.0, 0.0),
+        offset=(0, 0),
+        ecg_systolic=None,
+        scale=Scale(1 / 20.0),  # 20 px per cm
+        close_px=1,
+        view="tte",
+        file_view=None,
+    )
+    return _necks(cluster, search, YY - 12, 1)
 
 
 def test_the_neck_between_a_convergence_dome_and_its_jet_is_the_orifice():

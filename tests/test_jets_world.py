@@ -51,7 +51,7 @@ def test_coarse_mosaic_with_dark_streaks(tmp_path):
     clip, path = _clip(tmp_path, 12, view="a3c", texture="coarse", artefacts="frozen_ecg", encoding="jpeg")
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
-    assert r.settings["colour_cell_px"] >= 2
+    assert r.diagnostics.colour_cell_px >= 2
 
 
 def test_tilted_annulus(tmp_path):
@@ -59,7 +59,7 @@ def test_tilted_annulus(tmp_path):
     clip, path = _clip(tmp_path, 33, view="a4c", texture="fine", artefacts="clean", annulus_tilt_deg=25.0)
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
-    assert abs(r.settings["annulus_tilt_deg"]) > 10
+    assert abs(r.diagnostics.annulus_tilt_deg) > 10
 
 
 def test_tight_pisa_rings_are_not_jet(tmp_path):
@@ -82,7 +82,7 @@ def test_phase_from_a_coloured_cursor_or_a_frozen_trace(tmp_path, artefacts, sou
         tmp_path, 55, view="a4c", texture="fine", artefacts=artefacts, cursor_rgb=(255, 220, 0)
     )
     r = analyze_clip(path)
-    assert source in r.settings["systole_source"]
+    assert source in r.diagnostics.systole_source
     agree = np.mean([f.phase == t for f, t in zip(r.per_frame, clip.truth.phase)])
     assert agree >= 0.9
 
@@ -110,7 +110,7 @@ def test_coloured_overlays_inside_the_box_are_never_flow(tmp_path):
     clip, path = _clip(tmp_path, 77, view="a2c", texture="fine", artefacts="overlays")
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
-    assert r.settings["static_overlay_px"] > 0
+    assert r.diagnostics.static_overlay_px > 0
     frames = clip.frames
     static = (frames.max(axis=0).astype(int) - frames.min(axis=0)).max(axis=-1) == 0
     coloured = (frames[0].max(axis=-1).astype(int) - frames[0].min(axis=-1)) > 40
@@ -125,7 +125,7 @@ def test_tee_post_clip_jets(tmp_path, view):
     )
     r = analyze_clip(path, keep_masks=True)
     _check_measured(clip, r)
-    assert r.settings["view"] == "tee"
+    assert r.diagnostics.view == "tee"
     assert r.n_jets_at_max == clip.truth.n_jets[clip.truth.max_frame]
 
 
@@ -149,7 +149,7 @@ def test_view_hint_overrides_and_is_recorded(tmp_path):
         series_names_view=False,
     )
     r = analyze_clip(path, view="tee")
-    assert r.settings["view"] == "tee" and r.settings["view_source"] == "user"
+    assert r.diagnostics.view == "tee" and r.diagnostics.view_source == "user"
 
 
 def _lvot_post_study(tmp_path, seed: int):

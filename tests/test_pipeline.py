@@ -65,8 +65,8 @@ def test_small_clip_both_encodings(small_clip, small_paths, encoding):
     assert r.max_jet_area_cm2 == pytest.approx(truth.max_area_cm2, rel=0.15)
     i = truth.max_frame
     assert _dice(r.masks[i], truth.masks[i]) >= 0.85
-    assert r.settings["colour_bar_source"] == "detected"
-    assert r.settings["colour_box_source"] == "regions"
+    assert r.diagnostics.colour_bar_source == "detected"
+    assert r.diagnostics.colour_box_source == "regions"
 
 
 def test_masks_only_on_request_and_results_export(small_paths):
@@ -124,7 +124,7 @@ def test_uncalibrated_clip_in_pixels_and_spacing_scales_area(small_paths, tmp_pa
     ds.save_as(path)
     r = analyze_clip(path)
     assert not r.calibrated and r.max_jet_area_cm2 is None and r.max_jet_area_px > 0
-    assert r.settings["colour_box_source"] == "pixels"
+    assert r.diagnostics.colour_box_source == "pixels"
     assert r.to_dict()["area_unit"] == "px" and r.jet_area_class is None
     r1 = analyze_clip(path, spacing_cm=0.05)
     r2 = analyze_clip(path, spacing_cm=0.10)
@@ -140,10 +140,10 @@ def test_hints_and_settings(small_clip, small_paths):
     truth = small_clip.truth
     vx, vy = truth.valve_xy
     r = analyze_clip(small_paths["rgb"], valve_xy=(vx, vy + 3), nyquist_cm_s=62)
-    assert r.settings["annulus_source"] == "user point + jets"
-    (x1, y1), (x2, y2) = r.settings["annulus_xy"]
+    assert r.diagnostics.annulus_source == "user point + jets"
+    (x1, y1), (x2, y2) = r.diagnostics.annulus_xy
     assert abs((x1 + x2) / 2 - vx) < 15 and abs((y1 + y2) / 2 - vy) < 15
-    assert r.settings["nyquist_cm_s"] == 62
+    assert r.acquisition.nyquist_cm_s == 62
     assert r.max_jet_area_cm2 == pytest.approx(truth.max_area_cm2, rel=0.15)
     # an LA region of interest: nothing outside it counts
     roi = (0, int(vy), int(vx), 239)

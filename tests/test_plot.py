@@ -293,5 +293,5 @@ def test_max_frame_draws_the_annulus_the_jets_were_measured_against():
     frame = echoassess.load_clip(path).frame(r.max_frame)
     ax = Figure().add_subplot()
     art = plot_max_frame(frame, r, ax=ax)
-    (x1, y1), (x2, y2) = r.settings["annulus_xy"]
+    (x1, y1), (x2, y2) = r.diagnostics.annulus_xy
     np.testing.assert_allclose(art["annulus"].get_xydata(), [[x1, y1], [x2, y2]])

@@ -84,7 +84,7 @@ def test_compare_depth_calibrates_an_uncalibrated_pair_and_the_report_says_so(cl
     c = out.comparison
     for res in (c.pre, c.post):
         assert res.calibration_source == "depth + sector"
-        assert res.settings["depth_cm"] == 16 and res.settings["depth_source"] == "user"
+        assert res.acquisition.depth_cm == 16 and res.acquisition.depth_source == "user"
         assert res.user_inputs[0]["text"].startswith("calibration: user depth 16 cm")
     assert not any("imaging depth is not recorded" in w for w in c.warnings)
     page = out.report.read_text()
@@ -121,7 +121,7 @@ def test_readme_hint_example_that_cuts_the_jet_is_warned_and_named():
 def test_a_hint_that_keeps_the_jet_does_not_warn(clips):
     cal = clips[0]
     auto = analyze_clip(cal)
-    (x1, y1), (x2, y2) = auto.settings["annulus_xy"]
+    (x1, y1), (x2, y2) = auto.diagnostics.annulus_xy
     hinted = analyze_clip(cal, annulus=((x1, y1), (x2, y2)))
     assert hinted.user_inputs[0]["input"] == "annulus"
     assert not any("cut the jet" in w for w in hinted.warnings)

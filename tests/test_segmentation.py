@@ -1,4 +1,4 @@
-"""segmentation: mosaic detection at the colour-cell scale, atrial jet masks at any
+"""mosaic and segmentation: mosaic detection at the colour-cell scale, atrial jet masks at any
 annulus angle, systole, jet origins along the annulus."""
 
 from __future__ import annotations
@@ -8,15 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from echoassess.mosaic import colour_cell_px, turbulence_map, turbulent_mask
 from echoassess.segmentation import (
     atrial_jet_mask,
-    colour_cell_px,
     detect_systole,
     label_by_origins,
     origins_along,
     remove_small,
-    turbulence_map,
-    turbulent_mask,
 )
 from echoassess.valve import annulus_from_points
 

@@ -9,7 +9,8 @@ import numpy as np
 import pydicom
 import pytest
 
-from echoassess import analyze_clip, loading, pipeline, workflows
+from echoassess import analyze_clip, loading, workflows
+from echoassess.analysis import inputs as analysis_inputs
 from echoassess.hints import ClipHints
 from echoassess.synthetic import SceneParams, generate_clip
 from echoassess.workflows import (
@@ -49,7 +50,7 @@ def loads(monkeypatch):
         return real(path, **kwargs)
 
     monkeypatch.setattr(loading, "load_clip", counting)
-    monkeypatch.setattr(pipeline, "load_clip", counting)
+    monkeypatch.setattr(analysis_inputs, "load_clip", counting)
     return calls
 
 
@@ -63,9 +64,9 @@ def _same(a, b):
 def test_a_depth_reaches_the_analysis_with_one_opening(clips, loads, which):
     path = clips[which]
     done = analyse_file(ClipInputs(path, UserCalibration(depth_cm=12.0)))
-    # a depth that calibrates the clip: one opening (the fan found once); a depth
-    # a calibrated file does not use: analyze_clip reads the header again to name it
-    assert loads == [str(path)] * (1 if which == 2 else 2)
+    # one opening whether the depth calibrates the clip (the fan found once) or
+    # is only named (a calibrated file): the loaded clip already carries it
+    assert loads == [str(path)]
     # exactly what analyze_clip gives when it is handed the depth itself
     assert _same(done.result, analyze_clip(path, depth_cm=12.0))
     depth = [e for e in done.result.user_inputs if e["input"] == "depth_cm"]

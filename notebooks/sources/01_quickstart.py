@@ -169,11 +169,16 @@ print(f"algorithm           : {result.algorithm_version}")
 # * `jet_area_class` applies the ASE colour-jet area cut-offs: **< 4 cm² mild**,
 #   **4–10 cm² moderate**, **> 10 cm² severe**. It is a label of the jet area only;
 #   a clinical MR grade also weighs vena contracta, PISA, pulmonary-vein flow and more.
-# * `settings` records what the jet area depends on. Note the colour box and bar were
-#   found, the view, and where the annulus was placed (`annulus_xy`, two hinge points in pixels).
+# * `acquisition` records the machine settings the jet area depends on (Nyquist limit,
+#   frame rate, depth); `diagnostics` what the analysis found on the screen. Note the
+#   colour box and bar were found, the view, and where the annulus was placed
+#   (`annulus_xy`, two hinge points in pixels).
 
 # %%
-result.settings
+result.acquisition
+
+# %%
+result.diagnostics
 
 # %% [markdown]
 # ## 4 · The per-frame table
@@ -230,7 +235,7 @@ for ax, i in zip(axes, pick):
         spacing_cm=result.pixel_spacing_cm,
         ax=ax,
         title=f"frame {i} ({frames.loc[i, 'time_ms']:.0f} ms)",
-        zoom_xyxy=result.settings["colour_box_xyxy"],
+        zoom_xyxy=result.diagnostics.colour_box_xyxy,
     )
 plt.show()
 

@@ -770,10 +770,6 @@ def _clip_row(f: FoundFile, rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _round(value: Any, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def duplicates(found: Sequence[FoundFile], records: dict[str, dict[str, Any]]) -> dict[str, str]:
     """``{key: first file's display name}`` for every analysed file whose SOP
     Instance UID an earlier file (in walk order) already has: the same image

@@ -36,8 +36,7 @@ from typing import Any
 
 from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
 from .errors import InvalidParameterError
-from .postteer import PostTeerMeasures
-from .results import ClipResult, FrameMeasurement, JetMeasurement
+from .results import ClipResult
 
 __all__ = [
     "PAIR_BY",
@@ -280,48 +279,7 @@ def pairs_by_study_time(entries: Sequence[Entry]) -> list[PairSpec]:
 # -- comparison ---------------------------------------------------------------------------
 def result_from_dict(d: dict[str, Any], *, source: str) -> ClipResult:
     """Rebuild a :class:`ClipResult` from :meth:`ClipResult.to_dict` (no masks)."""
-    spacing = d.get("pixel_spacing_cm")
-    return ClipResult(
-        source=source,
-        frames=int(d["frames"]),
-        frame_time_ms=d.get("frame_time_ms"),
-        pixel_spacing_cm=None if not spacing else (float(spacing[0]), float(spacing[1])),
-        calibration_source=d.get("calibration_source"),
-        per_frame=tuple(
-            FrameMeasurement(
-                index=f["index"],
-                time_ms=f.get("time_ms"),
-                phase=f["phase"],
-                jet_area_px=f["jet_area_px"],
-                jet_area_cm2=f.get("jet_area_cm2"),
-                n_jets=f["n_jets"],
-            )
-            for f in d.get("per_frame") or ()
-        ),
-        max_frame=d.get("max_frame"),
-        max_jet_area_px=int(d.get("max_jet_area_px") or 0),
-        max_jet_area_cm2=d.get("max_jet_area_cm2"),
-        jets_at_max=tuple(
-            JetMeasurement(
-                label=j["label"],
-                area_px=j["area_px"],
-                area_cm2=j.get("area_cm2"),
-                centroid_xy=tuple(j["centroid_xy"]),
-                bbox_xyxy=tuple(j["bbox_xyxy"]),
-            )
-            for j in d.get("jets_at_max") or ()
-        ),
-        mean_systolic_jet_area_cm2=d.get("mean_systolic_jet_area_cm2"),
-        settings=dict(d.get("settings") or {}),
-        identifiers=dict(d.get("identifiers") or {}),
-        algorithm_version=d.get("algorithm_version", ""),
-        params=dict(d.get("params") or {}),
-        warnings=tuple(d.get("warnings") or ()),
-        status=d.get("status", "measured"),
-        status_reason=d.get("status_reason", ""),
-        user_inputs=tuple(dict(e) for e in d.get("user_inputs") or ()),
-        post_teer=PostTeerMeasures.from_dict(d.get("post_teer")),
-    )
+    return ClipResult.from_dict(d, source=source)
 
 
 def _problem(role: str, entry: Entry | None, ref: str) -> str | None:

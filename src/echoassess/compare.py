@@ -9,13 +9,13 @@ rate and depth as much as on the valve).
 
 Examples
 --------
->>> from echoassess.results import ClipResult
+>>> from echoassess.results import AcquisitionSettings, ClipResult
 >>> def result(name, area):
 ...     return ClipResult(source=name, frames=1, frame_time_ms=None,
 ...                       pixel_spacing_cm=(0.05, 0.05), calibration_source="regions",
 ...                       per_frame=(), max_frame=0, max_jet_area_px=int(area / 0.0025),
 ...                       max_jet_area_cm2=area, jets_at_max=(), mean_systolic_jet_area_cm2=None,
-...                       settings={"nyquist_cm_s": 60.0})
+...                       acquisition=AcquisitionSettings(nyquist_cm_s=60.0))
 >>> c = compare(result("pre.dcm", 12.0), result("post.dcm", 3.0))
 >>> c.area_reduction_cm2, c.area_reduction_pct, c.class_change
 (9.0, 75.0, 'severe -> mild')
@@ -34,6 +34,7 @@ from . import postteer
 from .errors import InvalidParameterError
 from .provenance import differs
 from .results import ClipResult, jet_area_class
+from .results import round_or_none as _round
 
 __all__ = [
     "SETTING_TOLERANCES",
@@ -364,13 +365,9 @@ def _public_dict(result: ClipResult) -> dict[str, Any]:
     return d
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def _setting(res: ClipResult, key: str) -> float | None:
     """One numeric acquisition setting of a result (the module's only read of them)."""
-    return _num((res.settings or {}).get(key))
+    return _num(getattr(res.acquisition, key))
 
 
 def _areas(pre: ClipResult, post: ClipResult) -> tuple[str, float | None, float | None, list[str]]:

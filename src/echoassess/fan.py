@@ -75,8 +75,6 @@ def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
 # The morphology below is OpenCV's with zero borders, which gives exactly
 # scipy.ndimage's binary_closing / binary_fill_holes / binary_opening / label
 # (4-connected) results, without SciPy's ~0.2-0.4 s import at start-up.
-_K5 = np.ones((5, 5), np.uint8)
-_K9 = np.ones((9, 9), np.uint8)
 
 
 def _dilate(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndarray:
@@ -146,7 +144,15 @@ def _edge_line(y: np.ndarray, x: np.ndarray) -> tuple[float, float] | None:
     return float(coef[0]), float(coef[1])
 
 
-def detect_sector(frames: np.ndarray, *, threshold: int = 12, min_fraction: float = 0.05) -> Sector | None:
+def detect_sector(
+    frames: np.ndarray,
+    *,
+    threshold: int = 12,
+    min_fraction: float = 0.05,
+    close_px: int = 5,
+    open_px: int = 9,
+    edge_rows: tuple[float, float] = (0.03, 0.9),
+) -> Sector | None:
     """Find the imaging fan in one frame or a stack of frames.
 
     Parameters
@@ -158,6 +164,11 @@ def detect_sector(frames: np.ndarray, *, threshold: int = 12, min_fraction: floa
         Grey level above which a pixel counts as "lit".
     min_fraction : float
         Smallest fan area accepted, as a fraction of the image.
+    close_px, open_px : int
+        Square kernels that close the speckle gaps and open away text and traces.
+    edge_rows : (float, float)
+        The straight edges are fitted between these fractions of the way from
+        the fan's top to its widest row.
 
     Returns
     -------
@@ -183,9 +194,10 @@ def detect_sector(frames: np.ndarray, *, threshold: int = 12, min_fraction: floa
         return None
     lit = (grey > threshold).astype(np.uint8)
     # close the dark speckle gaps, then open away thin text, lines and traces
-    lit = _erode(_dilate(lit, _K5, 2), _K5, 2)
+    k_close, k_open = np.ones((close_px, close_px), np.uint8), np.ones((open_px, open_px), np.uint8)
+    lit = _erode(_dilate(lit, k_close, 2), k_close, 2)
     lit = _fill_holes(lit)
-    lit = _dilate(_erode(lit, _K9), _K9)
+    lit = _dilate(_erode(lit, k_open), k_open)
     fan = _largest_component(lit)
     rows, cols = grey.shape
     if fan.sum() < min_fraction * rows * cols:
@@ -202,8 +214,8 @@ def detect_sector(frames: np.ndarray, *, threshold: int = 12, min_fraction: floa
     # takes over below); text merged into the top rows and ragged dark edges
     # are outliers, rejected by an iteratively trimmed line fit
     widest = int(np.argmax(np.where(left >= 0, width, -1)))
-    lo = y_top + max(2, int(0.03 * height))
-    hi = y_top + int(0.9 * (widest - y_top))
+    lo = y_top + max(2, int(edge_rows[0] * height))
+    hi = y_top + int(edge_rows[1] * (widest - y_top))
     if hi - lo < 10:
         return None
     yy = np.arange(lo, hi)

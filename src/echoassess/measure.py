@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from .errors import printable
-from .results import ClipResult, FrameMeasurement, JetMeasurement
+from .results import (
+    AcquisitionSettings,
+    CalibrationSource,
+    ClipResult,
+    Diagnostics,
+    FrameMeasurement,
+    JetMeasurement,
+    Phase,
+    Status,
+)
 
 __all__ = ["pixel_area_cm2", "measure_jets", "measure_frame", "summarize_clip", "jet_outline"]
 
@@ -85,7 +94,7 @@ def measure_frame(
     labels: np.ndarray | None,
     n_jets: int,
     *,
-    phase: str,
+    phase: Phase | str,
     time_ms: float | None,
     spacing_cm: tuple[float, float] | None,
 ) -> FrameMeasurement:
@@ -101,7 +110,7 @@ def measure_frame(
     return FrameMeasurement(
         index=int(index),
         time_ms=None if time_ms is None else float(time_ms),
-        phase=phase,
+        phase=Phase(phase),
         jet_area_px=area,
         jet_area_cm2=None if px_cm2 is None else area * px_cm2,
         n_jets=int(n_jets) if area else 0,
@@ -115,14 +124,15 @@ def summarize_clip(
     source: str,
     frame_time_ms: float | None,
     spacing_cm: tuple[float, float] | None,
-    calibration_source: str | None,
-    settings: dict[str, Any] | None = None,
+    calibration_source: CalibrationSource | str | None,
+    acquisition: AcquisitionSettings | None = None,
+    diagnostics: Diagnostics | None = None,
     algorithm_version: str = "",
     params: dict[str, Any] | None = None,
     warnings: Sequence[str] = (),
     masks: np.ndarray | None = None,
     labels_by_frame: dict[int, np.ndarray] | None = None,
-    status: str = "measured",
+    status: Status | str = Status.MEASURED,
     status_reason: str = "",
     user_inputs: Sequence[dict[str, Any]] = (),
     identifiers: dict[str, Any] | None = None,
@@ -142,7 +152,7 @@ def summarize_clip(
     (None, None, None)
     """
     px_cm2 = pixel_area_cm2(spacing_cm)
-    systolic = [f for f in per_frame if f.phase == "systole"]
+    systolic = [f for f in per_frame if f.phase == Phase.SYSTOLE]
     max_frame = None
     max_px = 0
     if systolic:
@@ -155,27 +165,30 @@ def summarize_clip(
     max_cm2 = None
     if max_frame is not None and px_cm2 is not None:
         max_cm2 = max_px * px_cm2
-    if status == "cannot_measure":  # no number rather than a wrong one
+    if status == Status.CANNOT_MEASURE:  # no number rather than a wrong one
         max_frame, max_px, max_cm2, mean_sys = None, 0, None, None
     return ClipResult(
         source=printable(source),  # a file name that is not UTF-8 stays writable
         frames=len(per_frame),
         frame_time_ms=frame_time_ms,
         pixel_spacing_cm=None if spacing_cm is None else (float(spacing_cm[0]), float(spacing_cm[1])),
-        calibration_source=calibration_source,
+        calibration_source=None if calibration_source is None else CalibrationSource(calibration_source),
         per_frame=tuple(per_frame),
         max_frame=max_frame,
         max_jet_area_px=int(max_px),
         max_jet_area_cm2=max_cm2,
         jets_at_max=jets_by_frame.get(max_frame, ()) if max_frame is not None and max_px else (),
         mean_systolic_jet_area_cm2=mean_sys,
-        settings=dict(settings or {}),
+        acquisition=acquisition or AcquisitionSettings(),
+        diagnostics=diagnostics or Diagnostics(),
         algorithm_version=algorithm_version,
         params=dict(params or {}),
         warnings=tuple(warnings),
         masks=masks,
-        jet_labels_at_max=(labels_by_frame or {}).get(max_frame) if max_px else None,
-        status=status,
+        jet_labels_at_max=(labels_by_frame or {}).get(max_frame)
+        if max_px and max_frame is not None
+        else None,
+        status=Status(status),
         status_reason=status_reason,
         user_inputs=tuple(dict(e) for e in user_inputs),
         identifiers=dict(identifiers or {}),

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import atrium, vena
 from .errors import InvalidParameterError
+from .results import round_or_none
 
 __all__ = [
     "VC_MILD_BELOW_CM",
@@ -107,8 +108,9 @@ def ratio_class(ratio: float | None) -> str | None:
     return "severe" if ratio > RATIO_SEVERE_ABOVE else "moderate"
 
 
-def _r(v: float | None, n: int = 4) -> float | None:
-    return None if v is None or not math.isfinite(v) else round(float(v), n)
+def _segment(xy: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    (x1, y1), (x2, y2) = xy
+    return (float(x1), float(y1)), (float(x2), float(y2))
 
 
 @dataclass(frozen=True)
@@ -140,19 +142,19 @@ class JetPostTeer:
         return vc_class(self.vc_width_cm)
 
     def to_dict(self) -> dict[str, Any]:
-        pt = lambda q: None if q is None else [_r(q[0], 2), _r(q[1], 2)]  # noqa: E731
+        pt = lambda q: None if q is None else [round_or_none(q[0], 2), round_or_none(q[1], 2)]  # noqa: E731
         return {
             "label": self.label,
-            "vc_width_cm": _r(self.vc_width_cm),
+            "vc_width_cm": round_or_none(self.vc_width_cm),
             "vc_frame": self.vc_frame,
-            "vc_at_max_cm": _r(self.vc_at_max_cm),
-            "vc_width_px": _r(self.vc_width_px, 2),
-            "vc_at_max_px": _r(self.vc_at_max_px, 2),
+            "vc_at_max_cm": round_or_none(self.vc_at_max_cm),
+            "vc_width_px": round_or_none(self.vc_width_px, 2),
+            "vc_at_max_px": round_or_none(self.vc_at_max_px, 2),
             "vc_class": self.vc_class,
             "vc_segment_xy": None if self.vc_segment_xy is None else [pt(p) for p in self.vc_segment_xy],
             "origin_xy": pt(self.origin_xy),
             "axis_end_xy": pt(self.axis_end_xy),
-            "la_ratio": _r(self.la_ratio),
+            "la_ratio": round_or_none(self.la_ratio),
             "la_ratio_class": ratio_class(self.la_ratio),
         }
 
@@ -196,18 +198,20 @@ class PostTeerMeasures:
     def to_dict(self) -> dict[str, Any]:
         return {
             "jets": [j.to_dict() for j in self.jets],
-            "vc_sum_cm": _r(self.vc_sum_cm),
+            "vc_sum_cm": round_or_none(self.vc_sum_cm),
             "vc_sum_note": self.vc_sum_note,
-            "vc_max_cm": _r(self.vc_max_cm),
+            "vc_max_cm": round_or_none(self.vc_max_cm),
             "vc_max_class": vc_class(self.vc_max_cm),
-            "la_area_cm2": _r(self.la_area_cm2),
-            "la_area_px": _r(self.la_area_px, 1),
+            "la_area_cm2": round_or_none(self.la_area_cm2),
+            "la_area_px": round_or_none(self.la_area_px, 1),
             "la_status": self.la_status,
             "la_reason": self.la_reason,
-            "la_outline_xy": [[_r(x, 1), _r(y, 1)] for x, y in self.la_outline_xy],
-            "jet_la_ratio": _r(self.jet_la_ratio),
+            "la_outline_xy": [[round_or_none(x, 1), round_or_none(y, 1)] for x, y in self.la_outline_xy],
+            "jet_la_ratio": round_or_none(self.jet_la_ratio),
             "jet_la_ratio_class": self.jet_la_ratio_class,
-            "vc_by_frame": [{"index": i, "vc_cm": [_r(w) for w in ws]} for i, ws in self.vc_by_frame],
+            "vc_by_frame": [
+                {"index": i, "vc_cm": [round_or_none(w) for w in ws]} for i, ws in self.vc_by_frame
+            ],
             "calibrated": self.calibrated,
         }
 
@@ -225,9 +229,7 @@ class PostTeerMeasures:
                 vc_at_max_cm=j.get("vc_at_max_cm"),
                 vc_width_px=j.get("vc_width_px"),
                 vc_at_max_px=j.get("vc_at_max_px"),
-                vc_segment_xy=None
-                if j.get("vc_segment_xy") is None
-                else (pt(j["vc_segment_xy"][0]), pt(j["vc_segment_xy"][1])),
+                vc_segment_xy=None if j.get("vc_segment_xy") is None else _segment(j["vc_segment_xy"]),
                 origin_xy=pt(j.get("origin_xy")),
                 axis_end_xy=pt(j.get("axis_end_xy")),
                 la_ratio=j.get("la_ratio"),
@@ -250,12 +252,12 @@ class PostTeerMeasures:
     def summary_row(self) -> dict[str, Any]:
         """Flat columns for the clip tables."""
         return {
-            "vc_max_cm": _r(self.vc_max_cm),
+            "vc_max_cm": round_or_none(self.vc_max_cm),
             "vc_cm": ";".join("" if j.vc_width_cm is None else f"{j.vc_width_cm:.2f}" for j in self.jets),
-            "vc_sum_cm": _r(self.vc_sum_cm) if len(self.jets) > 1 else None,
-            "la_area_cm2": _r(self.la_area_cm2),
+            "vc_sum_cm": round_or_none(self.vc_sum_cm) if len(self.jets) > 1 else None,
+            "la_area_cm2": round_or_none(self.la_area_cm2),
             "la_status": self.la_status,
-            "jet_la_ratio": _r(self.jet_la_ratio),
+            "jet_la_ratio": round_or_none(self.jet_la_ratio),
             "jet_la_ratio_class": self.jet_la_ratio_class,
         }
 
@@ -419,7 +421,8 @@ def post_teer_measures(
             )
         )
     widths = [j.vc_width_cm for j in jets]
-    vc_sum = sum(widths) if widths and all(w is not None for w in widths) else None  # type: ignore[misc]
+    known = [w for w in widths if w is not None]
+    vc_sum = sum(known) if widths and len(known) == len(widths) else None
     by_frame = tuple(
         (
             int(i),
@@ -482,9 +485,9 @@ def change(pre: PostTeerMeasures | None, post: PostTeerMeasures | None) -> dict[
     out: dict[str, Any] = {}
     for name in ("vc_max_cm", "vc_sum_cm", "la_area_cm2", "jet_la_ratio"):
         a, b = get(pre, name), get(post, name)
-        out[f"pre_{name}"] = _r(a)
-        out[f"post_{name}"] = _r(b)
-        out[f"change_{name}"] = None if a is None or b is None else _r(b - a)
+        out[f"pre_{name}"] = round_or_none(a)
+        out[f"post_{name}"] = round_or_none(b)
+        out[f"change_{name}"] = None if a is None or b is None else round_or_none(b - a)
     out["pre_vc_class"] = vc_class(get(pre, "vc_max_cm"))
     out["post_vc_class"] = vc_class(get(post, "vc_max_cm"))
     out["pre_jet_la_ratio_class"] = ratio_class(get(pre, "jet_la_ratio"))

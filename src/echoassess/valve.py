@@ -456,7 +456,7 @@ def _tissue_line(
     side: int,
     apex_xy: tuple[float, float],
     downstream_cm: float = 1.6,
-) -> tuple[float, float] | None:
+) -> tuple[float, float, float] | None:
     """The line near ``(cx, cy)`` along which the tissue is brightest: the closed
     leaflets and the annulus (the clip device too).
 

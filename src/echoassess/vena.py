@@ -215,7 +215,7 @@ def vena_contracta(
     # the drawn segment: the slice whose own width is the nearest to the neck's
     cand = np.flatnonzero(np.isfinite(widths))
     j = int(cand[np.argmin(np.abs(widths[cand] - width) + 1e-3 * np.abs(cand - i))])
-    pa, pb = ends[j]  # type: ignore[misc]
+    pa, pb = ends[j]
     c = o + s[j] * ax
     seg = (
         (float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),

@@ -213,7 +213,8 @@ def analyse(
 
     h = hints or UserHints()
     user = clip.user_calibration
-    # handed over with the spacing, so that the clip analyze_clip reopens is calibrated the same
+    # a depth the file's own calibration overrides is handed over so that the result names
+    # it; the clip already carries it, so analyze_clip does not open the file again
     unnamed = user if user.depth_cm is not None and clip.user_depth_cm is None else UserCalibration()
     return pipeline.analyze_clip(
         clip,

@@ -270,7 +270,7 @@ def _clip_measurements(result: ClipResult, ref: SrSource, c: dict[str, Any]) -> 
         ("frame_rate_hz", "frame_rate", "hz"),
         ("depth_cm", "depth", "cm"),
     ):
-        value = result.settings.get(key)
+        value = getattr(result.acquisition, key)
         if value is not None and np.isfinite(float(value)):
             summary.append(_num(c[code], value, c[unit]))
     return summary

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 
 if TYPE_CHECKING:
-    from ..results import ClipResult
+    pass
 
 __all__ = ["OKABE_ITO", "PRE_COLOUR", "POST_COLOUR", "JET_COLOURS", "new_axes", "save_figure"]
 
@@ -82,8 +82,3 @@ def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 def area_text(area_cm2: float | None, area_px: int) -> str:
     return f"{area_cm2:.2f} cm²" if area_cm2 is not None else f"{area_px} px"
-
-
-def setting(result: ClipResult, key: str) -> Any:
-    """One value of ``result.settings`` (the figures' only read of them), or None."""
-    return (result.settings or {}).get(key)

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._style import POST_COLOUR, PRE_COLOUR, setting
+from ._style import POST_COLOUR, PRE_COLOUR
 from .areas import plot_area_change
 from .frames import plot_max_frame
 from .timecourse import plot_jet_area_time
@@ -163,12 +163,12 @@ def _summary_text(c: Comparison) -> str:
     ):
         vals = []
         for res in (c.pre, c.post):
-            v = setting(res, key)
+            v = getattr(res.acquisition, key)
             vals.append("n/r" if v is None else fmt.format(float(v)))
         flag = "  ≠" if any(k == key for k, _, _ in c.setting_differences) else ""
         lines.append(f"  {label:<10} {vals[0]} / {vals[1]}{flag}")
     if any(
-        setting(res, k) is None
+        getattr(res.acquisition, k) is None
         for res in (c.pre, c.post)
         for k in ("nyquist_cm_s", "frame_rate_hz", "depth_cm")
     ):

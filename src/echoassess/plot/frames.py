@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from ..results import ClipResult, JetMeasurement
-from ._style import JET_COLOURS, OKABE_ITO, OUTLINE_EDGE, TEXT_EDGE, area_text, axes_or_new, setting
+from ._style import JET_COLOURS, OKABE_ITO, OUTLINE_EDGE, TEXT_EDGE, area_text, axes_or_new
 
 __all__ = ["plot_overlay", "plot_max_frame", "plot_post_teer", "jet_zoom_box"]
 
@@ -337,7 +337,7 @@ def plot_max_frame(
         zoom_xyxy=box,
     )
     axes = artists["image"].axes
-    ann = setting(result, "annulus_xy")
+    ann = result.diagnostics.annulus_xy
     if ann:
         # the mitral annulus the jets were measured against (dashed)
         (x1, y1), (x2, y2) = ann
@@ -355,7 +355,7 @@ def plot_max_frame(
     if result.post_teer is not None:
         artists.update(plot_post_teer(axes, result))
     if colour_bar is not None and np.asarray(colour_bar).size:
-        artists["colour_bar"] = _colour_scale(axes, np.asarray(colour_bar), setting(result, "nyquist_cm_s"))
+        artists["colour_bar"] = _colour_scale(axes, np.asarray(colour_bar), result.acquisition.nyquist_cm_s)
     return artists
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 
-from ..results import ClipResult
+from ..results import ClipResult, systolic_runs
 from ._style import OKABE_ITO, POST_COLOUR, PRE_COLOUR, axes_or_new
 
 __all__ = ["plot_jet_area_time"]
@@ -26,19 +26,6 @@ _MARKERS = ["o", "s", "^", "D", "v", "P"]
 _STYLES = ["-", "--", "-.", ":"]
 
 
-def _systole_runs(phases: Sequence[str]) -> list[tuple[int, int]]:
-    """Index ranges ``[start, stop)`` of consecutive systolic frames."""
-    runs: list[tuple[int, int]] = []
-    start = None
-    for i, p in enumerate(list(phases) + ["end"]):
-        if p == "systole" and start is None:
-            start = i
-        elif p != "systole" and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
-
-
 def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]:
     """x (ms or frames from systole onset), area, x label, y unit, and whether timed."""
     pf = result.per_frame
@@ -46,7 +33,7 @@ def _series(result: ClipResult) -> tuple[np.ndarray, np.ndarray, str, str, bool]
     cal = result.calibrated
     y = np.array([(f.jet_area_cm2 if cal else f.jet_area_px) or 0.0 for f in pf], float)
     x = np.array([f.time_ms for f in pf], float) if timed else np.array([f.index for f in pf], float)
-    runs = _systole_runs([f.phase for f in pf])
+    runs = systolic_runs([f.phase for f in pf])
     # align at the onset of the systole that holds the maximal frame (the clip
     # may start mid-systole or span several beats); else the first onset
     idx = [f.index for f in pf]
@@ -151,7 +138,7 @@ def _shade_systole(ax: Axes, k: int, res: ClipResult, x: np.ndarray, colour: str
     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     clip_spans: list[Any] = []
     strip = (1.0 - 0.035 * (k + 1), 1.0 - 0.035 * k)
-    for a, b in _systole_runs([f.phase for f in res.per_frame]):
+    for a, b in systolic_runs([f.phase for f in res.per_frame]):
         x_lo, x_hi = x[a] - step / 2, x[b - 1] + step / 2
         ax.axvspan(x_lo, x_hi, color="0.5", alpha=0.10, lw=0, zorder=0)
         clip_spans.append(

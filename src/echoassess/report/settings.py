@@ -63,23 +63,24 @@ _DETAIL_LABELS = {
 
 
 def settings_of(res: ClipResult) -> dict[str, Any]:
-    """The result's settings and analysis details by key (the report's only read of them)."""
+    """Every acquisition setting and analysis detail by field name, for the tables
+    that list them all (the other readers take the typed fields)."""
     return dict(res.settings or {})
 
 
 def compared_cells(res: ClipResult) -> list[str]:
     """The :data:`COMPARED` settings of one clip as text ("not recorded" when missing)."""
-    s = settings_of(res)
+    values = [getattr(res.acquisition, key) for key, _, _, _ in COMPARED]
     return [
-        "not recorded" if s.get(key) is None else f"{fmt.format(float(s[key]))} {unit}"
-        for key, _, unit, fmt in COMPARED
+        "not recorded" if v is None else f"{fmt.format(float(v))} {unit}"
+        for v, (_, _, unit, fmt) in zip(values, COMPARED, strict=True)
     ]
 
 
 def valve_settings(res: ClipResult) -> tuple[Any, Any, Any]:
     """``(view, annulus source, annulus tilt in degrees)`` as the analysis recorded them."""
-    s = settings_of(res)
-    return s.get("view"), s.get("annulus_source"), s.get("annulus_tilt_deg")
+    d = res.diagnostics
+    return d.view, d.annulus_source, d.annulus_tilt_deg
 
 
 def detail_text(key: str, v: Any) -> str:

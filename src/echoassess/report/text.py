@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .. import postteer
 from ..provenance import input_lines
 from ._common import area_text
-from .settings import COMPARED, compared_cells, settings_of
+from .settings import COMPARED, compared_cells
 
 if TYPE_CHECKING:
     from ..compare import Comparison
@@ -89,10 +89,10 @@ def clip_summary(
         if r.mean_systolic_jet_area_cm2 is not None:
             lines.append(f"  mean systolic  {r.mean_systolic_jet_area_cm2:.2f} cm²")
         lines += postteer.summary_lines(r.post_teer)
-    s = settings_of(r)
-    nyq = f"{s['nyquist_cm_s']:.1f} cm/s" if s.get("nyquist_cm_s") else "not recorded"
-    fr = f"{s['frame_rate_hz']:.1f} Hz" if s.get("frame_rate_hz") else "unknown"
-    depth = f"{s['depth_cm']:.1f} cm" if s.get("depth_cm") else "not recorded"
+    s, found = r.acquisition, r.diagnostics
+    nyq = f"{s.nyquist_cm_s:.1f} cm/s" if s.nyquist_cm_s else "not recorded"
+    fr = f"{s.frame_rate_hz:.1f} Hz" if s.frame_rate_hz else "unknown"
+    depth = f"{s.depth_cm:.1f} cm" if s.depth_cm else "not recorded"
     lines.append(f"  settings       Nyquist {nyq}, frame rate {fr}, depth {depth}")
     if r.pixel_spacing_cm:
         dx, dy = r.pixel_spacing_cm
@@ -100,11 +100,11 @@ def clip_summary(
         lines.append(f"  calibration    {sp} ({r.calibration_source})")
     else:
         lines.append("  calibration    none: areas in pixels (give --spacing-cm or --depth-cm)")
-    if s.get("annulus_xy"):
-        (x1, y1), (x2, y2) = s["annulus_xy"]
+    if found.annulus_xy:
+        (x1, y1), (x2, y2) = found.annulus_xy
         lines.append(
-            f"  valve          {str(s.get('view', '')).upper()} ({s.get('view_source')}), "
-            f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {s.get('annulus_source')}"
+            f"  valve          {str(found.view or '').upper()} ({found.view_source}), "
+            f"annulus ({x1:.0f}, {y1:.0f})-({x2:.0f}, {y2:.0f}) from {found.annulus_source}"
         )
     for text in input_lines(r.user_inputs):
         lines.append(f"  user input     {text}")

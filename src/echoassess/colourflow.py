@@ -160,8 +160,9 @@ def colour_bar_from_pixels(
         colours = np.median(inner, axis=1).astype(np.uint8)
         velocities = vel_rows
         variances = np.zeros(n, np.float32)
+    x0, y0, x1, y1 = (int(v) for v in bbox_xyxy)
     return ColourBar(
-        tuple(int(v) for v in bbox_xyxy),
+        (x0, y0, x1, y1),
         colours,
         velocities.astype(np.float32),
         variances.astype(np.float32),
@@ -203,6 +204,10 @@ def find_colour_bar(
     exclude_xyxy: tuple[int, int, int, int] | None = None,
     min_height_px: int = 24,
     min_saturation: int = 40,
+    min_aspect: float = 1.5,
+    min_fill: float = 0.6,
+    min_height_to_width: float = 3.0,
+    min_lab_change: float = 30.0,
 ) -> ColourBar | None:
     """Locate the colour-Doppler legend in a frame and read it.
 
@@ -222,6 +227,14 @@ def find_colour_bar(
         Shortest bar accepted.
     min_saturation : int
         ``max(R, G, B) - min(R, G, B)`` above which a pixel counts as coloured.
+    min_aspect, min_fill : float
+        A piece of the bar is this many times taller than wide and fills this
+        fraction of its box (text, traces and outlines are sparse).
+    min_height_to_width : float
+        The joined bar is this many times taller than wide.
+    min_lab_change : float
+        CIELAB distance between the bar's top and bottom quarters: the colour
+        must change along the bar.
 
     Returns
     -------
@@ -238,9 +251,9 @@ def find_colour_bar(
     pieces = []
     for k in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[k])
-        if h < 6 or w < 2 or h < 1.5 * w:
+        if h < 6 or w < 2 or h < min_aspect * w:
             continue
-        if area < 0.6 * w * h:  # text, traces and outlines are sparse
+        if area < min_fill * w * h:  # text, traces and outlines are sparse
             continue
         pieces.append([x, y, x + w - 1, y + h - 1])
     if not pieces:
@@ -261,13 +274,13 @@ def find_colour_bar(
     best = None
     for x0, y0, x1, y1 in groups:
         h, w = y1 - y0 + 1, x1 - x0 + 1
-        if h < min_height_px or h < 3 * w:
+        if h < min_height_px or h < min_height_to_width * w:
             continue
         strip = rgb[y0 : y1 + 1, x0 : x1 + 1]
         lab = rgb_to_lab(np.median(strip, axis=1).astype(np.uint8))
         # the colour must change along the bar: top and bottom quarters differ
         q = max(1, h // 4)
-        if np.linalg.norm(lab[:q].mean(0) - lab[-q:].mean(0)) < 30:
+        if np.linalg.norm(lab[:q].mean(0) - lab[-q:].mean(0)) < min_lab_change:
             continue
         if best is None or h > best[3] - best[1] + 1:
             best = (x0, y0, x1, y1)

@@ -1,4 +1,4 @@
-"""colorflow: colour bar location and reading, colour -> velocity lookup, flow map, colour box."""
+"""colourflow: colour bar location and reading, colour -> velocity lookup, flow map, colour box."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from echoassess.colorflow import (
+from echoassess.colourflow import (
     build_colour_lut,
     chroma,
     colour_bar_from_pixels,
@@ -202,13 +202,13 @@ def test_quantized_tables_and_index16_match_flow_map(rng):
 
 
 def test_kd_tree_nearest_equals_brute_force_with_first_of_ties(rng):
-    from echoassess import colorflow
+    from echoassess import colourflow
 
     train = rng.integers(0, 60, (600, 3)).astype(np.float32)
     train[300:320] = train[10]  # duplicates: the first one wins
     query = rng.uniform(-5, 65, (3000, 3)).astype(np.float32)
-    d_kd, i_kd = colorflow._nearest(query, train)  # > 256 rows: k-d tree
-    assert len(train) > colorflow._KD_TREE_MIN_TRAIN
+    d_kd, i_kd = colourflow._nearest(query, train)  # > 256 rows: k-d tree
+    assert len(train) > colourflow._KD_TREE_MIN_TRAIN
     dist = np.linalg.norm(query[:, None, :].astype(np.float64) - train[None], axis=-1)
     np.testing.assert_array_equal(i_kd, dist.argmin(axis=1))  # argmin: the first of ties
     np.testing.assert_allclose(d_kd, dist.min(axis=1), rtol=1e-5)

@@ -1,0 +1,222 @@
+"""Stage 7, the jets: the regurgitant flow on the atrial side of the annulus,
+labelled by its origins on the valve and measured frame by frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import measure, postteer, segmentation
+from ..dicom import EchoClip
+from ..results import FrameMeasurement, JetMeasurement, Phase
+from ..valve import Annulus
+from .origins import origin_search_mask, renumber, track_origins
+from .params import AnalysisParams
+from .phase import Systole
+from .scan import ColourFlow
+from .screen import Scale, Screen
+from .turbulence import Turbulence
+from .valve_search import ValveFit, ValveSearch, locate_valve
+
+__all__ = ["FrameJets", "JetMasks", "atrial_jets", "hint_cut_warning", "measure_frames"]
+
+
+@dataclass(frozen=True)
+class JetMasks:
+    """The atrial flow of every frame, and the annulus coordinates it was cut with."""
+
+    masks: np.ndarray  # (T, h, w) bool
+    annulus: Annulus | None
+    t: np.ndarray | None  # (h, w) along the annulus (px), or None without an annulus
+    d: np.ndarray | None  # (h, w) depth into the atrium (px)
+    band_px: float  # the valve band
+
+    def turbulent_px(self, turb: Turbulence) -> np.ndarray:
+        """``(T,)`` turbulent jet pixels per frame."""
+        return (self.masks & turb.turbs).sum(axis=(1, 2))
+
+
+@dataclass
+class FrameJets:
+    """The jets of every frame, measured."""
+
+    per_frame: list[FrameMeasurement] = field(default_factory=list)
+    jets_by_frame: dict[int, tuple[JetMeasurement, ...]] = field(default_factory=dict)
+    masks: np.ndarray | None = None  # (T, H, W) bool, full frames, when asked for
+    best_frame: int = -1  # the frame with the largest jet area ...
+    best_labels: np.ndarray | None = None  # ... and its jet labels (colour box)
+    vcs_by_frame: dict[int, dict] = field(default_factory=dict)  # vena contracta per jet
+
+
+def atrial_jets(
+    flow: ColourFlow,
+    turb: Turbulence,
+    valve: ValveFit,
+    scale: Scale,
+    p: AnalysisParams,
+    *,
+    region: np.ndarray | None,
+    turbulent_frames_only: bool = False,
+) -> JetMasks:
+    """The flow on the atrial side of ``valve``'s annulus, every frame (none
+    without an annulus); ``region`` limits it to the user's roi."""
+    T, h, w = flow.flows.shape
+    det = p.detection
+    band = max(2.0, scale.ln(det.valve_band_cm))
+    masks = np.zeros((T, h, w), bool)
+    ann = valve.annulus
+    if ann is None:
+        return JetMasks(masks, None, None, None, band)
+    t, d = ann.coords((h, w))
+    for i in range(T):
+        if turbulent_frames_only and not turb.turbs[i].any():
+            continue
+        masks[i] = segmentation.atrial_jet_mask(
+            flow.flows[i],
+            turb.turbs[i],
+            t=t,
+            d=d,
+            half_length_px=ann.half_length_px,
+            band_px=band,
+            max_depth_px=scale.ln(det.la_max_depth_cm),
+            max_half_width_px=scale.ln(det.la_max_half_width_cm),
+            min_core_px=scale.px(p.valve.min_core_area_cm2),
+            close_px=turb.close_px,
+            velocity=flow.velocity[i],
+            jet_sign=-valve.side if valve.side else None,
+            min_attachment_px=scale.px(det.min_attachment_area_cm2),
+            fill_holes=det.fill_holes,
+            region=region,
+            start_px=scale.ln(det.max_jet_start_cm),
+        )
+    return JetMasks(masks, ann, t, d, band)
+
+
+def measure_frames(
+    jets: JetMasks,
+    flow: ColourFlow,
+    systole: Systole,
+    clip: EchoClip,
+    screen: Screen,
+    scale: Scale,
+    p: AnalysisParams,
+    *,
+    keep_masks: bool,
+) -> FrameJets:
+    """Every frame's jets, labelled by their origins on the annulus (systolic
+    frames only) and measured."""
+    T = flow.flows.shape[0]
+    rows, cols = clip.shape[:2]
+    (bx0, by0), (h, w) = screen.offset, screen.crop_shape
+    out = FrameJets(masks=np.zeros((T, rows, cols), bool) if keep_masks else None)
+    labelled = _labels_by_frame(jets, flow, systole, scale, p)
+    times = clip.frame_times_ms
+    best_px = 0
+    for i in range(T):
+        labels, n = labelled.get(i, (None, 0))
+        if labels is not None:
+            assert jets.annulus is not None
+            out.vcs_by_frame[i] = postteer.frame_vena_contracta(  # post-TEER: neck of each jet
+                labels,
+                n,
+                (jets.annulus.nx, jets.annulus.ny),
+                spacing_cm=clip.spacing_cm or (scale.cm_per_px, scale.cm_per_px),
+                offset_xy=(bx0, by0),
+            )
+            out.jets_by_frame[i] = measure.measure_jets(
+                labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)
+            )
+            if out.masks is not None:
+                out.masks[i, by0 : by0 + h, bx0 : bx0 + w] = labels > 0
+            area = int(np.count_nonzero(labels))
+            if area > best_px:
+                out.best_frame, best_px, out.best_labels = i, area, labels
+        out.per_frame.append(
+            measure.measure_frame(
+                i,
+                labels,
+                n,
+                phase=Phase.SYSTOLE if systole.phase_systolic[i] else Phase.DIASTOLE,
+                time_ms=None if times is None else float(times[i]),
+                spacing_cm=clip.spacing_cm,
+            )
+        )
+    return out
+
+
+def _labels_by_frame(
+    jets: JetMasks, flow: ColourFlow, systole: Systole, scale: Scale, p: AnalysisParams
+) -> dict[int, tuple[np.ndarray, int]]:
+    """``{frame: (jet labels, n)}`` of the systolic frames: each jet labelled by
+    its origin on the annulus (origins seen on two frames or more)."""
+    if jets.t is None or jets.d is None:
+        return {}
+    det, band, t, d = p.detection, jets.band_px, jets.t, jets.d
+    searches = {
+        int(i): origin_search_mask(jets.masks[i], flow.flows[i], d, band)
+        for i in np.flatnonzero(systole.systolic)
+    }
+    origins = track_origins(
+        jets.masks,
+        searches,
+        t,
+        d,
+        band_px=band,
+        gap_px=scale.ln(det.origin_gap_cm),
+        track_px=scale.ln(det.origin_track_cm),
+        start_px=scale.ln(det.max_jet_start_cm),
+        min_px=scale.px(det.min_jet_area_cm2),
+    )
+    out = {}
+    for i in searches:
+        labels, _ = segmentation.label_by_origins(
+            searches[i],
+            t,
+            d,
+            origins.get(i, []),
+            band_px=max(band, scale.ln(det.max_jet_start_cm)),
+            start_px=-0.5 * band,
+            min_jet_px=scale.px(det.min_jet_area_cm2),
+        )
+        labels[~jets.masks[i]] = 0
+        out[i] = renumber(labels)
+    return out
+
+
+def hint_cut_warning(
+    search: ValveSearch,
+    jets: JetMasks,
+    systole: Systole,
+    flow: ColourFlow,
+    turb: Turbulence,
+    scale: Scale,
+    p: AnalysisParams,
+    *,
+    given: str,
+    spacing_cm: tuple[float, float] | None,
+) -> str | None:
+    """A warning when the hints (``given``) keep less than
+    ``p.detection.hint_keep_fraction`` of the jet the analysis finds on its own."""
+    auto = locate_valve(search, p)
+    if auto.annulus is None:
+        return None
+    auto_px = atrial_jets(flow, turb, auto, scale, p, region=None, turbulent_frames_only=True).masks.sum(
+        axis=(1, 2)
+    )
+    auto_max = int(auto_px.max()) if auto_px.size else 0
+    hinted = jets.masks.sum(axis=(1, 2))
+    hinted_max = int(hinted[systole.systolic].max()) if systole.systolic.any() else 0
+    if not (auto_max > 0 and hinted_max < p.detection.hint_keep_fraction * auto_max):
+        return None
+
+    def unit(n: int) -> Any:
+        return f"{n * spacing_cm[0] * spacing_cm[1]:.2f} cm²" if spacing_cm is not None else f"{n} px"
+
+    return (
+        f"the hints ({given}) cut the jet found without them: its largest area is "
+        f"{unit(hinted_max)} with the hints and {unit(auto_max)} without; check the hints "
+        "against the image"
+    )

@@ -1,0 +1,367 @@
+"""Every tunable of the jet-area analysis, in one frozen :class:`AnalysisParams`.
+
+The thresholds are grouped by the stage that uses them (:class:`ColourParams`,
+:class:`TurbulenceParams`, :class:`ValveParams`, :class:`PhaseParams`,
+:class:`DetectionParams`, :class:`GeometryParams`). A parameter keeps one name
+wherever it appears: the group's field, the keyword of ``AnalysisParams(...)``
+and ``replace(...)``, and the key of :meth:`AnalysisParams.to_dict` (recorded in
+every result and hashed by the batch, so a change invalidates cached results).
+
+Sizes are physical (cm, cm^2) and converted to pixels with the clip's spacing,
+so one set of parameters fits any frame size.
+
+>>> p = AnalysisParams(turbulence_threshold=0.4)
+>>> p.turbulence.turbulence_threshold, p.detection.min_jet_area_cm2
+(0.4, 0.05)
+>>> p.replace(min_jet_area_cm2=0.1).to_dict()["min_jet_area_cm2"]
+0.1
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "AnalysisParams",
+    "ColourParams",
+    "DetectionParams",
+    "GeometryParams",
+    "PhaseParams",
+    "TurbulenceParams",
+    "ValveParams",
+]
+
+
+@dataclass(frozen=True)
+class ColourParams:
+    """Reading colour: the colour box, the colour bar and its lookup table.
+
+    Attributes
+    ----------
+    lut_bits : int
+        Bits per RGB channel of the colour lookup (5 -> 32^3 bins).
+    min_chroma : float
+        CIELAB chroma below which a pixel is grey (no flow).
+    dark_lightness, min_chroma_dark : float
+        Pixels darker than this CIELAB lightness need ``min_chroma_dark``
+        chroma to be flow (JPEG chroma blur tints dark blood beside a jet).
+    max_colour_distance : float
+        CIELAB distance beyond which a coloured pixel matches no bar colour
+        (and is not flow).
+    bar_min_saturation : int
+        ``max(RGB) - min(RGB)`` above which a pixel may belong to the colour bar.
+    bar_min_aspect : float
+        A piece of the colour bar is at least this many times taller than wide.
+    bar_min_fill : float
+        ... and fills at least this fraction of its box (text and traces are sparse).
+    bar_min_height_to_width : float
+        The joined bar is at least this many times taller than wide.
+    bar_min_lab_change : float
+        CIELAB distance between the bar's top and bottom quarters (a bar changes colour).
+    box_probe_frames : int
+        Frames sampled to find the colour box from changing colour when the file has no
+        colour-flow region.
+    static_max_change : int
+        Coloured pixels whose RGB changes by at most this over the whole clip
+        (box outline, depth marks) are overlays, never flow.
+    static_halo_fraction : float
+        Pixels next to such an overlay that are coloured in at least this fraction of the
+        frames are its JPEG halo (overlays too).
+    """
+
+    lut_bits: int = 5
+    min_chroma: float = 12.0
+    dark_lightness: float = 30.0
+    min_chroma_dark: float = 30.0
+    max_colour_distance: float = 40.0
+    bar_min_saturation: int = 40
+    bar_min_aspect: float = 1.5
+    bar_min_fill: float = 0.6
+    bar_min_height_to_width: float = 3.0
+    bar_min_lab_change: float = 30.0
+    box_probe_frames: int = 8
+    static_max_change: int = 48
+    static_halo_fraction: float = 0.8
+
+
+@dataclass(frozen=True)
+class TurbulenceParams:
+    """The mosaic of turbulent flow.
+
+    Attributes
+    ----------
+    turbulence_window_cm : float
+        Smallest side of the window of the phase-coherence (mosaic) measure;
+        it grows to three colour cells on coarse mosaics.
+    turbulence_threshold : float
+        Incoherence 0..1 above which flow is turbulent (mosaic).
+    variance_threshold : float
+        Variance level 0..1 above which flow is turbulent (variance maps).
+    max_cell_px : int
+        Largest colour cell (pixels) looked for.
+    coarse_scales : tuple of int
+        Block sizes (pixels) at which a coarse mosaic is also looked for.
+    min_turbulent_area_cm2 : float
+        Smallest turbulent patch kept.
+    cell_probe_frames : int
+        The colour cell size is measured on this many frames with the most flow ...
+    cell_busy_level : float
+        ... where the incoherence exceeds this level ...
+    cell_top_frames : int
+        ... keeping the frames (at most this many) with the most such pixels.
+    """
+
+    turbulence_window_cm: float = 0.25
+    turbulence_threshold: float = 0.35
+    variance_threshold: float = 0.6
+    max_cell_px: int = 12
+    coarse_scales: tuple[int, ...] = (2, 4)
+    min_turbulent_area_cm2: float = 0.015
+    cell_probe_frames: int = 8
+    cell_busy_level: float = 0.5
+    cell_top_frames: int = 4
+
+
+@dataclass(frozen=True)
+class ValveParams:
+    """Locating the mitral valve (the annulus) from the turbulent flow.
+
+    Attributes
+    ----------
+    min_core_area_cm2 : float
+        Turbulent area a region of atrial flow needs to be a jet.
+    jet_frame_fraction : float
+        Frames whose turbulent area reaches this fraction of the clip's
+        largest take part in locating the valve.
+    origin_end_cm : float
+        The orifice of a turbulent core is its upstream end, this deep.
+    origin_cluster_cm : float
+        Orifices (over frames) closer than this belong to one valve.
+    separate_flows_cm : float
+        Two turbulent flows further apart than this, in different frames, are
+        told apart (e.g. mitral and aortic regurgitation): the valve is then
+        located only with ECG phase or a hint.
+    rival_min_weight : float
+        A second flow that large (relative to the main one's area) is a rival valve's ...
+    rival_max_shared_frames : float
+        ... when at most this fraction of their frames are shared.
+    rival_min_systolic_gap : float
+        The ECG tells two rival flows apart when their systolic shares differ by this.
+    annulus_half_length_cm : float
+        Half the annulus segment when it is found from the image.
+    max_auto_tilt_deg : float
+        An annulus found from the image further than this from both the
+        horizontal and the beam's perpendicular is not trusted (parasternal
+        views): "cannot measure".
+    """
+
+    min_core_area_cm2: float = 0.05
+    jet_frame_fraction: float = 0.3
+    origin_end_cm: float = 0.3
+    origin_cluster_cm: float = 1.5
+    separate_flows_cm: float = 1.2
+    rival_min_weight: float = 0.4
+    rival_max_shared_frames: float = 0.3
+    rival_min_systolic_gap: float = 0.3
+    annulus_half_length_cm: float = 1.6
+    max_auto_tilt_deg: float = 40.0
+
+
+@dataclass(frozen=True)
+class PhaseParams:
+    """Systole, from the jets and the ECG.
+
+    Attributes
+    ----------
+    min_systole_area_cm2 : float
+        Turbulent jet area that makes a frame systolic.
+    systole_max_gap_frames : int
+        Gaps of at most this many frames inside a systole are filled.
+    ecg_warn_agreement : float
+        Below this fraction of frames on which the ECG and the flow agree, a warning.
+    ecg_reject_agreement : float
+        Jets found by the image alone (with a rival flow) that the ECG agrees with on
+        less than this fraction of frames are another valve's: "cannot measure".
+    frozen_ecg_max_change : int
+        An ECG strip whose pixels change by at most this over the clip is frozen.
+    cursor_min_change : int
+        The ECG cursor's pixels differ from the static strip by more than this ...
+    cursor_min_fraction : float
+        ... along at least this fraction of the strip's height.
+    trace_min_width_px : int
+        The ECG trace is at least this wide.
+    """
+
+    min_systole_area_cm2: float = 0.08
+    systole_max_gap_frames: int = 1
+    ecg_warn_agreement: float = 0.7
+    ecg_reject_agreement: float = 0.6
+    frozen_ecg_max_change: int = 40
+    cursor_min_change: int = 40
+    cursor_min_fraction: float = 0.5
+    trace_min_width_px: int = 80
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """The jets: atrial flow, their origins on the annulus and their count.
+
+    Attributes
+    ----------
+    valve_band_cm : float
+        Depth into the atrium where jet origins are looked for.
+    max_jet_start_cm : float
+        A jet must start within this distance of the annulus (the clip's
+        shadow can hide its first millimetres).
+    la_max_depth_cm, la_max_half_width_cm : float
+        How far into the atrium and to either side of the annulus centre flow
+        may count.
+    origin_gap_cm : float
+        Jet pixels along the annulus separated by at least this are separate
+        origins.
+    origin_track_cm : float
+        Origins of different frames within this distance along the annulus are
+        the same orifice; an orifice must be seen on two frames to count.
+    min_jet_area_cm2 : float
+        Smallest jet counted separately.
+    fill_holes : bool
+        Fill holes and dark streaks inside jets.
+    min_attachment_area_cm2 : float
+        Smooth patches flowing against the jet's direction this large on a
+        jet's edge (venous inflow touching the jet) are cut off the jet.
+    hint_keep_fraction : float
+        Hints (annulus, valve point, roi) that keep less than this fraction of the
+        jet found without them raise a warning.
+    """
+
+    valve_band_cm: float = 0.4
+    max_jet_start_cm: float = 1.0
+    la_max_depth_cm: float = 7.0
+    la_max_half_width_cm: float = 4.5
+    origin_gap_cm: float = 0.2
+    origin_track_cm: float = 0.35
+    min_jet_area_cm2: float = 0.05
+    fill_holes: bool = True
+    min_attachment_area_cm2: float = 0.05
+    hint_keep_fraction: float = 0.85
+
+
+@dataclass(frozen=True)
+class GeometryParams:
+    """The imaging fan, and the scale assumed for uncalibrated clips.
+
+    Attributes
+    ----------
+    sector_threshold : int
+        Grey level above which a pixel is lit (inside the fan).
+    sector_min_fraction : float
+        Smallest fan accepted, as a fraction of the (half-size) image.
+    sector_close_px, sector_open_px : int
+        Square kernels that close speckle gaps and open away text and traces.
+    sector_edge_top, sector_edge_bottom : float
+        The fan's straight edges are fitted between these fractions of its height
+        (from the top down to where it is widest).
+    nominal_depth_cm : float
+        Depth assumed for size thresholds when a clip has no calibration
+        (areas are then reported in pixels only) ...
+    nominal_depth_fraction : float
+        ... over this fraction of the frame's rows.
+    """
+
+    sector_threshold: int = 12
+    sector_min_fraction: float = 0.05
+    sector_close_px: int = 5
+    sector_open_px: int = 9
+    sector_edge_top: float = 0.03
+    sector_edge_bottom: float = 0.9
+    nominal_depth_cm: float = 16.0
+    nominal_depth_fraction: float = 0.8
+
+
+#: The groups of :class:`AnalysisParams`, by attribute name.
+GROUPS: dict[str, type] = {
+    "colour": ColourParams,
+    "turbulence": TurbulenceParams,
+    "valve": ValveParams,
+    "phase": PhaseParams,
+    "detection": DetectionParams,
+    "geometry": GeometryParams,
+}
+#: Which group holds each parameter.
+_GROUP_OF = {f.name: group for group, cls in GROUPS.items() for f in fields(cls)}
+
+
+@dataclass(frozen=True, init=False)
+class AnalysisParams:
+    """Every tunable of the jet-area analysis, grouped by stage.
+
+    Give a whole group (``AnalysisParams(colour=ColourParams(lut_bits=6))``)
+    or single parameters by name (``AnalysisParams(min_jet_area_cm2=0.08)``);
+    everything else keeps its default. See each group for the parameters.
+    """
+
+    colour: ColourParams
+    turbulence: TurbulenceParams
+    valve: ValveParams
+    phase: PhaseParams
+    detection: DetectionParams
+    geometry: GeometryParams
+
+    def __init__(
+        self,
+        *,
+        colour: ColourParams | None = None,
+        turbulence: TurbulenceParams | None = None,
+        valve: ValveParams | None = None,
+        phase: PhaseParams | None = None,
+        detection: DetectionParams | None = None,
+        geometry: GeometryParams | None = None,
+        **parameters: Any,
+    ) -> None:
+        given: dict[str, Any] = dict(
+            colour=colour,
+            turbulence=turbulence,
+            valve=valve,
+            phase=phase,
+            detection=detection,
+            geometry=geometry,
+        )
+        changes: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
+        for name, value in parameters.items():
+            if name not in _GROUP_OF:
+                raise TypeError(f"AnalysisParams has no parameter {name!r}")
+            changes[_GROUP_OF[name]][name] = value
+        for group, cls in GROUPS.items():
+            base = given[group] if given[group] is not None else cls()
+            object.__setattr__(self, group, replace(base, **changes[group]) if changes[group] else base)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter by name, JSON-ready (tuples as lists): what a result records."""
+        out: dict[str, Any] = {}
+        for group in GROUPS:
+            for k, v in asdict(getattr(self, group)).items():
+                out[k] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def replace(self, **changes: Any) -> AnalysisParams:
+        """A copy with some parameters (by name) or whole groups changed."""
+        current = {group: getattr(self, group) for group in GROUPS}
+        groups = {k: v for k, v in changes.items() if k in GROUPS}
+        single = {k: v for k, v in changes.items() if k not in GROUPS}
+        return AnalysisParams(**{**current, **groups}, **single)
+
+
+def check_params(params: AnalysisParams | None) -> AnalysisParams:
+    """``params``, or the defaults for ``None``; anything else is an error."""
+    if params is None:
+        return AnalysisParams()
+    if not isinstance(params, AnalysisParams):
+        raise InvalidParameterError(
+            None,
+            f"params must be an AnalysisParams, got {type(params).__name__}",
+            hint="use echoassess.AnalysisParams(...) or params=None for the defaults",
+        )
+    return params
