@@ -38,6 +38,7 @@ from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
 from .errors import InvalidParameterError
 from .postteer import PostTeerMeasures
 from .results import ClipResult, FrameMeasurement, JetMeasurement
+from .store import atomic_path
 
 __all__ = [
     "PAIR_BY",
@@ -335,7 +336,7 @@ def _problem(role: str, entry: Entry | None, ref: str) -> str | None:
     return f"{role} clip failed: {entry.record.get('error_type')}: {entry.record.get('reason')}"
 
 
-def compare_pairs(specs: Sequence[PairSpec]):
+def compare_pairs(specs: Sequence[PairSpec]) -> tuple[Any, Any, list[Comparison]]:
     """Compare every complete pair.
 
     Returns
@@ -350,6 +351,8 @@ def compare_pairs(specs: Sequence[PairSpec]):
         The complete pairs' comparisons, in row order.
     """
     import pandas as pd
+
+    from .batch.tables import ERROR_COLUMNS  # here: the batch package imports this module
 
     rows, errors, compared = [], [], []
     for s in specs:
@@ -386,8 +389,7 @@ def compare_pairs(specs: Sequence[PairSpec]):
         comp = compare(pre, post)
         compared.append(comp)
         rows.append(comp.to_row(**row))
-    err_cols = ["file", "stage", "error_type", "reason", "hint", "sop_instance_uid"]
-    return (comparison_table(rows), pd.DataFrame(errors, columns=err_cols), compared)
+    return (comparison_table(rows), pd.DataFrame(errors, columns=list(ERROR_COLUMNS)), compared)
 
 
 def _result(entry: Entry) -> ClipResult:
@@ -423,10 +425,6 @@ def write_cohort_figure(comparisons: Sequence[Comparison], path: str | os.PathLi
         [c.post_max_jet_area for c in usable],
         [c.area_reduction_pct for c in usable],
     )
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         plot.save_figure(fig, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
