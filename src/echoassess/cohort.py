@@ -384,9 +384,8 @@ def compare_pairs(specs: Sequence[PairSpec]) -> tuple[Any, Any, list[Comparison]
                 }
             )
             continue
-        pre = _result(s.pre)
-        post = _result(s.post)
-        comp = compare(pre, post)
+        assert s.pre is not None and s.post is not None  # else _problem named them
+        comp = compare(_result(s.pre), _result(s.post))
         compared.append(comp)
         rows.append(comp.to_row(**row))
     return (comparison_table(rows), pd.DataFrame(errors, columns=list(ERROR_COLUMNS)), compared)
@@ -412,19 +411,18 @@ def write_cohort_figure(comparisons: Sequence[Comparison], path: str | os.PathLi
     from . import plot
 
     path = Path(path)
-    usable = [
-        c
-        for c in comparisons
-        if c.area_unit == "cm2" and c.pre_max_jet_area is not None and c.post_max_jet_area is not None
-    ]
-    if not usable:
+    pre: list[float] = []
+    post: list[float] = []
+    reduction: list[float | None] = []
+    for c in comparisons:
+        if c.area_unit == "cm2" and c.pre_max_jet_area is not None and c.post_max_jet_area is not None:
+            pre.append(c.pre_max_jet_area)
+            post.append(c.post_max_jet_area)
+            reduction.append(c.area_reduction_pct)
+    if not pre:
         path.unlink(missing_ok=True)
         return None
-    fig = plot.cohort_figure(
-        [c.pre_max_jet_area for c in usable],
-        [c.post_max_jet_area for c in usable],
-        [c.area_reduction_pct for c in usable],
-    )
+    fig = plot.cohort_figure(pre, post, reduction)
     with atomic_path(path) as tmp:
         plot.save_figure(fig, tmp)
     return path

@@ -346,4 +346,5 @@ def get_executor(
         return SerialExecutor()
     if executor == "process":
         return ProcessExecutor(workers)
+    assert not isinstance(executor, str)  # every name is handled above
     return executor

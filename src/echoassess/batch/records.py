@@ -140,19 +140,23 @@ class FileRecord:
     def _get(self, name: str) -> Any:
         return (self.data or {}).get(name)
 
+    def _text(self, name: str) -> str | None:
+        value = self._get(name)
+        return None if value is None else str(value)
+
     @property
     def status(self) -> str | None:
         """``"ok"``, ``"failed"``, ``"skipped"``, or ``None`` before any record."""
-        return self._get("status")
+        return self._text("status")
 
     @property
     def is_clip(self) -> bool:
         """An ultrasound clip or a file that claims to be one (it has a row in clips.csv)."""
-        return self._get("kind") == "clip"
+        return bool(self._get("kind") == "clip")
 
     @property
     def reason(self) -> str | None:
-        return self._get("reason")
+        return self._text("reason")
 
     @property
     def identifiers(self) -> dict[str, Any]:
