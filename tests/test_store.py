@@ -39,8 +39,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["clips.csv"]
 
 
-def test_the_temporary_file_keeps_the_suffix_and_matches_the_cleanup_glob(tmp_path):
-    with atomic_path(tmp_path / "cohort.png") as tmp:
+def test_the_temporary_file_hides_the_suffix_unless_asked_and_matches_the_cleanup_glob(tmp_path):
+    with atomic_path(tmp_path / "k.json") as tmp:
+        assert tmp.name.startswith(".k.json.") and tmp.suffix == ".tmp"
+        assert list(tmp_path.glob(TEMP_GLOB)) == [tmp] and not list(tmp_path.glob("*.json"))
+    with atomic_path(tmp_path / "cohort.png", keep_suffix=True) as tmp:
         assert tmp.parent == tmp_path and tmp.suffix == ".png" and tmp.name.startswith(".cohort.png.")
         assert list(tmp_path.glob(TEMP_GLOB)) == [tmp]
         tmp.write_bytes(b"png")

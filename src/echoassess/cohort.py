@@ -423,6 +423,6 @@ def write_cohort_figure(comparisons: Sequence[Comparison], path: str | os.PathLi
         path.unlink(missing_ok=True)
         return None
     fig = plot.cohort_figure(pre, post, reduction)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, keep_suffix=True) as tmp:
         plot.save_figure(fig, tmp)
     return path

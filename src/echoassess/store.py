@@ -6,8 +6,9 @@ matplotlib, pydicom) or :func:`atomic_write` (for bytes or text in hand). The
 data goes to a temporary file beside the target, is flushed to disk
 (``fsync``), given its mode and renamed over the target, so a killed process
 leaves either the old file or the new one, never half of one. A leftover
-temporary file of a killed run is named ``.<name>.<random>.tmp<suffix>``
-(:data:`TEMP_GLOB` finds them).
+temporary file of a killed run is named ``.<name>.<random>.tmp`` (so that a
+``*.json`` pattern never finds one), or ``.<name>.<random>.tmp<suffix>`` for
+writers that choose the format by the suffix (:data:`TEMP_GLOB` finds both).
 
 Examples
 --------
@@ -18,6 +19,8 @@ Examples
 ('a,b\\n1,2\\n', '0o644')
 >>> with atomic_path(folder / "key.txt", mode=PRIVATE_MODE) as tmp:
 ...     _ = tmp.write_text("secret")
+...     tmp.suffix
+'.tmp'
 >>> oct((folder / "key.txt").stat().st_mode & 0o777), sorted(p.name for p in folder.iterdir())
 ('0o600', ['key.txt', 'table.csv'])
 """
@@ -41,11 +44,12 @@ TEMP_GLOB = ".*.tmp*"
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike[str], *, mode: int = FILE_MODE) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike[str], *, mode: int = FILE_MODE, keep_suffix: bool = False
+) -> Iterator[Path]:
     """A temporary path to write instead of ``path``, renamed over it on success.
 
-    The temporary file lies in ``path``'s folder and keeps its suffix (so
-    writers that choose a format by the suffix still do). When the block ends
+    The temporary file lies in ``path``'s folder. When the block ends
     normally, the file is fsynced, given ``mode`` and renamed over ``path``;
     when it raises, the temporary file is removed and ``path`` is untouched.
 
@@ -56,6 +60,9 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int = FILE_MODE) -> Itera
     mode : int
         Permission bits of the written file (:data:`FILE_MODE` or
         :data:`PRIVATE_MODE`).
+    keep_suffix : bool
+        End the temporary name with ``path``'s suffix too, for writers that
+        choose the format by it (matplotlib: ``.png``).
 
     Yields
     ------
@@ -63,7 +70,8 @@ def atomic_path(path: str | os.PathLike[str], *, mode: int = FILE_MODE) -> Itera
         The temporary file (created empty, owner-only until the rename).
     """
     target = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    suffix = f".tmp{target.suffix}" if keep_suffix else ".tmp"
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -240,7 +240,7 @@ def _write_qc_png(p: Path, qc_out: Path, clip: Any, result: Any) -> str:
 
     png = clip_png(qc_out, file_key(p))
     png.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(png) as tmp:
+    with atomic_path(png, keep_suffix=True) as tmp:
         write_overlay_png(clip, result, tmp, title=p.name)
     return png.name
 
