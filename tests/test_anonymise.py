@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from echoassess.anonymise import imaging_view
 from echoassess.cli import app
-from echoassess.geometry import Sector, sector_mask
+from echoassess.fan import Sector, sector_mask
 
 runner = CliRunner()
 TESSERACT = shutil.which("tesseract")

@@ -11,10 +11,12 @@ import pytest
 from dicomfiles import dcm_file, read_dataset, save_variant
 from typer.testing import CliRunner
 
-import echoassess.calibration
+import echoassess.dicom.calibration
+import echoassess.dicom.clip
+import echoassess.dicom.regions
 import echoassess.errors
-import echoassess.geometry
-import echoassess.io
+import echoassess.fan
+import echoassess.loading
 import echoassess.results
 from echoassess.cli import app
 
@@ -73,7 +75,15 @@ def test_module_entry_point_and_version():
 
 @pytest.mark.parametrize(
     "module",
-    [echoassess.errors, echoassess.calibration, echoassess.geometry, echoassess.io, echoassess.results],
+    [
+        echoassess.errors,
+        echoassess.dicom.regions,
+        echoassess.dicom.calibration,
+        echoassess.dicom.clip,
+        echoassess.fan,
+        echoassess.loading,
+        echoassess.results,
+    ],
 )
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -26,7 +26,7 @@ from echoassess import (
 )
 from echoassess.cli import app
 from echoassess.errors import OutputError
-from echoassess.geometry import detect_sector
+from echoassess.fan import detect_sector
 from echoassess.results import ClipResult
 from echoassess.synthetic import SceneParams, generate_clip
 

@@ -184,8 +184,8 @@ def test_bands():
 def test_sr_carries_vena_contracta_and_la_area(one_jet, tmp_path):
     """LOINC 80061-5 per jet and 79974-2 for the LA, read back from the written SR."""
     pytest.importorskip("highdicom")
-    from echoassess.io import load_clip
-    from echoassess.sr import read_clip_sr, write_clip_sr
+    from echoassess import load_clip
+    from echoassess.dicom.sr import read_clip_sr, write_clip_sr
 
     _, path, r = one_jet
     out = write_clip_sr(r, load_clip(path), tmp_path / "sr.dcm")

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from echoassess.geometry import Sector
+from echoassess.fan import Sector
 from echoassess.synthetic import WorldParams, generate_world_clip
 from echoassess.valve import annulus_from_points
 from echoassess.vena import vena_contracta

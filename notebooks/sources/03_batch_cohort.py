@@ -291,11 +291,11 @@ check
 # `echoassess batch --dicomweb URL --study UID --sr --store` sends to the PACS, where
 # viewers show the jet outlines on the measured frame. Unlike the tables they carry the
 # patient module (a DICOM object for the patient's record must), so they stay inside
-# the hospital. `echoassess.sr.read_clip_sr` reads one back; a cohort's SRs, from
+# the hospital. `echoassess.dicom.sr.read_clip_sr` reads one back; a cohort's SRs, from
 # this folder or retrieved from the PACS, make a table:
 
 # %%
-from echoassess.sr import read_clip_sr
+from echoassess.dicom.sr import read_clip_sr
 
 keys = [
     "source_sop_instance_uid",

@@ -31,9 +31,9 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .batch import BatchOutputs, BatchProgress, run_batch
-    from .calibration import UltrasoundRegion
     from .compare import Comparison, compare
-    from .io import ClipMetadata, EchoClip, load_clip
+    from .dicom import ClipMetadata, EchoClip, UltrasoundRegion
+    from .loading import load_clip
     from .pipeline import AnalysisParams, analyze_clip
     from .results import ClipResult
 
@@ -43,12 +43,12 @@ _LAZY = {
     "run_batch": "batch",
     "BatchOutputs": "batch",
     "BatchProgress": "batch",
-    "UltrasoundRegion": "calibration",
+    "UltrasoundRegion": "dicom",
     "Comparison": "compare",
     "compare": "compare",
-    "ClipMetadata": "io",
-    "EchoClip": "io",
-    "load_clip": "io",
+    "ClipMetadata": "dicom",
+    "EchoClip": "dicom",
+    "load_clip": "loading",
     "AnalysisParams": "pipeline",
     "analyze_clip": "pipeline",
     "ClipResult": "results",

@@ -19,7 +19,7 @@ figures can show a colour scale labelled by echoassess itself.
 Examples
 --------
 >>> import numpy as np
->>> from echoassess.geometry import Sector, sector_mask
+>>> from echoassess.fan import Sector, sector_mask
 >>> frame = np.zeros((120, 160, 3), np.uint8)
 >>> frame[sector_mask((120, 160), Sector(80.0, 5.0, 100.0, -35.0, 35.0))] = 90
 >>> frame[2:8, 2:40] = 255            # "burned-in text" beside the fan
@@ -154,7 +154,7 @@ def imaging_view(
     """
     from scipy import ndimage
 
-    from .geometry import detect_sector, sector_mask
+    from .fan import detect_sector, sector_mask
 
     frames = np.asarray(frames)
     if frames.ndim == 3:

@@ -5,7 +5,7 @@ flipped byte, a hostile file). The loader and the analysis check the numbers
 they use against these bounds and refuse, with a reason, what no echo machine
 writes, instead of letting it reach array code or a result table.
 
-Pure Python; :mod:`echoassess.io` and :mod:`echoassess.pipeline` call it.
+Pure Python; :mod:`echoassess.dicom` and :mod:`echoassess.pipeline` call it.
 
 Examples
 --------

@@ -196,7 +196,7 @@ def info(
 
     Exit status: 0 ok; 1 the clip cannot be read; 2 usage (bad option, missing path).
     """
-    from .io import load_clip
+    from .loading import load_clip
 
     try:
         _require_files(clip_path)
@@ -383,7 +383,7 @@ def compare_cmd(
             pre, post, out, animate=animate, progress=_progress(as_json), per_clip_hints=per_clip, **hints
         )
         if sr:
-            from .sr import write_comparison_srs
+            from .dicom.sr import write_comparison_srs
 
             outputs.files.update(
                 write_comparison_srs(
@@ -552,7 +552,7 @@ def check(
         valve_xy = _parse_numbers(valve, 2, "--valve", "400,300")
         roi_xyxy = _parse_numbers(roi, 4, "--roi", "300,300,500,450")
         ann = _parse_numbers(annulus, 4, "--annulus", "300,310,380,300")
-        from .io import load_clip
+        from .loading import load_clip
         from .pipeline import analyze_clip
 
         clip = load_clip(clip_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
@@ -575,7 +575,7 @@ def check(
         if overlay is not None:
             _write_overlay(clip, result, overlay)
         if sr is not None:
-            from .sr import write_clip_sr
+            from .dicom.sr import write_clip_sr
 
             write_clip_sr(result, clip, sr)
     except EchoAssessError as err:
@@ -918,7 +918,7 @@ def batch_cmd(
                 qc=qc,
             )
             if dicomweb is not None:
-                from .dicomweb import run_dicomweb_batch
+                from .dicom.web import run_dicomweb_batch
 
                 web = run_dicomweb_batch(
                     dicomweb,

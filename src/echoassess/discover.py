@@ -1,9 +1,8 @@
 """Find the files of a batch: walk folders, follow DICOMDIR indexes, sniff headers.
 
-An input edge like :mod:`echoassess.io`, and like it one of the few modules
-that import pydicom: reading a DICOMDIR and peeking at a header's Modality
-before the full loader runs are both file-format work. :mod:`echoassess.batch`
-uses it in two places:
+The DICOM parts (reading a DICOMDIR, peeking at a header's Modality before
+the full loader runs) live in :mod:`echoassess.dicom.sniff`; this module walks
+the inputs. :mod:`echoassess.batch` uses it in two places:
 
 * in the main process, :func:`find_files` turns the command line's inputs
   (folders, files, DICOMDIR files) into a sorted, de-duplicated list of
@@ -27,30 +26,16 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dicom.sniff import DICOMDIR_SOP_CLASS, HeaderSniff, read_dicomdir, sniff
 from .errors import InvalidParameterError
 
 __all__ = ["FoundFile", "HeaderSniff", "DICOMDIR_SOP_CLASS", "find_files", "read_dicomdir", "sniff"]
 
 logger = logging.getLogger("echoassess")
-
-#: Media Storage Directory Storage: the SOP class of a DICOMDIR file.
-DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
-
-#: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (current
-#: and retired); the same set as :data:`echoassess.io.ULTRASOUND_SOP_CLASSES`.
-_US_SOP_CLASSES = frozenset(
-    {
-        "1.2.840.10008.5.1.4.1.1.6.1",
-        "1.2.840.10008.5.1.4.1.1.3.1",
-        "1.2.840.10008.5.1.4.1.1.6",
-        "1.2.840.10008.5.1.4.1.1.3",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -75,132 +60,6 @@ class FoundFile:
     display: str
     via: str
     missing: bool = False
-
-
-@dataclass(frozen=True)
-class HeaderSniff:
-    """What :func:`sniff` learned from a file's first bytes and header.
-
-    ``kind`` is ``"not dicom"``, ``"dicomdir"``, ``"dicom"`` (header read) or
-    ``"damaged"`` (DICOM preamble present but the header cannot be parsed:
-    the loader will say why). ``modality`` and ``sop_class_uid`` are ``None``
-    when absent.
-    """
-
-    kind: str
-    modality: str | None = None
-    sop_class_uid: str | None = None
-    sop_class_name: str | None = None
-    detail: str | None = None
-
-    @property
-    def is_ultrasound(self) -> bool:
-        """Modality US or an ultrasound image SOP class (as :class:`~echoassess.io.ClipMetadata`)."""
-        return self.modality == "US" or self.sop_class_uid in _US_SOP_CLASSES
-
-
-def sniff(path: str | os.PathLike[str]) -> HeaderSniff:
-    """Classify a file from its preamble and header, without touching pixel data.
-
-    Never raises for a bad file: unreadable files are ``"not dicom"`` or
-    ``"damaged"`` (an ``OSError`` such as a permission error also gives
-    ``"damaged"`` so that the loader reports it).
-
-    Parameters
-    ----------
-    path : path
-
-    Returns
-    -------
-    HeaderSniff
-    """
-    import pydicom
-    from pydicom.errors import InvalidDicomError
-
-    p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            head = f.read(132)
-    except OSError as exc:
-        return HeaderSniff("damaged", detail=f"cannot open: {exc.strerror or exc}")
-    if not head:
-        return HeaderSniff("not dicom", detail="empty (0 bytes)")
-    marker = len(head) == 132 and head[128:132] == b"DICM"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(p, stop_before_pixels=True, specific_tags=["Modality", "SOPClassUID"])
-    except InvalidDicomError:
-        return HeaderSniff("not dicom", detail="no DICOM preamble ('DICM' marker)")
-    except Exception as exc:  # pydicom raises many kinds on garbage
-        if marker:
-            return HeaderSniff("damaged", detail=f"{type(exc).__name__}: {exc}")
-        return HeaderSniff("not dicom", detail=f"unreadable header: {type(exc).__name__}")
-    media_class = str(ds.file_meta.get("MediaStorageSOPClassUID", "") or "")
-    sop_class = str(ds.get("SOPClassUID", "") or "") or media_class or None
-    if sop_class == DICOMDIR_SOP_CLASS or media_class == DICOMDIR_SOP_CLASS:
-        return HeaderSniff(
-            "dicomdir", sop_class_uid=DICOMDIR_SOP_CLASS, sop_class_name="Media Storage Directory Storage"
-        )
-    modality = str(ds.get("Modality", "") or "").strip() or None
-    name = None
-    if sop_class:
-        try:
-            name = pydicom.uid.UID(sop_class).name
-        except Exception:  # pragma: no cover - name lookup never fails in practice
-            name = None
-        if name == sop_class:
-            name = None
-    return HeaderSniff("dicom", modality=modality, sop_class_uid=sop_class, sop_class_name=name)
-
-
-def read_dicomdir(path: str | os.PathLike[str]) -> list[Path]:
-    """The files a DICOMDIR references, in the order of its records.
-
-    File IDs are resolved against the DICOMDIR's folder; each component is
-    matched case-insensitively when the exact name is absent (DICOMDIR file
-    IDs are upper case, copies on case-sensitive disks often are not).
-    Referenced files that do not exist are returned as the path the DICOMDIR
-    names.
-
-    Raises
-    ------
-    InvalidParameterError
-        The file is not a readable DICOMDIR.
-    """
-    import pydicom
-
-    p = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(p, force=True)
-        records = ds.DirectoryRecordSequence
-    except Exception as exc:
-        raise InvalidParameterError(p, f"unreadable DICOMDIR: {type(exc).__name__}: {exc}") from None
-    base = p.parent
-    out: list[Path] = []
-    for record in records:
-        file_id = record.get("ReferencedFileID")
-        if not file_id:
-            continue
-        parts = [file_id] if isinstance(file_id, str) else [str(v) for v in file_id]
-        parts = [c for part in parts for c in part.replace("\\", "/").split("/") if c]
-        out.append(_resolve_case(base, parts))
-    return out
-
-
-def _resolve_case(base: Path, parts: Sequence[str]) -> Path:
-    here = base
-    for part in parts:
-        candidate = here / part
-        if not candidate.exists() and here.is_dir():
-            lower = part.lower()
-            matches = sorted(e for e in os.listdir(here) if e.lower() == lower)
-            if matches:
-                candidate = here / matches[0]
-        here = candidate
-    return here
 
 
 def _is_dicomdir_name(path: Path) -> bool:

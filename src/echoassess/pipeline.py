@@ -21,8 +21,9 @@ import numpy as np
 
 from . import bounds, colorflow, ecg, measure, postteer, provenance, segmentation
 from ._version import __version__
+from .dicom import EchoClip
 from .errors import InvalidParameterError, NoColourFlowError
-from .io import EchoClip, load_clip
+from .loading import load_clip
 from .results import ClipResult, FrameMeasurement, JetMeasurement
 from .valve import Annulus
 
@@ -1612,7 +1613,7 @@ def _ecg_trace(
     frame: np.ndarray, sector: dict[str, float] | None, box: tuple[int, int, int, int]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ECG trace under the image (outside the fan and the colour box), or ``None``."""
-    from .geometry import Sector
+    from .fan import Sector
 
     exclude = np.zeros(frame.shape[:2], bool)
     x0, y0, x1, y1 = box
@@ -1624,7 +1625,7 @@ def _ecg_trace(
 
 def _sector(frame: np.ndarray) -> dict[str, float] | None:
     """The imaging fan (apex, edge angles, far arc), found on a half-size copy."""
-    from .geometry import detect_sector
+    from .fan import detect_sector
 
     found = detect_sector(frame[::2, ::2])
     if found is None:

@@ -1024,7 +1024,7 @@ def write_comparison(
         When a clip cannot be read or analysed (the message names the file).
     """
     from .anonymise import describe, imaging_view
-    from .io import load_clip
+    from .loading import load_clip
 
     say = progress or (lambda msg: None)
     _check_out_dir(out_dir)

@@ -20,7 +20,7 @@ end:
     with pairing (see :mod:`echoassess.cohort`);
 ``sr/<key>.dcm`` and ``srs.csv``
     with ``sr=True``: one DICOM Structured Report per analysed clip
-    (:mod:`echoassess.sr`) and their list (file, source and SR SOP Instance
+    (:mod:`echoassess.dicom.sr`) and their list (file, source and SR SOP Instance
     UIDs, status). Each SR carries its clip's patient and study modules, as a
     DICOM object for the PACS must; the tables never do.
 

@@ -185,7 +185,7 @@ def run_batch(
     hints : path, optional
         Per-clip hints CSV (:mod:`echoassess.hints`).
     sr : bool
-        Also write a DICOM SR per analysed clip into ``sr/`` and ``srs.csv`` (:mod:`echoassess.sr`).
+        Also write a DICOM SR per analysed clip into ``sr/`` and ``srs.csv`` (:mod:`echoassess.dicom.sr`).
     qc : bool
         Also write the quality-control pictures and ``index.html`` (:mod:`echoassess.qc`).
 

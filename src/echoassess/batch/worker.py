@@ -182,7 +182,7 @@ def _load(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> tuple[Any, An
 
     ``None`` (and the error in ``rec``) when the clip cannot be loaded.
     """
-    from ..io import load_clip
+    from ..loading import load_clip
 
     table = options.hints
     hint = table.for_path(p) if table is not None else None
@@ -216,7 +216,7 @@ def _load(p: Path, options: WorkerOptions, rec: dict[str, Any]) -> tuple[Any, An
 
 def _write_sr(p: Path, sr_dir: Path, clip: Any, result: Any, rec: dict[str, Any]) -> bool:
     """Write the clip's SR as ``sr_dir/<key>.dcm`` and note it in ``rec``; ``False`` on failure."""
-    from ..sr import sr_uids, write_clip_sr
+    from ..dicom.sr import sr_uids, write_clip_sr
 
     rec["stage"] = "sr"
     try:

@@ -16,6 +16,9 @@ verified against the system's or ``$REQUESTS_CA_BUNDLE``'s certificates.
 Every failure of the server is an :class:`echoassess.errors.DicomWebError`
 naming the URL and what went wrong (unreachable, refused credentials, no such
 study), never a traceback from the HTTP stack.
+
+:func:`run_dicomweb_batch` is orchestration above the DICOM layer: it imports
+:mod:`echoassess.batch` inside the function (the batch imports this package).
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import DicomWebError, InvalidParameterError
+from ..errors import DicomWebError, InvalidParameterError
+from .metadata import ULTRASOUND_SOP_CLASSES
 
 __all__ = [
-    "ULTRASOUND_SOP_CLASSES",
     "DicomWebOutputs",
     "session_from_environment",
     "connect",
@@ -46,15 +49,6 @@ __all__ = [
 
 logger = logging.getLogger("echoassess")
 
-#: Ultrasound Image Storage and Ultrasound Multi-frame Image Storage (and their retired forms).
-ULTRASOUND_SOP_CLASSES = frozenset(
-    {
-        "1.2.840.10008.5.1.4.1.1.6.1",
-        "1.2.840.10008.5.1.4.1.1.3.1",
-        "1.2.840.10008.5.1.4.1.1.6",
-        "1.2.840.10008.5.1.4.1.1.3",
-    }
-)
 ENV_USER = "ECHOASSESS_DICOMWEB_USER"
 ENV_PASSWORD = "ECHOASSESS_DICOMWEB_PASSWORD"
 ENV_TOKEN = "ECHOASSESS_DICOMWEB_TOKEN"
@@ -293,7 +287,7 @@ def _save(ds: Any, path: Path) -> None:
     """Write a retrieved instance atomically (a killed run leaves no half file in the cache)."""
     import io
 
-    from .store import PRIVATE_MODE, atomic_write
+    from ..store import PRIVATE_MODE, atomic_write
 
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
@@ -338,7 +332,8 @@ class DicomWebOutputs:
 
     @property
     def exit_code(self) -> int:
-        return self.batch.exit_code
+        code: int = self.batch.exit_code
+        return code
 
 
 def default_cache_dir(out_dir: str | os.PathLike[str]) -> Path:
@@ -348,6 +343,14 @@ def default_cache_dir(out_dir: str | os.PathLike[str]) -> Path:
     """
     out = Path(out_dir).resolve()
     return out.with_name(out.name + ".dicomweb-cache")
+
+
+def _query_studies(server: _Server, accession_number: str | None, study_date: str | None) -> list[str]:
+    """The studies a query finds (QIDO-RS); a DicomWebError when there is none."""
+    uids = find_studies(server, accession_number=accession_number, study_date=study_date)
+    if not uids:
+        raise DicomWebError(server.url, "no study matches the query", hint="check --accession / --study-date")
+    return uids
 
 
 def run_dicomweb_batch(
@@ -396,7 +399,7 @@ def run_dicomweb_batch(
     InvalidParameterError
         A malformed URL, UID or date range, or ``store`` without ``sr``.
     """
-    from .batch import run_batch
+    from ..batch import run_batch
 
     if store and not sr:
         raise InvalidParameterError(None, "--store sends the SRs, so it needs --sr", hint="add --sr")
@@ -407,12 +410,7 @@ def run_dicomweb_batch(
         )
     server = connect(url, session=session, timeout_s=timeout_s)
     say = progress_message or (lambda msg: None)
-    if not uids:
-        uids = find_studies(server, accession_number=accession_number, study_date=study_date)
-        if not uids:
-            raise DicomWebError(
-                server.url, "no study matches the query", hint="check --accession / --study-date"
-            )
+    uids = uids or _query_studies(server, accession_number, study_date)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(out_dir)
     files: list[Path] = []
     for uid in uids:

@@ -13,7 +13,14 @@ import pytest
 from dicomfiles import dcm_file, read_dataset
 
 from echoassess import analyze_clip, load_clip
-from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF, decode_rgb, parse_header
+from echoassess.dicom.jpeg import (
+    FAST_MAX_ABS_DIFF,
+    FAST_MEAN_ABS_DIFF,
+    decode_rgb,
+    frame_parameters,
+    labelled_rgb_colour_space,
+    parse_header,
+)
 from echoassess.errors import EchoAssessError, InvalidParameterError
 from echoassess.synthetic import SceneParams, WorldParams, generate_clip, generate_world_clip
 
@@ -54,7 +61,7 @@ def test_fast_frames_are_within_tolerance_of_pydicom_on_real_files(name, fast):
     clip = load_clip(path, decoder="libjpeg-turbo")
     assert ref.decoder == "pydicom"
     # frame 0 really goes through libjpeg-turbo (or really falls back)
-    assert (clip._fast_frame(clip._frame_bytes(0), 0) is not None) == fast
+    assert (clip._frames.fast_frame(clip._frames.frame_bytes(0), 0) is not None) == fast
     for i, (got, want) in enumerate(zip(clip.iter_frames(), ref.iter_frames())):
         _assert_close(got, want, f"{name} frame {i}")
         if not fast:
@@ -135,6 +142,40 @@ def test_colour_space_guess_follows_libjpeg_turbo():
     assert parse_header(jfif[:2] + _adobe(0) + jfif[2:]).colour_space == "YCbCr"
     head = parse_header(jfif)
     assert (head.rows, head.cols, head.precision, head.complete) == (16, 24, 8, True)
+
+
+# -- the colour space of a codestream labelled RGB, as IJG libjpeg (the reference) reads it
+def test_labelled_rgb_colour_space_follows_libjpeg():
+    jfif = _jfif_stream()
+    bare = _without_app0(jfif)
+    assert labelled_rgb_colour_space(jfif) == "YBR_FULL_422"  # a JFIF marker
+    assert labelled_rgb_colour_space(bare) == "YBR_FULL_422"  # IDs 1, 2, 3
+    assert labelled_rgb_colour_space(_with_ids(bare, (82, 71, 66))) == "RGB"
+    assert labelled_rgb_colour_space(_with_ids(bare, (0, 1, 2))) == "RGB"  # the header is trusted
+    assert labelled_rgb_colour_space(bare[:2] + _adobe(0) + bare[2:]) == "RGB"
+    assert labelled_rgb_colour_space(bare[:2] + _adobe(1) + bare[2:]) == "YBR_FULL_422"
+    # the Adobe marker is looked at before the JFIF marker
+    assert labelled_rgb_colour_space(jfif[:2] + _adobe(0) + jfif[2:]) == "RGB"
+
+
+def test_labelled_rgb_colour_space_trusts_the_header_on_damaged_streams():
+    jfif = _jfif_stream()
+    i = jfif.index(b"\xff\xc0")
+    assert labelled_rgb_colour_space(b"not a jpeg") == "RGB"
+    assert labelled_rgb_colour_space(jfif[: i + 6]) == "RGB"  # ends inside the frame header
+    grey = bytearray(jfif)
+    grey[i + 9] = 1  # one component
+    assert labelled_rgb_colour_space(bytes(grey)) is None
+
+
+def test_frame_parameters_of_any_sof_and_every_app_segment():
+    jfif = _jfif_stream(rows=16, cols=24)
+    info = frame_parameters(jfif[:2] + _adobe(1) + jfif[2:])
+    assert (info.precision, info.rows, info.cols, info.components) == (8, 16, 24, 3)
+    assert list(info.app) == [0xEE, 0xE0] and info.app[0xE0].startswith(b"JFIF")
+    progressive = jfif.replace(b"\xff\xc0", b"\xff\xc2", 1)
+    assert frame_parameters(progressive).component_ids == (1, 2, 3)
+    assert parse_header(progressive) is None  # not one the fast path decodes
 
 
 def test_decode_refuses_what_it_cannot_promise():

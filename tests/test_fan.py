@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from echoassess.geometry import Sector, detect_sector, sector_mask
+from echoassess.fan import Sector, detect_sector, sector_mask
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_fan_morphology_equals_scipy_ndimage(rng):
     4-connected holes and labels), on speckled masks of many sizes."""
     from scipy import ndimage as ndi
 
-    from echoassess import geometry as g
+    from echoassess import fan as g
 
     for _ in range(25):
         shape = (int(rng.integers(24, 160)), int(rng.integers(24, 160)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from echoassess.calibration import (
+from echoassess.dicom.regions import (
     UltrasoundRegion,
     colour_flow_region,
     region_containing,

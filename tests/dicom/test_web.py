@@ -24,7 +24,8 @@ import requests
 from typer.testing import CliRunner
 
 from echoassess.cli import app
-from echoassess.dicomweb import (
+from echoassess.dicom.sr import read_clip_sr
+from echoassess.dicom.web import (
     ENV_PASSWORD,
     ENV_TOKEN,
     ENV_USER,
@@ -34,10 +35,9 @@ from echoassess.dicomweb import (
     session_from_environment,
 )
 from echoassess.errors import DicomWebError, InvalidParameterError
-from echoassess.sr import read_clip_sr
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 STUDY = str(pydicom.dcmread(SAMPLE / "patient01_pre.dcm", stop_before_pixels=True).StudyInstanceUID)
 USER, PASSWORD = "echotest", "not-a-real-secret-42"
 PLUGIN_DIRS = ("/usr/share/orthanc/plugins", "/usr/lib/orthanc")

@@ -1,4 +1,4 @@
-"""Physical calibration of ultrasound images: DICOM ultrasound regions.
+"""The Sequence of Ultrasound Regions: where each kind of data lies on the screen, at what scale.
 
 An ultrasound DICOM image may carry a *Sequence of Ultrasound Regions*
 (0018,6011): rectangles of the image, each with its own kind of data (tissue,
@@ -6,14 +6,19 @@ colour flow, spectral Doppler, ECG...) and its own physical scale. A file can
 hold several regions with different scales, so a measurement must use the
 region that contains the pixels being measured, never blindly the first one.
 
-This module is pure Python: :mod:`echoassess.io` parses the DICOM items into
-:class:`UltrasoundRegion` objects and the functions here choose among them.
+:func:`parse_regions` turns the DICOM items into :class:`UltrasoundRegion`
+objects (an unusable item is reported, not fatal); the other functions are
+pure Python and choose among them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from ..bounds import finite_or_none
+from ._elements import int_value
 
 __all__ = [
     "SPATIAL_FORMATS",
@@ -24,6 +29,7 @@ __all__ = [
     "region_containing",
     "colour_flow_region",
     "spatial_region_for",
+    "parse_regions",
 ]
 
 #: RegionSpatialFormat (0018,6012) values.
@@ -316,3 +322,46 @@ def spatial_region_for(regions: Sequence[UltrasoundRegion]) -> UltrasoundRegion 
         if len(scales) == 1:  # several panes at one scale (e.g. dual view)
             return max(spatial, key=lambda r: r.width * r.height)
     return None
+
+
+def parse_regions(header: Any) -> tuple[tuple[UltrasoundRegion, ...], tuple[str, ...]]:
+    """Every usable item of the header's SequenceOfUltrasoundRegions, in file order,
+    and one line per item that was skipped (no location, inverted bounds...)."""
+    seq = header.get("SequenceOfUltrasoundRegions")
+    if not seq:
+        return (), ()
+    regions: list[UltrasoundRegion] = []
+    problems: list[str] = []
+    for k, item in enumerate(seq, start=1):
+        try:
+            region = _region(item)
+        except (AttributeError, TypeError, ValueError) as exc:
+            problems.append(f"ultrasound region {k}: unusable ({type(exc).__name__})")
+            continue
+        if region.x1 < region.x0 or region.y1 < region.y0:
+            problems.append(f"ultrasound region {k}: inverted bounds {region.bounds}")
+            continue
+        regions.append(region)
+    return tuple(regions), tuple(problems)
+
+
+def _region(item: Any) -> UltrasoundRegion:
+    return UltrasoundRegion(
+        spatial_format=int(item.get("RegionSpatialFormat", 0) or 0),
+        data_type=int(item.get("RegionDataType", 0) or 0),
+        flags=int(item.get("RegionFlags", 0) or 0),
+        x0=int(item.RegionLocationMinX0),
+        y0=int(item.RegionLocationMinY0),
+        x1=int(item.RegionLocationMaxX1),
+        y1=int(item.RegionLocationMaxY1),
+        units_x=int(item.get("PhysicalUnitsXDirection", 0) or 0),
+        units_y=int(item.get("PhysicalUnitsYDirection", 0) or 0),
+        delta_x=float(item.get("PhysicalDeltaX", 0.0) or 0.0),
+        delta_y=float(item.get("PhysicalDeltaY", 0.0) or 0.0),
+        reference_pixel_x0=int_value(item, "ReferencePixelX0"),
+        reference_pixel_y0=int_value(item, "ReferencePixelY0"),
+        reference_physical_x=finite_or_none(item.get("ReferencePixelPhysicalValueX")),
+        reference_physical_y=finite_or_none(item.get("ReferencePixelPhysicalValueY")),
+        transducer_frequency_khz=finite_or_none(item.get("TransducerFrequency")),
+        pulse_repetition_frequency_hz=finite_or_none(item.get("PulseRepetitionFrequency")),
+    )

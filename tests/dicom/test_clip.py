@@ -16,8 +16,8 @@ from pydicom.sequence import Sequence
 
 import echoassess
 from echoassess import load_clip
-from echoassess._jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF
-from echoassess.geometry import Sector, sector_mask
+from echoassess.dicom.jpeg import FAST_MAX_ABS_DIFF, FAST_MEAN_ABS_DIFF
+from echoassess.fan import Sector, sector_mask
 
 
 def reference_rgb(path: str, index: int) -> np.ndarray:
@@ -330,6 +330,22 @@ def test_depth_cm_through_the_detected_sector(tmp_path):
     assert load_clip(path).spacing_cm is None  # without depth: uncalibrated
 
 
+def test_the_reader_records_the_depth_and_load_clip_finds_the_fan(tmp_path):
+    from echoassess.dicom import CalibrationSource, UserCalibration, choose_calibration, read_clip
+
+    sector = Sector(320.0, 5.0, 440.0, -38.0, 38.0)
+    path = _fan_clip(tmp_path, sector)
+    read = read_clip(path, depth_cm=16.0)
+    assert read.spacing_cm is None and read.user_calibration == UserCalibration(None, 16.0)
+    loaded = load_clip(path, depth_cm=16.0)
+    assert loaded.calibration_source == CalibrationSource.DEPTH_SECTOR and loaded.user_depth_cm == 16.0
+    # the caller that has a sector recalibrates a read clip the same way
+    read.calibration = choose_calibration(read.regions, read.user_calibration, sector, image_shape=(480, 640))
+    assert read.spacing_cm == (16.0 / 440.0, 16.0 / 440.0) and read.pixel_area_cm2 == pytest.approx(
+        (16.0 / 440.0) ** 2
+    )
+
+
 def test_uncalibrated_clip_says_so():
     clip = load_clip(dcm_file("US1_UNCR.dcm"))
     assert not clip.is_calibrated and clip.pixel_area_cm2 is None
@@ -441,7 +457,7 @@ def test_depth_and_nyquist_from_the_regions(tmp_path):
 def test_depth_cm_on_a_realistic_screen(tmp_path):
     """The shipped synthetic clip, stripped of its regions: text beside the apex,
     dark lateral walls and tick marks must not bias the sector (and so the scale)."""
-    sample = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_pre.dcm"
     calibrated = load_clip(sample)
     ds = read_dataset(str(sample))
     del ds.SequenceOfUltrasoundRegions

@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from echoassess import InvalidParameterError, analyze_clip, load_clip, run_batch
 from echoassess.cli import app
+from echoassess.dicom.sr import build_clip_sr, read_clip_sr, sr_uids, write_clip_sr
 from echoassess.measure import jet_outline
-from echoassess.sr import build_clip_sr, read_clip_sr, sr_uids, write_clip_sr
 from echoassess.synthetic import SceneParams, generate_clip
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 POST = SAMPLE / "patient01_post.dcm"
 
 
