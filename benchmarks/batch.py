@@ -1,4 +1,4 @@
-"""Batch benchmark: clips per minute with 1 and 2 local workers (and Dask), peak memory.
+"""Batch benchmark: clips per minute serially, with 1 and 2 local workers (and Dask), peak memory.
 
 Run by hand (not part of the test suite), on a quiet machine::
 
@@ -8,8 +8,8 @@ Run by hand (not part of the test suite), on a quiet machine::
 Generates a synthetic cohort with :func:`echoassess.synthetic.make_cohort`
 (JPEG YBR_FULL_422 clips, 480 x 640 by default, 1.1-1.7 heartbeats each) plus
 a few bad files (a text file, a truncated clip), then times
-:func:`echoassess.run_batch` end to end (pool start-up included) with 1 and 2
-local worker processes, each into a fresh output folder. Prints clips/min,
+:func:`echoassess.run_batch` end to end (pool start-up included) on the serial
+executor and with 1 and 2 local worker processes, each into a fresh output folder. Prints clips/min,
 the 2-worker scaling, the peak resident memory of a worker process (from the
 records' ``peak_rss_mb``), the load average before and after, and checks that
 every run wrote the same tables.
@@ -129,6 +129,8 @@ def main() -> None:
     }
     report["cpu_ceiling_2_vs_1"] = cpu_ceiling()
     runs = {}
+    out = base / "out-serial"  # in this process: no pool start-up, no crash isolation
+    runs["serial"] = (_run(data, out, executor="serial", force=True), out)
     for workers in (1, 2):
         out = base / f"out-{workers}w"
         runs[f"local-{workers}"] = (_run(data, out, workers=workers, force=True), out)

@@ -25,7 +25,7 @@ from pydicom.uid import generate_uid
 from typer.testing import CliRunner
 
 from echoassess import AnalysisParams, InvalidParameterError, run_batch
-from echoassess.batch import CLIP_COLUMNS, _run_local, file_key
+from echoassess.batch import CLIP_COLUMNS, file_key
 from echoassess.cli import app
 from echoassess.cohort import patient_hash
 from echoassess.discover import find_files, read_dicomdir, sniff
@@ -42,26 +42,11 @@ def mixed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def mixed_run(mixed, tmp_path_factory):
-    """One CLI run over the mixed folder (shared by the read-only tests)."""
+    """One serial run over the mixed folder (shared by the read-only tests)."""
     root, info = mixed
     out = tmp_path_factory.mktemp("out")
     log = out.parent / "run.jsonl"
-    result = CliRunner().invoke(
-        app,
-        [
-            "batch",
-            str(root),
-            "--out",
-            str(out),
-            "--workers",
-            "2",
-            "--salt",
-            SALT,
-            "--quiet",
-            "--log-json",
-            str(log),
-        ],
-    )
+    result = run_batch([root], out, executor="serial", salt=SALT, log_path=log)
     return root, info, out, result, log
 
 
@@ -132,7 +117,7 @@ def test_sniff_classifies_without_decoding(mixed):
 # -- the mixed folder ----------------------------------------------------------------------
 def test_mixed_folder_rows_errors_and_exit_code(mixed_run):
     root, info, out, result, _ = mixed_run
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 1
     clips = pd.read_csv(out / "clips.csv")
     assert list(clips.columns) == list(CLIP_COLUMNS)
     # 6 cohort clips + the DICOMDIR's clip analysed; truncated failed; B-mode skipped
@@ -223,13 +208,13 @@ def cohort3(tmp_path):
 def test_rerun_reuses_records_and_force_redoes(cohort3, tmp_path):
     data, _ = cohort3
     out = tmp_path / "out"
-    first = run_batch([data], out, workers=2, salt=SALT)
+    first = run_batch([data], out, executor="serial", salt=SALT)
     assert first.exit_code == 0 and first.n_ok == 6 and first.n_reused == 0
     table = read_table(out / "clips.csv")
-    again = run_batch([data], out, workers=2, salt=SALT)
+    again = run_batch([data], out, executor="serial", salt=SALT)
     assert again.n_reused == first.n_files and again.n_analysed == 0
     pd.testing.assert_frame_equal(read_table(out / "clips.csv"), table)
-    forced = run_batch([data], out, workers=2, salt=SALT, force=True)
+    forced = run_batch([data], out, executor="serial", salt=SALT, force=True)
     assert forced.n_reused == 0 and forced.n_analysed == first.n_files
     pd.testing.assert_frame_equal(read_table(out / "clips.csv"), table)
 
@@ -237,17 +222,17 @@ def test_rerun_reuses_records_and_force_redoes(cohort3, tmp_path):
 def test_rerun_redoes_changed_files_params_and_salt(cohort3, tmp_path):
     data, _ = cohort3
     out = tmp_path / "out"
-    first = run_batch([data], out, workers=1, salt=SALT)
+    first = run_batch([data], out, executor="serial", salt=SALT)
     clip = data / "patient002" / "post.dcm"
     os.utime(clip, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
-    touched = run_batch([data], out, workers=1, salt=SALT)
+    touched = run_batch([data], out, executor="serial", salt=SALT)
     assert touched.n_analysed == 1 and touched.n_reused == first.n_files - 1
-    other = run_batch([data], out, workers=1, salt=SALT, params=AnalysisParams(min_jet_area_cm2=0.08))
+    other = run_batch([data], out, executor="serial", salt=SALT, params=AnalysisParams(min_jet_area_cm2=0.08))
     assert other.n_analysed == first.n_files
     assert other.clips["params_hash"].nunique() == 1
     assert other.clips["params_hash"].iloc[0] != first.clips["params_hash"].iloc[0]
     salted = run_batch(
-        [data], out, workers=1, salt="another salt", params=AnalysisParams(min_jet_area_cm2=0.08)
+        [data], out, executor="serial", salt="another salt", params=AnalysisParams(min_jet_area_cm2=0.08)
     )
     assert salted.n_analysed == first.n_files
     assert set(salted.clips["patient_hash"]).isdisjoint(other.clips["patient_hash"])
@@ -259,11 +244,11 @@ def test_failed_files_are_retried_and_stale_temp_files_removed(tmp_path):
     good = (data / "patient001" / "pre.dcm").read_bytes()
     (data / "cut.dcm").write_bytes(good[:5000])
     out = tmp_path / "out"
-    first = run_batch([data], out, workers=1, salt=SALT)
+    first = run_batch([data], out, executor="serial", salt=SALT)
     assert first.exit_code == 1 and list(first.errors["file"]) == ["data/cut.dcm"]
     (out / "results" / f".{file_key(data / 'cut.dcm')}.json.abc.tmp").write_text('{"half')
     (data / "cut.dcm").write_bytes(good)  # repaired
-    second = run_batch([data], out, workers=1, salt=SALT)
+    second = run_batch([data], out, executor="serial", salt=SALT)
     assert second.exit_code == 0 and second.n_analysed == 1
     assert not list((out / "results").glob(".*"))
 
@@ -271,11 +256,11 @@ def test_failed_files_are_retried_and_stale_temp_files_removed(tmp_path):
 def test_corrupt_record_is_redone(cohort3, tmp_path):
     data, _ = cohort3
     out = tmp_path / "out"
-    run_batch([data], out, workers=1, salt=SALT)
+    run_batch([data], out, executor="serial", salt=SALT)
     table = read_table(out / "clips.csv")
     rec = out / "results" / f"{file_key(data / 'patient001' / 'pre.dcm')}.json"
     rec.write_text('{"status": "ok", "fing')
-    again = run_batch([data], out, workers=1, salt=SALT)
+    again = run_batch([data], out, executor="serial", salt=SALT)
     assert again.n_analysed == 1
     pd.testing.assert_frame_equal(read_table(out / "clips.csv"), table)
     assert json.loads(rec.read_text())["status"] == "ok"
@@ -284,10 +269,10 @@ def test_corrupt_record_is_redone(cohort3, tmp_path):
 def test_salt_is_created_once_in_the_output_folder(cohort3, tmp_path):
     data, _ = cohort3
     out = tmp_path / "out"
-    a = run_batch([data], out, workers=1)
+    a = run_batch([data], out, executor="serial")
     salt = (out / "salt.key").read_text()
     assert len(salt.strip()) == 64 and (out / "salt.key").stat().st_mode & 0o077 == 0
-    b = run_batch([data], out, workers=1)
+    b = run_batch([data], out, executor="serial")
     assert (out / "salt.key").read_text() == salt and b.n_reused == b.n_files
     assert list(a.clips["patient_hash"]) == list(b.clips["patient_hash"])
 
@@ -296,7 +281,7 @@ def test_progress_callback_counts_every_file(cohort3, tmp_path):
     data, _ = cohort3
     (data / "notes.txt").write_text("x")
     seen = []
-    out = run_batch([data], tmp_path / "out", workers=2, salt=SALT, progress=seen.append)
+    out = run_batch([data], tmp_path / "out", executor="serial", salt=SALT, progress=seen.append)
     assert seen[0].done == 0 and seen[0].file is None
     assert [p.done for p in seen] == list(range(out.n_files + 1))
     assert seen[-1].ok == 6 and seen[-1].skipped == out.n_files - 6 and seen[-1].failed == 0
@@ -308,26 +293,8 @@ def test_no_parquet_without_pyarrow(cohort3, tmp_path, monkeypatch):
     out.mkdir()
     (out / "clips.parquet").write_bytes(b"stale")
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    result = run_batch([data], out, workers=1, salt=SALT)
+    result = run_batch([data], out, executor="serial", salt=SALT)
     assert result.clips_parquet is None and not (out / "clips.parquet").exists()
-
-
-# -- crash isolation --------------------------------------------------------------------------
-def _crashy_worker(path: str, options) -> dict:
-    """Test worker: dies like a segfaulting decoder on 'crash' files."""
-    if "crash" in path:
-        os._exit(3)
-    return {"status": "ok", "kind": "clip", "path": path}
-
-
-def test_worker_crash_is_isolated_to_its_file():
-    items = [(f"k{i}", f"/x/file{i}.dcm") for i in range(6)]
-    items.insert(3, ("kc", "/x/crash.dcm"))
-    got = {}
-    _run_local(items, _crashy_worker, None, 2, lambda key, rec: got.__setitem__(key, rec))
-    assert set(got) == {k for k, _ in items}
-    assert got["kc"]["status"] == "failed" and got["kc"]["error_type"] == "WorkerCrash"
-    assert all(got[k]["status"] == "ok" for k, _ in items if k != "kc")
 
 
 # -- pairing ----------------------------------------------------------------------------------
@@ -358,7 +325,7 @@ def test_pairs_manifest_by_path(cohort3, tmp_path):
 
 def test_pairs_manifest_by_sop_uid_and_missing_entries(cohort3, tmp_path):
     data, manifest = cohort3
-    clips = run_batch([data], tmp_path / "first", workers=2, salt=SALT).clips
+    clips = run_batch([data], tmp_path / "first", executor="serial", salt=SALT).clips
     truth = pd.read_csv(manifest)
     uid = {f: _row(clips, f)["sop_instance_uid"] for f in list(truth["pre"]) + list(truth["post"])}
     rows = [{"patient": r.patient, "pre": uid[r.pre], "post": uid[r.post]} for r in truth.itertuples()]
@@ -366,13 +333,13 @@ def test_pairs_manifest_by_sop_uid_and_missing_entries(cohort3, tmp_path):
     by_uid = tmp_path / "by_uid.csv"
     pd.DataFrame(rows).to_csv(by_uid, index=False)
     out = tmp_path / "out"
-    result = run_batch([data], out, workers=2, salt=SALT, pairs=by_uid)
+    result = run_batch([data], out, executor="serial", salt=SALT, pairs=by_uid)
     comp = result.comparisons
     assert list(comp["status"]) == ["ok"] * 3 + ["incomplete"]
     assert "not found" in comp.loc[3, "reason"]
     assert result.exit_code == 1
     assert list(result.errors["stage"]) == ["pair"]
-    by_path = run_batch([data], tmp_path / "out2", workers=2, salt=SALT, pairs=manifest)
+    by_path = run_batch([data], tmp_path / "out2", executor="serial", salt=SALT, pairs=manifest)
     cols = ["patient_hash", "pre_file", "post_file", "pre_max_jet_area", "post_max_jet_area"]
     pd.testing.assert_frame_equal(comp.iloc[:3][cols], by_path.comparisons[cols])
 
@@ -382,7 +349,7 @@ def test_pairs_with_failed_clip_is_incomplete(tmp_path):
     manifest = small_cohort(data, 2)
     pre = data / "patient002" / "pre.dcm"
     pre.write_bytes(pre.read_bytes()[:4000])
-    result = run_batch([data], tmp_path / "out", workers=2, salt=SALT, pairs=manifest)
+    result = run_batch([data], tmp_path / "out", executor="serial", salt=SALT, pairs=manifest)
     comp = result.comparisons
     assert list(comp["status"]) == ["ok", "incomplete"]
     assert comp.loc[1, "reason"].startswith("pre clip failed: TruncatedFileError")
@@ -399,7 +366,7 @@ def test_pair_by_study_time(tmp_path):
     ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.save_as(data / "patient001" / "mid.dcm")
-    result = run_batch([data], tmp_path / "out", workers=2, salt=SALT, pair_by="study-time")
+    result = run_batch([data], tmp_path / "out", executor="serial", salt=SALT, pair_by="study-time")
     comp = result.comparisons.sort_values("pre_file").reset_index(drop=True)
     truth = pd.read_csv(manifest)
     assert list(comp["status"]) == ["ok"] * 3
@@ -413,9 +380,9 @@ def test_pair_by_study_time(tmp_path):
 def test_rerun_without_pairing_removes_old_comparisons(cohort3, tmp_path):
     data, manifest = cohort3
     out = tmp_path / "out"
-    paired = run_batch([data], out, workers=1, salt=SALT, pairs=manifest)
+    paired = run_batch([data], out, executor="serial", salt=SALT, pairs=manifest)
     assert paired.comparisons_csv.exists() and paired.cohort_figure.exists()
-    plain = run_batch([data], out, workers=1, salt=SALT)
+    plain = run_batch([data], out, executor="serial", salt=SALT)
     assert plain.comparisons is None and plain.n_analysed == 0
     assert not (out / "comparisons.csv").exists() and not (out / "cohort.png").exists()
 
@@ -424,7 +391,7 @@ def test_pair_by_study_time_single_series_is_unpaired_not_an_error(tmp_path):
     data = tmp_path / "data"
     small_cohort(data, 2)
     (data / "patient002" / "post.dcm").unlink()
-    result = run_batch([data], tmp_path / "out", workers=2, salt=SALT, pair_by="study-time")
+    result = run_batch([data], tmp_path / "out", executor="serial", salt=SALT, pair_by="study-time")
     assert sorted(result.comparisons["status"]) == ["ok", "unpaired"]
     assert result.exit_code == 0
 
@@ -457,14 +424,14 @@ def test_usage_errors_exit_2(tmp_path, args, message):
 
 
 def test_second_batch_on_same_output_is_refused(cohort3, tmp_path):
-    from echoassess.batch import _Lock
+    from echoassess.batch.outdir import OutputLock
 
     data, _ = cohort3
     out = tmp_path / "out"
     out.mkdir()
-    with _Lock(out):
+    with OutputLock(out):
         with pytest.raises(InvalidParameterError, match="another batch"):
-            run_batch([data], out, workers=1, salt=SALT)
+            run_batch([data], out, executor="serial", salt=SALT)
 
 
 # -- kill -9 ------------------------------------------------------------------------------------
@@ -475,7 +442,7 @@ def _cli(*args: str) -> list[str]:
 @pytest.mark.slow
 def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
     data = tmp_path / "data"
-    small_cohort(data, 10, n_frames=24)
+    small_cohort(data, 6, n_frames=24)  # 12 clips: killed after 3, the rest on the rerun
     (data / "notes.txt").write_text("x")
     total = len(find_files([data]))
     killed, clean = tmp_path / "killed", tmp_path / "clean"
@@ -512,19 +479,27 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
     )
     assert rerun.returncode == 0, rerun.stderr
     assert f"({len(partial)} reused" in rerun.stdout
-    whole = subprocess.run(
-        _cli(str(data), "--out", str(clean), "--workers", "2", "--quiet", "--salt", SALT),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert whole.returncode == 0, whole.stderr
+    whole = run_batch([data], clean, executor="serial", salt=SALT)  # uninterrupted, and serial
+    assert whole.exit_code == 0
     for name in ("clips.csv", "errors.csv", "skipped.csv"):
         pd.testing.assert_frame_equal(read_table(killed / name), read_table(clean / name))
-    assert len(pd.read_csv(clean / "clips.csv")) == 20
+    assert len(pd.read_csv(clean / "clips.csv")) == 12
 
 
-@pytest.mark.parametrize("module", ["discover", "cohort", "batch"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "discover",
+        "cohort",
+        "store",
+        "batch.run",
+        "batch.records",
+        "batch.executors",
+        "batch.worker",
+        "batch.tables",
+        "batch.outdir",
+    ],
+)
 def test_docstring_examples_run(module):
     import doctest
     import importlib
@@ -536,31 +511,13 @@ def test_docstring_examples_run(module):
 def test_lock_file_is_removed_after_the_run(cohort3, tmp_path):
     from echoassess import run_batch
 
-    run_batch([cohort3[0]], tmp_path / "out", workers=1)
+    run_batch([cohort3[0]], tmp_path / "out", executor="serial")
     assert not (tmp_path / "out" / ".batch.lock").exists()
-
-
-def test_script_without_main_guard_fails_fast_with_a_clear_error(cohort3, tmp_path):
-    """Spawned workers re-import the calling script; without a main guard they
-    would call run_batch again. That must end at once with a hint, not hang."""
-    import subprocess
-    import sys
-
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        "import echoassess\n"
-        f"echoassess.run_batch([{str(cohort3[0])!r}], {str(tmp_path / 'o')!r}, workers=1)\n"
-    )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0
-    assert '__name__ == "__main__"' in done.stderr
-    assert "worker processes die while starting" in done.stderr
-    assert not list((tmp_path / "o" / "results").glob("*.json"))
 
 
 def test_missing_input_creates_nothing(tmp_path):
     from echoassess import run_batch
 
     with pytest.raises(InvalidParameterError, match="nope: input does not exist"):
-        run_batch([tmp_path / "nope"], tmp_path / "out", workers=1)
+        run_batch([tmp_path / "nope"], tmp_path / "out", executor="serial")
     assert not (tmp_path / "out").exists()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from echoassess import run_batch
 from echoassess.cli import app
 from echoassess.compare import COMPARISON_COLUMNS
 
@@ -33,24 +34,15 @@ def batch(tmp_path_factory):
     (data / "cut.dcm").write_bytes(cut[: len(cut) // 2])  # a clip that fails
     (root / "hints.csv").write_text("file,nyquist_cm_s\npre.dcm,58\n")
     (root / "pairs.csv").write_text(f"patient,pre,post\ncase-A,{pre_path},{post_path}\n")
-    res = runner.invoke(
-        app,
-        [
-            "batch",
-            str(data),
-            "--out",
-            str(root / "out"),
-            "--qc",
-            "-q",
-            "-j",
-            "1",
-            "--hints",
-            str(root / "hints.csv"),
-            "--pairs",
-            str(root / "pairs.csv"),
-        ],
+    outputs = run_batch(
+        [data],
+        root / "out",
+        executor="serial",
+        qc=True,
+        hints=root / "hints.csv",
+        pairs=root / "pairs.csv",
     )
-    assert res.exit_code == 1, res.output  # cut.dcm failed
+    assert outputs.exit_code == 1  # cut.dcm failed
     return root, root / "out"
 
 

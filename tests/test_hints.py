@@ -157,3 +157,18 @@ def test_compare_with_per_clip_annulus(plax, tmp_path):
     assert got["post"]["settings"]["annulus_source"] == "user"
     html = (out / "report.html").read_text()
     assert "cannot measure" in html and "annulus from user" in html
+
+
+def test_batch_names_a_hinted_depth_a_calibrated_file_does_not_use(tmp_path):
+    """The batch goes through the same orchestration as check and compare: a depth
+    hinted for a file with its own calibration is named (not used), not dropped."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+    hints = tmp_path / "hints.csv"
+    hints.write_text(f"file,depth_cm\n{sample.name},9.0\n")
+    run_batch([sample], tmp_path / "o", executor="serial", hints=hints)
+    rec = json.loads(next((tmp_path / "o" / "results").glob("*.json")).read_text())
+    depth = [e for e in rec["result"]["user_inputs"] if e["input"] == "depth_cm"]
+    assert len(depth) == 1 and depth[0]["used"] is False and depth[0]["value"] == 9.0
+    assert rec["result"]["calibration_source"] != "user depth"

@@ -343,11 +343,11 @@ def test_batch_output_that_cannot_be_written_is_one_error(tmp_path, clip96, monk
 
     import errno
 
-    from echoassess import batch
+    from echoassess import store
 
-    def full(path, data, **kwargs):
+    def full(path, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(batch, "_atomic_write_bytes", full)
+    monkeypatch.setattr(store, "atomic_path", full)
     with pytest.raises(OutputError, match="No space left on device"):
         run_batch([inp], tmp_path / "out2", workers=1)

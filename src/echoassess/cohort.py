@@ -37,6 +37,7 @@ from typing import Any
 from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
 from .errors import InvalidParameterError
 from .results import ClipResult
+from .store import atomic_path
 
 __all__ = [
     "PAIR_BY",
@@ -293,7 +294,7 @@ def _problem(role: str, entry: Entry | None, ref: str) -> str | None:
     return f"{role} clip failed: {entry.record.get('error_type')}: {entry.record.get('reason')}"
 
 
-def compare_pairs(specs: Sequence[PairSpec]):
+def compare_pairs(specs: Sequence[PairSpec]) -> tuple[Any, Any, list[Comparison]]:
     """Compare every complete pair.
 
     Returns
@@ -308,6 +309,8 @@ def compare_pairs(specs: Sequence[PairSpec]):
         The complete pairs' comparisons, in row order.
     """
     import pandas as pd
+
+    from .batch.tables import ERROR_COLUMNS  # here: the batch package imports this module
 
     rows, errors, compared = [], [], []
     for s in specs:
@@ -339,13 +342,11 @@ def compare_pairs(specs: Sequence[PairSpec]):
                 }
             )
             continue
-        pre = _result(s.pre)
-        post = _result(s.post)
-        comp = compare(pre, post)
+        assert s.pre is not None and s.post is not None  # else _problem named them
+        comp = compare(_result(s.pre), _result(s.post))
         compared.append(comp)
         rows.append(comp.to_row(**row))
-    err_cols = ["file", "stage", "error_type", "reason", "hint", "sop_instance_uid"]
-    return (comparison_table(rows), pd.DataFrame(errors, columns=err_cols), compared)
+    return (comparison_table(rows), pd.DataFrame(errors, columns=list(ERROR_COLUMNS)), compared)
 
 
 def _result(entry: Entry) -> ClipResult:
@@ -368,23 +369,18 @@ def write_cohort_figure(comparisons: Sequence[Comparison], path: str | os.PathLi
     from . import plot
 
     path = Path(path)
-    usable = [
-        c
-        for c in comparisons
-        if c.area_unit == "cm2" and c.pre_max_jet_area is not None and c.post_max_jet_area is not None
-    ]
-    if not usable:
+    pre: list[float] = []
+    post: list[float] = []
+    reduction: list[float | None] = []
+    for c in comparisons:
+        if c.area_unit == "cm2" and c.pre_max_jet_area is not None and c.post_max_jet_area is not None:
+            pre.append(c.pre_max_jet_area)
+            post.append(c.post_max_jet_area)
+            reduction.append(c.area_reduction_pct)
+    if not pre:
         path.unlink(missing_ok=True)
         return None
-    fig = plot.cohort_figure(
-        [c.pre_max_jet_area for c in usable],
-        [c.post_max_jet_area for c in usable],
-        [c.area_reduction_pct for c in usable],
-    )
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
+    fig = plot.cohort_figure(pre, post, reduction)
+    with atomic_path(path, keep_suffix=True) as tmp:
         plot.save_figure(fig, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

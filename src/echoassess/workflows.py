@@ -206,8 +206,7 @@ def analyse(
     The calibration travels with the clip; ``hints`` go to the analysis. A depth
     the user gave that did not calibrate the clip (the file has its own scale)
     is handed to the analysis too, which names it and warns when it disagrees
-    with the file's; today :func:`echoassess.analyze_clip` reads the header
-    again for that.
+    with the file's (the clip is not opened again).
     """
     from . import pipeline
 

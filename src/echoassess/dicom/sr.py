@@ -54,6 +54,7 @@ from .._version import __version__
 from ..errors import InvalidParameterError, OutputError
 from ..measure import jet_outline
 from ..results import ClipResult
+from ..store import atomic_path
 from .clip import read_clip
 from .sr_content import (
     MANUFACTURER,
@@ -288,13 +289,11 @@ def write_clip_sr(
             "the SR path is an existing folder, not a file name",
             hint=f"give a file, e.g. {out / 'clip_sr.dcm'}",
         )
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        sr.save_as(tmp, enforce_file_format=True)
-        os.replace(tmp, out)
+        with atomic_path(out) as tmp:
+            sr.save_as(tmp, enforce_file_format=True)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(out, f"cannot write the SR: {exc.strerror or type(exc).__name__}") from None
     return out
 

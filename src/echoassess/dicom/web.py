@@ -287,12 +287,12 @@ def _save(ds: Any, path: Path) -> None:
     """Write a retrieved instance atomically (a killed run leaves no half file in the cache)."""
     import io
 
-    from ..batch import _atomic_write_bytes
+    from ..store import PRIVATE_MODE, atomic_write
 
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
     # a retrieved instance carries the patient's identity: owner-only, like the salt
-    _atomic_write_bytes(path, buffer.getvalue(), mode=0o600)
+    atomic_write(path, buffer.getvalue(), mode=PRIVATE_MODE)
 
 
 def store_srs(server: _Server, paths: Iterable[str | os.PathLike[str]]) -> list[str]:
