@@ -96,7 +96,7 @@ def la_blood_pool(
     core_level: float = 0.25,
     edge_level: float = 0.5,
 ) -> AtriumResult:
-    """The left atrium's blood pool on one frame.
+    """The left atrium's blood pool on one frame (the steps: module docstring).
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ def la_blood_pool(
     blood : (H, W) bool, optional
         Pixels to count as blood whatever their grey (the colour pixels).
     seed_xy : (x, y), optional
-        A point inside the atrium (default: 0.8 cm past the annulus centre).
+        A point inside the atrium (default: the pool just past the annulus centre).
 
     Returns
     -------
@@ -135,68 +135,168 @@ def la_blood_pool(
     s_px = float(np.sqrt(spacing_cm[0] * spacing_cm[1]))
     shown = _shown_region(g, blood, s_px)
     fan = shown if fan is None else (np.asarray(fan, bool) & shown)
-    (x1, y1), (x2, y2) = annulus_xy
-    cx, cy = 0.5 * (x1 + x2), 0.5 * (y1 + y2)
-    half = 0.5 * math.hypot(x2 - x1, y2 - y1)
-    ux, uy = (x2 - x1) / max(2 * half, 1e-6), (y2 - y1) / max(2 * half, 1e-6)
-    nx, ny = normal_xy
+    ann = _Annulus.of(annulus_xy, normal_xy, base_px=base_cm / s_px)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    t = (xx - cx) * ux + (yy - cy) * uy
-    d = (xx - cx) * nx + (yy - cy) * ny
-    work = g.copy()
-    if blood is not None:
-        work[np.asarray(blood, bool)] = 0.0
-    sigma = max(0.8, smooth_cm / s_px)
-    sm = cv2.GaussianBlur(work, (0, 0), sigma)
-    lg = sm
+    t, d = ann.along(xx, yy), ann.depth(xx, yy)
+    sm = _smoothed_grey(g, blood, sigma=max(0.8, smooth_cm / s_px))
     reach = reach_cm / s_px
     region = fan & (d > -reach * 0.3) & (np.hypot(t, d) < reach)
     if region.sum() < 50:
         return AtriumResult(None, 0, False, "the atrial side of the valve is outside the image")
-    thr = _otsu(lg[region])
-    lo = float(np.median(lg[region & (lg < thr)]))
-    hi = float(np.median(lg[region & (lg >= thr)]))
-    thr = lo + core_level * (hi - lo)
-    dark = (lg < thr) & fan
-    base = base_cm / s_px
-    side = (d > 0) & ((d > base) | (np.abs(t) <= half))
-    cand = dark & side
+    lo, hi = _blood_levels(sm[region])
+    dark = (sm < lo + core_level * (hi - lo)) & fan
     r_open = max(1, int(round(open_cm / s_px / 2)))
+    core, reason = _pool_core(
+        dark & ann.atrial_side(t, d), ann, t, d, r_open=r_open, s_px=s_px, seed_xy=seed_xy
+    )
+    if core is None:
+        return AtriumResult(None, 0, False, reason)
+    origin = _core_centre(core, r_open, s_px)
+    rays = _cast_rays(sm, fan, core, ann, origin, reach=reach, margin_px=max(1, int(round(margin_cm / s_px))))
+    radius, open_ray = _ray_radii(rays, ann, thr_edge=lo + edge_level * (hi - lo))
+    radius, open_ray = _drop_leaks(radius, open_ray)
+    poly = np.stack([origin[0] + np.cos(rays.ang) * radius, origin[1] + np.sin(rays.ang) * radius], axis=1)
+    return _outline_result(
+        poly, open_ray, (h, w), s_px, max_edge_frac=max_edge_frac, min_area_cm2=min_area_cm2
+    )
+
+
+@dataclass(frozen=True)
+class _Annulus:
+    """The annulus line as a frame of reference: its centre, half length, unit
+    direction ``u`` and the unit normal ``n`` into the atrium; ``base_px`` is the
+    depth within which only pixels between the hinges are atrial."""
+
+    cx: float
+    cy: float
+    half: float
+    ux: float
+    uy: float
+    nx: float
+    ny: float
+    base_px: float
+
+    @classmethod
+    def of(
+        cls,
+        annulus_xy: tuple[tuple[float, float], tuple[float, float]],
+        normal_xy: tuple[float, float],
+        *,
+        base_px: float,
+    ) -> _Annulus:
+        (x1, y1), (x2, y2) = annulus_xy
+        half = 0.5 * math.hypot(x2 - x1, y2 - y1)
+        ux, uy = (x2 - x1) / max(2 * half, 1e-6), (y2 - y1) / max(2 * half, 1e-6)
+        nx, ny = normal_xy
+        return cls(0.5 * (x1 + x2), 0.5 * (y1 + y2), half, ux, uy, nx, ny, base_px)
+
+    def along(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Position along the annulus from its centre (pixels)."""
+        return (x - self.cx) * self.ux + (y - self.cy) * self.uy
+
+    def depth(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Signed distance past the annulus line into the atrium (pixels)."""
+        return (x - self.cx) * self.nx + (y - self.cy) * self.ny
+
+    def atrial_side(self, t: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Past the line, and within ``base_px`` of it only between the hinges."""
+        return (d > 0) & ((d > self.base_px) | (np.abs(t) <= self.half))
+
+
+def _smoothed_grey(g: np.ndarray, blood: np.ndarray | None, *, sigma: float) -> np.ndarray:
+    """The grey level with the ``blood`` pixels set black, speckle smoothed."""
+    work = g.copy()
+    if blood is not None:
+        work[np.asarray(blood, bool)] = 0.0
+    return cv2.GaussianBlur(work, (0, 0), sigma)
+
+
+def _blood_levels(values: np.ndarray) -> tuple[float, float]:
+    """``(blood, tissue)``: the median grey each side of the Otsu threshold."""
+    thr = _otsu(values)
+    return float(np.median(values[values < thr])), float(np.median(values[values >= thr]))
+
+
+def _pool_core(
+    cand: np.ndarray,
+    ann: _Annulus,
+    t: np.ndarray,
+    d: np.ndarray,
+    *,
+    r_open: int,
+    s_px: float,
+    seed_xy: tuple[float, float] | None,
+) -> tuple[np.ndarray | None, str]:
+    """The dark core holding the atrial side of the valve's centre (or the seed),
+    after an opening of radius ``r_open`` that cuts leaks through narrow wall gaps;
+    ``(None, reason)`` when there is none."""
+    h, w = cand.shape
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1, 2 * r_open + 1))
     opened = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
     n, lab = cv2.connectedComponents(opened.astype(np.uint8), connectivity=4)
     n -= 1
     if n == 0:
-        return AtriumResult(None, 0, False, "no dark blood pool on the atrial side of the valve")
+        return None, "no dark blood pool on the atrial side of the valve"
     if seed_xy is None:
         # the atrial side of the valve's centre: the most pool pixels in a small
         # window just past the annulus
-        win = (d > 0) & (d < 1.5 / s_px) & (np.abs(t) < 0.6 * half)
+        win = (d > 0) & (d < 1.5 / s_px) & (np.abs(t) < 0.6 * ann.half)
         counts = np.bincount(lab[win & opened], minlength=n + 1)
         counts[0] = 0
         k = int(np.argmax(counts))
         if counts[k] == 0:
-            return AtriumResult(None, 0, False, "no blood pool just past the valve")
+            return None, "no blood pool just past the valve"
     else:
         sx, sy = int(round(seed_xy[0])), int(round(seed_xy[1]))
         k = int(lab[min(max(sy, 0), h - 1), min(max(sx, 0), w - 1)])
         if k == 0:
-            return AtriumResult(None, 0, False, "the seed point is not in a blood pool")
-    core = lab == k
-    # star-shaped outline from the core's centre: along each ray the first
-    # rise above the blood/tissue threshold (sub-pixel); rays that run through
-    # a wall's dropout or the clip's shadow are replaced by their neighbours
+            return None, "the seed point is not in a blood pool"
+    return lab == k, ""
+
+
+def _core_centre(core: np.ndarray, r_open: int, s_px: float) -> tuple[float, float]:
+    """Centre of the core's body (the core opened over 0.4 cm, so that a thin arm
+    does not pull it), from which the outline's rays start."""
     big = max(r_open, int(round(0.4 / s_px)))
     kb = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * big + 1, 2 * big + 1))
     body = cv2.morphologyEx(core.astype(np.uint8), cv2.MORPH_OPEN, kb).astype(bool)
     if body.sum() < 20:
         body = core
     by, bx = np.nonzero(body)
-    ox, oy = float(bx.mean()), float(by.mean())
-    thr_edge = lo + edge_level * (hi - lo)
-    n_rays = 360
+    return float(bx.mean()), float(by.mean())
+
+
+@dataclass(frozen=True)
+class _Rays:
+    """What the outline's rays cross, sampled every ``step`` pixels along each
+    (rows: rays at angles ``ang``; columns: radii ``rr``)."""
+
+    ang: np.ndarray
+    rr: np.ndarray
+    step: float
+    val: np.ndarray
+    inside_fan: np.ndarray
+    depth: np.ndarray
+    ok_side: np.ndarray
+    in_core: np.ndarray
+
+
+def _cast_rays(
+    sm: np.ndarray,
+    fan: np.ndarray,
+    core: np.ndarray,
+    ann: _Annulus,
+    origin: tuple[float, float],
+    *,
+    reach: float,
+    margin_px: int,
+    n_rays: int = 360,
+    step: float = 0.5,
+) -> _Rays:
+    """Sample the smoothed grey, the fan, the atrial side and the core's
+    neighbourhood (``margin_px`` around it) along ``n_rays`` rays from ``origin``."""
+    ox, oy = origin
     ang = np.linspace(0, 2 * np.pi, n_rays, endpoint=False)
-    step = 0.5
     rr = np.arange(0, reach, step, dtype=np.float32)
     X = (ox + np.cos(ang)[:, None] * rr[None, :]).astype(np.float32)
     Y = (oy + np.sin(ang)[:, None] * rr[None, :]).astype(np.float32)
@@ -207,13 +307,10 @@ def la_blood_pool(
         )
         > 0.5
     )
-    Dd = (X - cx) * nx + (Y - cy) * ny
-    Tt = (X - cx) * ux + (Y - cy) * uy
-    ok_side = (Dd > 0) & ((Dd > base) | (np.abs(Tt) <= half))
+    Dd, Tt = ann.depth(X, Y), ann.along(X, Y)
     # the outline refines the core's edge; it never runs far past it (a gap in
     # a wall, too narrow for the core's opening, leads into another chamber)
-    m = max(1, int(round(margin_cm / s_px)))
-    km = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * m + 1, 2 * m + 1))
+    km = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1, 2 * margin_px + 1))
     near_core = cv2.dilate(core.astype(np.uint8), km)
     in_core = (
         cv2.remap(
@@ -226,32 +323,37 @@ def la_blood_pool(
         )
         > 0.5
     )
+    return _Rays(ang, rr, step, val, inside_fan, Dd, ann.atrial_side(Tt, Dd), in_core)
+
+
+def _first(stops: np.ndarray, default: int) -> int:
+    idx = np.flatnonzero(stops)
+    return int(idx[0]) if len(idx) else default
+
+
+def _ray_radii(rays: _Rays, ann: _Annulus, *, thr_edge: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(radius, open_ray)`` per ray: where it first meets a wall (the rise above
+    ``thr_edge``, sub-pixel), the annulus line, the core's margin or the fan's
+    edge; ``open_ray`` marks rays that left the fan (or the reach) before a wall."""
+    n_rays, n = rays.val.shape
+    rr, step, val, Dd = rays.rr, rays.step, rays.val, rays.depth
     radius = np.full(n_rays, np.nan)
     open_ray = np.zeros(n_rays, bool)
-    capped = np.zeros(n_rays, bool)
     for i in range(n_rays):
-        stop_wall = np.flatnonzero(val[i] >= thr_edge)
-        stop_side = np.flatnonzero(~ok_side[i])
-        stop_fan = np.flatnonzero(~inside_fan[i])
-        j_w = stop_wall[0] if len(stop_wall) else len(rr)
-        j_s = stop_side[0] if len(stop_side) else len(rr)
-        j_f = stop_fan[0] if len(stop_fan) else len(rr)
-        stop_core = np.flatnonzero(~in_core[i])
-        j_c = stop_core[0] if len(stop_core) else len(rr)
+        j_w = _first(val[i] >= thr_edge, n)
+        j_s = _first(~rays.ok_side[i], n)
+        j_f = _first(~rays.inside_fan[i], n)
+        j_c = _first(~rays.in_core[i], n)
         j = min(j_w, j_s, j_f, j_c)
         if j == j_c and j_c < min(j_w, j_s, j_f):
             radius[i] = rr[j]
-            capped[i] = True
-            continue
-        if j >= len(rr):
+        elif j >= n:
             open_ray[i] = True
             radius[i] = rr[-1]
-            continue
-        if j == j_f and j_f <= min(j_w, j_s):  # left the fan before any wall
+        elif j == j_f and j_f <= min(j_w, j_s):  # left the fan before any wall
             open_ray[i] = True
             radius[i] = rr[j]
-            continue
-        if j == j_w and j_w <= j_s and j > 0:
+        elif j == j_w and j_w <= j_s and j > 0:
             a, b = float(val[i, j - 1]), float(val[i, j])
             f = (thr_edge - a) / max(b - a, 1e-6)
             radius[i] = rr[j - 1] + f * step
@@ -260,17 +362,30 @@ def la_blood_pool(
             radius[i] = rr[j - 1] + step * (a / max(a - b, 1e-6) if b <= 0 < a else 1.0)
         else:
             radius[i] = rr[j]
-    # robust profile: a ray much longer than its neighbours ran through a gap
-    win = 15
+    return radius, open_ray
+
+
+def _drop_leaks(radius: np.ndarray, open_ray: np.ndarray, *, win: int = 15) -> tuple[np.ndarray, np.ndarray]:
+    """A ray much longer (x1.25) than the running median of its neighbours ran
+    through a gap (a wall's dropout, the clip's shadow): it takes the median."""
     ext = np.concatenate([radius[-win:], radius, radius[:win]])
     med = _median1d(ext, 2 * win + 1)[win:-win]
     leak = radius > 1.25 * med
-    radius = np.where(leak, med, radius)
-    open_ray &= ~leak
-    px = ox + np.cos(ang) * radius
-    py = oy + np.sin(ang) * radius
-    poly = np.stack([px, py], axis=1)
-    mask = np.zeros((h, w), np.uint8)
+    return np.where(leak, med, radius), open_ray & ~leak
+
+
+def _outline_result(
+    poly: np.ndarray,
+    open_ray: np.ndarray,
+    shape: tuple[int, int],
+    s_px: float,
+    *,
+    max_edge_frac: float,
+    min_area_cm2: float,
+) -> AtriumResult:
+    """The result for the outline ``poly`` ``(N, 2)``: its filled mask and area, and
+    whether it is complete (not cut by the fan's edge, atrium-sized)."""
+    mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(poly * 16).astype(np.int32)], 1, lineType=cv2.LINE_8, shift=4)
     mask = mask.astype(bool)
     area = _polygon_area(poly)
