@@ -28,8 +28,11 @@ Widths are in cm, from the pixel spacing ``(dx, dy)`` (cm per pixel).
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -128,7 +131,7 @@ def vena_contracta(
     oblique_deg: float = 15.0,
     min_length_cm: float = 0.4,
 ) -> VenaContracta | None:
-    """The vena contracta of one jet.
+    """The vena contracta of one jet (the steps: module docstring).
 
     Parameters
     ----------
@@ -163,53 +166,28 @@ def vena_contracta(
     s_px = float(np.sqrt(spacing_cm[0] * spacing_cm[1]))
     # sub-pixel edges: a lightly smoothed mask read bilinearly, edge at 0.5
     sub = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5)
-    for _ in range(3):
-        # the centreline: midpoints of the complete slices; its direction is
-        # the axis (an oblique jet cut by the annulus biases a first guess)
-        sl = _slices(sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px)
-        s, widths, ends, perp, _ = sl
-        ok = np.isfinite(widths)
-        if ok.sum() < 4:
-            break
-        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp for i in np.flatnonzero(ok)])
-        c = mids.mean(axis=0)
-        u, sv, vt = np.linalg.svd(mids - c)
-        new = vt[0] if vt[0] @ ax > 0 else -vt[0]
-        # back to the origin: the centreline's point level with the old origin
-        t0 = (o - c) @ new
-        o = c + t0 * new
-        ax = new / float(np.hypot(*new))
-    s, widths, ends, perp, halves = _slices(
-        sub, o, ax, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px
+    slicer = functools.partial(
+        _slices,
+        sub,
+        normal_xy=normal_xy,
+        dmin=dmin,
+        spacing_cm=spacing_cm,
+        search_cm=search_cm,
+        step_px=step_px,
+        cut_margin_px=cut_margin_px,
     )
-    perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
-
-    def px_len(vec: np.ndarray, cm: float) -> float:
-        return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
-
+    o, ax = _centreline_axis(slicer, o, ax)
+    s, widths, ends, perp, halves = slicer(o, ax)
     if not np.isfinite(widths).any():
         return None
     # a fragment (a jet whose start hides in the clip's shadow, or a speck) has
     # no neck to measure: the jet must run at least min_length_cm past its origin
     rows_any = np.flatnonzero(np.isfinite(widths) | np.isfinite(halves))
-    if (s[rows_any[-1]] - s[rows_any[0]]) / px_len(ax, 1.0) < min_length_cm:
+    if (s[rows_any[-1]] - s[rows_any[0]]) / _px_len(ax, 1.0, spacing_cm) < min_length_cm:
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
-    filled = np.where(np.isfinite(widths), widths, np.inf)
-    sm = _median1d(filled, win)
-    sm = np.where(np.isfinite(widths), sm, np.inf)
-    i = int(np.argmin(sm))
-    width = float(sm[i])
-    # slices cut on one side by the annulus line, before the first complete one:
-    # twice the uncut half (the jet is symmetric about its axis)
-    first = int(np.flatnonzero(np.isfinite(widths))[0])
-    hv = np.where(np.isfinite(halves[:first]), halves[:first], np.inf)
     oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
-    if oblique and np.isfinite(hv).sum() >= win:
-        hs = _median1d(hv, win)
-        hs = np.where(np.isfinite(hv), hs, np.inf)
-        if float(hs.min()) < width:
-            width = float(hs.min())
+    width, i = _neck_width(widths, halves, win=win, oblique=oblique)
     if not math.isfinite(width):
         return None
     # the drawn segment: the slice whose own width is the nearest to the neck's
@@ -224,12 +202,57 @@ def vena_contracta(
     end = o + s[-1] * ax
     return VenaContracta(
         width_cm=width,
-        width_px=width / perp_cm,
+        width_px=width / float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1])),
         segment_xy=seg,
         origin_xy=(float(o[0]), float(o[1])),
         axis_end_xy=(float(end[0]), float(end[1])),
-        distance_cm=float(s[j] * px_len(ax, 1.0) ** -1),
+        distance_cm=float(s[j] * _px_len(ax, 1.0, spacing_cm) ** -1),
     )
+
+
+def _px_len(vec: np.ndarray, cm: float, spacing_cm: tuple[float, float]) -> float:
+    """Pixels along the direction ``vec`` (pixel units) that make ``cm``."""
+    return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
+
+
+def _centreline_axis(
+    slicer: Callable[..., Any], o: np.ndarray, ax: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The origin and axis refined (three times) to the centreline: the line through
+    the midpoints of the complete slices (an oblique jet cut by the annulus biases a
+    first guess), the origin its point level with the old one."""
+    for _ in range(3):
+        s, widths, ends, perp, _ = slicer(o, ax)
+        ok = np.isfinite(widths)
+        if ok.sum() < 4:
+            break
+        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp for i in np.flatnonzero(ok)])
+        c = mids.mean(axis=0)
+        u, sv, vt = np.linalg.svd(mids - c)
+        new = vt[0] if vt[0] @ ax > 0 else -vt[0]
+        t0 = (o - c) @ new
+        o = c + t0 * new
+        ax = new / float(np.hypot(*new))
+    return o, ax
+
+
+def _neck_width(widths: np.ndarray, halves: np.ndarray, *, win: int, oblique: bool) -> tuple[float, int]:
+    """``(width_cm, slice)``: the minimum of the median-filtered width profile; for an
+    ``oblique`` jet, the slices cut on one side by the annulus line before the first
+    complete one count with twice their uncut half (the jet is symmetric about its axis)."""
+    filled = np.where(np.isfinite(widths), widths, np.inf)
+    sm = _median1d(filled, win)
+    sm = np.where(np.isfinite(widths), sm, np.inf)
+    i = int(np.argmin(sm))
+    width = float(sm[i])
+    first = int(np.flatnonzero(np.isfinite(widths))[0])
+    hv = np.where(np.isfinite(halves[:first]), halves[:first], np.inf)
+    if oblique and np.isfinite(hv).sum() >= win:
+        hs = _median1d(hv, win)
+        hs = np.where(np.isfinite(hv), hs, np.inf)
+        if float(hs.min()) < width:
+            width = float(hs.min())
+    return width, i
 
 
 def _slices(
@@ -247,12 +270,8 @@ def _slices(
     (``NaN`` width and ``None`` ends for incomplete slices)."""
     nx, ny = normal_xy
     perp = np.array([-ax[1], ax[0]])
-
-    def px_len(vec: np.ndarray, cm: float) -> float:
-        return cm / float(np.hypot(vec[0] * spacing_cm[0], vec[1] * spacing_cm[1]))
-
-    n_s = int(px_len(ax, search_cm) / step_px) + 1
-    half = px_len(perp, 2.0)
+    n_s = int(_px_len(ax, search_cm, spacing_cm) / step_px) + 1
+    half = _px_len(perp, 2.0, spacing_cm)
     p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
     s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
     cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
