@@ -13,7 +13,7 @@ with that label.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,32 +358,11 @@ def post_teer_measures(
     calibrated = spacing_cm is not None
     sp = spacing_cm if spacing_cm is not None else (scale_cm, scale_cm)
     px_cm2 = sp[0] * sp[1]
-    (x1, y1), (x2, y2) = annulus_xy
-    L = math.hypot(x2 - x1, y2 - y1) or 1.0
-    ux, uy = (x2 - x1) / L, (y2 - y1) / L
-
-    def along(p: tuple[float, float]) -> float:
-        return (p[0] * ux + p[1] * uy) * math.sqrt(px_cm2)
-
+    along = _along_annulus(annulus_xy, px_cm2)
     at_max = vcs_by_frame.get(max_frame, {}) if max_frame is not None else {}
-    # -- LA on the max frame
-    la_px: float | None = None
-    outline: tuple[tuple[float, float], ...] = ()
-    if la_polygon is not None:
-        outline = tuple((float(x), float(y)) for x, y in la_polygon)
-        la_px, la_status, la_reason = _area(np.asarray(outline)), "user", "outline given by the user"
-    elif frame_rgb is None:
-        la_status, la_reason = "cannot_measure", "no max-jet frame"
-    else:
-        grey, colour = atrium.grey_and_colour(frame_rgb)
-        r = atrium.la_blood_pool(
-            grey, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=sp, fan=fan, blood=colour
-        )
-        outline = r.outline_xy
-        if r.mask is None or not r.complete or r.area_poly_px <= 0:
-            la_status, la_reason = "cannot_measure", r.reason
-        else:
-            la_px, la_status, la_reason = r.area_poly_px, "measured", ""
+    la_px, la_status, la_reason, outline = _left_atrium(
+        frame_rgb, la_polygon, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=sp, fan=fan
+    )
     la_cm2 = None if la_px is None or not calibrated else la_px * px_cm2
     jets: list[JetPostTeer] = []
     total_px = 0
@@ -392,19 +371,7 @@ def post_teer_measures(
         total_px += int(jm.area_px)
         best, best_f = (vc, max_frame) if vc is not None else (None, None)
         if vc is not None:
-            # follow the jet by its origin along the annulus; its largest neck is
-            # the median of its three widest frames (one frame where two jets
-            # merge, or a neck cut short, does not make the maximum)
-            t0 = along(vc.origin_xy)
-            series: list[tuple[float, int, vena.VenaContracta]] = []
-            for i, vcs in vcs_by_frame.items():
-                near = [v for v in vcs.values() if v is not None and abs(along(v.origin_xy) - t0) <= track_cm]
-                if near:
-                    v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
-                    series.append((v.width_px, i, v))
-            series.sort(key=lambda x: x[0], reverse=True)
-            if series:
-                _, best_f, best = series[min(1, len(series) - 1) if len(series) >= 3 else 0]
+            best, best_f = _widest_neck(vc, best_f, vcs_by_frame, along, track_cm=track_cm)
         ratio = None if la_px is None else jm.area_px / la_px
         jets.append(
             JetPostTeer(
@@ -442,6 +409,70 @@ def post_teer_measures(
         vc_by_frame=by_frame,
         calibrated=calibrated,
     )
+
+
+def _along_annulus(
+    annulus_xy: tuple[tuple[float, float], tuple[float, float]], px_cm2: float
+) -> Callable[[tuple[float, float]], float]:
+    """Position of a point along the annulus direction (cm, from the image origin)."""
+    (x1, y1), (x2, y2) = annulus_xy
+    L = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / L, (y2 - y1) / L
+
+    def along(p: tuple[float, float]) -> float:
+        return (p[0] * ux + p[1] * uy) * math.sqrt(px_cm2)
+
+    return along
+
+
+def _left_atrium(
+    frame_rgb: np.ndarray | None,
+    la_polygon: Sequence[tuple[float, float]] | None,
+    *,
+    annulus_xy: tuple[tuple[float, float], tuple[float, float]],
+    normal_xy: tuple[float, float],
+    spacing_cm: tuple[float, float],
+    fan: np.ndarray | None,
+) -> tuple[float | None, str, str, tuple[tuple[float, float], ...]]:
+    """``(area_px, status, reason, outline)`` of the LA on the max frame: the user's
+    outline, else the blood pool found on ``frame_rgb``."""
+    if la_polygon is not None:
+        outline = tuple((float(x), float(y)) for x, y in la_polygon)
+        return _area(np.asarray(outline)), "user", "outline given by the user", outline
+    if frame_rgb is None:
+        return None, "cannot_measure", "no max-jet frame", ()
+    grey, colour = atrium.grey_and_colour(frame_rgb)
+    r = atrium.la_blood_pool(
+        grey, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=spacing_cm, fan=fan, blood=colour
+    )
+    if r.mask is None or not r.complete or r.area_poly_px <= 0:
+        return None, "cannot_measure", r.reason, r.outline_xy
+    return r.area_poly_px, "measured", "", r.outline_xy
+
+
+def _widest_neck(
+    vc: vena.VenaContracta,
+    max_frame: int | None,
+    vcs_by_frame: dict[int, dict[int, vena.VenaContracta | None]],
+    along: Callable[[tuple[float, float]], float],
+    *,
+    track_cm: float,
+) -> tuple[vena.VenaContracta, int | None]:
+    """``(neck, frame)``: the jet followed by its origin along the annulus (within
+    ``track_cm``); its largest neck is the median of its three widest frames (one
+    frame where two jets merge, or a neck cut short, does not make the maximum)."""
+    t0 = along(vc.origin_xy)
+    series: list[tuple[float, int, vena.VenaContracta]] = []
+    for i, vcs in vcs_by_frame.items():
+        near = [v for v in vcs.values() if v is not None and abs(along(v.origin_xy) - t0) <= track_cm]
+        if near:
+            v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
+            series.append((v.width_px, i, v))
+    series.sort(key=lambda x: x[0], reverse=True)
+    if not series:
+        return vc, max_frame
+    _, frame, best = series[min(1, len(series) - 1) if len(series) >= 3 else 0]
+    return best, frame
 
 
 def _fmt(v: float | None, unit: str, digits: int = 2) -> str:
