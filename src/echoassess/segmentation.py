@@ -122,37 +122,87 @@ def atrial_jet_mask(
     >>> int(np.flatnonzero(m.any(1))[0]), bool(m[5].any())
     (10, False)
     """
+    allowed, grown = _atrial_flow(
+        flow, t, d, half_length_px, band_px, max_depth_px, max_half_width_px, close_px=close_px, region=region
+    )
+    if not allowed.any():
+        return allowed
+    reach = band_px if start_px is None else max(band_px, start_px)
+    at_valve = (d <= reach) & (np.abs(t) <= half_length_px + band_px) & allowed
+    jets = _valve_components(grown, turbulent & allowed, at_valve, min_core_px=min_core_px)
+    mask = jets & allowed
+    if jet_sign is not None and velocity is not None and min_attachment_px > 0 and mask.any():
+        mask = _cut_opposite_flow(mask, turbulent, velocity, jet_sign, min_attachment_px, min_core_px)
+    if fill_holes and mask.any():
+        mask = _fill_jets(mask, grown & jets if close_px > 1 else mask, flow, d, region)
+    return mask
+
+
+def _cut_opposite_flow(
+    mask: np.ndarray,
+    turbulent: np.ndarray,
+    velocity: np.ndarray,
+    jet_sign: int,
+    min_attachment_px: int,
+    min_core_px: int,
+) -> np.ndarray:
+    """``mask`` without the smooth flow against the jet's direction on its edge or
+    between two jets (venous inflow), keeping jets with ``min_core_px`` turbulent pixels."""
+    opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
+    mask = mask & ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
+    return _with_core(mask, turbulent, min_core_px)
+
+
+def _fill_jets(
+    mask: np.ndarray, outline: np.ndarray, flow: np.ndarray, d: np.ndarray, region: np.ndarray | None
+) -> np.ndarray:
+    """``mask`` with the holes of ``outline`` that show no flow (dark streaks) filled,
+    on the atrial side and inside ``region``."""
+    filled = fill_holes_mask(outline)
+    mask = (mask | (filled & ~flow)) & (d >= 0)
+    if region is not None:
+        mask &= region
+    return mask
+
+
+def _atrial_flow(
+    flow: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    half_length_px: float,
+    band_px: float,
+    max_depth_px: float,
+    max_half_width_px: float,
+    *,
+    close_px: int,
+    region: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(allowed, grown)``: the flow on the atrial side within the atrium's reach
+    (widening 0.6 px per px of depth past the annulus segment), and the same closed
+    over ``close_px`` to join pieces split by dark streaks."""
     lateral = np.minimum(half_length_px + 0.6 * np.maximum(d, 0) + band_px, max_half_width_px)
     allowed = flow & (d >= 0) & (d <= max_depth_px) & (np.abs(t) <= lateral)
     if region is not None:
         allowed &= region
-    if not allowed.any():
-        return allowed
     grown = allowed
-    if close_px > 1:
+    if close_px > 1 and allowed.any():
         k = np.ones((int(close_px), int(close_px)), np.uint8)
         grown = cv2.morphologyEx(allowed.astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool)
         grown &= (d >= 0) & (np.abs(t) <= lateral)
+    return allowed, grown
+
+
+def _valve_components(
+    grown: np.ndarray, core: np.ndarray, at_valve: np.ndarray, *, min_core_px: int
+) -> np.ndarray:
+    """The connected components of ``grown`` (8-connected) holding at least
+    ``min_core_px`` pixels of ``core`` and at least one of ``at_valve``."""
     n, lab = cv2.connectedComponents(grown.astype(np.uint8), connectivity=8)
-    core = np.bincount(lab[turbulent & allowed], minlength=n)
-    reach = band_px if start_px is None else max(band_px, start_px)
-    at_valve = (d <= reach) & (np.abs(t) <= half_length_px + band_px) & allowed
+    cores = np.bincount(lab[core], minlength=n)
     starts = np.bincount(lab[at_valve], minlength=n)
-    keep = (core >= min_core_px) & (starts > 0)
+    keep = (cores >= min_core_px) & (starts > 0)
     keep[0] = False
-    mask = keep[lab] & allowed
-    if jet_sign is not None and velocity is not None and min_attachment_px > 0 and mask.any():
-        opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
-        # smooth flow against the jet, on its edge or between two jets (venous
-        # inflow): not jet
-        mask &= ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
-        mask = _with_core(mask, turbulent, min_core_px)
-    if fill_holes and mask.any():
-        filled = fill_holes_mask(grown & keep[lab] if close_px > 1 else mask)
-        mask = (mask | (filled & ~flow)) & (d >= 0)
-        if region is not None:
-            mask &= region
-    return mask
+    return keep[lab]
 
 
 def origins_along(
