@@ -192,16 +192,35 @@ def detect_sector(
         # too small for a fan, and scipy's iterated binary_closing corrupts
         # the heap on arrays smaller than its structuring element
         return None
+    fan = _lit_fan(grey, threshold=threshold, close_px=close_px, open_px=open_px)
+    rows, cols = grey.shape
+    if fan.sum() < min_fraction * rows * cols:
+        return None
+    edges = _fan_edges(fan, edge_rows)
+    if edges is None:
+        return None
+    return _sector_from_edges(fan, *edges)
+
+
+def _lit_fan(grey: np.ndarray, *, threshold: int, close_px: int, open_px: int) -> np.ndarray:
+    """The largest lit region: pixels above ``threshold``, speckle gaps closed
+    (``close_px``), holes filled, thin text, lines and traces opened away (``open_px``)."""
     lit = (grey > threshold).astype(np.uint8)
-    # close the dark speckle gaps, then open away thin text, lines and traces
     k_close, k_open = np.ones((close_px, close_px), np.uint8), np.ones((open_px, open_px), np.uint8)
     lit = _erode(_dilate(lit, k_close, 2), k_close, 2)
     lit = _fill_holes(lit)
     lit = _dilate(_erode(lit, k_open), k_open)
-    fan = _largest_component(lit)
-    rows, cols = grey.shape
-    if fan.sum() < min_fraction * rows * cols:
-        return None
+    return _largest_component(lit)
+
+
+def _fan_edges(
+    fan: np.ndarray, edge_rows: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The fan's straight edges ``x = a*y + b`` (left, right), fitted on the rows
+    between the ``edge_rows`` fractions of the way from its top to its widest row
+    (the arc takes over below); text merged into the top rows and ragged dark edges
+    are outliers, rejected by an iteratively trimmed line fit."""
+    rows = fan.shape[0]
     ys = np.flatnonzero(fan.any(axis=1))
     y_top, y_bottom = int(ys[0]), int(ys[-1])
     height = y_bottom - y_top + 1
@@ -210,9 +229,6 @@ def detect_sector(
     left = np.array([np.flatnonzero(fan[y])[0] if fan[y].any() else -1 for y in range(rows)])
     right = np.array([np.flatnonzero(fan[y])[-1] if fan[y].any() else -1 for y in range(rows)])
     width = right - left
-    # straight edges: rows from the top to where the fan is widest (the arc
-    # takes over below); text merged into the top rows and ragged dark edges
-    # are outliers, rejected by an iteratively trimmed line fit
     widest = int(np.argmax(np.where(left >= 0, width, -1)))
     lo = y_top + max(2, int(edge_rows[0] * height))
     hi = y_top + int(edge_rows[1] * (widest - y_top))
@@ -223,6 +239,15 @@ def detect_sector(
     fit_r = _edge_line(yy, right[lo:hi].astype(float))
     if fit_l is None or fit_r is None:
         return None
+    return fit_l, fit_r
+
+
+def _sector_from_edges(
+    fan: np.ndarray, fit_l: tuple[float, float], fit_r: tuple[float, float]
+) -> Sector | None:
+    """The sector whose apex is where the edges meet and whose radius reaches the
+    fan's farthest pixels (99.9th percentile); ``None`` unless the edges diverge
+    downwards into a fan wider than 5 degrees."""
     (al, bl), (ar, br) = fit_l, fit_r
     if not (ar - al) > 0.05:  # edges must diverge downwards
         return None
