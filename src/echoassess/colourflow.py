@@ -247,19 +247,43 @@ def find_colour_bar(
     if exclude_xyxy is not None:
         x0, y0, x1, y1 = exclude_xyxy
         coloured[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = False
+    pieces = _bar_pieces(coloured, min_aspect=min_aspect, min_fill=min_fill)
+    if not pieces:
+        return None
+    best = _tallest_changing_strip(
+        rgb,
+        _stack_pieces(pieces),
+        min_height_px=min_height_px,
+        min_height_to_width=min_height_to_width,
+        min_lab_change=min_lab_change,
+    )
+    if best is None:
+        return None
+    x0, y0, x1, y1 = best
+    return colour_bar_from_pixels(rgb[y0 : y1 + 1, x0 : x1 + 1], bbox_xyxy=best)
+
+
+def _bar_pieces(coloured: np.ndarray, *, min_aspect: float, min_fill: float) -> list[list[int]]:
+    """Boxes ``[x0, y0, x1, y1]`` of the coloured components that may be pieces of
+    the bar: at least 6 px tall, ``min_aspect`` times taller than wide and filling
+    ``min_fill`` of their box (text, traces and outlines are sparse)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(coloured.astype(np.uint8), connectivity=8)
     pieces = []
     for k in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[k])
         if h < 6 or w < 2 or h < min_aspect * w:
             continue
-        if area < min_fill * w * h:  # text, traces and outlines are sparse
+        if area < min_fill * w * h:
             continue
         pieces.append([x, y, x + w - 1, y + h - 1])
-    if not pieces:
-        return None
-    # join pieces stacked in the same columns (the two halves of the bar)
-    pieces.sort(key=lambda b: b[1])
+    return pieces
+
+
+def _stack_pieces(pieces: list[list[int]]) -> list[list[int]]:
+    """Join pieces stacked in the same columns (the two halves of the bar, split by
+    its black zero band): overlapping over 0.6 of the narrower's width, with a gap
+    of at most half the taller's height (+2 px)."""
+    pieces = sorted(pieces, key=lambda b: b[1])
     groups: list[list[int]] = []
     for b in pieces:
         for g in groups:
@@ -271,6 +295,19 @@ def find_colour_bar(
                 break
         else:
             groups.append(list(b))
+    return groups
+
+
+def _tallest_changing_strip(
+    rgb: np.ndarray,
+    groups: list[list[int]],
+    *,
+    min_height_px: int,
+    min_height_to_width: float,
+    min_lab_change: float,
+) -> tuple[int, int, int, int] | None:
+    """The tallest strip (inclusive box) that is tall and narrow enough and whose
+    colour changes along it (top and bottom quarters ``min_lab_change`` apart in CIELAB)."""
     best = None
     for x0, y0, x1, y1 in groups:
         h, w = y1 - y0 + 1, x1 - x0 + 1
@@ -278,16 +315,12 @@ def find_colour_bar(
             continue
         strip = rgb[y0 : y1 + 1, x0 : x1 + 1]
         lab = rgb_to_lab(np.median(strip, axis=1).astype(np.uint8))
-        # the colour must change along the bar: top and bottom quarters differ
         q = max(1, h // 4)
         if np.linalg.norm(lab[:q].mean(0) - lab[-q:].mean(0)) < min_lab_change:
             continue
         if best is None or h > best[3] - best[1] + 1:
             best = (x0, y0, x1, y1)
-    if best is None:
-        return None
-    x0, y0, x1, y1 = best
-    return colour_bar_from_pixels(rgb[y0 : y1 + 1, x0 : x1 + 1], bbox_xyxy=best)
+    return best
 
 
 # -- lookup table ---------------------------------------------------------------
