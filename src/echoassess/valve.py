@@ -304,40 +304,22 @@ def fit_annulus(
     xs = np.array([o.x for o in origins], float)
     ys = np.array([o.y for o in origins], float)
     wts = np.array([o.area_px for o in origins], float)
-    # where to start: the area-weighted median orifice, and the median of the
-    # most downstream third (frames whose turbulence starts inside a large
-    # flow-convergence dome put the upstream end well before the orifice)
-    starts = [(_weighted_median(xs, wts), _weighted_median(ys, wts))]
-    if len(origins) >= 6:
-        a = side * np.hypot(xs - apex_xy[0], ys - apex_xy[1])
-        far = a >= np.percentile(a, 67)
-        starts.append((float(np.median(xs[far])), float(np.median(ys[far]))))
+    starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)
     cx, cy = starts[0]
-    angle = None
-    spread = _origin_line(xs, ys, wts, px_per_cm)
-    if spread is not None:
-        angle = spread
+    angle = _origin_line(xs, ys, wts, px_per_cm)
     # without leaflets to go by, the valve is at the upstream end of the
     # turbulence, half an origin depth above the origins' mean
     offset = -0.5 * end_px
     if tissue is not None:
-        best = None
-        for sx, sy in starts:
-            rx, ry = sx - apex_xy[0], sy - apex_xy[1]
-            r = math.hypot(rx, ry) or 1.0
-            found = _tissue_line(
-                tissue,
-                sx,
-                sy,
-                math.atan2(-rx / r, ry / r),
-                px_per_cm,
-                max_tilt_deg,
-                side=side,
-                apex_xy=apex_xy,
-                downstream_cm=downstream_cm,
-            )
-            if found is not None and (best is None or found[2] > best[0][2]):
-                best = (found, (sx, sy))
+        best = _brightest_tissue_line(
+            tissue,
+            starts,
+            apex_xy=apex_xy,
+            side=side,
+            px_per_cm=px_per_cm,
+            max_tilt_deg=max_tilt_deg,
+            downstream_cm=downstream_cm,
+        )
         if best is not None:
             (angle, offset, _), (cx, cy) = best
     rx, ry = cx - apex_xy[0], cy - apex_xy[1]
@@ -354,6 +336,53 @@ def fit_annulus(
     # the line moves along its normal to the leaflets (negative: toward the ventricle)
     cx, cy = cx + offset * nx, cy + offset * ny
     return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny), float(1.6 * px_per_cm))
+
+
+def _start_points(
+    xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, *, apex_xy: tuple[float, float], side: int
+) -> list[tuple[float, float]]:
+    """Where the annulus line may pass: the area-weighted median orifice, and (with
+    six orifices or more) the median of the most downstream third (frames whose
+    turbulence starts inside a large flow-convergence dome put the upstream end
+    well before the orifice)."""
+    starts = [(_weighted_median(xs, wts), _weighted_median(ys, wts))]
+    if len(xs) >= 6:
+        a = side * np.hypot(xs - apex_xy[0], ys - apex_xy[1])
+        far = a >= np.percentile(a, 67)
+        starts.append((float(np.median(xs[far])), float(np.median(ys[far]))))
+    return starts
+
+
+def _brightest_tissue_line(
+    tissue: np.ndarray,
+    starts: list[tuple[float, float]],
+    *,
+    apex_xy: tuple[float, float],
+    side: int,
+    px_per_cm: float,
+    max_tilt_deg: float,
+    downstream_cm: float,
+) -> tuple[tuple[float, float, float], tuple[float, float]] | None:
+    """``((angle, offset, score), start)``: of the tissue lines found through each
+    start point (see :func:`_tissue_line`), the brightest; ``None`` when none is."""
+    best = None
+    for sx, sy in starts:
+        rx, ry = sx - apex_xy[0], sy - apex_xy[1]
+        r = math.hypot(rx, ry) or 1.0
+        found = _tissue_line(
+            tissue,
+            sx,
+            sy,
+            math.atan2(-rx / r, ry / r),
+            px_per_cm,
+            max_tilt_deg,
+            side=side,
+            apex_xy=apex_xy,
+            downstream_cm=downstream_cm,
+        )
+        if found is not None and (best is None or found[2] > best[0][2]):
+            best = (found, (sx, sy))
+    return best
 
 
 def find_neck(
