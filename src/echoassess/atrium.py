@@ -144,17 +144,14 @@ def la_blood_pool(
     if region.sum() < 50:
         return AtriumResult(None, 0, False, "the atrial side of the valve is outside the image")
     lo, hi = _blood_levels(sm[region])
-    dark = (sm < lo + core_level * (hi - lo)) & fan
+    cand = (sm < lo + core_level * (hi - lo)) & fan & ann.atrial_side(t, d)
     r_open = max(1, int(round(open_cm / s_px / 2)))
-    core, reason = _pool_core(
-        dark & ann.atrial_side(t, d), ann, t, d, r_open=r_open, s_px=s_px, seed_xy=seed_xy
-    )
+    core, reason = _pool_core(cand, ann, t, d, r_open=r_open, s_px=s_px, seed_xy=seed_xy)
     if core is None:
         return AtriumResult(None, 0, False, reason)
     origin = _core_centre(core, r_open, s_px)
     rays = _cast_rays(sm, fan, core, ann, origin, reach=reach, margin_px=max(1, int(round(margin_cm / s_px))))
-    radius, open_ray = _ray_radii(rays, ann, thr_edge=lo + edge_level * (hi - lo))
-    radius, open_ray = _drop_leaks(radius, open_ray)
+    radius, open_ray = _drop_leaks(*_ray_radii(rays, ann, thr_edge=lo + edge_level * (hi - lo)))
     poly = np.stack([origin[0] + np.cos(rays.ang) * radius, origin[1] + np.sin(rays.ang) * radius], axis=1)
     return _outline_result(
         poly, open_ray, (h, w), s_px, max_edge_frac=max_edge_frac, min_area_cm2=min_area_cm2

@@ -16,6 +16,21 @@
 
 Every tunable lives in the frozen :class:`AnalysisParams`; the result records them
 with the algorithm version.
+
+Hints (pixels of the full frame) place what the image alone may not:
+
+* ``annulus=((x1, y1), (x2, y2))``, the two mitral annulus hinge points, sets the
+  valve; the atrium is the side away from the probe (TTE) or toward it (TEE);
+* ``view`` is ``"tte"`` (apical, parasternal: the atrium deeper than the valve),
+  ``"tee"`` (transoesophageal: the atrium under the probe) or ``"auto"``: from the
+  file (view codes, transducer, series description) or the image;
+* ``valve_xy=(x, y)``, a point on the mitral valve, is taken as the annulus centre;
+* ``roi_xyxy=(x0, y0, x1, y1)`` bounds the left atrium: nothing outside it counts;
+* ``la_polygon`` (``"x1,y1,x2,y2,..."`` or a sequence of ``(x, y)``) is the left
+  atrium's outline on the max-jet frame, replacing the automatic LA area
+  (see :mod:`echoassess.postteer`).
+
+A hint that cuts a jet found without it gives a warning.
 """
 
 from __future__ import annotations
@@ -66,33 +81,19 @@ def analyze_clip(
     keep_masks : bool
         Keep the ``(T, H, W)`` bool jet masks in ``result.masks``.
     nyquist_cm_s : float, optional
-        The Nyquist limit printed beside the colour bar, recorded in the
-        settings (velocities are otherwise in Nyquist units).
+        The Nyquist limit beside the colour bar, recorded in the settings.
     spacing_cm, depth_cm : optional
         Calibration for uncalibrated files (see :func:`echoassess.load_clip`).
-    annulus : ((x1, y1), (x2, y2)), optional
-        Hint: the two mitral annulus hinge points (pixels). Sets the valve; the
-        atrium is the side away from the probe (TTE) or toward it (TEE).
-    view : {"auto", "tte", "tee"}
-        Transthoracic (apical, parasternal: the atrium deeper than the valve)
-        or transoesophageal (the atrium under the probe). ``"auto"`` takes it
-        from the file (view codes, transducer, series description) or the image.
-    valve_xy : (x, y), optional
-        Hint: a point on the mitral valve (pixels): the annulus centre.
-    roi_xyxy : (x0, y0, x1, y1), optional
-        Hint: the left atrium; nothing outside it counts.
+    annulus, view, valve_xy, roi_xyxy, la_polygon : optional
+        Hints (see the module docstring).
     progress : callable(done, total), optional
         Called after each frame.
-    la_polygon : "x1,y1,x2,y2,..." or sequence of (x, y), optional
-        The left atrium's outline on the max-jet frame (pixels): replaces the
-        automatic LA area (see :mod:`echoassess.postteer`).
 
     Returns
     -------
     ClipResult
-        ``status`` says whether jets were measured (``"measured"``), the valve
-        and systole were found with no jet crossing it (``"no_jet"``), or the
-        valve could not be located (``"cannot_measure"``: give a hint).
+        ``status``: jets measured (``"measured"``), valve and systole found with no
+        jet (``"no_jet"``), or the valve not located (``"cannot_measure"``: give a hint).
 
     Raises
     ------
@@ -113,7 +114,6 @@ def analyze_clip(
     >>> r.frames, str(r.status), r.max_jet_area_cm2 > 0
     (12, 'measured', True)
     """
-
     p = check_params(params)
     clip = inputs.open_clip(clip_or_path, spacing_cm=spacing_cm, depth_cm=depth_cm)
     hints, user_inputs, warnings = inputs.check_hints(
@@ -126,12 +126,29 @@ def analyze_clip(
         roi_xyxy=roi_xyxy,
         la_polygon=la_polygon,
     )
+    return _measure(
+        clip, p, hints, user_inputs, warnings, roi_given=roi_xyxy, keep_masks=keep_masks, progress=progress
+    )
+
+
+def _measure(
+    clip: EchoClip,
+    p: AnalysisParams,
+    hints: inputs.Hints,
+    user_inputs: list[dict[str, Any]],
+    warnings: list[str],
+    *,
+    roi_given: object,
+    keep_masks: bool,
+    progress: Callable[[int, int], None] | None,
+) -> ClipResult:
+    """The chain of stages (module docstring) on a clip whose hints are checked."""
     acquisition = inputs.acquisition_settings(clip, hints)
     frames = clip.iter_frames()
     first = next(frames)
     found = screen.read_screen(clip, first, p, warnings)
     scale = screen.clip_scale(clip, p, warnings)
-    region = screen.roi_mask(clip, found, hints.roi_xyxy, roi_xyxy)
+    region = screen.roi_mask(clip, found, hints.roi_xyxy, roi_given)
     flow = scan.decode_colour(
         itertools.chain([first], frames),
         clip.n_frames,
@@ -143,46 +160,17 @@ def analyze_clip(
     )
     turb = turbulence.find_turbulence(flow, scale, p)
     reading = phase.read_ecg_phase(flow, clip, found.trace, p)
-    search = valve_search.ValveSearch(
-        flow.flows,
-        turb.turbs,
-        flow.velocity,
-        flow.grey,
-        apex=valve_search.apex_in_box(clip, found.sector, found.box, clip.shape[0]),
-        offset=found.offset,
-        ecg_systolic=reading.for_valve,
-        scale=scale,
-        close_px=turb.close_px,
-        view=hints.view,
-        file_view=clip.metadata.view,
-    )
+    search = _valve_search(clip, found, flow, turb, reading, scale, hints)
     valve = valve_search.locate_valve(search, p, annulus=hints.annulus, valve_xy=hints.valve_xy)
     atrial = jets.atrial_jets(flow, turb, valve, scale, p, region=region)
     systole = phase.find_systole(atrial.turbulent_px(turb), reading, scale, p, warnings)
     outcome = phase.decide_status(valve, systole, reading, any_flow=flow.any_flow, p=p, warnings=warnings)
-    log.debug(
-        "%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
-        clip.path.name,
-        found.box,
-        found.box_source,
-        found.bar.source,
-        turb.cell_px,
-        outcome.valve,
-        int(outcome.systole.systolic.sum()),
-    )
+    _log_stages(clip, found, turb, outcome)
     measured = jets.measure_frames(
         atrial, flow, outcome.systole, clip, found, scale, p, keep_masks=keep_masks
     )
     if hints.any_placement and outcome.valve.annulus is not None:
-        # hints that cut a detected jet: measure the jets once more without them
-        given = ", ".join(
-            n
-            for n, v in (("--annulus", hints.annulus), ("--valve", hints.valve_xy), ("--roi", hints.roi_xyxy))
-            if v is not None
-        )
-        cut = jets.hint_cut_warning(
-            search, atrial, outcome.systole, flow, turb, scale, p, given=given, spacing_cm=clip.spacing_cm
-        )
+        cut = _hint_cut(search, atrial, outcome, flow, turb, scale, p, hints, clip)
         if cut is not None:
             warnings.append(cut)
     return assemble.build_result(
@@ -198,4 +186,68 @@ def analyze_clip(
         p=p,
         warnings=warnings,
         user_inputs=user_inputs,
+    )
+
+
+def _valve_search(
+    clip: EchoClip,
+    found: screen.Screen,
+    flow: scan.ColourFlow,
+    turb: turbulence.Turbulence,
+    reading: phase.EcgReading,
+    scale: screen.Scale,
+    hints: inputs.Hints,
+) -> valve_search.ValveSearch:
+    """What locating the valve looks at: the crop-sized flow, the transducer and
+    the ECG's systole, and the view hinted or read from the file."""
+    return valve_search.ValveSearch(
+        flow.flows,
+        turb.turbs,
+        flow.velocity,
+        flow.grey,
+        apex=valve_search.apex_in_box(clip, found.sector, found.box, clip.shape[0]),
+        offset=found.offset,
+        ecg_systolic=reading.for_valve,
+        scale=scale,
+        close_px=turb.close_px,
+        view=hints.view,
+        file_view=clip.metadata.view,
+    )
+
+
+def _log_stages(
+    clip: EchoClip, found: screen.Screen, turb: turbulence.Turbulence, outcome: phase.Outcome
+) -> None:
+    log.debug(
+        "%s: colour box %s (%s), bar %s, cell %d px, %s, %d systolic frames",
+        clip.path.name,
+        found.box,
+        found.box_source,
+        found.bar.source,
+        turb.cell_px,
+        outcome.valve,
+        int(outcome.systole.systolic.sum()),
+    )
+
+
+def _hint_cut(
+    search: valve_search.ValveSearch,
+    atrial: jets.JetMasks,
+    outcome: phase.Outcome,
+    flow: scan.ColourFlow,
+    turb: turbulence.Turbulence,
+    scale: screen.Scale,
+    p: AnalysisParams,
+    hints: inputs.Hints,
+    clip: EchoClip,
+) -> str | None:
+    """A warning when the placement hints cut a jet found without them: the jets
+    are measured once more without the hints."""
+    given = ", ".join(
+        n
+        for n, v in (("--annulus", hints.annulus), ("--valve", hints.valve_xy), ("--roi", hints.roi_xyxy))
+        if v is not None
+    )
+    return jets.hint_cut_warning(
+        search, atrial, outcome.systole, flow, turb, scale, p, given=given, spacing_cm=clip.spacing_cm
     )

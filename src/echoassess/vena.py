@@ -180,25 +180,14 @@ def vena_contracta(
     s, widths, ends, perp, halves = slicer(o, ax)
     if not np.isfinite(widths).any():
         return None
-    # a fragment (a jet whose start hides in the clip's shadow, or a speck) has
-    # no neck to measure: the jet must run at least min_length_cm past its origin
-    rows_any = np.flatnonzero(np.isfinite(widths) | np.isfinite(halves))
-    if (s[rows_any[-1]] - s[rows_any[0]]) / _px_len(ax, 1.0, spacing_cm) < min_length_cm:
+    if _run_cm(s, widths, halves, ax, spacing_cm) < min_length_cm:
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
     oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
     width, i = _neck_width(widths, halves, win=win, oblique=oblique)
     if not math.isfinite(width):
         return None
-    # the drawn segment: the slice whose own width is the nearest to the neck's
-    cand = np.flatnonzero(np.isfinite(widths))
-    j = int(cand[np.argmin(np.abs(widths[cand] - width) + 1e-3 * np.abs(cand - i))])
-    pa, pb = ends[j]
-    c = o + s[j] * ax
-    seg = (
-        (float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),
-        (float(c[0] + pb * perp[0]), float(c[1] + pb * perp[1])),
-    )
+    j, seg = _drawn_segment(widths, width, i, ends, o + s[:, None] * ax, perp)
     end = o + s[-1] * ax
     return VenaContracta(
         width_cm=width,
@@ -208,6 +197,40 @@ def vena_contracta(
         axis_end_xy=(float(end[0]), float(end[1])),
         distance_cm=float(s[j] * _px_len(ax, 1.0, spacing_cm) ** -1),
     )
+
+
+def _drawn_segment(
+    widths: np.ndarray,
+    width: float,
+    i: int,
+    ends: list[tuple[float, float] | None],
+    centres: np.ndarray,
+    perp: np.ndarray,
+) -> tuple[int, tuple[tuple[float, float], tuple[float, float]]]:
+    """``(slice, ((x1, y1), (x2, y2)))``: the complete slice whose own width is the
+    nearest to the neck's ``width`` (ties: nearest to slice ``i``), with its ends;
+    ``centres`` are the slices' points on the axis."""
+    cand = np.flatnonzero(np.isfinite(widths))
+    j = int(cand[np.argmin(np.abs(widths[cand] - width) + 1e-3 * np.abs(cand - i))])
+    ab = ends[j]
+    assert ab is not None  # a complete slice has both ends
+    pa, pb = ab
+    c = centres[j]
+    seg = (
+        (float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),
+        (float(c[0] + pb * perp[0]), float(c[1] + pb * perp[1])),
+    )
+    return j, seg
+
+
+def _run_cm(
+    s: np.ndarray, widths: np.ndarray, halves: np.ndarray, ax: np.ndarray, spacing_cm: tuple[float, float]
+) -> float:
+    """How far past its origin the jet runs (cm): from its first to its last slice,
+    complete or cut. A fragment (a jet whose start hides in the clip's shadow, or a
+    speck) runs too short to have a neck to measure."""
+    rows_any = np.flatnonzero(np.isfinite(widths) | np.isfinite(halves))
+    return float((s[rows_any[-1]] - s[rows_any[0]]) / _px_len(ax, 1.0, spacing_cm))
 
 
 def _px_len(vec: np.ndarray, cm: float, spacing_cm: tuple[float, float]) -> float:
