@@ -106,8 +106,9 @@ def find_cursor(frame: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float | No
     return float(x0 + int(np.argmax(frac)))
 
 
-def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False):
-    """Columns of the R waves: sharp upward spikes well above the baseline.
+def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False, fraction: float = 0.6):
+    """Columns of the R waves: sharp upward spikes above ``fraction`` of the tallest
+    one (from the baseline).
 
     With ``with_edges``, also whether each spike touches an end of the trace
     (a spike cut off there may be a T wave or the sweep's edge, not an R wave).
@@ -117,7 +118,7 @@ def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False):
     top = float(height.max()) if height.size else 0.0
     peaks: list[float] = []
     edges: list[bool] = []
-    above = height > 0.6 * top
+    above = height > fraction * top
     idx = np.flatnonzero(above)
     if top >= 8 and idx.size:  # no spike taller than a few pixels: not an ECG we can read
         groups = np.split(idx, np.flatnonzero(np.diff(idx) > 3) + 1)
@@ -183,6 +184,9 @@ def read_ecg(
     trace: tuple[np.ndarray, np.ndarray],
     *,
     heart_rate_bpm: float | None = None,
+    r_wave_fraction: float = 0.6,
+    min_rr_ms: float = 250.0,
+    max_rr_ms: float = 2500.0,
 ) -> EcgPhase | None:
     """The ECG's cardiac phase for every frame.
 
@@ -195,6 +199,8 @@ def read_ecg(
         From :func:`find_trace`.
     heart_rate_bpm : float, optional
         Used for the R-R interval when fewer than two R waves are visible.
+    r_wave_fraction, min_rr_ms, max_rr_ms : float
+        See :class:`echoassess.analysis.params.PhaseParams`.
 
     Returns
     -------
@@ -220,11 +226,11 @@ def read_ecg(
     if a <= 0 or resid.max() > max(2.0 * abs(a), 0.1 * np.ptp(t)):
         return None  # the cursor does not move with time
     xs, ys = trace
-    r_x, at_edge = _r_waves(xs, ys, with_edges=True)
+    r_x, at_edge = _r_waves(xs, ys, with_edges=True, fraction=r_wave_fraction)
     if r_x.size == 0:
         return None
     r_t, rr = _rr_and_r(a * r_x + b, at_edge, heart_rate_bpm)
-    if rr is None or not 250 <= rr <= 2500:
+    if rr is None or not min_rr_ms <= rr <= max_rr_ms:
         return None
     # time since the most recent R wave, extending the visible ones by whole RRs
     return _phase_from_r(t, r_t, rr)
@@ -279,6 +285,9 @@ def read_frozen_ecg(
     trace: tuple[np.ndarray, np.ndarray],
     *,
     heart_rate_bpm: float | None = None,
+    r_wave_fraction: float = 0.6,
+    min_rr_ms: float = 250.0,
+    max_rr_ms: float = 2500.0,
 ) -> EcgPhase | None:
     """The cardiac phase from a frozen trace (no cursor) spanning the clip.
 
@@ -306,7 +315,7 @@ def read_frozen_ecg(
         return None
     a = span / (x1 - x0)  # ms per pixel
     b = float(t[0]) - a * x0
-    r_x = _r_waves(xs, ys)
+    r_x = _r_waves(xs, ys, fraction=r_wave_fraction)
     r_t = a * r_x + b
     if r_x.size >= 2:
         rr = float(np.median(np.diff(np.sort(r_t))))
@@ -316,7 +325,7 @@ def read_frozen_ecg(
         rr = 60000.0 / float(heart_rate_bpm)  # one beat on screen: the file's heart rate
     else:
         return None
-    if not 250 <= rr <= 2500:
+    if not min_rr_ms <= rr <= max_rr_ms:
         return None
     return _phase_from_r(t, np.sort(r_t), rr)
 

@@ -156,6 +156,33 @@ class ValveParams:
         An annulus found from the image further than this from both the
         horizontal and the beam's perpendicular is not trusted (parasternal
         views): "cannot measure".
+    other_flow_min_weight : float
+        Flows apart from the main one, at least this large relative to it, are tried
+        in turn when it gives no annulus.
+    diastolic_main_share : float
+        A main flow systolic (by the ECG) on less than this fraction of its frames is
+        mostly diastolic (another valve's): a systolic flow apart from it is looked for ...
+    systolic_alternative_weight : float
+        ... at least this large relative to it ...
+    systolic_alternative_share : float
+        ... and systolic on at least this fraction of its frames: it replaces the main flow.
+    diastolic_reject_share : float
+        Without such a flow, a main flow systolic on less than this fraction is rejected.
+    merge_shared_frames : float
+        A cluster of origins sharing at least this fraction of frames with the main one ...
+    merge_min_weight : float
+        ... at least this large relative to it ...
+    merge_upstream_cm : float
+        ... and this much further upstream is the valve's (a jet broken into pieces).
+    neck_max_offset_cm : float
+        A neck (dome to jet) further than this from its orifice is not the jet's.
+    neck_max_inflow_fraction : float
+        A neck past which this fraction of the flow (over 1 cm) runs smooth and against
+        the jet is a jet's tip touching inflow, not a neck.
+    tissue_max_tilt_deg : float
+        The annulus fitted to bright tissue tilts at most this from the beam's perpendicular.
+    tissue_downstream_cm, neck_downstream_cm : float
+        How far downstream of the orifices (at necks: of the necks) that tissue line is sought.
     """
 
     min_core_area_cm2: float = 0.05
@@ -168,6 +195,19 @@ class ValveParams:
     rival_min_systolic_gap: float = 0.3
     annulus_half_length_cm: float = 1.6
     max_auto_tilt_deg: float = 40.0
+    other_flow_min_weight: float = 0.2
+    diastolic_main_share: float = 0.5
+    systolic_alternative_weight: float = 0.1
+    systolic_alternative_share: float = 0.6
+    diastolic_reject_share: float = 0.3
+    merge_shared_frames: float = 0.5
+    merge_min_weight: float = 0.15
+    merge_upstream_cm: float = 0.5
+    neck_max_offset_cm: float = 2.5
+    neck_max_inflow_fraction: float = 0.4
+    tissue_max_tilt_deg: float = 45.0
+    tissue_downstream_cm: float = 1.6
+    neck_downstream_cm: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -193,6 +233,10 @@ class PhaseParams:
         ... along at least this fraction of the strip's height.
     trace_min_width_px : int
         The ECG trace is at least this wide.
+    r_wave_fraction : float
+        An R wave rises above this fraction of the trace's tallest spike (from its baseline).
+    min_rr_ms, max_rr_ms : float
+        An R-R interval outside this range (240 to 24 bpm) is a misread ECG: it is not used.
     """
 
     min_systole_area_cm2: float = 0.08
@@ -203,6 +247,9 @@ class PhaseParams:
     cursor_min_change: int = 40
     cursor_min_fraction: float = 0.5
     trace_min_width_px: int = 80
+    r_wave_fraction: float = 0.6
+    min_rr_ms: float = 250.0
+    max_rr_ms: float = 2500.0
 
 
 @dataclass(frozen=True)

@@ -75,13 +75,22 @@ def read_ecg_phase(
             clip.frame_times_ms,
             trace,
             heart_rate_bpm=clip.metadata.heart_rate_bpm,
+            r_wave_fraction=ph.r_wave_fraction,
+            min_rr_ms=ph.min_rr_ms,
+            max_rr_ms=ph.max_rr_ms,
         )
         return EcgReading(phase, "ECG")
     # no cursor: a trace that does not change is the loop's frozen ECG
     still = np.abs(flow.ecg_strips.astype(np.int16) - flow.ecg_strips[0]).max() <= ph.frozen_ecg_max_change
     if still:
         phase = ecg.read_frozen_ecg(
-            clip.frame_times_ms, clip.frame_time_ms, trace, heart_rate_bpm=clip.metadata.heart_rate_bpm
+            clip.frame_times_ms,
+            clip.frame_time_ms,
+            trace,
+            heart_rate_bpm=clip.metadata.heart_rate_bpm,
+            r_wave_fraction=ph.r_wave_fraction,
+            min_rr_ms=ph.min_rr_ms,
+            max_rr_ms=ph.max_rr_ms,
         )
         return EcgReading(phase, "frozen ECG")
     return EcgReading(None, "")

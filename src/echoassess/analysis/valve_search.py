@@ -245,7 +245,8 @@ def _main_flow(
     if isinstance(rival_pick, str):
         return rival_pick
     main, rival = rival_pick
-    far = p.valve.separate_flows_cm * s.scale.ln(1.0)
+    v = p.valve
+    far = v.separate_flows_cm * s.scale.ln(1.0)
     # other flows well away from the main one, seen on two frames or more, that
     # could hold the mitral jet when the main one does not (an outflow or
     # aortic jet beside the valve is often the larger)
@@ -255,7 +256,7 @@ def _main_flow(
         for c in clusters
         if c is not main and len(_frames_of(c)) >= 2 and math.dist(_centre(c), _centre(main)) > far
     ]
-    others = [c for c in apart if _area_of(c) >= 0.2 * area0]
+    others = [c for c in apart if _area_of(c) >= v.other_flow_min_weight * area0]
     if valve_xy is not None:
         apart = others = []
     ecg = s.ecg_systolic
@@ -265,13 +266,18 @@ def _main_flow(
     def systolic_share(c: Cluster) -> float:
         return float(np.mean([ecg[f] for f in _frames_of(c) if f >= 0] or [0.0]))
 
-    if systolic_share(main) < 0.5:
+    if systolic_share(main) < v.diastolic_main_share:
         # MR is systolic: a mostly diastolic main flow is another valve's
-        better = [c for c in apart if _area_of(c) >= 0.1 * area0 and systolic_share(c) >= 0.6]
+        better = [
+            c
+            for c in apart
+            if _area_of(c) >= v.systolic_alternative_weight * area0
+            and systolic_share(c) >= v.systolic_alternative_share
+        ]
         if better:
             others = [main] + [c for c in others if c is not better[0]]
             return better[0], others, True
-        if systolic_share(main) < 0.3:
+        if systolic_share(main) < v.diastolic_reject_share:
             return (
                 "the turbulent flow found is diastolic by the ECG (another valve's "
                 "or inflow), and no systolic flow crosses a valve"
@@ -324,7 +330,8 @@ def _fit_cluster(
     or ``None`` and why not."""
     flows, apex, px_per_cm = s.flows, s.apex, s.scale.ln(1.0)
     T = flows.shape[0]
-    end_px = p.valve.origin_end_cm * px_per_cm
+    v = p.valve
+    end_px = v.origin_end_cm * px_per_cm
     # a jet broken into pieces (coarse mosaic, dark streaks) gives several
     # clusters on the same frames: the valve is at the most upstream one
     frames_main = {o.frame for o in main}
@@ -334,10 +341,10 @@ def _fit_cluster(
             continue
         fo = {o.frame for o in other}
         if (
-            len(fo & frames_main) >= 0.5 * min(len(fo), len(frames_main))
-            and sum(o.area_px for o in other) >= 0.15 * area_main
+            len(fo & frames_main) >= v.merge_shared_frames * min(len(fo), len(frames_main))
+            and sum(o.area_px for o in other) >= v.merge_min_weight * area_main
             and np.median([depth_a[int(o.y), int(o.x)] for o in other])
-            < np.median([depth_a[int(o.y), int(o.x)] for o in main]) - 0.5 * px_per_cm
+            < np.median([depth_a[int(o.y), int(o.x)] for o in main]) - v.merge_upstream_cm * px_per_cm
         ):
             main = other
             frames_main = fo
@@ -346,37 +353,40 @@ def _fit_cluster(
     tissue = _tissue_mean(s.grey, flows, sorted({o.frame for o in main if o.frame >= 0}))
     # where the turbulence starts inside a flow-convergence dome, the orifice is
     # the neck between the dome and the jet
-    necks = _necks(main, s, depth_a, side)
-    downstream = 1.6
+    necks = _necks(main, s, depth_a, side, p)
+    downstream = v.tissue_downstream_cm
     if necks:
-        main, downstream = necks, 0.5
+        main, downstream = necks, v.neck_downstream_cm
     ann = vl.fit_annulus(
         main,
         tissue,
         apex_xy=apex,
         side=side,
         px_per_cm=px_per_cm,
+        max_tilt_deg=v.tissue_max_tilt_deg,
         end_px=0.0 if necks else end_px,
         downstream_cm=downstream,
     )
-    ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, p.valve.annulus_half_length_cm * px_per_cm)
+    ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, v.annulus_half_length_cm * px_per_cm)
     # apical and transoesophageal annuli lie within ~30 deg of the horizontal and
     # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line
     rx, ry = ann.cx - apex[0], ann.cy - apex[1]
     cos_beam = abs(ann.ux * rx + ann.uy * ry) / (math.hypot(rx, ry) or 1.0)
     to_beam = math.degrees(math.asin(min(1.0, cos_beam)))
-    if min(to_beam, abs(ann.tilt_deg)) > p.valve.max_auto_tilt_deg:
+    if min(to_beam, abs(ann.tilt_deg)) > v.max_auto_tilt_deg:
         return None, "the valve found lies steeply across the beam (a parasternal view?)"
     return ann, ""
 
 
-def _necks(cluster: Cluster, s: ValveSearch, depth: np.ndarray, side: int) -> list[vl.Origin]:
+def _necks(
+    cluster: Cluster, s: ValveSearch, depth: np.ndarray, side: int, p: AnalysisParams
+) -> list[vl.Origin]:
     """Necks (vena contracta) of the cluster's flow on its three largest frames, as
     origins; empty unless at least two frames show one.
 
-    A neck joins a convergence dome to its jet; a narrow join past which the
-    flow is mostly smooth and runs against the jet (a jet's tip touching
-    venous inflow) is not one."""
+    A neck joins a convergence dome to its jet (within ``neck_max_offset_cm`` of its
+    orifice); a narrow join past which the flow is mostly smooth and runs against the
+    jet (a jet's tip touching venous inflow) is not one."""
     flows, turbs, velocity = s.flows, s.turbs, s.velocity
     px_per_cm = s.scale.ln(1.0)
     by_frame: dict[int, Cluster] = {}
@@ -396,12 +406,15 @@ def _necks(cluster: Cluster, s: ValveSearch, depth: np.ndarray, side: int) -> li
                 continue
             comp = lab == lab[y, x]
             neck = vl.find_neck(comp, depth, px_per_cm=px_per_cm)
-            if neck is None or math.hypot(neck[0] - o.x, neck[1] - o.y) > 2.5 * px_per_cm:
+            if (
+                neck is None
+                or math.hypot(neck[0] - o.x, neck[1] - o.y) > p.valve.neck_max_offset_cm * px_per_cm
+            ):
                 continue
             dn = depth[min(h - 1, max(0, int(round(neck[1])))), min(w - 1, max(0, int(round(neck[0]))))]
             after = comp & (depth > dn) & (depth <= dn + px_per_cm)
             inflow = after & ~turbs[f] & (np.sign(velocity[f]) == side)  # against the jet
-            if after.any() and inflow.sum() < 0.4 * after.sum():
+            if after.any() and inflow.sum() < p.valve.neck_max_inflow_fraction * after.sum():
                 out.append(vl.Origin(f, neck[0], neck[1], o.area_px))
     return out if len({o.frame for o in out}) >= 2 else []
 
