@@ -35,6 +35,15 @@ _Scheduler = Annotated[
         help="Run on this Dask distributed scheduler instead (extra 'distributed').",
     ),
 ]
+_Executor = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        metavar="NAME",
+        help="serial (one process, in order), process (local worker processes) or dask "
+        "(needs --scheduler); default: process, or dask with --scheduler.",
+    ),
+]
 _Force = Annotated[bool, typer.Option("--force", help="Redo clips already analysed with the same settings.")]
 _Pairs = Annotated[
     Path | None,
@@ -304,6 +313,7 @@ def batch_cmd(
     inputs: _Inputs = None,
     workers: _Workers = None,
     scheduler: _Scheduler = None,
+    executor: _Executor = None,
     force: _Force = False,
     pairs: _Pairs = None,
     pair_by: _PairBy = None,
@@ -342,6 +352,7 @@ def batch_cmd(
             options = dict(
                 workers=workers,
                 scheduler=scheduler,
+                executor=executor,
                 force=force,
                 salt=salt,
                 pairs=pairs,
