@@ -253,7 +253,7 @@ def _run_local(inputs: list[Path], out: Path, options: dict[str, Any]) -> Any:
 
 
 def _run_dicomweb(url: str, out: Path, options: dict[str, Any], *, quiet: bool, **query: Any) -> Any:
-    from ..dicom.web import run_dicomweb_batch
+    from ..batch.pacs import run_dicomweb_batch
 
     return run_dicomweb_batch(
         url, out, progress_message=None if quiet else progress_printer(False), **query, **options

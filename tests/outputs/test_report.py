@@ -272,7 +272,7 @@ def test_spacing_in_cm_per_px_and_frame_numbering_said():
 def test_one_imaging_note_per_report(tmp_path):
     from pathlib import Path
 
-    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
     out = compare_files(sample / "patient01_pre.dcm", sample / "patient01_post.dcm", tmp_path, animate=False)
     page = out.report.read_text()
     assert page.count("Images show only the imaging fan") == 1
