@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -381,12 +381,17 @@ def batch_cmd(
     except EchoAssessError as err:
         fail(err, EXIT_USAGE)  # per-file problems never raise: this is usage
     except KeyboardInterrupt:
-        typer.secho(
-            "interrupted: finished results are kept; rerun the same command to resume",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-        raise typer.Exit(130) from None
+        _interrupted()
     if not quiet:
         _print_summary(outputs, web, store)
     raise typer.Exit(outputs.exit_code)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: what was finished is kept (exit 130)."""
+    typer.secho(
+        "interrupted: finished results are kept; rerun the same command to resume",
+        fg=typer.colors.YELLOW,
+        err=True,
+    )
+    raise typer.Exit(130) from None
