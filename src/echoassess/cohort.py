@@ -38,6 +38,7 @@ from .compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
 from .errors import InvalidParameterError
 from .results import ClipResult
 from .store import atomic_path
+from .tables import ERROR_COLUMNS
 
 __all__ = [
     "PAIR_BY",
@@ -309,8 +310,6 @@ def compare_pairs(specs: Sequence[PairSpec]) -> tuple[Any, Any, list[Comparison]
         The complete pairs' comparisons, in row order.
     """
     import pandas as pd
-
-    from .batch.tables import ERROR_COLUMNS  # here: the batch package imports this module
 
     rows, errors, compared = [], [], []
     for s in specs:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EchoAssessError, printable
+from .store import atomic_write
 
 __all__ = ["QC_DIR", "clip_png", "write_pair_reports", "write_index"]
 
@@ -213,8 +214,4 @@ def write_index(
     parts += _clips_html(clips, clip_pngs, rel)
     parts.append("</div></main></body></html>")
     path = out / "index.html"
-    tmp = path.with_name(".index.html.tmp")
-    tmp.write_text(printable("\n".join(parts)), encoding="utf-8")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, printable("\n".join(parts)))

@@ -27,7 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["INTEGER_COLUMNS", "DECIMALS", "tidy"]
+__all__ = ["ERROR_COLUMNS", "INTEGER_COLUMNS", "DECIMALS", "tidy"]
+
+#: The columns of errors.csv (also the pairing errors of :func:`echoassess.cohort.compare_pairs`).
+ERROR_COLUMNS = ("file", "stage", "error_type", "reason", "hint", "sop_instance_uid")
 
 #: Columns that count things (frames, pixels, jets, indices).
 INTEGER_COLUMNS = frozenset(

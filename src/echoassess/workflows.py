@@ -28,7 +28,7 @@ Examples
 >>> path = os.path.join(tempfile.mkdtemp(), "c.dcm")
 >>> _ = generate_clip(SceneParams(rows=240, cols=320, n_frames=12), rng=1).save(path)
 >>> done = analyse_file(ClipInputs(path, hints=UserHints(nyquist_cm_s=60.0)))
->>> done.result.status, done.result.settings["nyquist_source"]
+>>> str(done.result.status), done.result.acquisition.nyquist_source
 ('measured', 'user')
 """
 

@@ -23,6 +23,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
+from echoassess.batch.pacs import run_dicomweb_batch
 from echoassess.cli import app
 from echoassess.dicom.sr import read_clip_sr
 from echoassess.dicom.web import (
@@ -30,7 +31,6 @@ from echoassess.dicom.web import (
     ENV_TOKEN,
     ENV_USER,
     connect,
-    run_dicomweb_batch,
     safe_url,
     session_from_environment,
 )

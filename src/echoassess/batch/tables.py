@@ -28,6 +28,7 @@ from typing import Any
 from ..postteer import TABLE_COLUMNS, table_row
 from ..provenance import input_lines
 from ..store import atomic_path, atomic_write
+from ..tables import ERROR_COLUMNS
 from .records import FileRecord
 
 __all__ = [
@@ -91,8 +92,6 @@ CLIP_COLUMNS = (
     *TIMING_COLUMNS,
     *TABLE_COLUMNS,
 )
-#: The columns of errors.csv (also the pairing errors of :func:`echoassess.cohort.compare_pairs`).
-ERROR_COLUMNS = ("file", "stage", "error_type", "reason", "hint", "sop_instance_uid")
 #: The columns of skipped.csv.
 SKIPPED_COLUMNS = ("file", "reason", "modality", "sop_class")
 #: The columns of srs.csv.

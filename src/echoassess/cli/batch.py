@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -33,6 +33,15 @@ _Scheduler = Annotated[
         "--scheduler",
         metavar="ADDRESS",
         help="Run on this Dask distributed scheduler instead (extra 'distributed').",
+    ),
+]
+_Executor = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        metavar="NAME",
+        help="serial (one process, in order), process (local worker processes) or dask "
+        "(needs --scheduler); default: process, or dask with --scheduler.",
     ),
 ]
 _Force = Annotated[bool, typer.Option("--force", help="Redo clips already analysed with the same settings.")]
@@ -244,7 +253,7 @@ def _run_local(inputs: list[Path], out: Path, options: dict[str, Any]) -> Any:
 
 
 def _run_dicomweb(url: str, out: Path, options: dict[str, Any], *, quiet: bool, **query: Any) -> Any:
-    from ..dicom.web import run_dicomweb_batch
+    from ..batch.pacs import run_dicomweb_batch
 
     return run_dicomweb_batch(
         url, out, progress_message=None if quiet else progress_printer(False), **query, **options
@@ -304,6 +313,7 @@ def batch_cmd(
     inputs: _Inputs = None,
     workers: _Workers = None,
     scheduler: _Scheduler = None,
+    executor: _Executor = None,
     force: _Force = False,
     pairs: _Pairs = None,
     pair_by: _PairBy = None,
@@ -342,6 +352,7 @@ def batch_cmd(
             options = dict(
                 workers=workers,
                 scheduler=scheduler,
+                executor=executor,
                 force=force,
                 salt=salt,
                 pairs=pairs,
@@ -370,12 +381,17 @@ def batch_cmd(
     except EchoAssessError as err:
         fail(err, EXIT_USAGE)  # per-file problems never raise: this is usage
     except KeyboardInterrupt:
-        typer.secho(
-            "interrupted: finished results are kept; rerun the same command to resume",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-        raise typer.Exit(130) from None
+        _interrupted()
     if not quiet:
         _print_summary(outputs, web, store)
     raise typer.Exit(outputs.exit_code)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: what was finished is kept (exit 130)."""
+    typer.secho(
+        "interrupted: finished results are kept; rerun the same command to resume",
+        fg=typer.colors.YELLOW,
+        err=True,
+    )
+    raise typer.Exit(130) from None

@@ -23,7 +23,7 @@ times faster, and only when it can promise the same colours:
 Anything else returns ``None`` and the caller decodes with pydicom. Decoded
 frames differ from the reference by a few grey levels at sharp chroma edges
 (libjpeg-turbo interpolates the 4:2:2 chroma, pylibjpeg replicates it);
-``tests/test_fast_decode.py`` states and checks the tolerance.
+``tests/dicom/test_jpeg.py`` states and checks the tolerance.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """Studies from a PACS over DICOMweb, and SRs back into it.
 
-:func:`run_dicomweb_batch` is :func:`echoassess.run_batch` with a PACS at both
-ends: it finds the studies (QIDO-RS), retrieves their ultrasound instances
-(WADO-RS) into a cache folder, runs the normal batch on that folder (same
-tables, same resume, same pairing) and, when asked, stores each clip's
-Structured Report back into the PACS (STOW-RS).
+The three conversations: find studies (QIDO-RS, :func:`find_studies`), retrieve
+their ultrasound instances (WADO-RS, :func:`retrieve_study`) and store SRs
+(STOW-RS, :func:`store_srs`). :func:`echoassess.batch.pacs.run_dicomweb_batch`
+runs the normal batch between them.
 
 Credentials never travel on the command line: :func:`session_from_environment`
 reads ``ECHOASSESS_DICOMWEB_USER`` and ``ECHOASSESS_DICOMWEB_PASSWORD`` (HTTP
@@ -16,9 +15,6 @@ verified against the system's or ``$REQUESTS_CA_BUNDLE``'s certificates.
 Every failure of the server is an :class:`echoassess.errors.DicomWebError`
 naming the URL and what went wrong (unreachable, refused credentials, no such
 study), never a traceback from the HTTP stack.
-
-:func:`run_dicomweb_batch` is orchestration above the DICOM layer: it imports
-:mod:`echoassess.batch` inside the function (the batch imports this package).
 """
 
 from __future__ import annotations
@@ -26,8 +22,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,14 +32,12 @@ from ..errors import DicomWebError, InvalidParameterError
 from .metadata import ULTRASOUND_SOP_CLASSES
 
 __all__ = [
-    "DicomWebOutputs",
     "session_from_environment",
     "connect",
     "find_studies",
     "retrieve_study",
     "store_srs",
-    "run_dicomweb_batch",
-    "default_cache_dir",
+    "check_uid",
     "safe_url",
 ]
 
@@ -187,7 +181,7 @@ def _value(attrs: Mapping[str, Any], tag: str) -> str | None:
     return str(values[0]) if values else None
 
 
-def _check_uid(uid: str, what: str) -> str:
+def check_uid(uid: str, what: str) -> str:
     uid = uid.strip()
     if not _UID.match(uid) or len(uid) > 64:
         raise InvalidParameterError(
@@ -243,7 +237,7 @@ def retrieve_study(
         The server is unreachable, refuses the credentials, or has no such
         study (or the study has no ultrasound instance).
     """
-    uid = _check_uid(study_instance_uid, "study")
+    uid = check_uid(study_instance_uid, "study")
     instances = server.call(
         f"search study {uid}", server.client.search_for_instances, study_instance_uid=uid, get_remaining=True
     )
@@ -266,7 +260,7 @@ def retrieve_study(
         series, sop = _value(inst, "0020000E"), _value(inst, "00080018")
         if not series or not sop:
             continue
-        path = folder / f"{_check_uid(sop, 'SOP instance')}.dcm"
+        path = folder / f"{check_uid(sop, 'SOP instance')}.dcm"
         if not path.is_file():
             if progress is not None:
                 progress(f"retrieving {sop}")
@@ -317,115 +311,3 @@ def store_srs(server: _Server, paths: Iterable[str | os.PathLike[str]]) -> list[
             )
         stored.append(str(ds.SOPInstanceUID))
     return stored
-
-
-@dataclass(frozen=True)
-class DicomWebOutputs:
-    """What :func:`run_dicomweb_batch` did: the studies, the batch and the stored SRs."""
-
-    studies: tuple[str, ...]
-    cache_dir: Path
-    batch: Any
-    stored: tuple[str, ...] = ()
-    url: str = ""
-    files: tuple[Path, ...] = field(default=(), repr=False)
-
-    @property
-    def exit_code(self) -> int:
-        code: int = self.batch.exit_code
-        return code
-
-
-def default_cache_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """The default cache beside the output folder: ``OUT.dicomweb-cache``.
-
-    Not inside OUT, which a batch never reads from.
-    """
-    out = Path(out_dir).resolve()
-    return out.with_name(out.name + ".dicomweb-cache")
-
-
-def _query_studies(server: _Server, accession_number: str | None, study_date: str | None) -> list[str]:
-    """The studies a query finds (QIDO-RS); a DicomWebError when there is none."""
-    uids = find_studies(server, accession_number=accession_number, study_date=study_date)
-    if not uids:
-        raise DicomWebError(server.url, "no study matches the query", hint="check --accession / --study-date")
-    return uids
-
-
-def run_dicomweb_batch(
-    url: str,
-    out_dir: str | os.PathLike[str],
-    *,
-    studies: Sequence[str] = (),
-    accession_number: str | None = None,
-    study_date: str | None = None,
-    sr: bool = False,
-    store: bool = False,
-    cache_dir: str | os.PathLike[str] | None = None,
-    session: Any = None,
-    timeout_s: float = 30.0,
-    progress_message: Callable[[str], None] | None = None,
-    **batch_kwargs: Any,
-) -> DicomWebOutputs:
-    """Fetch studies from a DICOMweb server, run the batch on them, store the SRs back.
-
-    Parameters
-    ----------
-    url : str
-        The DICOMweb root, e.g. ``http://127.0.0.1:8042/dicom-web``.
-    out_dir : path
-        The batch's output folder (:func:`echoassess.run_batch`).
-    studies : sequence of str
-        Study Instance UIDs; or, when empty, ``accession_number`` and/or
-        ``study_date`` select the studies (QIDO-RS).
-    sr : bool
-        Write one SR per analysed clip (``OUT/sr/``).
-    store : bool
-        Send each SR to the server (STOW-RS); needs ``sr``.
-    cache_dir : path, optional
-        Where retrieved instances are kept (they carry patient identity);
-        default :func:`default_cache_dir`. Reruns reuse it.
-    session : requests.Session, optional
-        Default :func:`session_from_environment`.
-    **batch_kwargs
-        Passed to :func:`echoassess.run_batch` (``workers``, ``pairs``,
-        ``pair_by``, ``hints``, ``progress``, ...).
-
-    Raises
-    ------
-    DicomWebError
-        Unreachable server, refused credentials, unknown study, refused store.
-    InvalidParameterError
-        A malformed URL, UID or date range, or ``store`` without ``sr``.
-    """
-    from ..batch import run_batch
-
-    if store and not sr:
-        raise InvalidParameterError(None, "--store sends the SRs, so it needs --sr", hint="add --sr")
-    uids = [_check_uid(s, "study") for s in studies]
-    if not uids and not (accession_number or study_date):
-        raise InvalidParameterError(
-            None, "no study given", hint="give --study UID (repeatable), --accession or --study-date"
-        )
-    server = connect(url, session=session, timeout_s=timeout_s)
-    say = progress_message or (lambda msg: None)
-    uids = uids or _query_studies(server, accession_number, study_date)
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(out_dir)
-    files: list[Path] = []
-    for uid in uids:
-        say(f"retrieving study {uid}")
-        files += retrieve_study(server, uid, cache, progress=say)
-    outputs = run_batch([cache / uid for uid in uids], out_dir, sr=sr, **batch_kwargs)
-    stored: list[str] = []
-    if store and outputs.srs is not None and len(outputs.srs):
-        say(f"storing {len(outputs.srs)} structured report(s)")
-        stored = store_srs(server, [Path(out_dir) / f for f in outputs.srs["sr_file"]])
-    return DicomWebOutputs(
-        studies=tuple(uids),
-        cache_dir=cache,
-        batch=outputs,
-        stored=tuple(stored),
-        url=server.url,
-        files=tuple(files),
-    )

@@ -8,7 +8,7 @@ import pytest
 
 import echoassess
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_pre.dcm"
 
 
 @pytest.fixture(scope="module")

@@ -164,7 +164,7 @@ def test_batch_names_a_hinted_depth_a_calibrated_file_does_not_use(tmp_path):
     hinted for a file with its own calibration is named (not used), not dropped."""
     from pathlib import Path
 
-    sample = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_pre.dcm"
     hints = tmp_path / "hints.csv"
     hints.write_text(f"file,depth_cm\n{sample.name},9.0\n")
     run_batch([sample], tmp_path / "o", executor="serial", hints=hints)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_pre.dcm"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_pre.dcm"
 
 _RUN = """
 import json, sys

@@ -1,6 +1,6 @@
 """The batch's executors: one contract, three implementations (Dask's in test_batch_dask.py).
 
-The serial executor carries most batch tests (tests/test_batch.py); here the
+The serial executor carries most batch tests (tests/batch/test_batch.py); here the
 process pool proves it gives the same tables and isolates a crashing file.
 """
 

@@ -84,14 +84,6 @@ def test_pipeline_checks_the_flow_against_the_ecg(tmp_path):
     assert r.diagnostics.ecg_rr_ms == pytest.approx(60000 / clip.params.heart_rate_bpm, rel=0.05)
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    import echoassess.ecg
-
-    assert doctest.testmod(echoassess.ecg, optionflags=doctest.ELLIPSIS).failed == 0
-
-
 @pytest.mark.parametrize("colour", [(230, 220, 40), (40, 200, 230), (40, 220, 70)])
 def test_trace_of_any_colour_and_a_cursor_of_any_colour(colour):
     """A yellow or cyan trace is read like a green one; the cursor is the one

@@ -10,7 +10,7 @@ decoded arrays are hashed before encoding).
 
 Regenerate the hashes only for a deliberate change of the generators::
 
-    python tests/test_synthetic_hashes.py --write
+    python tests/synthetic/test_synthetic_hashes.py --write
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "synthetic_hashes.json"
 
 #: (name, SceneParams.random seed or None for fixed params, keywords, clip rng)

@@ -486,28 +486,6 @@ def test_kill_9_mid_run_then_rerun_equals_uninterrupted(tmp_path):
     assert len(pd.read_csv(clean / "clips.csv")) == 12
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "discover",
-        "cohort",
-        "store",
-        "batch.run",
-        "batch.records",
-        "batch.executors",
-        "batch.worker",
-        "batch.tables",
-        "batch.outdir",
-    ],
-)
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"echoassess.{module}"), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
-
-
 def test_lock_file_is_removed_after_the_run(cohort3, tmp_path):
     from echoassess import run_batch
 

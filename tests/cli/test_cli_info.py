@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import subprocess
 import sys
@@ -11,13 +10,6 @@ import pytest
 from dicomfiles import dcm_file, read_dataset, save_variant
 from typer.testing import CliRunner
 
-import echoassess.dicom.calibration
-import echoassess.dicom.clip
-import echoassess.dicom.regions
-import echoassess.errors
-import echoassess.fan
-import echoassess.loading
-import echoassess.results
 from echoassess.cli import app
 
 runner = CliRunner()
@@ -71,20 +63,3 @@ def test_module_entry_point_and_version():
         [sys.executable, "-m", "echoassess", "--help"], capture_output=True, text=True, check=True
     )
     assert "info" in out.stdout
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        echoassess.errors,
-        echoassess.dicom.regions,
-        echoassess.dicom.calibration,
-        echoassess.dicom.clip,
-        echoassess.fan,
-        echoassess.loading,
-        echoassess.results,
-    ],
-)
-def test_docstring_examples_run(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

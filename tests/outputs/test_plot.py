@@ -288,7 +288,7 @@ def test_max_frame_draws_the_annulus_the_jets_were_measured_against():
     import echoassess
     from echoassess.plot import plot_max_frame
 
-    path = Path(__file__).resolve().parents[1] / "sample_data" / "patient01_post.dcm"
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "patient01_post.dcm"
     r = echoassess.analyze_clip(path)
     frame = echoassess.load_clip(path).frame(r.max_frame)
     ax = Figure().add_subplot()

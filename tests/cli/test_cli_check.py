@@ -15,7 +15,7 @@ from echoassess.cli import app
 from echoassess.synthetic import SceneParams, generate_clip, load_truth
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 POST = SAMPLE / "patient01_post.dcm"
 
 

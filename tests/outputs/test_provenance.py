@@ -16,7 +16,7 @@ from echoassess.provenance import describe_inputs
 from echoassess.synthetic import SceneParams, generate_clip
 
 runner = CliRunner()
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @pytest.fixture(scope="module")

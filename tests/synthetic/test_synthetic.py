@@ -292,7 +292,7 @@ def test_sample_data_is_what_the_script_makes():
     import importlib.util
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "sample_data"
+    root = Path(__file__).resolve().parents[2] / "sample_data"
     spec = importlib.util.spec_from_file_location("make_sample_data", root / "make_sample_data.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -312,7 +312,7 @@ def test_sample_data_validates_with_dciodvfy(name):
     exe = shutil.which("dciodvfy")
     if exe is None:
         pytest.skip("dciodvfy (Debian package dicom3tools) is not installed")
-    path = Path(__file__).resolve().parents[1] / "sample_data" / name
+    path = Path(__file__).resolve().parents[2] / "sample_data" / name
     out = subprocess.run([exe, str(path)], capture_output=True, text=True, timeout=120)
     errors = [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
     assert not errors

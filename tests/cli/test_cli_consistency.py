@@ -108,6 +108,18 @@ def test_batch_progress_is_whole_lines_off_a_terminal(small, tmp_path):
     assert "…" not in res.output
 
 
+def test_batch_executor_option_chooses_the_executor(small, tmp_path):
+    log = tmp_path / "log.jsonl"
+    args = ["batch", str(small), "--out", str(tmp_path / "s"), "--executor", "serial", "--log-json", str(log)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s" / "clips.csv").exists()
+    events = [json.loads(ln) for ln in log.read_text().splitlines()]
+    assert [e["executor"] for e in events if "executor" in e] == ["serial"]
+    bad = runner.invoke(app, ["batch", str(small), "--out", str(tmp_path / "b"), "--executor", "threads"])
+    assert bad.exit_code == EXIT_USAGE and "threads" in bad.output
+
+
 def test_the_cli_runs_without_click_installed(tmp_path):
     """typer >= 0.2x vendors click, so `pip install -e .` alone has no `click` module:
     the README's first command failed with ModuleNotFoundError (issue 13, item 4)."""

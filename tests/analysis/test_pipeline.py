@@ -18,7 +18,7 @@ from echoassess import AnalysisParams, analyze_clip
 from echoassess.errors import InvalidParameterError, NoColourFlowError
 from echoassess.synthetic import SceneParams, generate_clip, load_truth
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 def _dice(a: np.ndarray, b: np.ndarray) -> float:
