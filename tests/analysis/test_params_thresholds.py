@@ -15,7 +15,7 @@ from echoassess import AnalysisParams, analyze_clip
 from echoassess.batch.records import params_hash
 from echoassess.ecg import read_ecg, read_frozen_ecg
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PRE = ROOT / "sample_data" / "patient01_pre.dcm"
 GOLDEN = ROOT / "tests" / "golden" / "measurements.json"
 
