@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from echoassess.analysis.origins import _late_origins
+from echoassess.analysis.params import AnalysisParams
 from echoassess.analysis.screen import Scale
 from echoassess.analysis.valve_search import ValveSearch, _necks
 from echoassess.valve import Origin
@@ -61,7 +62,7 @@ def _hourglass(before_turbulent: bool):
         view="tte",
         file_view=None,
     )
-    return _necks(cluster, search, YY - 12, 1)
+    return _necks(cluster, search, YY - 12, 1, AnalysisParams())
 
 
 def test_the_neck_between_a_convergence_dome_and_its_jet_is_the_orifice():
