@@ -46,18 +46,24 @@ class EcgPhase:
     time_since_r_ms: np.ndarray
 
 
-def _trace_pixels(frame: np.ndarray) -> np.ndarray:
+def _trace_pixels(frame: np.ndarray, min_level: int = 70, min_chroma: int = 35) -> np.ndarray:
     """Bright saturated pixels: the ECG trace is drawn in a colour (green on most
-    machines, yellow or cyan on others)."""
+    machines, yellow or cyan on others): the brightest channel above ``min_level``
+    and ``min_chroma`` above the darkest."""
     r, g, b = frame[..., 0], frame[..., 1], frame[..., 2]
     hi = np.maximum(np.maximum(r, g), b).astype(np.int16)
     lo = np.minimum(np.minimum(r, g), b)
     # thin anti-aliased traces fade to half their brightness and chroma
-    return (hi > 70) & (hi - lo > 35)
+    return (hi > min_level) & (hi - lo > min_chroma)
 
 
 def find_trace(
-    frame: np.ndarray, *, exclude: np.ndarray | None = None, min_width_px: int = 80
+    frame: np.ndarray,
+    *,
+    exclude: np.ndarray | None = None,
+    min_width_px: int = 80,
+    min_level: int = 70,
+    min_chroma: int = 35,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ECG trace as ``(xs, ys)``: for each column, the mean row of its trace pixels.
 
@@ -67,7 +73,7 @@ def find_trace(
     """
     rows = frame.shape[0]
     green = np.zeros(frame.shape[:2], bool)
-    green[rows // 2 :] = _trace_pixels(frame[rows // 2 :])
+    green[rows // 2 :] = _trace_pixels(frame[rows // 2 :], min_level, min_chroma)
     if exclude is not None:
         green &= ~exclude
     # the trace is one long connected line (the cursor may cut it: bridge
@@ -106,9 +112,16 @@ def find_cursor(frame: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> float | No
     return float(x0 + int(np.argmax(frac)))
 
 
-def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False, fraction: float = 0.6):
+def _r_waves(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    *,
+    with_edges: bool = False,
+    fraction: float = 0.6,
+    min_spike_px: float = 8,
+):
     """Columns of the R waves: sharp upward spikes above ``fraction`` of the tallest
-    one (from the baseline).
+    one (from the baseline); none when the tallest is under ``min_spike_px``.
 
     With ``with_edges``, also whether each spike touches an end of the trace
     (a spike cut off there may be a T wave or the sweep's edge, not an R wave).
@@ -120,7 +133,7 @@ def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False, fracti
     edges: list[bool] = []
     above = height > fraction * top
     idx = np.flatnonzero(above)
-    if top >= 8 and idx.size:  # no spike taller than a few pixels: not an ECG we can read
+    if top >= min_spike_px and idx.size:  # no spike taller than a few pixels: not an ECG we can read
         groups = np.split(idx, np.flatnonzero(np.diff(idx) > 3) + 1)
         for g in groups:
             peaks.append(float(xs[g[np.argmax(height[g])]]))
@@ -131,12 +144,12 @@ def _r_waves(xs: np.ndarray, ys: np.ndarray, *, with_edges: bool = False, fracti
 
 
 def _rr_and_r(
-    r_t: np.ndarray, at_edge: np.ndarray, heart_rate_bpm: float | None
+    r_t: np.ndarray, at_edge: np.ndarray, heart_rate_bpm: float | None, agreement: float = 0.25
 ) -> tuple[np.ndarray, float | None]:
     """The R waves to keep and the R-R interval (ms).
 
     The R waves' own spacing, unless the file's heart rate says otherwise
-    (more than 25 % apart): then a spike at an end of the trace is dropped,
+    (more than ``agreement`` apart, 25 % by default): then a spike at an end of the trace is dropped,
     and if the spacing still disagrees the file's R-R interval is used with
     the inner R waves."""
     order = np.argsort(r_t)
@@ -149,11 +162,11 @@ def _rr_and_r(
     rr = spacing(r_t)
     if rr_file is None:
         return r_t, rr
-    if rr is not None and abs(rr - rr_file) <= 0.25 * rr_file:
+    if rr is not None and abs(rr - rr_file) <= agreement * rr_file:
         return r_t, rr
     inner = r_t[~at_edge] if (~at_edge).any() else r_t
     rr = spacing(inner)
-    if rr is not None and abs(rr - rr_file) <= 0.25 * rr_file:
+    if rr is not None and abs(rr - rr_file) <= agreement * rr_file:
         return inner, rr
     return inner, rr_file
 
@@ -187,6 +200,8 @@ def read_ecg(
     r_wave_fraction: float = 0.6,
     min_rr_ms: float = 250.0,
     max_rr_ms: float = 2500.0,
+    min_r_spike_px: float = 8,
+    file_rr_agreement: float = 0.25,
 ) -> EcgPhase | None:
     """The ECG's cardiac phase for every frame.
 
@@ -199,7 +214,7 @@ def read_ecg(
         From :func:`find_trace`.
     heart_rate_bpm : float, optional
         Used for the R-R interval when fewer than two R waves are visible.
-    r_wave_fraction, min_rr_ms, max_rr_ms : float
+    r_wave_fraction, min_rr_ms, max_rr_ms, min_r_spike_px, file_rr_agreement : float
         See :class:`echoassess.analysis.params.PhaseParams`.
 
     Returns
@@ -226,10 +241,10 @@ def read_ecg(
     if a <= 0 or resid.max() > max(2.0 * abs(a), 0.1 * np.ptp(t)):
         return None  # the cursor does not move with time
     xs, ys = trace
-    r_x, at_edge = _r_waves(xs, ys, with_edges=True, fraction=r_wave_fraction)
+    r_x, at_edge = _r_waves(xs, ys, with_edges=True, fraction=r_wave_fraction, min_spike_px=min_r_spike_px)
     if r_x.size == 0:
         return None
-    r_t, rr = _rr_and_r(a * r_x + b, at_edge, heart_rate_bpm)
+    r_t, rr = _rr_and_r(a * r_x + b, at_edge, heart_rate_bpm, file_rr_agreement)
     if rr is None or not min_rr_ms <= rr <= max_rr_ms:
         return None
     # time since the most recent R wave, extending the visible ones by whole RRs
@@ -288,13 +303,15 @@ def read_frozen_ecg(
     r_wave_fraction: float = 0.6,
     min_rr_ms: float = 250.0,
     max_rr_ms: float = 2500.0,
+    min_r_spike_px: float = 8,
+    frozen_rr_agreement: float = 0.2,
 ) -> EcgPhase | None:
     """The cardiac phase from a frozen trace (no cursor) spanning the clip.
 
     The trace's left end is taken as the first frame and its right end as the
     end of the last frame. With two or more R waves the mapping is accepted
     only when the R-R interval it implies is plausible and, when the file gives
-    a heart rate, agrees with it within 20 %; with one R wave the file's heart
+    a heart rate, agrees with it within ``frozen_rr_agreement`` (20 %); with one R wave the file's heart
     rate gives the R-R interval.
 
     Examples
@@ -315,11 +332,11 @@ def read_frozen_ecg(
         return None
     a = span / (x1 - x0)  # ms per pixel
     b = float(t[0]) - a * x0
-    r_x = _r_waves(xs, ys, fraction=r_wave_fraction)
+    r_x = _r_waves(xs, ys, fraction=r_wave_fraction, min_spike_px=min_r_spike_px)
     r_t = a * r_x + b
     if r_x.size >= 2:
         rr = float(np.median(np.diff(np.sort(r_t))))
-        if heart_rate_bpm and abs(rr - 60000.0 / float(heart_rate_bpm)) > 0.2 * rr:
+        if heart_rate_bpm and abs(rr - 60000.0 / float(heart_rate_bpm)) > frozen_rr_agreement * rr:
             return None  # the trace does not span the loop as assumed
     elif r_x.size == 1 and heart_rate_bpm:
         rr = 60000.0 / float(heart_rate_bpm)  # one beat on screen: the file's heart rate

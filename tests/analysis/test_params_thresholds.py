@@ -39,6 +39,11 @@ FORMER_INLINE = {
     "r_wave_fraction": 0.6,
     "min_rr_ms": 250.0,
     "max_rr_ms": 2500.0,
+    "trace_min_level": 70,
+    "trace_min_chroma": 35,
+    "min_r_spike_px": 8.0,
+    "file_rr_agreement": 0.25,
+    "frozen_rr_agreement": 0.2,
 }
 
 
@@ -54,7 +59,8 @@ def test_the_defaults_are_the_former_inline_values():
 
 @pytest.mark.parametrize("name", sorted(FORMER_INLINE))
 def test_changing_a_threshold_changes_the_params_hash(name):
-    changed = AnalysisParams(**{name: FORMER_INLINE[name] * 1.5 + 0.1})
+    value = FORMER_INLINE[name] * 1.5 + 0.1
+    changed = AnalysisParams(**{name: int(value) if isinstance(FORMER_INLINE[name], int) else value})
     assert changed.to_dict()[name] != FORMER_INLINE[name]
     assert params_hash(changed) != params_hash(AnalysisParams())
 
@@ -101,3 +107,12 @@ def test_the_frozen_ecg_reader_takes_the_rr_range():
     assert read_frozen_ecg(times, 100.0, _trace()).rr_ms == pytest.approx(600.0)
     assert read_frozen_ecg(times, 100.0, _trace(), max_rr_ms=500.0) is None
     assert read_frozen_ecg(times, 100.0, _trace(), min_rr_ms=700.0) is None
+
+
+def test_the_ecg_trace_thresholds_reach_the_analysis(pre):
+    # a trace colour level above any pixel finds no trace: no ECG to agree with the flow
+    assert "ECG agrees" in pre.diagnostics.systole_source
+    r = analyze_clip(PRE, AnalysisParams(trace_min_level=255))
+    assert r.diagnostics.ecg_rr_ms is None and "ECG" not in str(r.diagnostics.systole_source)
+    # R waves taller than the screen: none is seen
+    assert analyze_clip(PRE, AnalysisParams(min_r_spike_px=1000.0)).diagnostics.ecg_rr_ms is None

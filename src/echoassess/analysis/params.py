@@ -237,6 +237,17 @@ class PhaseParams:
         An R wave rises above this fraction of the trace's tallest spike (from its baseline).
     min_rr_ms, max_rr_ms : float
         An R-R interval outside this range (240 to 24 bpm) is a misread ECG: it is not used.
+    trace_min_level, trace_min_chroma : int
+        ECG trace pixels: the brightest RGB channel above ``trace_min_level`` and this
+        much above the darkest (thin anti-aliased traces fade to half their brightness).
+    min_r_spike_px : float
+        A trace whose tallest spike rises less than this above its baseline shows no R wave.
+    file_rr_agreement : float
+        The R waves' spacing is trusted when it is within this fraction of the file's heart
+        rate; otherwise the end spikes are dropped, then the file's R-R interval is used.
+    frozen_rr_agreement : float
+        A frozen trace mapped over the loop is accepted only when its R-R interval agrees
+        with the file's heart rate within this fraction.
     """
 
     min_systole_area_cm2: float = 0.08
@@ -250,6 +261,11 @@ class PhaseParams:
     r_wave_fraction: float = 0.6
     min_rr_ms: float = 250.0
     max_rr_ms: float = 2500.0
+    trace_min_level: int = 70
+    trace_min_chroma: int = 35
+    min_r_spike_px: float = 8.0
+    file_rr_agreement: float = 0.25
+    frozen_rr_agreement: float = 0.2
 
 
 @dataclass(frozen=True)

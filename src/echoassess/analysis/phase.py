@@ -78,6 +78,8 @@ def read_ecg_phase(
             r_wave_fraction=ph.r_wave_fraction,
             min_rr_ms=ph.min_rr_ms,
             max_rr_ms=ph.max_rr_ms,
+            min_r_spike_px=ph.min_r_spike_px,
+            file_rr_agreement=ph.file_rr_agreement,
         )
         return EcgReading(phase, "ECG")
     # no cursor: a trace that does not change is the loop's frozen ECG
@@ -91,6 +93,8 @@ def read_ecg_phase(
             r_wave_fraction=ph.r_wave_fraction,
             min_rr_ms=ph.min_rr_ms,
             max_rr_ms=ph.max_rr_ms,
+            min_r_spike_px=ph.min_r_spike_px,
+            frozen_rr_agreement=ph.frozen_rr_agreement,
         )
         return EcgReading(phase, "frozen ECG")
     return EcgReading(None, "")

@@ -14,7 +14,7 @@ import numpy as np
 from .. import colourflow, ecg
 from ..dicom import EchoClip
 from ..errors import InvalidParameterError, NoColourFlowError
-from .params import AnalysisParams
+from .params import AnalysisParams, PhaseParams
 
 __all__ = ["Scale", "Screen", "read_screen", "clip_scale", "roi_mask"]
 
@@ -100,7 +100,7 @@ def read_screen(clip: EchoClip, first: np.ndarray, p: AnalysisParams, warnings: 
         min_chroma_dark=c.min_chroma_dark,
     )
     sector = find_sector(first, p)
-    trace = ecg_trace(first, sector, box, min_width_px=p.phase.trace_min_width_px)
+    trace = ecg_trace(first, sector, box, p.phase)
     return Screen(box, box_source, bar, lut, sector, trace)
 
 
@@ -137,8 +137,7 @@ def ecg_trace(
     frame: np.ndarray,
     sector: dict[str, float] | None,
     box: tuple[int, int, int, int],
-    *,
-    min_width_px: int,
+    ph: PhaseParams,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ECG trace under the image (outside the fan and the colour box), or ``None``."""
     from ..fan import Sector
@@ -148,7 +147,13 @@ def ecg_trace(
     exclude[y0 : y1 + 1, x0 : x1 + 1] = True
     if sector is not None:
         exclude |= Sector(**sector).mask(frame.shape[:2])  # the dict holds Sector's fields
-    return ecg.find_trace(frame, exclude=exclude, min_width_px=min_width_px)
+    return ecg.find_trace(
+        frame,
+        exclude=exclude,
+        min_width_px=ph.trace_min_width_px,
+        min_level=ph.trace_min_level,
+        min_chroma=ph.trace_min_chroma,
+    )
 
 
 def find_sector(frame: np.ndarray, p: AnalysisParams) -> dict[str, float] | None:
