@@ -1,7 +1,7 @@
 """Write synthetic clips as DICOM Ultrasound Multi-frame Image Storage objects.
 
-An output edge, so (with :mod:`echoassess.io`) one of the two modules that
-import pydicom. The objects carry what a real echo machine writes: the
+The generator's output edge, and so its only module that imports pydicom
+(in the analysis package only :mod:`echoassess.dicom` does). The objects carry what a real echo machine writes: the
 Sequence of Ultrasound Regions (a tissue region over the fan and a colour-flow
 region over the colour box, deltas in cm), cine timing, heart rate, and fake
 patient, study and series attributes. Pixel data is uncompressed RGB or JPEG
