@@ -76,7 +76,6 @@ __all__ = [
     "write_clip_sr",
     "read_clip_sr",
     "sr_uids",
-    "write_comparison_srs",
 ]
 
 #: The series number of echoassess's SR series in a study.
@@ -410,25 +409,3 @@ def _read_item(item: Any, key: dict[str, tuple[str, str]], out: dict[str, Any]) 
     elif vt == "TEXT" and concept == ("111003", "DCM") and out["algorithm"]:
         if not out["algorithm"].endswith(str(item.TextValue)):
             out["algorithm"] += f" {item.TextValue}"
-
-
-def write_comparison_srs(
-    comparison: Any,
-    pre_path: str | os.PathLike[str],
-    post_path: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    **load_hints: Any,
-) -> dict[str, Path]:
-    """One SR per clip of a comparison: ``OUT/pre_sr.dcm`` and ``OUT/post_sr.dcm``.
-
-    ``comparison`` is :func:`echoassess.compare`'s result for the two files;
-    ``load_hints`` (``spacing_cm``, ``depth_cm``) are those the clips were
-    loaded with (checked again; an SR needs the header, not the scale). Returns
-    ``{"pre_sr": path, "post_sr": path}``.
-    """
-    out = Path(out_dir)
-    written = {}
-    for role, path, result in (("pre", pre_path, comparison.pre), ("post", post_path, comparison.post)):
-        clip = read_clip(path, **load_hints)
-        written[f"{role}_sr"] = write_clip_sr(result, clip, out / f"{role}_sr.dcm")
-    return written
