@@ -130,6 +130,7 @@ def vena_contracta(
     cut_margin_px: float = 1.5,
     oblique_deg: float = 15.0,
     min_length_cm: float = 0.4,
+    max_tilt_deg: float = 30.0,
 ) -> VenaContracta | None:
     """The vena contracta of one jet (the steps: module docstring).
 
@@ -143,6 +144,11 @@ def vena_contracta(
         cm per pixel (columns, rows).
     search_cm : float
         How far past the origin the neck is looked for.
+    max_tilt_deg : float
+        The neck's width is the narrowest chord through its middle within this
+        angle of the slice (the axis, estimated from a few millimetres of a wide
+        or ragged jet, can be off by that much; across the true axis a chord is
+        shortest).
 
     Returns
     -------
@@ -188,15 +194,72 @@ def vena_contracta(
     if not math.isfinite(width):
         return None
     j, seg = _drawn_segment(widths, width, i, ends, o + s[:, None] * ax, perp)
+    width_px = width / float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
+    if max_tilt_deg > 0 and math.isfinite(widths[j]):
+        # the narrowest chord through the neck's middle (an axis off by a few
+        # degrees makes every slice a slanted, longer chord)
+        chord = _narrowest_chord(sub, seg, normal_xy, dmin + cut_margin_px, spacing_cm, max_deg=max_tilt_deg)
+        if chord is not None and chord[0] < width:
+            width, seg = chord
+            width_px = float(np.hypot(seg[1][0] - seg[0][0], seg[1][1] - seg[0][1]))
     end = o + s[-1] * ax
     return VenaContracta(
         width_cm=width,
-        width_px=width / float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1])),
+        width_px=width_px,
         segment_xy=seg,
         origin_xy=(float(o[0]), float(o[1])),
         axis_end_xy=(float(end[0]), float(end[1])),
         distance_cm=float(s[j] * _px_len(ax, 1.0, spacing_cm) ** -1),
     )
+
+
+def _narrowest_chord(
+    sub: np.ndarray,
+    seg: tuple[tuple[float, float], tuple[float, float]],
+    normal_xy: tuple[float, float],
+    cut_px: float,
+    spacing_cm: tuple[float, float],
+    *,
+    max_deg: float,
+    step_deg: float = 2.5,
+) -> tuple[float, tuple[tuple[float, float], tuple[float, float]]] | None:
+    """``(width_cm, segment)``: the shortest complete chord of the jet through the
+    middle of ``seg``, turned up to ``max_deg`` either way; chords ending on the
+    jet's upstream cut (``cut_px`` along the annulus normal) or running out of
+    the window do not count. ``None`` when none is complete."""
+    (x1, y1), (x2, y2) = seg
+    c = np.array([(x1 + x2) / 2, (y1 + y2) / 2], np.float32)
+    base = np.arctan2(y2 - y1, x2 - x1)
+    angles = base + np.radians(np.arange(-max_deg, max_deg + 1e-6, step_deg))
+    half = 2.0 * float(np.hypot(x2 - x1, y2 - y1)) + 4.0
+    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
+    dirs = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    xs = c[0] + dirs[:, :1] * p[None, :]
+    ys = c[1] + dirs[:, 1:] * p[None, :]
+    vals = cv2.remap(sub, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    zero = int(np.argmin(np.abs(p)))
+    best = None
+    for k in range(len(angles)):
+        row = vals[k] >= 0.5
+        if not row[zero]:
+            continue
+        run = np.flatnonzero(_runs(row) == _runs(row)[zero])
+        a, b = int(run[0]), int(run[-1])
+        if a == 0 or b == len(p) - 1:
+            continue
+
+        def edge(i_in: int, i_out: int, k: int = k) -> float:
+            v_in, v_out = float(vals[k, i_in]), float(vals[k, i_out])
+            return float(p[i_in] + (v_in - 0.5) / max(v_in - v_out, 1e-6) * (p[i_out] - p[i_in]))
+
+        pa, pb = edge(a, a - 1), edge(b, b + 1)
+        ea, eb = c + pa * dirs[k], c + pb * dirs[k]
+        if min(ea @ normal_xy, eb @ normal_xy) < cut_px:
+            continue
+        cm = (pb - pa) * float(np.hypot(dirs[k][0] * spacing_cm[0], dirs[k][1] * spacing_cm[1]))
+        if best is None or cm < best[0]:
+            best = (cm, ((float(ea[0]), float(ea[1])), (float(eb[0]), float(eb[1]))))
+    return best
 
 
 def _drawn_segment(

@@ -86,3 +86,44 @@ def test_empty_or_tiny_mask_gives_none():
     m = np.zeros((50, 50), bool)
     m[10, 10] = True
     assert vena_contracta(m, (0.0, 1.0), spacing_cm=(0.05, 0.05)) is None
+
+
+def test_the_neck_is_the_narrowest_chord_through_its_middle():
+    """A slice tilted off the jet's axis (the axis read from a ragged jet's first
+    millimetres) is a slanted, longer chord: the neck's width is the shortest chord
+    through the slice's middle, up to 30 degrees either way."""
+    import cv2
+
+    from echoassess.vena import _narrowest_chord
+
+    m = np.zeros((120, 120), np.float32)
+    m[10:110, 50:70] = 1.0  # a vertical jet 20 px = 1.0 cm wide
+    sub = cv2.GaussianBlur(m, (0, 0), 0.5)
+    tilt = np.radians(25)
+    half = 10 / np.cos(tilt)  # the slanted chord across the band: 1.10 cm
+    c = (60.0, 60.0)
+    seg = (
+        (c[0] - half * np.cos(tilt), c[1] - half * np.sin(tilt)),
+        (c[0] + half * np.cos(tilt), c[1] + half * np.sin(tilt)),
+    )
+    width, (a, b) = _narrowest_chord(sub, seg, (0.0, 1.0), 5.0, (0.05, 0.05), max_deg=30.0)
+    assert width == pytest.approx(1.0, abs=0.02)
+    assert abs(a[1] - b[1]) < 1.0  # drawn across the jet, not along the slant
+    # turned at most 10 degrees, the chord stays 15 degrees off: 1 / cos 15 = 1.035 cm
+    width10, _ = _narrowest_chord(sub, seg, (0.0, 1.0), 5.0, (0.05, 0.05), max_deg=10.0)
+    assert width10 == pytest.approx(1 / np.cos(np.radians(15)), abs=0.01)
+
+
+def test_a_chord_ending_on_the_upstream_cut_does_not_count():
+    import cv2
+
+    from echoassess.vena import _narrowest_chord
+
+    m = np.zeros((120, 120), np.float32)
+    m[60:110, 40:80] = 1.0  # a jet cut flat by the annulus at row 60
+    sub = cv2.GaussianBlur(m, (0, 0), 0.5)
+    seg = ((40.0, 62.0), (80.0, 62.0))  # a slice just past the cut
+    found = _narrowest_chord(sub, seg, (0.0, 1.0), 60.0 + 1.5, (0.05, 0.05), max_deg=30.0)
+    # every turned chord through (60, 62) ends on the cut within 2 px: only the
+    # ones that stay past it count, none shorter than the jet's width
+    assert found is None or found[0] >= 2.0 - 0.05
