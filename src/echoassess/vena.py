@@ -145,10 +145,8 @@ def vena_contracta(
     search_cm : float
         How far past the origin the neck is looked for.
     max_tilt_deg : float
-        The neck's width is the narrowest chord through its middle within this
-        angle of the slice (the axis, estimated from a few millimetres of a wide
-        or ragged jet, can be off by that much; across the true axis a chord is
-        shortest).
+        The neck is the narrowest chord through its middle within this angle
+        of the slice (:func:`_narrowest_chord`).
 
     Returns
     -------
@@ -170,23 +168,11 @@ def vena_contracta(
         return None
     o, ax, dmin = o_ax
     s_px = float(np.sqrt(spacing_cm[0] * spacing_cm[1]))
-    # sub-pixel edges: a lightly smoothed mask read bilinearly, edge at 0.5
     sub = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5)
-    slicer = functools.partial(
-        _slices,
-        sub,
-        normal_xy=normal_xy,
-        dmin=dmin,
-        spacing_cm=spacing_cm,
-        search_cm=search_cm,
-        step_px=step_px,
-        cut_margin_px=cut_margin_px,
-    )
+    slicer = _slicer(sub, normal_xy, dmin, spacing_cm, search_cm, step_px, cut_margin_px)
     o, ax = _centreline_axis(slicer, o, ax)
     s, widths, ends, perp, halves = slicer(o, ax)
-    if not np.isfinite(widths).any():
-        return None
-    if _run_cm(s, widths, halves, ax, spacing_cm) < min_length_cm:
+    if not np.isfinite(widths).any() or _run_cm(s, widths, halves, ax, spacing_cm) < min_length_cm:
         return None
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
     oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
@@ -195,13 +181,10 @@ def vena_contracta(
         return None
     j, seg = _drawn_segment(widths, width, i, ends, o + s[:, None] * ax, perp)
     width_px = width / float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
-    if max_tilt_deg > 0 and math.isfinite(widths[j]):
-        # the narrowest chord through the neck's middle (an axis off by a few
-        # degrees makes every slice a slanted, longer chord)
-        chord = _narrowest_chord(sub, seg, normal_xy, dmin + cut_margin_px, spacing_cm, max_deg=max_tilt_deg)
-        if chord is not None and chord[0] < width:
-            width, seg = chord
-            width_px = float(np.hypot(seg[1][0] - seg[0][0], seg[1][1] - seg[0][1]))
+    if max_tilt_deg > 0 and math.isfinite(widths[j]):  # a whole slice: the narrowest turn of it
+        width, seg, width_px = _turned(
+            sub, seg, width, width_px, normal_xy, dmin + cut_margin_px, spacing_cm, max_tilt_deg
+        )
     end = o + s[-1] * ax
     return VenaContracta(
         width_cm=width,
@@ -211,6 +194,46 @@ def vena_contracta(
         axis_end_xy=(float(end[0]), float(end[1])),
         distance_cm=float(s[j] * _px_len(ax, 1.0, spacing_cm) ** -1),
     )
+
+
+def _slicer(
+    sub: np.ndarray,
+    normal_xy: tuple[float, float],
+    dmin: float,
+    spacing_cm: tuple[float, float],
+    search_cm: float,
+    step_px: float,
+    cut_margin_px: float,
+) -> Callable[..., Any]:
+    """:func:`_slices` of this jet, given an origin and an axis."""
+    return functools.partial(
+        _slices,
+        sub,
+        normal_xy=normal_xy,
+        dmin=dmin,
+        spacing_cm=spacing_cm,
+        search_cm=search_cm,
+        step_px=step_px,
+        cut_margin_px=cut_margin_px,
+    )
+
+
+def _turned(
+    sub: np.ndarray,
+    seg: tuple[tuple[float, float], tuple[float, float]],
+    width: float,
+    width_px: float,
+    normal_xy: tuple[float, float],
+    cut_px: float,
+    spacing_cm: tuple[float, float],
+    max_deg: float,
+) -> tuple[float, tuple[tuple[float, float], tuple[float, float]], float]:
+    """``(width_cm, segment, width_px)``: the neck as the narrowest chord through its
+    middle (:func:`_narrowest_chord`) when that is narrower, else as it was."""
+    chord = _narrowest_chord(sub, seg, normal_xy, cut_px, spacing_cm, max_deg=max_deg)
+    if chord is None or chord[0] >= width:
+        return width, seg, width_px
+    return chord[0], chord[1], math.dist(*chord[1])
 
 
 def _narrowest_chord(
@@ -226,7 +249,11 @@ def _narrowest_chord(
     """``(width_cm, segment)``: the shortest complete chord of the jet through the
     middle of ``seg``, turned up to ``max_deg`` either way; chords ending on the
     jet's upstream cut (``cut_px`` along the annulus normal) or running out of
-    the window do not count. ``None`` when none is complete."""
+    the window do not count. ``None`` when none is complete.
+
+    Across the true axis a chord is shortest: an axis read from a wide or ragged
+    jet's first millimetres can be off by tens of degrees, which makes every
+    slice a slanted, longer chord."""
     (x1, y1), (x2, y2) = seg
     c = np.array([(x1 + x2) / 2, (y1 + y2) / 2], np.float32)
     base = np.arctan2(y2 - y1, x2 - x1)
