@@ -13,7 +13,7 @@ with that label.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -313,6 +313,7 @@ def frame_vena_contracta(
     *,
     spacing_cm: tuple[float, float],
     offset_xy: tuple[int, int] = (0, 0),
+    vena_kwargs: Mapping[str, float] | None = None,
 ) -> dict[int, vena.VenaContracta | None]:
     """Each jet's vena contracta on one frame (``labels``: 1..n), in full-frame pixels."""
     out: dict[int, vena.VenaContracta | None] = {}
@@ -324,7 +325,7 @@ def frame_vena_contracta(
         ys, xs = np.nonzero(m)
         y0, x0 = max(0, ys.min() - 4), max(0, xs.min() - 4)
         sub = m[y0 : ys.max() + 5, x0 : xs.max() + 5]
-        vc = vena.vena_contracta(sub, normal_xy, spacing_cm=spacing_cm)
+        vc = vena.vena_contracta(sub, normal_xy, spacing_cm=spacing_cm, **(vena_kwargs or {}))
         if vc is not None:
             dx, dy = x0 + ox, y0 + oy
             sh = lambda p, dx=dx, dy=dy: (p[0] + dx, p[1] + dy)  # noqa: E731
@@ -353,6 +354,7 @@ def post_teer_measures(
     fan: np.ndarray | None,
     la_polygon: Sequence[tuple[float, float]] | None = None,
     track_cm: float = 0.5,
+    la_kwargs: Mapping[str, float] | None = None,
 ) -> PostTeerMeasures:
     """Fold the per-frame vena contracta and the max frame's LA into the measures."""
     calibrated = spacing_cm is not None
@@ -361,7 +363,13 @@ def post_teer_measures(
     along = _along_annulus(annulus_xy, px_cm2)
     at_max = vcs_by_frame.get(max_frame, {}) if max_frame is not None else {}
     la_px, la_status, la_reason, outline = _left_atrium(
-        frame_rgb, la_polygon, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=sp, fan=fan
+        frame_rgb,
+        la_polygon,
+        annulus_xy=annulus_xy,
+        normal_xy=normal_xy,
+        spacing_cm=sp,
+        fan=fan,
+        **(la_kwargs or {}),
     )
     la_cm2 = None if la_px is None or not calibrated else la_px * px_cm2
     jets: list[JetPostTeer] = []
@@ -433,6 +441,7 @@ def _left_atrium(
     normal_xy: tuple[float, float],
     spacing_cm: tuple[float, float],
     fan: np.ndarray | None,
+    **la_kwargs: Any,
 ) -> tuple[float | None, str, str, tuple[tuple[float, float], ...]]:
     """``(area_px, status, reason, outline)`` of the LA on the max frame: the user's
     outline, else the blood pool found on ``frame_rgb``."""
@@ -443,7 +452,13 @@ def _left_atrium(
         return None, "cannot_measure", "no max-jet frame", ()
     grey, colour = atrium.grey_and_colour(frame_rgb)
     r = atrium.la_blood_pool(
-        grey, annulus_xy=annulus_xy, normal_xy=normal_xy, spacing_cm=spacing_cm, fan=fan, blood=colour
+        grey,
+        annulus_xy=annulus_xy,
+        normal_xy=normal_xy,
+        spacing_cm=spacing_cm,
+        fan=fan,
+        blood=colour,
+        **la_kwargs,
     )
     if r.mask is None or not r.complete or r.area_poly_px <= 0:
         return None, "cannot_measure", r.reason, r.outline_xy

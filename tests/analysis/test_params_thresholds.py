@@ -116,3 +116,25 @@ def test_the_ecg_trace_thresholds_reach_the_analysis(pre):
     assert r.diagnostics.ecg_rr_ms is None and "ECG" not in str(r.diagnostics.systole_source)
     # R waves taller than the screen: none is seen
     assert analyze_clip(PRE, AnalysisParams(min_r_spike_px=1000.0)).diagnostics.ecg_rr_ms is None
+
+
+def test_the_post_teer_thresholds_are_parameters_and_reach_the_measures(pre):
+    """The vena contracta and LA defaults are AnalysisParams (so in the params hash)
+    and reach the measures."""
+    from echoassess.analysis.params import PostTeerParams
+
+    d = AnalysisParams().to_dict()
+    assert {k: d[k] for k in ("vc_search_cm", "vc_max_tilt_deg", "la_reach_cm", "la_max_edge_frac")} == {
+        "vc_search_cm": 1.0,
+        "vc_max_tilt_deg": 30.0,
+        "la_reach_cm": 9.0,
+        "la_max_edge_frac": 0.08,
+    }
+    assert params_hash(AnalysisParams(la_core_level=0.3)) != params_hash(AnalysisParams())
+    assert AnalysisParams(post_teer=PostTeerParams(vc_track_cm=0.2)).post_teer.vc_track_cm == 0.2
+    # no turning of the neck: the sample's slanted neck is wider, as before the chord
+    straight = analyze_clip(PRE, AnalysisParams(vc_max_tilt_deg=0.0)).post_teer
+    assert straight.jets[0].vc_width_cm > pre.post_teer.jets[0].vc_width_cm
+    # rays that end within 1 cm of the core never close an atrium: cannot measure
+    short = analyze_clip(PRE, AnalysisParams(la_reach_cm=1.0)).post_teer
+    assert pre.post_teer.la_status == "measured" and short.la_status == "cannot_measure"

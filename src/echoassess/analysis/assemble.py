@@ -16,7 +16,7 @@ from ..results import AcquisitionSettings, ClipResult, Diagnostics
 from ..valve import Annulus
 from .inputs import Hints
 from .jets import FrameJets
-from .params import AnalysisParams
+from .params import AnalysisParams, PostTeerParams
 from .phase import EcgReading, Outcome
 from .scan import ColourFlow
 from .screen import Scale, Screen
@@ -108,6 +108,7 @@ def build_result(
         scale.cm_per_px,
         frames.vcs_by_frame,
         hints.la_polygon,
+        p.post_teer,
     )
 
 
@@ -119,6 +120,7 @@ def _with_post_teer(
     scale_cm: float,
     vcs_by_frame: dict[int, dict],
     la_poly: Any,
+    pt: PostTeerParams,
 ) -> ClipResult:
     """``result`` with its vena contracta, LA area and jet/LA ratio (measured clips only)."""
     if result.status != "measured" or ann is None or result.max_frame is None:
@@ -135,6 +137,8 @@ def _with_post_teer(
         spacing_cm=clip.spacing_cm,
         scale_cm=scale_cm,
         la_polygon=la_poly,
+        track_cm=pt.vc_track_cm,
+        la_kwargs=pt.la_kwargs(),
         fan=None,  # read from the frame itself: the detected sector can be off on zoomed displays
     )
     warnings = result.warnings

@@ -125,6 +125,7 @@ def measure_frames(
                 (jets.annulus.nx, jets.annulus.ny),
                 spacing_cm=clip.spacing_cm or (scale.cm_per_px, scale.cm_per_px),
                 offset_xy=(bx0, by0),
+                vena_kwargs=p.post_teer.vena_kwargs(),
             )
             out.jets_by_frame[i] = measure.measure_jets(
                 labels, n, spacing_cm=clip.spacing_cm, offset_xy=(bx0, by0)

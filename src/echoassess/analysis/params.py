@@ -2,7 +2,7 @@
 
 The thresholds are grouped by the stage that uses them (:class:`ColourParams`,
 :class:`TurbulenceParams`, :class:`ValveParams`, :class:`PhaseParams`,
-:class:`DetectionParams`, :class:`GeometryParams`). A parameter keeps one name
+:class:`DetectionParams`, :class:`GeometryParams`, :class:`PostTeerParams`). A parameter keeps one name
 wherever it appears: the group's field, the keyword of ``AnalysisParams(...)``
 and ``replace(...)``, and the key of :meth:`AnalysisParams.to_dict` (recorded in
 every result and hashed by the batch, so a change invalidates cached results).
@@ -344,6 +344,81 @@ class GeometryParams:
     nominal_depth_fraction: float = 0.8
 
 
+@dataclass(frozen=True)
+class PostTeerParams:
+    """The post-TEER measures: vena contracta per jet and the LA's blood pool.
+
+    Attributes
+    ----------
+    vc_search_cm : float
+        The neck is looked for this far past the jet's origin.
+    vc_smooth_cm : float
+        Width profile median-filtered over this length.
+    vc_oblique_deg : float
+        A jet more than this off the annulus normal is oblique: near its orifice
+        twice the uncut half-width counts.
+    vc_min_length_cm : float
+        A jet running less than this past its origin has no neck to measure.
+    vc_max_tilt_deg : float
+        The neck is the narrowest chord through its middle within this angle.
+    vc_track_cm : float
+        A jet is followed over frames by its origin along the annulus within this.
+    la_smooth_cm, la_open_cm : float
+        B-mode smoothing, and the opening that keeps narrow wall gaps from joining
+        another chamber to the atrium's core.
+    la_margin_cm : float
+        The outline lies at most this far past the core.
+    la_base_cm : float
+        The core starts this far past the annulus.
+    la_reach_cm : float
+        Rays from the core's centre end within this.
+    la_max_edge_frac : float
+        More rays than this fraction leaving the fan: "cannot measure".
+    la_min_area_cm2 : float
+        A smaller pool is no atrium.
+    la_core_level : float
+        The strict dark core: below this fraction between blood and tissue grey.
+    """
+
+    vc_search_cm: float = 1.0
+    vc_smooth_cm: float = 0.1
+    vc_oblique_deg: float = 15.0
+    vc_min_length_cm: float = 0.4
+    vc_max_tilt_deg: float = 30.0
+    vc_track_cm: float = 0.5
+    la_smooth_cm: float = 0.12
+    la_open_cm: float = 0.5
+    la_margin_cm: float = 0.3
+    la_base_cm: float = 0.5
+    la_reach_cm: float = 9.0
+    la_max_edge_frac: float = 0.08
+    la_min_area_cm2: float = 2.0
+    la_core_level: float = 0.25
+
+    def vena_kwargs(self) -> dict[str, float]:
+        """Keywords of :func:`echoassess.vena.vena_contracta`."""
+        return {
+            "search_cm": self.vc_search_cm,
+            "smooth_cm": self.vc_smooth_cm,
+            "oblique_deg": self.vc_oblique_deg,
+            "min_length_cm": self.vc_min_length_cm,
+            "max_tilt_deg": self.vc_max_tilt_deg,
+        }
+
+    def la_kwargs(self) -> dict[str, float]:
+        """Keywords of :func:`echoassess.atrium.la_blood_pool`."""
+        return {
+            "smooth_cm": self.la_smooth_cm,
+            "open_cm": self.la_open_cm,
+            "margin_cm": self.la_margin_cm,
+            "base_cm": self.la_base_cm,
+            "reach_cm": self.la_reach_cm,
+            "max_edge_frac": self.la_max_edge_frac,
+            "min_area_cm2": self.la_min_area_cm2,
+            "core_level": self.la_core_level,
+        }
+
+
 #: The groups of :class:`AnalysisParams`, by attribute name.
 GROUPS: dict[str, type] = {
     "colour": ColourParams,
@@ -352,6 +427,7 @@ GROUPS: dict[str, type] = {
     "phase": PhaseParams,
     "detection": DetectionParams,
     "geometry": GeometryParams,
+    "post_teer": PostTeerParams,
 }
 #: Which group holds each parameter.
 _GROUP_OF = {f.name: group for group, cls in GROUPS.items() for f in fields(cls)}
@@ -372,6 +448,7 @@ class AnalysisParams:
     phase: PhaseParams
     detection: DetectionParams
     geometry: GeometryParams
+    post_teer: PostTeerParams
 
     def __init__(
         self,
@@ -382,6 +459,7 @@ class AnalysisParams:
         phase: PhaseParams | None = None,
         detection: DetectionParams | None = None,
         geometry: GeometryParams | None = None,
+        post_teer: PostTeerParams | None = None,
         **parameters: Any,
     ) -> None:
         given: dict[str, Any] = dict(
@@ -391,6 +469,7 @@ class AnalysisParams:
             phase=phase,
             detection=detection,
             geometry=geometry,
+            post_teer=post_teer,
         )
         changes: dict[str, dict[str, Any]] = {group: {} for group in GROUPS}
         for name, value in parameters.items():
