@@ -74,3 +74,43 @@ def test_a_jet_tip_touching_venous_inflow_is_not_a_neck():
     """The narrow join between a jet (turbulent, upstream) and smooth inflow
     running against it (downstream) once put the annulus 1 cm inside the atrium."""
     assert _hourglass(before_turbulent=True) == []
+
+
+# -- a second orifice far along the valve ------------------------------------------
+def _cluster(x, y, frames, area=100):
+    return [Origin(f, x + 0.2 * f, y, area) for f in frames]
+
+
+def test_an_orifice_far_along_a_tilted_valve_stretches_the_annulus():
+    """Post-clip jets either side of a large device lie further apart than one
+    cluster of orifices; on a tilted annulus the far one is also deeper along the
+    beam. Seen on the same frames at the same depth from the line, it is a second
+    orifice of the valve: the segment is stretched to hold it."""
+    from echoassess.analysis.valve_search import _hold_siblings
+    from echoassess.valve import Annulus
+
+    px_per_cm = 40.0
+    v = AnalysisParams().valve
+    c, s = np.cos(np.radians(15)), np.sin(np.radians(15))
+    ann = Annulus(100.0, 100.0, c, s, -s, c, v.annulus_half_length_cm * px_per_cm)
+    main = _cluster(100 + 4 * -s, 100 + 4 * c, range(6))  # 4 px past the line
+    far = 2.4 * px_per_cm  # 2.4 cm along the valve, 1.5 px deeper off the line
+    sib = _cluster(100 + far * c + 5.5 * -s, 100 + far * s + 5.5 * c, range(1, 6), area=60)
+    out = _hold_siblings(ann, main, [main, sib], px_per_cm, v)
+    lo, hi = ann.half_length_px, out.half_length_px
+    assert hi > lo  # stretched ...
+    (x1, y1), (x2, y2) = out.points
+    assert np.hypot(x1 - 100 + lo * c, y1 - 100 + lo * s) < 1  # ... the near end kept ...
+    t_far = (x2 - 100) * c + (y2 - 100) * s
+    assert far < t_far <= far + (v.sibling_margin_cm + 0.2) * px_per_cm  # ... past the sibling
+    assert (out.ux, out.uy, out.nx, out.ny) == (ann.ux, ann.uy, ann.nx, ann.ny)  # same line
+
+    # not a sibling: on other frames (another valve's flow), ...
+    other_frames = _cluster(100 + far * c, 100 + far * s, range(10, 16))
+    # ... well past the line (a piece of the jet, or flow deep in the atrium), ...
+    deep = _cluster(100 + far * c - 30 * s, 100 + far * s + 30 * c, range(6))
+    # ... a speck, or too far along for one valve
+    speck = _cluster(100 + far * c, 100 + far * s, range(6), area=2)
+    beyond = _cluster(100 + 6 * px_per_cm * c, 100 + 6 * px_per_cm * s, range(6))
+    for c_ in (other_frames, deep, speck, beyond):
+        assert _hold_siblings(ann, main, [main, c_], px_per_cm, v) == ann

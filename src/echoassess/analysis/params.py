@@ -183,6 +183,17 @@ class ValveParams:
         The annulus fitted to bright tissue tilts at most this from the beam's perpendicular.
     tissue_downstream_cm, neck_downstream_cm : float
         How far downstream of the orifices (at necks: of the necks) that tissue line is sought.
+    sibling_max_offset_cm : float
+        Another cluster of orifices on the main one's frames whose orifices lie
+        within this of the main one's depth from the fitted annulus line is a
+        second orifice of the same valve (jets either side of a clip, far apart) ...
+    sibling_min_weight : float
+        ... when at least this large relative to the main one ...
+    annulus_max_half_length_cm : float
+        ... and within this of the annulus centre: the annulus segment is stretched
+        to hold it ...
+    sibling_margin_cm : float
+        ... with this margin past the outermost orifice.
     """
 
     min_core_area_cm2: float = 0.05
@@ -208,6 +219,10 @@ class ValveParams:
     tissue_max_tilt_deg: float = 45.0
     tissue_downstream_cm: float = 1.6
     neck_downstream_cm: float = 0.5
+    sibling_max_offset_cm: float = 0.5
+    sibling_min_weight: float = 0.1
+    annulus_max_half_length_cm: float = 3.0
+    sibling_margin_cm: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .. import segmentation
 from .. import valve as vl
 from ..dicom import EchoClip
 from ..valve import Annulus
-from .params import AnalysisParams
+from .params import AnalysisParams, ValveParams
 from .screen import Scale
 
 __all__ = ["ValveFit", "ValveSearch", "apex_in_box", "locate_valve"]
@@ -368,6 +368,7 @@ def _fit_cluster(
         downstream_cm=downstream,
     )
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, v.annulus_half_length_cm * px_per_cm)
+    ann = _hold_siblings(ann, main, clusters, px_per_cm, v)
     # apical and transoesophageal annuli lie within ~30 deg of the horizontal and
     # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line
     rx, ry = ann.cx - apex[0], ann.cy - apex[1]
@@ -376,6 +377,49 @@ def _fit_cluster(
     if min(to_beam, abs(ann.tilt_deg)) > v.max_auto_tilt_deg:
         return None, "the valve found lies steeply across the beam (a parasternal view?)"
     return ann, ""
+
+
+def _hold_siblings(
+    ann: Annulus, main: Cluster, clusters: list[Cluster], px_per_cm: float, v: ValveParams
+) -> Annulus:
+    """``ann`` stretched along its line to hold the orifices of other clusters
+    seen on the main one's frames at the main one's depth from the line: a
+    second jet far along the valve (post-clip, one either side of the device;
+    a tilted annulus puts it deeper along the beam)."""
+
+    def along_across(c: Cluster) -> tuple[np.ndarray, np.ndarray]:
+        x = np.array([o.x - ann.cx for o in c])
+        y = np.array([o.y - ann.cy for o in c])
+        return ann.ux * x + ann.uy * y, ann.nx * x + ann.ny * y
+
+    t_main, d_main = along_across(main)
+    level = float(np.median(d_main))
+    frames_main = _frames_of(main)
+    reach = v.annulus_max_half_length_cm * px_per_cm
+    lo, hi = -ann.half_length_px, ann.half_length_px
+    for other in clusters:
+        fo = _frames_of(other)
+        if (
+            other is main
+            or len(fo) < 2
+            or len(fo & frames_main) < v.merge_shared_frames * min(len(fo), len(frames_main))
+            or _area_of(other) < v.sibling_min_weight * _area_of(main)
+        ):
+            continue
+        t_o, d_o = along_across(other)
+        if abs(float(np.median(d_o)) - level) > v.sibling_max_offset_cm * px_per_cm:
+            continue
+        margin = v.sibling_margin_cm * px_per_cm
+        a, b = float(t_o.min()) - margin, float(t_o.max()) + margin
+        if max(b, hi) - min(a, lo) > 2 * reach:
+            continue  # too far along for one valve
+        lo, hi = min(lo, a), max(hi, b)
+    if (lo, hi) == (-ann.half_length_px, ann.half_length_px):
+        return ann
+    mid = 0.5 * (lo + hi)
+    return Annulus(
+        ann.cx + mid * ann.ux, ann.cy + mid * ann.uy, ann.ux, ann.uy, ann.nx, ann.ny, 0.5 * (hi - lo)
+    )
 
 
 def _necks(
