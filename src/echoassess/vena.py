@@ -403,43 +403,28 @@ def _slices(
     widths = np.full(n_s, np.nan)
     halves = np.full(n_s, np.nan)
     ends: list[tuple[float, float] | None] = [None] * n_s
-    for i in range(n_s):
-        row = inside[i]
-        if not row.any():
-            continue
-        lab = _runs(row)
-        k = lab[zero]
-        if k == 0:  # nearest run to the axis, within 0.1 cm
-            idx = np.flatnonzero(row)
-            j = idx[np.argmin(np.abs(idx - zero))]
-            if abs(p[j]) * perp_cm > 0.1:
-                continue
-            k = lab[j]
-        run = np.flatnonzero(lab == k)
-        a, b = run[0], run[-1]
-        if a == 0 or b == len(p) - 1:
-            continue
-
-        def edge(i_in: int, i_out: int, i: int = i) -> float:
-            v_in, v_out = float(vals[i, i_in]), float(vals[i, i_out])
-            f = (v_in - 0.5) / max(v_in - v_out, 1e-6)
-            return float(p[i_in] + f * (p[i_out] - p[i_in]))
-
-        pa, pb = edge(a, a - 1), edge(b, b + 1)
-        # both ends must lie past the jet's upstream cut; with one end on the
-        # cut (an oblique jet near its orifice) the other end gives the half-width
-        ea = o + s[i] * ax + pa * perp
-        eb = o + s[i] * ax + pb * perp
-        cut_a = ea @ (nx, ny) < dmin + cut_margin_px
-        cut_b = eb @ (nx, ny) < dmin + cut_margin_px
-        if cut_a and cut_b:
-            continue
-        if cut_a or cut_b:
-            if pa < 0 < pb:
-                halves[i] = 2 * (pb if cut_a else -pa) * perp_cm
-            continue
-        widths[i] = (pb - pa) * perp_cm
-        ends[i] = (pa, pb)
+    rows, j, a, b = _runs_near(inside, zero)
+    # the run on the axis, else the nearest one within 0.1 cm of it; not cut by the window
+    near = inside[rows, zero] | (np.abs(p[j]) * perp_cm <= 0.1)
+    keep = near & (a > 0) & (b < len(p) - 1)
+    rows, a, b = rows[keep], a[keep], b[keep]
+    pa = _edges(vals[rows], p, a, a - 1)
+    pb = _edges(vals[rows], p, b, b + 1)
+    # both ends must lie past the jet's upstream cut; with one end on the
+    # cut (an oblique jet near its orifice) the other end gives the half-width
+    centre = o[None, :] + s[rows, None].astype(np.float64) * ax[None, :]
+    ea = centre + pa[:, None] * perp[None, :]
+    eb = centre + pb[:, None] * perp[None, :]
+    cut = dmin + cut_margin_px
+    cut_a = ea[:, 0] * nx + ea[:, 1] * ny < cut
+    cut_b = eb[:, 0] * nx + eb[:, 1] * ny < cut
+    one = cut_a ^ cut_b
+    half_ok = one & (pa < 0) & (pb > 0)
+    halves[rows[half_ok]] = 2 * np.where(cut_a, pb, -pa)[half_ok] * perp_cm
+    whole = ~cut_a & ~cut_b
+    widths[rows[whole]] = (pb - pa)[whole] * perp_cm
+    for i, ea_, eb_ in zip(rows[whole].tolist(), pa[whole].tolist(), pb[whole].tolist(), strict=True):
+        ends[i] = (ea_, eb_)
     return s, widths, ends, perp, halves
 
 
@@ -448,6 +433,38 @@ def _median1d(x: np.ndarray, size: int) -> np.ndarray:
     k = max(1, int(size)) | 1
     padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)
+
+
+def _nearest(inside: np.ndarray, zero: int) -> np.ndarray:
+    """Per row of ``inside`` (2D bool), the index of its ``True`` nearest to column
+    ``zero`` (ties: the lower index)."""
+    cols = np.arange(inside.shape[1])
+    return np.argmin(np.where(inside, np.abs(cols - zero), inside.shape[1] + 1), axis=1)
+
+
+def _runs_near(inside: np.ndarray, zero: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, nearest, first, last)``: for each row of ``inside`` (2D bool) with
+    any ``True``, its ``True`` nearest to column ``zero`` and the run holding it."""
+    rows = np.flatnonzero(inside.any(axis=1))
+    sub = inside[rows]
+    n = sub.shape[1]
+    cols = np.arange(n)
+    j = _nearest(sub, zero)
+    left = np.maximum.accumulate(np.where(sub, -1, cols), axis=1)  # last False at or before
+    right = np.minimum.accumulate(np.where(sub, n, cols)[:, ::-1], axis=1)[:, ::-1]
+    k = np.arange(len(rows))
+    return rows, j, left[k, j] + 1, right[k, j] - 1
+
+
+def _edges(vals: np.ndarray, p: np.ndarray, i_in: np.ndarray, i_out: np.ndarray) -> np.ndarray:
+    """Where each row's profile ``vals`` crosses 0.5 between columns ``i_in`` and
+    ``i_out`` (linear), in ``p`` units: float32 arithmetic on ``p`` as a scalar
+    ``p[i] + f * (p[o] - p[i])`` with a float ``f`` gives, returned as float64."""
+    k = np.arange(len(i_in))
+    v_in = vals[k, i_in].astype(np.float64)
+    v_out = vals[k, i_out].astype(np.float64)
+    f = (v_in - 0.5) / np.maximum(v_in - v_out, 1e-6)
+    return (p[i_in] + f.astype(np.float32) * (p[i_out] - p[i_in])).astype(np.float64)
 
 
 def _runs(row: np.ndarray) -> np.ndarray:
