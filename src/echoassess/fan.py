@@ -187,7 +187,8 @@ def detect_sector(
     arr = np.asarray(frames)
     if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] != 3):
         arr = arr.max(axis=0)
-    grey = arr.max(axis=-1) if arr.ndim == 3 else arr
+    # the brightest channel (per channel: many times faster than max(axis=-1))
+    grey = np.maximum(np.maximum(arr[..., 0], arr[..., 1]), arr[..., 2]) if arr.ndim == 3 else arr
     if grey.ndim != 2 or min(grey.shape) < _MIN_SIDE_PX:
         # too small for a fan, and scipy's iterated binary_closing corrupts
         # the heap on arrays smaller than its structuring element

@@ -154,7 +154,7 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
     num = np.zeros((h, w), np.float32)
     den = np.zeros((h, w), np.float32)
     for axis in (1, 0):
-        g_re, g_im, _ = _lag_products(cos, sin, f, 1, axis)
+        g_re, g_im, g_n = _lag_products(cos, sin, f, 1, axis)
         gr, gi = box(g_re), box(g_im)
         mag = np.maximum(np.hypot(gr, gi), 1e-6)
         # exp(-i L theta) of the local gradient theta
@@ -162,7 +162,7 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
         c_l, s_l = np.cos(ang), -np.sin(ang)
         ok_grad = mag > 1e-3
         c_l, s_l = np.where(ok_grad, c_l, 1.0), np.where(ok_grad, s_l, 0.0)
-        d_re, d_im, d_n = _lag_products(cos, sin, f, L, axis)
+        d_re, d_im, d_n = (g_re, g_im, g_n) if L == 1 else _lag_products(cos, sin, f, L, axis)
         r_re = d_re * c_l - d_im * s_l
         r_im = d_re * s_l + d_im * c_l
         num += np.hypot(box(r_re), box(r_im))
