@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from echoassess.analysis.origins import _late_origins
+from echoassess.analysis.origins import _late_origins, orifice_positions, track_origins
 from echoassess.analysis.params import AnalysisParams
 from echoassess.analysis.screen import Scale
 from echoassess.analysis.valve_search import ValveSearch, _necks
+from echoassess.segmentation import label_by_origins
 from echoassess.valve import Origin
 
 H, W = 90, 80
@@ -114,3 +115,44 @@ def test_an_orifice_far_along_a_tilted_valve_stretches_the_annulus():
     beyond = _cluster(100 + 6 * px_per_cm * c, 100 + 6 * px_per_cm * s, range(6))
     for c_ in (other_frames, deep, speck, beyond):
         assert _hold_siblings(ann, main, [main, c_], px_per_cm, v) == ann
+
+
+def _two_orifices(touching: bool) -> np.ndarray:
+    """Two post-clip jets from orifices 14 px apart (t = -8 and +6): apart at the
+    valve, or touching there (one flat run along the annulus, no valley)."""
+    left = (np.abs(T_ + 8) <= 4) & (D_ >= 0) & (D_ < 50)
+    right = (np.abs(T_ - 6) <= 4) & (D_ >= 0) & (D_ < 50)
+    bridge = (T_ > -5) & (T_ < 3) & (D_ >= 0) & (D_ < 50) if touching else np.zeros_like(left)
+    return left | right | bridge
+
+
+def _tracked(frames: list[np.ndarray]) -> dict[int, list[tuple[float, float]]]:
+    masks = np.stack(frames)
+    return track_origins(
+        masks, dict(enumerate(masks)), T_, D_, band_px=10, gap_px=4, track_px=7, start_px=20, min_px=20
+    )
+
+
+def test_orifices_seen_apart_stay_apart_where_their_jets_touch_at_the_valve():
+    """Two orifices seen apart on three frames: on the frames where their jets
+    touch all along the valve band they are still two jets, split halfway between
+    the orifices (they were counted as one: the post-clip count at the max frame)."""
+    apart, touching = _two_orifices(False), _two_orifices(True)
+    runs = _tracked([apart, apart, touching, apart, touching])
+    assert [len(runs[i]) for i in range(5)] == [2, 2, 2, 2, 2]
+    (a1, b1), (a2, b2) = runs[2]
+    assert a1 <= -8 <= b1 < -1 < a2 <= 6 <= b2  # the cut lies between the orifices
+    lab, n = label_by_origins(touching, T_, D_, runs[2], band_px=10)
+    assert n == 2 and lab[30, 40 - 8] == 1 and lab[30, 40 + 6] == 2
+
+
+def test_one_wide_jet_is_not_split_without_orifices_seen_apart():
+    """A jet as wide as the two touching ones is one jet when no frame shows two
+    origins apart; nor does a single frame that shows two (a dropout streak) split it."""
+    touching, apart = _two_orifices(True), _two_orifices(False)
+    assert [len(r) for r in _tracked([touching] * 4).values()] == [1, 1, 1, 1]
+    assert orifice_positions({0: [(-12.0, -4.0), (2.0, 10.0)], 1: [(-12.0, 10.0)]}, max_spread_px=14) == []
+    # frames that disagree on where the two orifices are (one jet wandering) give none
+    wander = {0: [(-12.0, -4.0), (2.0, 10.0)], 1: [(-40.0, -30.0), (20.0, 30.0)], 2: [(-12.0, 10.0)]}
+    assert orifice_positions(wander, max_spread_px=14) == []
+    assert len(_tracked([apart, touching, touching, touching])[2]) == 1  # a single frame apart

@@ -170,6 +170,7 @@ def _labels_by_frame(
         track_px=scale.ln(det.origin_track_cm),
         start_px=scale.ln(det.max_jet_start_cm),
         min_px=scale.px(det.min_jet_area_cm2),
+        apart_share=det.orifice_apart_share,
     )
     out = {}
     for i in searches:

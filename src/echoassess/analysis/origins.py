@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import segmentation
 
-__all__ = ["origin_search_mask", "renumber", "track_origins"]
+__all__ = ["orifice_positions", "origin_search_mask", "renumber", "split_at_orifices", "track_origins"]
 
 
 def renumber(labels: np.ndarray) -> tuple[np.ndarray, int]:
@@ -147,10 +147,12 @@ def track_origins(
     track_px: float,
     start_px: float = 0.0,
     min_px: int = 10,
+    apart_share: float = 0.33,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame (the keys of ``searches``, each its
     :func:`origin_search_mask`), the origins (along-annulus runs) of orifices
-    seen on >= 2 frames."""
+    seen on >= 2 frames; orifices seen apart on ``apart_share`` of the frames
+    with origins are split apart where their jets touch (:func:`split_at_orifices`)."""
     runs = {}
     for i, search in searches.items():
         # jets widen fast: look at thin slices of the band and keep the one
@@ -177,4 +179,64 @@ def track_origins(
             tracks.append([(c, i)])
     need = 2 if len(runs) >= 2 else 1
     good = {ci for tr in tracks if len({i for _, i in tr}) >= need for ci in tr}
-    return {i: [(a, b) for a, b in rr if (0.5 * (a + b), i) in good] for i, rr in runs.items()}
+    kept = {i: [(a, b) for a, b in rr if (0.5 * (a + b), i) in good] for i, rr in runs.items()}
+    orifices = orifice_positions(kept, max_spread_px=2 * track_px, min_share=apart_share)
+    return {i: split_at_orifices(rr, orifices, min_px=gap_px) for i, rr in kept.items()}
+
+
+def orifice_positions(
+    runs: dict[int, list[tuple[float, float]]], *, max_spread_px: float, min_share: float = 0.0
+) -> list[float]:
+    """The clip's orifices along the annulus: the centres of the origins on the
+    frames that show the most of them apart (at least two such frames, and
+    ``min_share`` of the frames with origins: a dropout streak splits one jet's
+    origin now and then), each the median over those frames; none when the
+    frames disagree (an origin's centre moving more than ``max_spread_px``) or
+    no frame shows two apart.
+
+    >>> orifice_positions({0: [(-11, -3), (-1, 15)], 1: [(-11, 14)], 2: [(-10, -4), (2, 14)]},
+    ...                   max_spread_px=18)
+    [-7.0, 7.5]
+    >>> orifice_positions({0: [(-11, -3), (-1, 15)], 1: [(-11, 14)]}, max_spread_px=18)  # one frame
+    []
+    """
+    by_count: dict[int, list[list[float]]] = {}
+    n_frames = sum(1 for rr in runs.values() if rr)
+    for rr in runs.values():
+        by_count.setdefault(len(rr), []).append(sorted(0.5 * (a + b) for a, b in rr))
+    for k in sorted(by_count, reverse=True):
+        frames = np.array(by_count[k], float)
+        if k < 2:
+            break
+        seen = sum(len(by_count[j]) for j in by_count if j >= k)  # frames showing k or more apart
+        if len(frames) < 2 or seen < min_share * n_frames:
+            continue
+        if float(np.ptp(frames, axis=0).max()) <= max_spread_px:
+            return [float(v) for v in np.median(frames, axis=0)]
+    return []
+
+
+def split_at_orifices(
+    runs: list[tuple[float, float]], orifices: list[float], *, min_px: float
+) -> list[tuple[float, float]]:
+    """Split a frame's origin runs that hold two or more of the clip's orifices
+    (positions along the annulus, each seen apart on other frames) halfway
+    between them: jets from orifices seen apart elsewhere stay apart on a frame
+    where they touch at the valve. Pieces narrower than ``min_px`` are not cut off.
+
+    >>> split_at_orifices([(-10.0, 14.0), (-41.0, -33.0)], [-37.0, -7.0, 7.0], min_px=5)
+    [(-10.0, -0.5), (0.5, 14.0), (-41.0, -33.0)]
+    >>> split_at_orifices([(-10.0, 4.0)], [-7.0, 4.0], min_px=8)  # the second piece: a sliver
+    [(-10.0, 4.0)]
+    """
+    out: list[tuple[float, float]] = []
+    for a, b in runs:
+        inside = sorted(c for c in orifices if a <= c <= b)
+        cuts = [0.5 * (c0 + c1) for c0, c1 in zip(inside, inside[1:], strict=False)]
+        lo = a
+        for m in cuts:
+            if m - 0.5 - lo + 1 >= min_px and b - (m + 0.5) + 1 >= min_px:
+                out.append((lo, m - 0.5))
+                lo = m + 0.5
+        out.append((lo, b))
+    return out

@@ -303,6 +303,9 @@ class DetectionParams:
     origin_track_cm : float
         Origins of different frames within this distance along the annulus are
         the same orifice; an orifice must be seen on two frames to count.
+    orifice_apart_share : float
+        Orifices seen apart (separate origins) on at least this share of the
+        systolic frames with jets stay apart where their jets touch at the valve.
     min_jet_area_cm2 : float
         Smallest jet counted separately.
     fill_holes : bool
@@ -321,6 +324,7 @@ class DetectionParams:
     la_max_half_width_cm: float = 4.5
     origin_gap_cm: float = 0.2
     origin_track_cm: float = 0.35
+    orifice_apart_share: float = 0.33
     min_jet_area_cm2: float = 0.05
     fill_holes: bool = True
     min_attachment_area_cm2: float = 0.05
