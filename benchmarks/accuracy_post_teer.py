@@ -6,7 +6,7 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9700-9714  # the third one
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9900-9914  # the newest one
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -17,11 +17,13 @@ That family has been seen (run on the code of its time); the second never-tuned
 family, fixed before the vena contracta axis change that followed and never
 generated while developing it, is ``tee_comm x fine x overlays`` (TEE
 commissural view, fine mosaic, coloured overlays in the box), seeds 9800-9814,
-with fresh seeds 10000-10027 of every other family. The third, for the final
-run of 2026-12-04, is the jet benchmark's own never-tuned family
-(``accuracy_world.HELD_OUT``: ``tee_me4c x coarse x no_ecg``, seeds
-9700-9714, ``--world-held-out``; the same clips as ``accuracy_world.py
---held-out``), with fresh seeds 11000-11027.
+with fresh seeds 10000-10027 of every other family. The third, for the
+first final run of 2026-12-04, was the jet benchmark's fourth family
+(``tee_me4c x coarse x no_ecg``, seeds 9700-9714, now
+``--world-fourth-held-out``), with fresh seeds 11000-11027; the newest is the
+jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
+``--world-held-out``, seeds 9900-9914: the same clips as
+``accuracy_world.py --held-out``), with fresh seeds 12000-12027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
@@ -51,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 from accuracy import parse_seeds  # beside this file
-from accuracy_world import HELD_OUT, family_for, hint_kwargs, write_study
+from accuracy_world import FOURTH_HELD_OUT, HELD_OUT, HELD_OUT_TAG, family_for, hint_kwargs, write_study
 
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import load_truth, truth_path_for
@@ -62,10 +64,12 @@ TARGETS = {"la_err_median": 0.08, "vc_err_median": 0.05, "vc_err_worst": 0.15, "
 
 
 def make_patient(
-    seed: int, folder: Path, never_tuned: bool, second: bool = False, world: bool = False
+    seed: int, folder: Path, never_tuned: bool, second: bool = False, world: bool | str = False
 ) -> tuple[Path, Path]:
+    if world == "fourth":
+        return write_study(seed, folder, "u", FOURTH_HELD_OUT)  # the files accuracy_world.py writes
     if world:
-        return write_study(seed, folder, "u", HELD_OUT)  # the files accuracy_world.py writes
+        return write_study(seed, folder, HELD_OUT_TAG, HELD_OUT)
     if second:
         return write_study(seed, folder, "m", SECOND_NEVER_TUNED)
     if never_tuned:
@@ -207,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--never-tuned", action="store_true")
     ap.add_argument("--second-never-tuned", action="store_true")
     ap.add_argument("--world-held-out", action="store_true", help="accuracy_world.py's never-tuned family")
+    ap.add_argument(
+        "--world-fourth-held-out", action="store_true", help="accuracy_world.py's fourth (seen) family"
+    )
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
     ap.add_argument(
         "--combine",
@@ -224,7 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(a.cache) if a.cache else Path(tempfile.mkdtemp(prefix="post_teer_"))
     folder.mkdir(parents=True, exist_ok=True)
     for seed in parse_seeds(a.seeds) if a.seeds else []:
-        for path in make_patient(seed, folder, a.never_tuned, a.second_never_tuned, a.world_held_out):
+        for path in make_patient(
+            seed,
+            folder,
+            a.never_tuned,
+            a.second_never_tuned,
+            "fourth" if a.world_fourth_held_out else a.world_held_out,
+        ):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:
                 r = evaluate(path, hint=hint)

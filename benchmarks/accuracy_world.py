@@ -4,7 +4,7 @@ Run by hand (not part of the test suite)::
 
     python benchmarks/accuracy_world.py --seeds 0-27 --cache /tmp/w     # development range
     python benchmarks/accuracy_world.py --seeds 5000-5055                # fresh seeds, every view
-    python benchmarks/accuracy_world.py --held-out --seeds 9700-9714     # the never-tuned family
+    python benchmarks/accuracy_world.py --held-out --seeds 9900-9914     # the never-tuned family
 
 Patient ``s`` is drawn from ``numpy.random.default_rng([s, 7])``: its view,
 jet texture and artefact set are drawn at random (every combination except the
@@ -13,21 +13,22 @@ generator randomises everything else (colour map, Nyquist, gain, noise, PISA,
 eccentric and touching jets, mirrored displays, calibration present or not).
 
 The held-out ("never-tuned") family is the combination
-``tee_me4c x coarse x no_ecg`` (TEE mid-oesophageal four-chamber view, a
-coarse mosaic with dark dropout streaks, no ECG at all). It was fixed on
-2026-12-04, before the fourth round's final run (after the annulus-stretching
-change for post-clip jets far apart on a tilted valve), is never generated
-during development (no seed of any range used so far draws it), and is run
-once at the end with ``--held-out`` on seeds 9700-9714.
+``tee_comm x edge_aliased x no_ecg`` (TEE mid-oesophageal commissural view,
+jets aliased right to their edge with no slow rim, no ECG at all). It was
+fixed on 2026-12-04, after the fourth round's final run and before any
+further change, is never generated during development (no seed of any range
+used so far, nor 12000-12027, draws it), and is run once at the end with
+``--held-out`` on seeds 9900-9914.
 
-Three earlier held-out families were each run once and their numbers seen, so
+Four earlier held-out families were each run once and their numbers seen, so
 they no longer count as never tuned and are reported as such:
 ``tee_comm x coarse x frozen_overlays`` (``--first-held-out``, seeds
 9000-9009, before the second round), ``tee_lvot x edge_aliased x
-cursor_colour`` (``--second-held-out``, seeds 9100-9114, after it) and
+cursor_colour`` (``--second-held-out``, seeds 9100-9114, after it),
 ``tee_me4c x variance x frozen_ecg`` (``--third-held-out``, seeds 9600-9614,
-at the end of the third round). All four families are excluded from the
-random draws.
+at the end of the third round) and ``tee_me4c x coarse x no_ecg``
+(``--fourth-held-out``, seeds 9700-9714, at the end of the fourth). All five
+families are excluded from the random draws.
 
 PLAX clips are scored twice: as they come (the analysis may answer "cannot
 measure", never a false "no jet") and with the true annulus given as a hint.
@@ -64,11 +65,18 @@ from echoassess.synthetic import (
     truth_path_for,
 )
 
-HELD_OUT = ("tee_me4c", "coarse", "no_ecg")
+HELD_OUT = ("tee_comm", "edge_aliased", "no_ecg")
+HELD_OUT_TAG = "v"  # file names of its clips: v09900_pre.dcm, ...
+FOURTH_HELD_OUT = ("tee_me4c", "coarse", "no_ecg")
 THIRD_HELD_OUT = ("tee_me4c", "variance", "frozen_ecg")
 SECOND_HELD_OUT = ("tee_lvot", "edge_aliased", "cursor_colour")
 FIRST_HELD_OUT = ("tee_comm", "coarse", "frozen_overlays")
-SEEN_FAMILIES = {"first": FIRST_HELD_OUT, "second": SECOND_HELD_OUT, "third": THIRD_HELD_OUT}
+SEEN_FAMILIES = {
+    "first": FIRST_HELD_OUT,
+    "second": SECOND_HELD_OUT,
+    "third": THIRD_HELD_OUT,
+    "fourth": FOURTH_HELD_OUT,
+}
 FRAME_SIZES = [(600, 800), (480, 640), (768, 1024), (420, 560)]
 TARGETS = {
     "dice_median": (">=", 0.92),
@@ -115,7 +123,7 @@ def write_study(seed: int, folder: Path, tag: str, family: tuple[str, str, str])
 
 
 def make_patient(seed: int, folder: Path, held_out: bool | str) -> tuple[Path, Path]:
-    tag = {"first": "g", "second": "h", "third": "t", True: "u", False: "w"}[held_out]
+    tag = {"first": "g", "second": "h", "third": "t", "fourth": "u", True: HELD_OUT_TAG, False: "w"}[held_out]
     return write_study(seed, folder, tag, family_for(seed, held_out))
 
 
@@ -231,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the third held-out family (seen once, no longer never-tuned)",
     )
+    ap.add_argument(
+        "--fourth-held-out",
+        action="store_true",
+        help="only the fourth held-out family (seen once, no longer never-tuned)",
+    )
     ap.add_argument("--cache", type=Path, default=None, help="folder to keep/reuse the clips")
     ap.add_argument("--per-clip", action="store_true")
     args = ap.parse_args(argv)
@@ -250,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.second_held_out
         else "third"
         if args.third_held_out
+        else "fourth"
+        if args.fourth_held_out
         else args.held_out
     )
     for s in seeds:
