@@ -156,6 +156,23 @@ def test_max_frame_figure_draws_the_outline_and_the_segment(one_jet):
     assert len(lx) == len(r.post_teer.la_outline_xy) + 1  # closed
 
 
+def test_vena_contracta_labels_of_two_jets_are_numbered_and_apart(two_jets):
+    """Two jets' necks side by side at the valve: their labels name the jet (as
+    the panel numbers them) and never overlap (they once printed over each other)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    clip, _, r = two_jets
+    fig = matplotlib.figure.Figure(figsize=(6, 5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    plot_max_frame(clip.frames[r.max_frame], r, ax=ax)
+    fig.canvas.draw()
+    labels = [t for t in ax.texts if t.get_text().startswith("VC")]
+    assert sorted(t.get_text().split()[0] for t in labels) == ["VC1", "VC2"]
+    boxes = [t.get_window_extent() for t in labels]
+    assert not boxes[0].overlaps(boxes[1])
+
+
 def test_comparison_reports_the_change(one_jet, two_jets):
     c = compare(two_jets[2], one_jet[2])
     d = c.to_dict()["post_teer_change"]

@@ -219,24 +219,27 @@ def orifice_positions(
 def split_at_orifices(
     runs: list[tuple[float, float]], orifices: list[float], *, min_px: float
 ) -> list[tuple[float, float]]:
-    """Split a frame's origin runs that hold two or more of the clip's orifices
-    (positions along the annulus, each seen apart on other frames) halfway
-    between them: jets from orifices seen apart elsewhere stay apart on a frame
-    where they touch at the valve. Pieces narrower than ``min_px`` are not cut off.
+    """Split a frame's origin runs that reach over two or more of the clip's
+    orifices (positions along the annulus, each seen apart on other frames)
+    halfway between them: jets from orifices seen apart elsewhere stay apart on
+    a frame where they touch at the valve. A cut needs ``min_px`` of the run on
+    either side of it (no slivers).
 
     >>> split_at_orifices([(-10.0, 14.0), (-41.0, -33.0)], [-37.0, -7.0, 7.0], min_px=5)
     [(-10.0, -0.5), (0.5, 14.0), (-41.0, -33.0)]
+    >>> split_at_orifices([(-21.0, 13.0)], [-9.8, 15.4], min_px=6)  # short of the right orifice
+    [(-21.0, 2.3), (3.3, 13.0)]
     >>> split_at_orifices([(-10.0, 4.0)], [-7.0, 4.0], min_px=8)  # the second piece: a sliver
     [(-10.0, 4.0)]
     """
+    orifices = sorted(orifices)
+    cuts = [0.5 * (c0 + c1) for c0, c1 in zip(orifices, orifices[1:], strict=False)]
     out: list[tuple[float, float]] = []
     for a, b in runs:
-        inside = sorted(c for c in orifices if a <= c <= b)
-        cuts = [0.5 * (c0 + c1) for c0, c1 in zip(inside, inside[1:], strict=False)]
         lo = a
         for m in cuts:
             if m - 0.5 - lo + 1 >= min_px and b - (m + 0.5) + 1 >= min_px:
-                out.append((lo, m - 0.5))
-                lo = m + 0.5
+                out.append((lo, round(m - 0.5, 6)))
+                lo = round(m + 0.5, 6)
         out.append((lo, b))
     return out

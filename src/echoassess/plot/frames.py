@@ -442,6 +442,10 @@ def plot_post_teer(ax: Axes, result: ClipResult) -> dict[str, Any]:
             path_effects=OUTLINE_EDGE,
         )
         artists["la_outline"] = line
+    seg_x = [
+        0.5 * (j.vc_segment_xy[0][0] + j.vc_segment_xy[1][0]) if j.vc_segment_xy else 0.0 for j in pt.jets
+    ]
+    mid_x = float(np.mean([x for x, j in zip(seg_x, pt.jets, strict=True) if j.vc_segment_xy] or [0.0]))
     for k, jet in enumerate(pt.jets, start=1):
         if jet.vc_segment_xy is None or jet.origin_xy is None or jet.axis_end_xy is None:
             continue
@@ -463,14 +467,20 @@ def plot_post_teer(ax: Axes, result: ClipResult) -> dict[str, Any]:
             label="vena contracta" if k == 1 else None,
         )
         if jet.vc_at_max_cm is not None:
+            # several jets: numbered as in the panel, each label on its segment's
+            # outer side (left of the necks' middle: to the left), stepped down from
+            # the next one on the same side, so that neighbours' labels never overlap
+            right = 0.5 * (a[0] + b[0]) >= mid_x
+            step = sum(1 for x in seg_x[: k - 1] if (x >= mid_x) == right)
             ax.annotate(
-                f"VC {jet.vc_at_max_cm:.2f} cm",
-                (max(a[0], b[0]), 0.5 * (a[1] + b[1])),
-                xytext=(6, 0),
+                f"VC{k if len(pt.jets) > 1 else ''} {jet.vc_at_max_cm:.2f} cm",
+                (max(a[0], b[0]) if right else min(a[0], b[0]), 0.5 * (a[1] + b[1])),
+                xytext=(6 if right else -6, -10 * step),
                 textcoords="offset points",
                 color="white",
                 fontsize=8,
                 va="center",
+                ha="left" if right else "right",
                 path_effects=TEXT_EDGE,
                 annotation_clip=True,
             )
