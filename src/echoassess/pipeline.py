@@ -164,7 +164,15 @@ def _measure(
     valve = valve_search.locate_valve(search, p, annulus=hints.annulus, valve_xy=hints.valve_xy)
     atrial = jets.atrial_jets(flow, turb, valve, scale, p, region=region)
     systole = phase.find_systole(atrial.turbulent_px(turb), reading, scale, p, warnings)
-    outcome = phase.decide_status(valve, systole, reading, any_flow=flow.any_flow, p=p, warnings=warnings)
+    outcome = phase.decide_status(
+        valve,
+        systole,
+        reading,
+        any_flow=flow.any_flow,
+        p=p,
+        warnings=warnings,
+        turbulence_share=None if hints.any_placement else atrial.turbulence_share(turb, systole.systolic),
+    )
     _log_stages(clip, found, turb, outcome)
     measured = jets.measure_frames(
         atrial, flow, outcome.systole, clip, found, scale, p, keep_masks=keep_masks

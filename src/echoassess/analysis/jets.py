@@ -38,6 +38,12 @@ class JetMasks:
         """``(T,)`` turbulent jet pixels per frame."""
         return (self.masks & turb.turbs).sum(axis=(1, 2))
 
+    def turbulence_share(self, turb: Turbulence, frames: np.ndarray) -> float | None:
+        """The share of the turbulent pixels of ``frames`` (bool, ``(T,)``) that
+        lie in these jets; ``None`` without turbulence there."""
+        total = int(turb.turbs[frames].sum())
+        return None if total == 0 else float(self.turbulent_px(turb)[frames].sum()) / total
+
 
 @dataclass
 class FrameJets:

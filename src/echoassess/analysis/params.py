@@ -240,6 +240,10 @@ class PhaseParams:
     ecg_reject_agreement : float
         Jets found by the image alone (with a rival flow) that the ECG agrees with on
         less than this fraction of frames are another valve's: "cannot measure".
+    min_turbulence_share : float
+        A valve found without hints whose jets hold less than this share of the
+        turbulent pixels of the systolic frames is not the valve that turbulence
+        crosses (a parasternal view the file did not name): "cannot measure".
     frozen_ecg_max_change : int
         An ECG strip whose pixels change by at most this over the clip is frozen.
     cursor_min_change : int
@@ -269,6 +273,7 @@ class PhaseParams:
     systole_max_gap_frames: int = 1
     ecg_warn_agreement: float = 0.7
     ecg_reject_agreement: float = 0.6
+    min_turbulence_share: float = 0.15
     frozen_ecg_max_change: int = 40
     cursor_min_change: int = 40
     cursor_min_fraction: float = 0.5

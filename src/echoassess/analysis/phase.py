@@ -149,9 +149,11 @@ def decide_status(
     any_flow: bool,
     p: AnalysisParams,
     warnings: list[str],
+    turbulence_share: float | None = None,
 ) -> Outcome:
     """Whether the clip is measured; a valve the jets or the ECG contradict is
-    dropped (never a false "no jet")."""
+    dropped (never a false "no jet"). ``turbulence_share``: the share of the
+    systolic frames' turbulent pixels that lie in the jets found."""
     ecg_phase, name = reading.phase, reading.source
     systolic = systole.systolic
     if (
@@ -170,6 +172,19 @@ def decide_status(
         # the valve was placed at turbulent flow, yet no jet crosses it: the
         # placement is wrong, not the flow absent
         valve = valve.without_annulus("no jet crosses the valve found from the turbulent flow")
+    if (
+        valve.annulus is not None
+        and valve.source != "user"
+        and systolic.any()
+        and turbulence_share is not None
+        and turbulence_share < p.phase.min_turbulence_share
+    ):
+        # the regurgitant flow is the turbulence of systole: jets that hold only a
+        # sliver of it were measured at the wrong valve (a wrong number, not "no jet")
+        valve = valve.without_annulus(
+            f"the jets found at the valve hold only {100 * turbulence_share:.0f} % of the turbulent "
+            "flow of systole (a parasternal view?)"
+        )
     if valve.annulus is None and not valve.cores_found and any_flow:
         # an MR jet is always a mosaic: with no turbulent flow anywhere in the
         # colour box there is no jet, wherever the valve is
