@@ -228,11 +228,19 @@ def _pool_core(
 ) -> tuple[np.ndarray | None, str]:
     """The dark core holding the atrial side of the valve's centre (or the seed),
     after an opening of radius ``r_open`` that cuts leaks through narrow wall gaps;
-    ``(None, reason)`` when there is none."""
+    ``(None, reason)`` when there is none.
+
+    The pieces are told apart after the erosion, before the dilation: two
+    chambers joined by a gap narrower than the opening are two pieces there,
+    though their dilations meet again at the gap (the atrium then took in the
+    chamber beside it)."""
     h, w = cand.shape
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_open + 1, 2 * r_open + 1))
-    opened = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, ker).astype(bool)
-    n, lab = cv2.connectedComponents(opened.astype(np.uint8), connectivity=4)
+    eroded = cv2.erode(cand.astype(np.uint8), ker)
+    opened = cv2.dilate(eroded, ker).astype(bool)
+    n, pieces = cv2.connectedComponents(eroded, connectivity=8)
+    # every opened pixel belongs to the (highest-numbered) piece within reach
+    lab = np.where(opened, cv2.dilate(pieces.astype(np.float32), ker).astype(np.int32), 0)
     n -= 1
     if n == 0:
         return None, "no dark blood pool on the atrial side of the valve"
@@ -250,7 +258,7 @@ def _pool_core(
         k = int(lab[min(max(sy, 0), h - 1), min(max(sx, 0), w - 1)])
         if k == 0:
             return None, "the seed point is not in a blood pool"
-    return lab == k, ""
+    return cv2.dilate((pieces == k).astype(np.uint8), ker).astype(bool) & opened, ""
 
 
 def _core_centre(core: np.ndarray, r_open: int, s_px: float) -> tuple[float, float]:
