@@ -379,24 +379,12 @@ def _slices(
     step_px: float,
     cut_margin_px: float,
 ):
-    """Widths across the axis every ``step_px`` past ``o``: ``(s, widths_cm, ends, perp)``
-    (``NaN`` width and ``None`` ends for incomplete slices)."""
+    """Widths across the axis every ``step_px`` past ``o``: ``(s, widths_cm, ends,
+    perp, halves_cm)`` (``NaN`` width and ``None`` ends for incomplete slices; the
+    doubled uncut half of slices cut on one side by the jet's upstream cut)."""
     nx, ny = normal_xy
-    perp = np.array([-ax[1], ax[0]])
-    n_s = int(_px_len(ax, search_cm, spacing_cm) / step_px) + 1
-    half = _px_len(perp, 2.0, spacing_cm)
-    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
-    s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
-    cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
-    cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
-    vals = cv2.remap(
-        sub,
-        cxs.astype(np.float32),
-        cys.astype(np.float32),
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    s, p, perp, vals = _sample_slices(sub, o, ax, spacing_cm, search_cm, step_px)
+    n_s = len(s)
     inside = vals >= 0.5
     zero = int(np.argmin(np.abs(p)))
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
@@ -426,6 +414,35 @@ def _slices(
     for i, ea_, eb_ in zip(rows[whole].tolist(), pa[whole].tolist(), pb[whole].tolist(), strict=True):
         ends[i] = (ea_, eb_)
     return s, widths, ends, perp, halves
+
+
+def _sample_slices(
+    sub: np.ndarray,
+    o: np.ndarray,
+    ax: np.ndarray,
+    spacing_cm: tuple[float, float],
+    search_cm: float,
+    step_px: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(s, p, perp, vals)``: ``sub`` sampled on slices across the axis ``ax``
+    every ``step_px`` past ``o`` (``s``, up to ``search_cm``), each 2 cm either side
+    every 0.25 px (``p``, along ``perp``); ``vals`` is ``(len(s), len(p))``."""
+    perp = np.array([-ax[1], ax[0]])
+    n_s = int(_px_len(ax, search_cm, spacing_cm) / step_px) + 1
+    half = _px_len(perp, 2.0, spacing_cm)
+    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
+    s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
+    cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
+    cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
+    vals = cv2.remap(
+        sub,
+        cxs.astype(np.float32),
+        cys.astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
+    return s, p, perp, vals
 
 
 def _median1d(x: np.ndarray, size: int) -> np.ndarray:

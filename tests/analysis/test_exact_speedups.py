@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from echoassess import atrium, colourflow, vena
-from echoassess.vena import _px_len, _runs
+from echoassess.vena import _runs, _sample_slices
 
 
 # -- the vena contracta's slices: array code against the per-slice loop ----------
@@ -23,23 +23,11 @@ def _slices_loop(
     step_px: float,
     cut_margin_px: float,
 ):
-    """The slice-by-slice loop :func:`echoassess.vena._slices` replaced (the reference)."""
+    """The slice-by-slice loop :func:`echoassess.vena._slices` replaced (the
+    reference), on the same samples."""
     nx, ny = normal_xy
-    perp = np.array([-ax[1], ax[0]])
-    n_s = int(_px_len(ax, search_cm, spacing_cm) / step_px) + 1
-    half = _px_len(perp, 2.0, spacing_cm)
-    p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
-    s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
-    cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
-    cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]
-    vals = cv2.remap(
-        sub,
-        cxs.astype(np.float32),
-        cys.astype(np.float32),
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=0,
-    )
+    s, p, perp, vals = _sample_slices(sub, o, ax, spacing_cm, search_cm, step_px)
+    n_s = len(s)
     inside = vals >= 0.5
     zero = int(np.argmin(np.abs(p)))
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))

@@ -204,23 +204,32 @@ def test_post_clip_jets_far_apart_on_a_tilted_annulus(tmp_path):
     assert r.n_jets_at_max == clip.truth.n_jets[clip.truth.max_frame] == 3
 
 
+def _benchmark_clip(tmp_path, seed, view, texture, artefacts, *, post):
+    """The pre or post clip of patient ``seed`` of ``benchmarks/accuracy_world.py``
+    (its family given; frame size and encoding as the benchmark rotates them)."""
+    from echoassess.synthetic import generate_world_study
+
+    rows, cols = [(600, 800), (480, 640), (768, 1024), (420, 560)][seed % 4]
+    clips = generate_world_study(
+        np.random.default_rng([seed, 11]),
+        patient=seed % 999 + 1,
+        view=view,
+        texture=texture,
+        artefacts=artefacts,
+        rows=rows,
+        cols=cols,
+    )
+    clip = clips[1] if post else clips[0]
+    encoding = ["jpeg", "rgb"][(seed // 4) % 2]
+    return clip, clip.save(tmp_path / f"{seed}_{int(post)}.dcm", encoding=encoding)[0]
+
+
 def test_post_clip_jets_touching_at_the_valve_on_some_frames(tmp_path):
     """Three post-clip jets (apical 2-chamber, variance map; a fresh seed of the
     world benchmark, 11000): the two close orifices are seen apart on most
     systolic frames, but on the maximal frame their jets touch all along the
     valve band. They are still two jets there (counted as one before: 2 of 3)."""
-    from echoassess.synthetic import generate_world_study
-
-    _, post = generate_world_study(
-        np.random.default_rng([11000, 11]),
-        patient=12,
-        view="a2c",
-        texture="variance",
-        artefacts="cursor_colour",
-        rows=600,
-        cols=800,
-    )
-    path = post.save(tmp_path / "post.dcm", encoding="jpeg")[0]
+    post, path = _benchmark_clip(tmp_path, 11000, "a2c", "variance", "cursor_colour", post=True)
     r = analyze_clip(path, keep_masks=True)
     _check_measured(post, r)
     assert r.n_jets_at_max == post.truth.n_jets[post.truth.max_frame] == 3
@@ -232,18 +241,7 @@ def test_parasternal_clip_the_file_does_not_name_cannot_measure(tmp_path):
     off the beam's perpendicular, and its jets held 3 % of the systolic
     turbulence. It said 0.09 cm^2 for a 5 cm^2 jet; now it cannot measure, and
     with the annulus it measures."""
-    from echoassess.synthetic import generate_world_study
-
-    pre, _ = generate_world_study(
-        np.random.default_rng([12003, 11]),
-        patient=16,
-        view="plax",
-        texture="variance",
-        artefacts="frozen_ecg",
-        rows=420,
-        cols=560,
-    )
-    path = pre.save(tmp_path / "pre.dcm", encoding="jpeg")[0]
+    pre, path = _benchmark_clip(tmp_path, 12003, "plax", "variance", "frozen_ecg", post=False)
     r = analyze_clip(path)
     assert r.status == "cannot_measure" and r.max_jet_area_cm2 is None
     assert "turbulent flow of systole" in r.status_reason
