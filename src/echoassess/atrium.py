@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .colourflow import channel_max, channel_min
+
 __all__ = ["AtriumResult", "la_blood_pool", "grey_and_colour"]
 
 
@@ -59,10 +61,9 @@ def grey_and_colour(frame: np.ndarray, *, min_chroma: int = 24) -> tuple[np.ndar
     """``(grey, colour)`` of an ``(H, W, 3)`` uint8 RGB frame: the mean channel
     (float32) and the pixels whose channels differ by more than ``min_chroma``."""
     f = np.asarray(frame)
-    r, g, b = f[..., 0], f[..., 1], f[..., 2]  # per channel: 16x faster than axis=2 reductions
-    grey = (r.astype(np.float32) + g + b) / np.float32(3)  # exact: integer sums, as mean(axis=2)
-    hi, lo = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
-    colour = (hi.astype(np.int16) - lo) > min_chroma
+    # channel by channel: 16x faster than reductions along axis 2, the same numbers
+    grey = (f[..., 0].astype(np.float32) + f[..., 1] + f[..., 2]) / np.float32(3)
+    colour = (channel_max(f).astype(np.int16) - channel_min(f)) > min_chroma
     return grey, colour
 
 

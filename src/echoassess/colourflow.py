@@ -36,6 +36,8 @@ __all__ = [
     "FlowMap",
     "rgb_to_lab",
     "chroma",
+    "channel_max",
+    "channel_min",
     "find_colour_bar",
     "default_colour_bar",
     "colour_bar_from_pixels",
@@ -77,6 +79,16 @@ def chroma(rgb: np.ndarray) -> np.ndarray:
     """
     lab = rgb_to_lab(rgb)
     return np.hypot(lab[..., 1], lab[..., 2])
+
+
+def channel_max(rgb: np.ndarray) -> np.ndarray:
+    """``rgb.max(axis=-1)`` of a ``(..., 3)`` array, channel by channel (many times faster)."""
+    return np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
+
+
+def channel_min(rgb: np.ndarray) -> np.ndarray:
+    """``rgb.min(axis=-1)`` of a ``(..., 3)`` array, channel by channel."""
+    return np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
 
 
 # -- the colour bar -------------------------------------------------------------
@@ -243,7 +255,7 @@ def find_colour_bar(
         ``None`` when no bar-like strip is found.
     """
     rgb = np.asarray(frame)
-    sat = _channel_max(rgb).astype(np.int16) - _channel_min(rgb)
+    sat = channel_max(rgb).astype(np.int16) - channel_min(rgb)
     coloured = sat > min_saturation
     if exclude_xyxy is not None:
         x0, y0, x1, y1 = exclude_xyxy
@@ -489,16 +501,6 @@ def _nearest(query: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return dist, idx
 
 
-def _channel_max(rgb: np.ndarray) -> np.ndarray:
-    """``rgb.max(axis=-1)`` of a ``(..., 3)`` array, channel by channel (many times faster)."""
-    return np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
-
-
-def _channel_min(rgb: np.ndarray) -> np.ndarray:
-    """``rgb.min(axis=-1)`` of a ``(..., 3)`` array, channel by channel."""
-    return np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2])
-
-
 # -- per-frame flow map -------------------------------------------------------------
 @dataclass(frozen=True)
 class FlowMap:
@@ -572,7 +574,7 @@ def find_colour_box(
         Inclusive bounds, or ``None`` when no colour flow is seen.
     """
     arr = np.asarray(frames)
-    sat = _channel_max(arr).astype(np.int16) - _channel_min(arr)
+    sat = channel_max(arr).astype(np.int16) - channel_min(arr)
     coloured = sat > min_saturation
     ever = coloured.any(axis=0)
     if arr.shape[0] >= 2:

@@ -133,8 +133,8 @@ def test_grey_and_colour_equal_the_channel_mean_and_spread():
 def test_channel_max_and_min_equal_the_axis_reductions():
     rng = np.random.default_rng(2)
     frames = rng.integers(0, 256, (3, 20, 30, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(colourflow._channel_max(frames), frames.max(axis=-1))
-    np.testing.assert_array_equal(colourflow._channel_min(frames), frames.min(axis=-1))
+    np.testing.assert_array_equal(colourflow.channel_max(frames), frames.max(axis=-1))
+    np.testing.assert_array_equal(colourflow.channel_min(frames), frames.min(axis=-1))
 
 
 # -- the colour lookup table, built once per bar ------------------------------------
