@@ -163,7 +163,8 @@ def _measure(
     search = _valve_search(clip, found, flow, turb, reading, scale, hints)
     valve = valve_search.locate_valve(search, p, annulus=hints.annulus, valve_xy=hints.valve_xy)
     atrial = jets.atrial_jets(flow, turb, valve, scale, p, region=region)
-    systole = phase.find_systole(atrial.turbulent_px(turb), reading, scale, p, warnings)
+    jet_turbulent_px = atrial.turbulent_px(turb)
+    systole = phase.find_systole(jet_turbulent_px, reading, scale, p, warnings)
     outcome = phase.decide_status(
         valve,
         systole,
@@ -171,7 +172,9 @@ def _measure(
         any_flow=flow.any_flow,
         p=p,
         warnings=warnings,
-        turbulence_share=None if hints.any_placement else atrial.turbulence_share(turb, systole.systolic),
+        turbulence_share=(
+            None if hints.any_placement else jets.turbulence_share(jet_turbulent_px, turb, systole.systolic)
+        ),
     )
     _log_stages(clip, found, turb, outcome)
     measured = jets.measure_frames(

@@ -21,7 +21,7 @@ from .screen import Scale, Screen
 from .turbulence import Turbulence
 from .valve_search import ValveFit, ValveSearch, locate_valve
 
-__all__ = ["FrameJets", "JetMasks", "atrial_jets", "hint_cut_warning", "measure_frames"]
+__all__ = ["FrameJets", "JetMasks", "atrial_jets", "hint_cut_warning", "measure_frames", "turbulence_share"]
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,13 @@ class JetMasks:
         """``(T,)`` turbulent jet pixels per frame."""
         return (self.masks & turb.turbs).sum(axis=(1, 2))
 
-    def turbulence_share(self, turb: Turbulence, frames: np.ndarray) -> float | None:
-        """The share of the turbulent pixels of ``frames`` (bool, ``(T,)``) that
-        lie in these jets; ``None`` without turbulence there."""
-        total = int(turb.turbs[frames].sum())
-        return None if total == 0 else float(self.turbulent_px(turb)[frames].sum()) / total
+
+def turbulence_share(jet_turbulent_px: np.ndarray, turb: Turbulence, frames: np.ndarray) -> float | None:
+    """The share of the turbulent pixels of ``frames`` (bool, ``(T,)``) that lie in
+    the jets (``jet_turbulent_px``: :meth:`JetMasks.turbulent_px`); ``None``
+    without turbulence there."""
+    total = int(turb.turbs[frames].sum())
+    return None if total == 0 else float(jet_turbulent_px[frames].sum()) / total
 
 
 @dataclass
