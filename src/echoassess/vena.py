@@ -265,21 +265,14 @@ def _narrowest_chord(
     ys = c[1] + dirs[:, 1:] * p[None, :]
     vals = cv2.remap(sub, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     zero = int(np.argmin(np.abs(p)))
+    inside = vals >= 0.5
+    rows, _, a, b = _runs_near(inside, zero)
+    keep = inside[rows, zero] & (a > 0) & (b < len(p) - 1)  # the run through the middle, whole
+    rows, a, b = rows[keep], a[keep], b[keep]
+    pas = _edges(vals[rows], p, a, a - 1).tolist()
+    pbs = _edges(vals[rows], p, b, b + 1).tolist()
     best = None
-    for k in range(len(angles)):
-        row = vals[k] >= 0.5
-        if not row[zero]:
-            continue
-        run = np.flatnonzero(_runs(row) == _runs(row)[zero])
-        a, b = int(run[0]), int(run[-1])
-        if a == 0 or b == len(p) - 1:
-            continue
-
-        def edge(i_in: int, i_out: int, k: int = k) -> float:
-            v_in, v_out = float(vals[k, i_in]), float(vals[k, i_out])
-            return float(p[i_in] + (v_in - 0.5) / max(v_in - v_out, 1e-6) * (p[i_out] - p[i_in]))
-
-        pa, pb = edge(a, a - 1), edge(b, b + 1)
+    for k, pa, pb in zip(rows.tolist(), pas, pbs, strict=True):
         ea, eb = c + pa * dirs[k], c + pb * dirs[k]
         if min(ea @ normal_xy, eb @ normal_xy) < cut_px:
             continue
@@ -482,9 +475,3 @@ def _edges(vals: np.ndarray, p: np.ndarray, i_in: np.ndarray, i_out: np.ndarray)
     v_out = vals[k, i_out].astype(np.float64)
     f = (v_in - 0.5) / np.maximum(v_in - v_out, 1e-6)
     return (p[i_in] + f.astype(np.float32) * (p[i_out] - p[i_in])).astype(np.float64)
-
-
-def _runs(row: np.ndarray) -> np.ndarray:
-    """1-based labels of the runs of ``True`` in a 1D bool array (0 elsewhere)."""
-    starts = row & ~np.r_[False, row[:-1]]
-    return np.cumsum(starts) * row

@@ -8,10 +8,16 @@ import numpy as np
 import pytest
 
 from echoassess import atrium, colourflow, vena
-from echoassess.vena import _runs, _sample_slices
+from echoassess.vena import _sample_slices
 
 
 # -- the vena contracta's slices: array code against the per-slice loop ----------
+def _runs(row: np.ndarray) -> np.ndarray:
+    """1-based labels of the runs of ``True`` in a 1D bool array (0 elsewhere)."""
+    starts = row & ~np.r_[False, row[:-1]]
+    return np.cumsum(starts) * row
+
+
 def _slices_loop(
     sub: np.ndarray,
     o: np.ndarray,
