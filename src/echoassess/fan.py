@@ -87,9 +87,10 @@ def _erode(mask: np.ndarray, kernel: np.ndarray, iterations: int = 1) -> np.ndar
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
     """``mask`` with every background region not 4-connected to the border filled."""
-    _, labels = cv2.connectedComponents((mask == 0).astype(np.uint8), connectivity=4)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    outside = np.isin(labels, border) & (mask == 0)
+    n, labels = cv2.connectedComponents((mask == 0).astype(np.uint8), connectivity=4)
+    touches = np.zeros(n, bool)  # the labels on the border
+    touches[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    outside = touches[labels] & (mask == 0)
     return (~outside).astype(np.uint8)
 
 

@@ -13,6 +13,7 @@ from dicomfiles import dcm_file, read_dataset, save_variant
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.sequence import Sequence
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 
 import echoassess
 from echoassess import load_clip
@@ -23,6 +24,8 @@ from echoassess.fan import Sector, sector_mask
 def reference_rgb(path: str, index: int) -> np.ndarray:
     """pydicom's own RGB conversion of one frame, scaled to 8 bits.
 
+    8-bit JPEG Baseline/Extended is decoded by pydicom's Pillow plugin
+    (libjpeg-turbo), everything else by pydicom's first available plugin.
     YBR -> RGB is pydicom's (``raw=False``); palette images go through
     pydicom's ``apply_color_lut`` (16-bit entries keep their high byte);
     monochrome images are scaled from BitsStored to 8 bits and replicated.
@@ -30,7 +33,8 @@ def reference_rgb(path: str, index: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = pydicom.dcmread(path)
-        arr = pixel_array(ds, index=index)
+        jpeg8 = ds.file_meta.TransferSyntaxUID in (JPEGBaseline8Bit, JPEGExtended12Bit) and ds.BitsStored == 8
+        arr = pixel_array(ds, index=index, **({"decoding_plugin": "pillow"} if jpeg8 else {}))
     pi = ds.PhotometricInterpretation
     if pi == "PALETTE COLOR":
         rgb = apply_color_lut(arr, ds)
@@ -96,7 +100,7 @@ REAL_FILES = [
 @pytest.mark.parametrize("name,n_frames,what", REAL_FILES, ids=[r[0] for r in REAL_FILES])
 def test_frames_equal_pydicom_rgb(name, n_frames, what):
     path = dcm_file(name)
-    clip = load_clip(path)
+    clip = load_clip(path, decoder="pydicom")
     assert clip.n_frames == n_frames == len(clip)
     rows, cols = read_dataset(path).Rows, read_dataset(path).Columns
     assert clip.shape == (rows, cols, 3)
@@ -105,14 +109,10 @@ def test_frames_equal_pydicom_rgb(name, n_frames, what):
     for i, got in zip(indices, streamed):
         assert got.dtype == np.uint8 and got.shape == clip.shape
         want = reference_rgb(path, i)
-        if clip.decoder == "pydicom":
-            # bit-exact: the decoders are pydicom's, for lossy files too
-            np.testing.assert_array_equal(got, want, err_msg=f"{what}, frame {i}")
-        else:  # libjpeg-turbo: within the fast path's stated tolerance
-            diff = np.abs(got.astype(np.int16) - want)
-            assert diff.max() <= FAST_MAX_ABS_DIFF and diff.mean() <= FAST_MEAN_ABS_DIFF, what
+        # bit-exact: the decoders are pydicom's, for lossy files too
+        np.testing.assert_array_equal(got, want, err_msg=f"{what}, frame {i}")
         np.testing.assert_array_equal(clip.frame(i), got)
-    fast = load_clip(path, decoder="libjpeg-turbo")
+    fast = load_clip(path)  # the default: libjpeg-turbo where it can promise the colours
     for i in indices:
         diff = np.abs(fast.frame(i).astype(np.int16) - reference_rgb(path, i))
         assert diff.max() <= FAST_MAX_ABS_DIFF and diff.mean() <= FAST_MEAN_ABS_DIFF, what
@@ -464,3 +464,29 @@ def test_depth_cm_on_a_realistic_screen(tmp_path):
     clip = load_clip(save_variant(ds, tmp_path / "noregions.dcm"), depth_cm=16.0)
     assert clip.calibration_source == "depth + sector"
     assert clip.spacing_cm[0] == pytest.approx(calibrated.spacing_cm[0], rel=0.01)
+
+
+def test_frames_pillow_refuses_fall_back_to_pydicoms_other_plugins(monkeypatch):
+    """The reference decodes 8-bit JPEG through pydicom's Pillow plugin; a frame
+    Pillow cannot decode goes through pydicom's other plugins (pylibjpeg), and
+    the frames after it through Pillow again."""
+    import pydicom.pixels.decoders.pillow as pillow_plugin
+
+    path = dcm_file("color3d_jpeg_baseline.dcm")
+    want = {i: pixel_array(path, index=i, decoding_plugin="pylibjpeg") for i in (2, 3)}
+    pillow = {i: pixel_array(path, index=i, decoding_plugin="pillow") for i in (1, 4)}
+    assert not np.array_equal(want[2], pixel_array(path, index=2, decoding_plugin="pillow"))
+    real_open, calls = pillow_plugin.Image.open, []
+
+    def open_refusing_two_and_three(fp, *a, **k):
+        calls.append(1)
+        if len(calls) in (2, 3):
+            raise OSError("broken data stream")
+        return real_open(fp, *a, **k)
+
+    monkeypatch.setattr(pillow_plugin.Image, "open", open_refusing_two_and_three)
+    frames = list(load_clip(path, decoder="pydicom").iter_frames([1, 2, 3, 4]))
+    np.testing.assert_array_equal(frames[0], pillow[1])
+    np.testing.assert_array_equal(frames[1], want[2])
+    np.testing.assert_array_equal(frames[2], want[3])
+    np.testing.assert_array_equal(frames[3], pillow[4])

@@ -372,7 +372,7 @@ def read_clip(
     *,
     spacing_cm: float | tuple[float, float] | None = None,
     depth_cm: float | None = None,
-    decoder: str = "pydicom",
+    decoder: str = "libjpeg-turbo",
 ) -> EchoClip:
     """Open an ultrasound DICOM clip, calibrated from the file and the user's spacing.
 

@@ -7,7 +7,11 @@ header), PALETTE COLOR (8- or 16-bit entries, :mod:`.palette`) and
 MONOCHROME1/2.
 
 pydicom's pipeline (``pydicom.pixels.pixel_array`` / ``iter_pixels``) is the
-reference decoder. With ``decoder="libjpeg-turbo"`` 8-bit JPEG
+reference decoder. It decodes 8-bit JPEG Baseline/Extended through its Pillow
+plugin (libjpeg-turbo, the JPEG decoder most viewers use) and falls back to
+its other plugins (pylibjpeg's libjpeg) for a frame Pillow refuses; every
+other transfer syntax goes through pydicom's first available plugin. With
+``decoder="libjpeg-turbo"`` 8-bit JPEG
 Baseline/Extended colour frames go through :func:`echoassess.dicom.jpeg.decode_rgb`
 when it can promise the reference's colour space, and through pydicom otherwise.
 """
@@ -33,7 +37,14 @@ from .palette import Palette, read_palette
 if TYPE_CHECKING:
     from pydicom import Dataset
 
-__all__ = ["FrameDecoder", "decode_options", "fast_colour_space", "scale_to_uint8", "DECODERS"]
+__all__ = [
+    "FrameDecoder",
+    "decode_options",
+    "fast_colour_space",
+    "reference_plugin",
+    "scale_to_uint8",
+    "DECODERS",
+]
 
 logger = logging.getLogger("echoassess")
 
@@ -93,6 +104,23 @@ def fast_colour_space(header: Dataset, layout: PixelLayout, decode_opts: dict[st
     return None
 
 
+def reference_plugin(header: Dataset) -> str:
+    """pydicom's decoding plugin for the reference decode: ``"pillow"``
+    (libjpeg-turbo) for 8-bit JPEG Baseline/Extended when it is available,
+    else ``""`` (pydicom's first available plugin)."""
+    ts = header.file_meta.get("TransferSyntaxUID")
+    if ts not in JPEG_BASELINE_LIKE or int_value(header, "BitsAllocated") != 8:
+        return ""
+    if int_value(header, "BitsStored") not in (None, 8):
+        return ""
+    from pydicom.pixels import get_decoder
+
+    try:
+        return "pillow" if "pillow" in get_decoder(ts).available_plugins else ""
+    except Exception:
+        return ""
+
+
 class FrameDecoder:
     """Decodes the frames of one file on demand; holds no pixels.
 
@@ -130,6 +158,8 @@ class FrameDecoder:
         self.fast_colour = (
             fast_colour_space(header, layout, self._options) if decoder == "libjpeg-turbo" else None
         )
+        #: pydicom's decoding plugin for the reference path ("" = its first available)
+        self._plugin = reference_plugin(header)
 
     @property
     def decoder(self) -> str:
@@ -152,10 +182,19 @@ class FrameDecoder:
         else:
             yield from self._iter_reference(wanted)
 
-    def _reference_frame(self, i: int) -> np.ndarray:
+    def _reference_frame(self, i: int, *, fallback_only: bool = False) -> np.ndarray:
         """Frame ``i`` decoded by pydicom's pipeline (the reference)."""
         from pydicom.pixels import pixel_array
 
+        if self._plugin and not fallback_only:
+            try:
+                with decoding(self.path, i):
+                    arr = pixel_array(
+                        self._source(), index=i, raw=False, decoding_plugin=self._plugin, **self._options
+                    )
+                return self._to_rgb(arr, i)
+            except CorruptPixelDataError:  # Pillow refuses it: pydicom's other plugins decide
+                pass
         with decoding(self.path, i):
             arr = pixel_array(self._source(), index=i, raw=False, **self._options)
         return self._to_rgb(arr, i)
@@ -223,12 +262,25 @@ class FrameDecoder:
     def _iter_reference(self, wanted: list[int] | None) -> Iterator[np.ndarray]:
         from pydicom.pixels import iter_pixels
 
-        order = range(self.n_frames) if wanted is None else wanted
-        it = iter_pixels(self._source(), indices=wanted, raw=False, **self._options)
-        for i in order:
-            with decoding(self.path, i):
-                arr = next(it)
-            yield self._to_rgb(arr, i)
+        order = list(range(self.n_frames)) if wanted is None else list(wanted)
+        plugin: dict[str, Any] = {"decoding_plugin": self._plugin} if self._plugin else {}
+        k = 0
+        while k < len(order):
+            it = iter_pixels(self._source(), indices=order[k:], raw=False, **plugin, **self._options)
+            for i in order[k:]:
+                try:
+                    with decoding(self.path, i):
+                        arr = next(it)
+                except CorruptPixelDataError:
+                    if not plugin:
+                        raise
+                    # Pillow refuses this frame: pydicom's other plugins decide,
+                    # then Pillow goes on from the next one
+                    yield self._reference_frame(i, fallback_only=True)
+                    k += 1
+                    break
+                yield self._to_rgb(arr, i)
+                k += 1
 
     def _source(self) -> str | Dataset:
         """What pydicom decodes from: the path (streaming, the normal case) or,

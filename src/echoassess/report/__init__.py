@@ -19,11 +19,45 @@ The report never holds patient identity: clips are named by file name, series
 description and the last digits of the SOP instance UID.
 """
 
-from ._common import CAVEATS
-from .figures import imaging_box, write_overlay_png
-from .files import ReportOutputs, check_out_dir, write_report
-from .page import MAX_EMBEDDED_ANIMATION_BYTES, render_html
-from .text import clip_summary, summary_table
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._common import CAVEATS
+    from .figures import imaging_box, write_overlay_png
+    from .files import ReportOutputs, check_out_dir, write_report
+    from .page import MAX_EMBEDDED_ANIMATION_BYTES, render_html
+    from .text import clip_summary, summary_table
+
+#: Public names imported on first use (PEP 562): ``echoassess check`` prints a
+#: summary without loading the HTML page, the figures or the output files.
+_LAZY = {
+    "CAVEATS": "_common",
+    "imaging_box": "figures",
+    "write_overlay_png": "figures",
+    "ReportOutputs": "files",
+    "check_out_dir": "files",
+    "write_report": "files",
+    "MAX_EMBEDDED_ANIMATION_BYTES": "page",
+    "render_html": "page",
+    "clip_summary": "text",
+    "summary_table": "text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'echoassess.report' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CAVEATS",
