@@ -6,7 +6,7 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9900-9914  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9950-9964  # the newest one
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -20,10 +20,12 @@ commissural view, fine mosaic, coloured overlays in the box), seeds 9800-9814,
 with fresh seeds 10000-10027 of every other family. The third, for the
 first final run of 2026-12-04, was the jet benchmark's fourth family
 (``tee_me4c x coarse x no_ecg``, seeds 9700-9714, now
-``--world-fourth-held-out``), with fresh seeds 11000-11027; the newest is the
-jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
-``--world-held-out``, seeds 9900-9914: the same clips as
-``accuracy_world.py --held-out``), with fresh seeds 12000-12027.
+``--world-fourth-held-out``), with fresh seeds 11000-11027; the fourth was the
+jet benchmark's fifth (``tee_comm x edge_aliased x no_ecg``, seeds 9900-9914,
+now ``--world-fifth-held-out``), with fresh seeds 12000-12027; the newest is
+the jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
+``tee_lvot x coarse x no_ecg``, ``--world-held-out``, seeds 9950-9964: the
+same clips as ``accuracy_world.py --held-out``), with fresh seeds 13000-13027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
@@ -53,7 +55,15 @@ from pathlib import Path
 
 import numpy as np
 from accuracy import parse_seeds  # beside this file
-from accuracy_world import FOURTH_HELD_OUT, HELD_OUT, HELD_OUT_TAG, family_for, hint_kwargs, write_study
+from accuracy_world import (
+    FIFTH_HELD_OUT,
+    FOURTH_HELD_OUT,
+    HELD_OUT,
+    HELD_OUT_TAG,
+    family_for,
+    hint_kwargs,
+    write_study,
+)
 
 from echoassess.pipeline import analyze_clip
 from echoassess.synthetic import load_truth, truth_path_for
@@ -68,6 +78,8 @@ def make_patient(
 ) -> tuple[Path, Path]:
     if world == "fourth":
         return write_study(seed, folder, "u", FOURTH_HELD_OUT)  # the files accuracy_world.py writes
+    if world == "fifth":
+        return write_study(seed, folder, "v", FIFTH_HELD_OUT)
     if world:
         return write_study(seed, folder, HELD_OUT_TAG, HELD_OUT)
     if second:
@@ -214,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--world-fourth-held-out", action="store_true", help="accuracy_world.py's fourth (seen) family"
     )
+    ap.add_argument(
+        "--world-fifth-held-out", action="store_true", help="accuracy_world.py's fifth (seen) family"
+    )
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
     ap.add_argument(
         "--combine",
@@ -236,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             folder,
             a.never_tuned,
             a.second_never_tuned,
-            "fourth" if a.world_fourth_held_out else a.world_held_out,
+            "fourth" if a.world_fourth_held_out else "fifth" if a.world_fifth_held_out else a.world_held_out,
         ):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:

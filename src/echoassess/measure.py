@@ -11,7 +11,7 @@ otherwise the ``*_cm2`` fields are ``None`` and only pixel areas are given.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,37 @@ def measure_frame(
     )
 
 
+def one_frame_spikes(per_frame: Sequence[FrameMeasurement], ratio: float) -> list[int]:
+    """Systolic frames whose jet area is more than ``ratio`` times the larger of
+    their two neighbours' (both systolic, with a jet): one-frame artefacts.
+
+    >>> from dataclasses import replace
+    >>> fm = [measure_frame(i, None, 0, phase="systole", time_ms=None, spacing_cm=None) for i in range(5)]
+    >>> areas = [100, 110, 300, 120, 0]
+    >>> fm = [replace(f, jet_area_px=a) for f, a in zip(fm, areas)]
+    >>> one_frame_spikes(fm, 1.6), one_frame_spikes(fm, 3.0)
+    ([2], [])
+    """
+    out = []
+    for k in range(1, len(per_frame) - 1):
+        prev, f, nxt = per_frame[k - 1], per_frame[k], per_frame[k + 1]
+        if not all(g.phase == Phase.SYSTOLE and g.jet_area_px > 0 for g in (prev, f, nxt)):
+            continue
+        if f.jet_area_px > ratio * max(prev.jet_area_px, nxt.jet_area_px):
+            out.append(f.index)
+    return out
+
+
+def max_frame_of(per_frame: Sequence[FrameMeasurement], excluded: Collection[int] = ()) -> int | None:
+    """The systolic frame with the largest jet area (the first on ties), leaving
+    out ``excluded`` frames unless nothing else is systolic."""
+    systolic = [f for f in per_frame if f.phase == Phase.SYSTOLE]
+    kept = [f for f in systolic if f.index not in excluded] or systolic
+    if not kept:
+        return None
+    return max(kept, key=lambda f: (f.jet_area_px, -f.index)).index
+
+
 def summarize_clip(
     per_frame: Sequence[FrameMeasurement],
     jets_by_frame: dict[int, tuple[JetMeasurement, ...]],
@@ -136,11 +167,13 @@ def summarize_clip(
     status_reason: str = "",
     user_inputs: Sequence[dict[str, Any]] = (),
     identifiers: dict[str, Any] | None = None,
+    excluded: Collection[int] = (),
 ) -> ClipResult:
     """Fold per-frame measurements into a :class:`ClipResult`.
 
-    The maximum is taken over systolic frames only (the first one on ties);
-    the mean systolic area averages every systolic frame (zeros included).
+    The maximum is taken over systolic frames only (the first one on ties),
+    leaving out ``excluded`` frames (one-frame artefacts); the mean systolic
+    area averages every systolic frame (zeros included).
 
     Examples
     --------
@@ -153,12 +186,8 @@ def summarize_clip(
     """
     px_cm2 = pixel_area_cm2(spacing_cm)
     systolic = [f for f in per_frame if f.phase == Phase.SYSTOLE]
-    max_frame = None
-    max_px = 0
-    if systolic:
-        best = max(systolic, key=lambda f: (f.jet_area_px, -f.index))
-        max_frame = best.index
-        max_px = best.jet_area_px
+    max_frame = max_frame_of(per_frame, excluded)
+    max_px = 0 if max_frame is None else per_frame_by_index(per_frame)[max_frame].jet_area_px
     mean_sys = None
     if systolic and px_cm2 is not None:
         mean_sys = float(np.mean([f.jet_area_px for f in systolic])) * px_cm2
@@ -193,6 +222,10 @@ def summarize_clip(
         user_inputs=tuple(dict(e) for e in user_inputs),
         identifiers=dict(identifiers or {}),
     )
+
+
+def per_frame_by_index(per_frame: Sequence[FrameMeasurement]) -> dict[int, FrameMeasurement]:
+    return {f.index: f for f in per_frame}
 
 
 def jet_outline(mask: np.ndarray, *, tolerance_px: float = 0.5) -> np.ndarray:

@@ -180,6 +180,9 @@ def _measure(
     measured = jets.measure_frames(
         atrial, flow, outcome.systole, clip, found, scale, p, keep_masks=keep_masks
     )
+    spike = jets.spike_warning(measured, p) if outcome.status == "measured" else None
+    if spike is not None:
+        warnings.append(spike)
     if hints.any_placement and outcome.valve.annulus is not None:
         cut = _hint_cut(search, atrial, outcome, flow, turb, scale, p, hints, clip)
         if cut is not None:

@@ -99,6 +99,7 @@ def build_result(
         status_reason=outcome.reason,
         user_inputs=user_inputs,
         identifiers=_identifiers(clip),
+        excluded=frames.spikes,
     )
     return _with_post_teer(
         result,

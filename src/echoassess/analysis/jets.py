@@ -57,6 +57,7 @@ class FrameJets:
     best_frame: int = -1  # the frame with the largest jet area ...
     best_labels: np.ndarray | None = None  # ... and its jet labels (colour box)
     vcs_by_frame: dict[int, dict] = field(default_factory=dict)  # vena contracta per jet
+    spikes: list[int] = field(default_factory=list)  # one-frame artefacts, left out of the max
 
 
 def atrial_jets(
@@ -122,7 +123,6 @@ def measure_frames(
     out = FrameJets(masks=np.zeros((T, rows, cols), bool) if keep_masks else None)
     labelled = _labels_by_frame(jets, flow, systole, scale, p)
     times = clip.frame_times_ms
-    best_px = 0
     for i in range(T):
         labels, n = labelled.get(i, (None, 0))
         if labels is not None:
@@ -140,9 +140,6 @@ def measure_frames(
             )
             if out.masks is not None:
                 out.masks[i, by0 : by0 + h, bx0 : bx0 + w] = labels > 0
-            area = int(np.count_nonzero(labels))
-            if area > best_px:
-                out.best_frame, best_px, out.best_labels = i, area, labels
         out.per_frame.append(
             measure.measure_frame(
                 i,
@@ -153,7 +150,23 @@ def measure_frames(
                 spacing_cm=clip.spacing_cm,
             )
         )
+    out.spikes = measure.one_frame_spikes(out.per_frame, p.detection.max_spike_ratio)
+    best = measure.max_frame_of(out.per_frame, out.spikes)
+    if best is not None and out.per_frame[best].jet_area_px > 0 and best in labelled:
+        out.best_frame, out.best_labels = best, labelled[best][0]
     return out
+
+
+def spike_warning(frames: FrameJets, p: AnalysisParams) -> str | None:
+    """The warning for frames left out of the maximum as one-frame artefacts."""
+    if not frames.spikes:
+        return None
+    shown = ", ".join(str(i) for i in frames.spikes[:5]) + (" ..." if len(frames.spikes) > 5 else "")
+    return (
+        f"frame(s) {shown}: the jet area is more than {p.detection.max_spike_ratio:g}x both "
+        "neighbouring frames' (a one-frame artefact, e.g. a flow beside the valve merged in): "
+        "left out of the maximum; check them"
+    )
 
 
 def _labels_by_frame(

@@ -318,6 +318,11 @@ class DetectionParams:
     min_attachment_area_cm2 : float
         Smooth patches flowing against the jet's direction this large on a
         jet's edge (venous inflow touching the jet) are cut off the jet.
+    max_spike_ratio : float
+        A systolic frame whose jet area is more than this many times both of its
+        (systolic, non-empty) neighbours' is a one-frame artefact (a flow next
+        to the valve merged in for one frame): it stays in the per-frame table
+        but is left out of the maximum, with a warning.
     hint_keep_fraction : float
         Hints (annulus, valve point, roi) that keep less than this fraction of the
         jet found without them raise a warning.
@@ -333,6 +338,7 @@ class DetectionParams:
     min_jet_area_cm2: float = 0.05
     fill_holes: bool = True
     min_attachment_area_cm2: float = 0.05
+    max_spike_ratio: float = 1.6
     hint_keep_fraction: float = 0.85
 
 
