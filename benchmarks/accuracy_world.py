@@ -157,7 +157,9 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
     dice, diastolic = score_masks(masks, truth)
     px_cm2 = truth.spacing_cm[0] * truth.spacing_cm[1]
     true_max = float(truth.areas_cm2.max())
-    got_max = float(masks.sum(axis=(1, 2)).max()) * px_cm2  # in the truth's units (calibrated or not)
+    # the result's maximum (its max frame: systolic, one-frame spikes left out), in the
+    # truth's units (calibrated or not); until 2026-12-04 the largest mask of any frame
+    got_max = 0.0 if res.max_frame is None else float(masks[res.max_frame].sum()) * px_cm2
     return {
         "file": path.name,
         "view": truth.view,

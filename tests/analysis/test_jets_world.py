@@ -292,3 +292,17 @@ def test_summarize_leaves_excluded_frames_out_of_the_maximum():
     assert r.per_frame[2].jet_area_px == 9  # still in the table
     only = summarize_clip(frames[2:3], {}, excluded=[2], **kw)  # nothing else: kept
     assert only.max_frame == 2
+
+
+def test_mitral_and_aortic_jets_without_an_ecg_told_apart_by_direction(tmp_path):
+    """TEE long-axis view, coarse mosaic, no ECG (the sixth never-tuned family,
+    seed 9952, seen once): a post-clip mitral jet in systole and aortic
+    regurgitation in diastole, far apart. With no ECG to tell systole this was
+    "cannot measure"; the mitral jet and the flow converging on its orifice run
+    toward the probe (into the atrium of a TEE view), the aortic jet away from
+    it, so the mitral flow is chosen and measured."""
+    post, path = _benchmark_clip(tmp_path, 9952, "tee_lvot", "coarse", "no_ecg", post=True)
+    assert post.truth.ai_masks.any()  # the rival flow is there
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(post, r, area_rel=0.1, dice_min=0.9)
+    assert r.diagnostics.view == "tee"

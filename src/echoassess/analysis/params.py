@@ -150,6 +150,14 @@ class ValveParams:
         ... when at most this fraction of their frames are shared.
     rival_min_systolic_gap : float
         The ECG tells two rival flows apart when their systolic shares differ by this.
+    rival_min_direction : float
+        Without an ECG, two rival flows are told apart by their direction: the
+        mitral jet (and the flow converging on its orifice) runs into the
+        atrium, an aortic jet the other way. Each flow's smooth (non-turbulent)
+        colour within ``rival_direction_cm`` of its orifices has a mean velocity
+        sign (-1..1); the flow whose sign points into the atrium by at least
+        this, while the other's does not, is the mitral one.
+    rival_direction_cm : float
     annulus_half_length_cm : float
         Half the annulus segment when it is found from the image.
     max_auto_tilt_deg : float
@@ -204,6 +212,8 @@ class ValveParams:
     rival_min_weight: float = 0.4
     rival_max_shared_frames: float = 0.3
     rival_min_systolic_gap: float = 0.3
+    rival_min_direction: float = 0.3
+    rival_direction_cm: float = 1.0
     annulus_half_length_cm: float = 1.6
     max_auto_tilt_deg: float = 40.0
     other_flow_min_weight: float = 0.2

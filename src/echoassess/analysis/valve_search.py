@@ -121,7 +121,7 @@ def locate_valve(
     clusters = _origin_clusters(s, cores, jet_frames, depth_a, min_core_px, valve_xy, p)
     if not clusters:
         return fail("no jet origin")
-    chosen = _main_flow(s, clusters, valve_xy, p)
+    chosen = _main_flow(s, clusters, valve_xy, p, side=sd.side)
     if isinstance(chosen, str):
         return fail(chosen)
     main, others, rival = chosen
@@ -236,12 +236,17 @@ def _area_of(c: Cluster) -> float:
 
 
 def _main_flow(
-    s: ValveSearch, clusters: list[Cluster], valve_xy: tuple[float, float] | None, p: AnalysisParams
+    s: ValveSearch,
+    clusters: list[Cluster],
+    valve_xy: tuple[float, float] | None,
+    p: AnalysisParams,
+    *,
+    side: int,
 ) -> tuple[Cluster, list[Cluster], bool] | str:
     """The flow that holds the mitral jet, the other flows that could hold it
     (tried in turn), and whether a rival flow was set aside; or why none can be
     chosen."""
-    rival_pick = _rival(s, clusters, valve_xy, p)
+    rival_pick = _rival(s, clusters, valve_xy, p, side=side)
     if isinstance(rival_pick, str):
         return rival_pick
     main, rival = rival_pick
@@ -286,10 +291,16 @@ def _main_flow(
 
 
 def _rival(
-    s: ValveSearch, clusters: list[Cluster], valve_xy: tuple[float, float] | None, p: AnalysisParams
+    s: ValveSearch,
+    clusters: list[Cluster],
+    valve_xy: tuple[float, float] | None,
+    p: AnalysisParams,
+    *,
+    side: int,
 ) -> tuple[Cluster, bool] | str:
     """The main flow when a second one, far away and in other frames, rivals it
-    (e.g. mitral and aortic regurgitation): the ECG's systole decides, or nothing
+    (e.g. mitral and aortic regurgitation): the ECG's systole decides; without
+    an ECG, the flows' directions (only one runs into the atrium), or nothing
     can."""
     main = clusters[0]
     if len(clusters) < 2 or valve_xy is not None:
@@ -306,15 +317,45 @@ def _rival(
     ):
         return main, False
     if s.ecg_systolic is None:
+        # MR runs into the atrium: toward the probe in TEE (+), away in TTE (-)
+        into_atrium = -side
+        dir_a = into_atrium * _flow_sign(s, main, p)
+        dir_b = into_atrium * _flow_sign(s, second, p)
+        need = v.rival_min_direction
+        if dir_a >= need and dir_b < need:
+            return main, True
+        if dir_b >= need and dir_a < need:
+            return second, True
         return (
             "two separate turbulent flows in different frames (e.g. mitral and "
-            "aortic regurgitation) and no ECG to tell systole"
+            "aortic regurgitation), no ECG to tell systole, and their directions do not tell either"
         )
     sys_a = np.mean([s.ecg_systolic[f] for f in fa])
     sys_b = np.mean([s.ecg_systolic[f] for f in fb])
     if abs(sys_a - sys_b) < v.rival_min_systolic_gap:
         return "two separate turbulent flows and the ECG does not tell which is systolic"
     return (second if sys_b > sys_a else main), True
+
+
+def _flow_sign(s: ValveSearch, c: Cluster, p: AnalysisParams) -> float:
+    """The mean velocity sign (-1..1, + toward the probe) of the smooth colour flow
+    near a flow's orifices, on its frames: its jet's slow rim and the flow
+    converging on its orifice share the jet's direction."""
+    r = p.valve.rival_direction_cm * s.scale.ln(1.0)
+    h, w = s.flows.shape[1:]
+    yy, xx = np.mgrid[0:h, 0:w]
+    total, n = 0.0, 0
+    for f in sorted(_frames_of(c)):
+        if f < 0:
+            continue
+        near = np.zeros((h, w), bool)
+        for o in c:
+            if o.frame == f:
+                near |= (xx - o.x) ** 2 + (yy - o.y) ** 2 <= r * r
+        vals = s.velocity[f][near & s.flows[f] & ~s.turbs[f]]
+        total += float(np.sign(vals).sum())
+        n += int(vals.size)
+    return total / n if n >= 20 else 0.0
 
 
 def _fit_cluster(
