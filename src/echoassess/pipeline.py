@@ -226,6 +226,7 @@ def _valve_search(
         close_px=turb.close_px,
         view=hints.view,
         file_view=clip.metadata.view,
+        calibrated=clip.spacing_cm is not None,
     )
 
 

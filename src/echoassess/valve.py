@@ -225,7 +225,9 @@ def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Ori
     return sorted(groups.values(), key=lambda g: -sum(o.area_px for o in g))
 
 
-def infer_side(mean_depth_cm: float | None, flow_sign: float | None) -> tuple[int | None, str]:
+def infer_side(
+    mean_depth_cm: float | None, flow_sign: float | None, *, depth_measured: bool = False
+) -> tuple[int | None, str]:
     """TTE (+1: atrium deeper than the valve) or TEE (-1) from image evidence.
 
     Parameters
@@ -238,6 +240,11 @@ def infer_side(mean_depth_cm: float | None, flow_sign: float | None) -> tuple[in
         (the jet's slow rim and the flow converging on the orifice share the
         jet's direction): negative = away from the probe (TTE), positive =
         toward it (TEE).
+    depth_measured : bool
+        The depth comes from the file's calibration (not an assumed scale).
+        Then a clear depth (at most 6 cm, or at least 10 cm) decides when the
+        flow's sign disagrees: a jet aliased to its edge wraps its rim's
+        velocity to the other sign.
 
     Returns
     -------
@@ -251,6 +258,10 @@ def infer_side(mean_depth_cm: float | None, flow_sign: float | None) -> tuple[in
     1
     >>> infer_side(6.5, -0.1)[0] is None
     True
+    >>> infer_side(3.4, -0.8)[0] is None, infer_side(3.4, -0.8, depth_measured=True)[0]
+    (True, -1)
+    >>> infer_side(8.0, 0.5, depth_measured=True)[0] is None  # not clear enough to overrule
+    True
     """
     by_depth = None
     if mean_depth_cm is not None:
@@ -262,14 +273,20 @@ def infer_side(mean_depth_cm: float | None, flow_sign: float | None) -> tuple[in
     if flow_sign is not None and abs(flow_sign) >= 0.25:
         by_sign = 1 if flow_sign < 0 else -1
     votes = [v for v in (by_depth, by_sign) if v is not None]
+    clear = mean_depth_cm is not None and (mean_depth_cm <= 6.0 or mean_depth_cm >= 10.0)
+    overruled = False
+    if len(set(votes)) > 1 and depth_measured and clear and by_depth is not None:
+        votes, overruled = [by_depth], True
     if not votes or len(set(votes)) > 1:
         return None, "the jets' depth and direction do not say which side the atrium is on"
     side = votes[0]
     parts = []
     if mean_depth_cm is not None:
         parts.append(f"jets {mean_depth_cm:.1f} cm from the probe")
-    if by_sign is not None:
+    if by_sign is not None and not overruled:
         parts.append("flowing " + ("away from it" if by_sign == 1 else "toward it"))
+    if overruled:
+        parts.append("their rim's colour says otherwise (aliased?)")
     return side, ", ".join(parts) + (": transthoracic" if side == 1 else ": transoesophageal")
 
 

@@ -306,3 +306,15 @@ def test_mitral_and_aortic_jets_without_an_ecg_told_apart_by_direction(tmp_path)
     r = analyze_clip(path, keep_masks=True)
     _check_measured(post, r, area_rel=0.1, dice_min=0.9)
     assert r.diagnostics.view == "tee"
+
+
+def test_a_clear_depth_decides_when_an_aliased_rim_points_the_wrong_way(tmp_path):
+    """TEE 4-chamber post-clip clip, jets aliased to their edge (seed 10021 of the
+    world benchmark, seen): the jets lie 4.4 cm from the probe (transoesophageal),
+    but their aliased rims wrap to the other colour, so the flow's direction said
+    transthoracic and the answer was "cannot tell TTE from TEE". On a calibrated
+    clip a clear depth now decides, and the reason says the rim disagreed."""
+    post, path = _benchmark_clip(tmp_path, 10021, "tee_me4c", "edge_aliased", "zoom", post=True)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(post, r, area_rel=0.05, dice_min=0.95)
+    assert r.diagnostics.view == "tee" and "aliased?" in r.diagnostics.view_source

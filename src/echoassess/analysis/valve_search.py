@@ -42,6 +42,8 @@ class ValveSearch:
     close_px: int
     view: str  # the user's: "auto", "tte" or "tee"
     file_view: str | None
+    #: the scale is the file's (or the user's) calibration, not an assumed depth
+    calibrated: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def _atrial_side(
         ring[j] = cv2.dilate(sel[j].astype(np.uint8), kk).astype(bool) & s.flows[i] & ~s.turbs[i]
     vals = s.velocity[side_frames][ring]
     sign = float(np.mean(np.sign(vals))) if vals.size >= 20 else None
-    side, why = vl.infer_side(mean_depth, sign)
+    side, why = vl.infer_side(mean_depth, sign, depth_measured=s.calibrated)
     if side is None:
         return _Side(None, None, "image")
     return _Side(side, "tte" if side == 1 else "tee", f"image ({why})")
