@@ -6,7 +6,7 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9950-9964  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9970-9984  # the newest one
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -22,10 +22,13 @@ first final run of 2026-12-04, was the jet benchmark's fourth family
 (``tee_me4c x coarse x no_ecg``, seeds 9700-9714, now
 ``--world-fourth-held-out``), with fresh seeds 11000-11027; the fourth was the
 jet benchmark's fifth (``tee_comm x edge_aliased x no_ecg``, seeds 9900-9914,
-now ``--world-fifth-held-out``), with fresh seeds 12000-12027; the newest is
+now ``--world-fifth-held-out``), with fresh seeds 12000-12027; the fifth was
+the jet benchmark's sixth (``tee_lvot x coarse x no_ecg``, seeds 9950-9964,
+now ``--world-sixth-held-out``), with fresh seeds 13000-13027; the newest is
 the jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
-``tee_lvot x coarse x no_ecg``, ``--world-held-out``, seeds 9950-9964: the
-same clips as ``accuracy_world.py --held-out``), with fresh seeds 13000-13027.
+``tee_lvot x fine x frozen_ecg``, ``--world-held-out``, seeds 9970-9984: the
+same clips as ``accuracy_world.py --held-out``), to be run with fresh seeds
+14000-14027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
@@ -60,6 +63,7 @@ from accuracy_world import (
     FOURTH_HELD_OUT,
     HELD_OUT,
     HELD_OUT_TAG,
+    SIXTH_HELD_OUT,
     family_for,
     hint_kwargs,
     write_study,
@@ -80,6 +84,8 @@ def make_patient(
         return write_study(seed, folder, "u", FOURTH_HELD_OUT)  # the files accuracy_world.py writes
     if world == "fifth":
         return write_study(seed, folder, "v", FIFTH_HELD_OUT)
+    if world == "sixth":
+        return write_study(seed, folder, "x", SIXTH_HELD_OUT)
     if world:
         return write_study(seed, folder, HELD_OUT_TAG, HELD_OUT)
     if second:
@@ -229,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--world-fifth-held-out", action="store_true", help="accuracy_world.py's fifth (seen) family"
     )
+    ap.add_argument(
+        "--world-sixth-held-out", action="store_true", help="accuracy_world.py's sixth (seen) family"
+    )
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
     ap.add_argument(
         "--combine",
@@ -251,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             folder,
             a.never_tuned,
             a.second_never_tuned,
-            "fourth" if a.world_fourth_held_out else "fifth" if a.world_fifth_held_out else a.world_held_out,
+            "fourth"
+            if a.world_fourth_held_out
+            else "fifth"
+            if a.world_fifth_held_out
+            else "sixth"
+            if a.world_sixth_held_out
+            else a.world_held_out,
         ):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:

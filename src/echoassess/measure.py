@@ -118,22 +118,30 @@ def measure_frame(
 
 
 def one_frame_spikes(per_frame: Sequence[FrameMeasurement], ratio: float) -> list[int]:
-    """Systolic frames whose jet area is more than ``ratio`` times the larger of
-    their two neighbours' (both systolic, with a jet): one-frame artefacts.
+    """Systolic frames (not the clip's first or last) whose jet area is more than
+    ``ratio`` times the larger of their neighbours' that are systolic with a jet
+    (one of them, where the other is diastolic or has no jet yet or any more):
+    one-frame artefacts (a jet grows from its first frame and shrinks to its last).
 
     >>> from dataclasses import replace
-    >>> fm = [measure_frame(i, None, 0, phase="systole", time_ms=None, spacing_cm=None) for i in range(5)]
-    >>> areas = [100, 110, 300, 120, 0]
+    >>> fm = [measure_frame(i, None, 0, phase="systole", time_ms=None, spacing_cm=None) for i in range(6)]
+    >>> areas = [100, 110, 300, 120, 0, 0]
     >>> fm = [replace(f, jet_area_px=a) for f, a in zip(fm, areas)]
     >>> one_frame_spikes(fm, 1.6), one_frame_spikes(fm, 3.0)
     ([2], [])
+    >>> onset = [replace(f, jet_area_px=a) for f, a in zip(fm, [0, 0, 300, 100, 120, 130])]
+    >>> one_frame_spikes(onset, 1.6)
+    [2]
+    >>> one_frame_spikes([replace(onset[1], phase="diastole")] + onset[2:4], 1.6)
+    [2]
     """
     out = []
     for k in range(1, len(per_frame) - 1):
         prev, f, nxt = per_frame[k - 1], per_frame[k], per_frame[k + 1]
-        if not all(g.phase == Phase.SYSTOLE and g.jet_area_px > 0 for g in (prev, f, nxt)):
+        if f.phase != Phase.SYSTOLE or f.jet_area_px <= 0:
             continue
-        if f.jet_area_px > ratio * max(prev.jet_area_px, nxt.jet_area_px):
+        around = [g.jet_area_px for g in (prev, nxt) if g.phase == Phase.SYSTOLE and g.jet_area_px > 0]
+        if around and f.jet_area_px > ratio * max(around):
             out.append(f.index)
     return out
 

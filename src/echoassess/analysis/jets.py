@@ -163,9 +163,9 @@ def spike_warning(frames: FrameJets, p: AnalysisParams) -> str | None:
         return None
     shown = ", ".join(str(i) for i in frames.spikes[:5]) + (" ..." if len(frames.spikes) > 5 else "")
     return (
-        f"frame(s) {shown}: the jet area is more than {p.detection.max_spike_ratio:g}x both "
-        "neighbouring frames' (a one-frame artefact, e.g. a flow beside the valve merged in): "
-        "left out of the maximum; check them"
+        f"frame(s) {shown}: the jet area is more than {p.detection.max_spike_ratio:g}x the "
+        "neighbouring frames' with a jet (a one-frame artefact, e.g. a flow beside the valve "
+        "merged in): left out of the maximum; check them"
     )
 
 

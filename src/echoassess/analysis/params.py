@@ -330,9 +330,10 @@ class DetectionParams:
         jet's edge (venous inflow touching the jet) are cut off the jet.
     max_spike_ratio : float
         A systolic frame whose jet area is more than this many times both of its
-        (systolic, non-empty) neighbours' is a one-frame artefact (a flow next
-        to the valve merged in for one frame): it stays in the per-frame table
-        but is left out of the maximum, with a warning.
+        (systolic) neighbours' with a jet, or than the one with a jet when the
+        other has none (a jet's first or last frame), is a one-frame artefact (a
+        flow next to the valve merged in for one frame): it stays in the
+        per-frame table but is left out of the maximum, with a warning.
     hint_keep_fraction : float
         Hints (annulus, valve point, roi) that keep less than this fraction of the
         jet found without them raise a warning.
