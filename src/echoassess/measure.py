@@ -146,14 +146,16 @@ def one_frame_spikes(per_frame: Sequence[FrameMeasurement], ratio: float) -> lis
     return out
 
 
-def max_frame_of(per_frame: Sequence[FrameMeasurement], excluded: Collection[int] = ()) -> int | None:
+def max_frame_of(
+    per_frame: Sequence[FrameMeasurement], excluded: Collection[int] = ()
+) -> FrameMeasurement | None:
     """The systolic frame with the largest jet area (the first on ties), leaving
     out ``excluded`` frames unless nothing else is systolic."""
     systolic = [f for f in per_frame if f.phase == Phase.SYSTOLE]
     kept = [f for f in systolic if f.index not in excluded] or systolic
     if not kept:
         return None
-    return max(kept, key=lambda f: (f.jet_area_px, -f.index)).index
+    return max(kept, key=lambda f: (f.jet_area_px, -f.index))
 
 
 def summarize_clip(
@@ -194,8 +196,9 @@ def summarize_clip(
     """
     px_cm2 = pixel_area_cm2(spacing_cm)
     systolic = [f for f in per_frame if f.phase == Phase.SYSTOLE]
-    max_frame = max_frame_of(per_frame, excluded)
-    max_px = 0 if max_frame is None else per_frame_by_index(per_frame)[max_frame].jet_area_px
+    best = max_frame_of(per_frame, excluded)
+    max_frame = None if best is None else best.index
+    max_px = 0 if best is None else best.jet_area_px
     mean_sys = None
     if systolic and px_cm2 is not None:
         mean_sys = float(np.mean([f.jet_area_px for f in systolic])) * px_cm2
@@ -230,10 +233,6 @@ def summarize_clip(
         user_inputs=tuple(dict(e) for e in user_inputs),
         identifiers=dict(identifiers or {}),
     )
-
-
-def per_frame_by_index(per_frame: Sequence[FrameMeasurement]) -> dict[int, FrameMeasurement]:
-    return {f.index: f for f in per_frame}
 
 
 def jet_outline(mask: np.ndarray, *, tolerance_px: float = 0.5) -> np.ndarray:

@@ -152,8 +152,8 @@ def measure_frames(
         )
     out.spikes = measure.one_frame_spikes(out.per_frame, p.detection.max_spike_ratio)
     best = measure.max_frame_of(out.per_frame, out.spikes)
-    if best is not None and out.per_frame[best].jet_area_px > 0 and best in labelled:
-        out.best_frame, out.best_labels = best, labelled[best][0]
+    if best is not None and best.jet_area_px > 0 and best.index in labelled:
+        out.best_frame, out.best_labels = best.index, labelled[best.index][0]
     return out
 
 
