@@ -80,19 +80,9 @@ def fast_colour_space(header: Dataset, layout: PixelLayout, decode_opts: dict[st
     """The colour space (``"YCbCr"`` / ``"RGB"``) the reference decoder gives the
     samples of an 8-bit 3-component JPEG Baseline/Extended clip that the fast
     path may decode, or ``None`` (pydicom decodes every frame)."""
-    ts = header.file_meta.get("TransferSyntaxUID")
-    if (
-        not layout.encapsulated
-        or not layout.streamable
-        or layout.value_offset <= 0
-        or ts not in JPEG_BASELINE_LIKE
-    ):
+    if not layout.encapsulated or not layout.streamable or layout.value_offset <= 0:
         return None
-    if (
-        int_value(header, "SamplesPerPixel") != 3
-        or int_value(header, "BitsAllocated") != 8
-        or int_value(header, "BitsStored") not in (None, 8)
-    ):
+    if not _jpeg_8bit(header) or int_value(header, "SamplesPerPixel") != 3:
         return None
     pi = decode_opts.get(
         "photometric_interpretation", str(header.get("PhotometricInterpretation", "")).strip()
@@ -104,18 +94,25 @@ def fast_colour_space(header: Dataset, layout: PixelLayout, decode_opts: dict[st
     return None
 
 
+def _jpeg_8bit(header: Dataset) -> bool:
+    """8-bit samples in JPEG Baseline/Extended (what libjpeg-turbo decodes)."""
+    return (
+        header.file_meta.get("TransferSyntaxUID") in JPEG_BASELINE_LIKE
+        and int_value(header, "BitsAllocated") == 8
+        and int_value(header, "BitsStored") in (None, 8)
+    )
+
+
 def reference_plugin(header: Dataset) -> str:
     """pydicom's decoding plugin for the reference decode: ``"pillow"``
     (libjpeg-turbo) for 8-bit JPEG Baseline/Extended when it is available,
     else ``""`` (pydicom's first available plugin)."""
-    ts = header.file_meta.get("TransferSyntaxUID")
-    if ts not in JPEG_BASELINE_LIKE or int_value(header, "BitsAllocated") != 8:
-        return ""
-    if int_value(header, "BitsStored") not in (None, 8):
+    if not _jpeg_8bit(header):
         return ""
     from pydicom.pixels import get_decoder
 
     try:
+        ts = header.file_meta.get("TransferSyntaxUID")
         return "pillow" if "pillow" in get_decoder(ts).available_plugins else ""
     except Exception:
         return ""
