@@ -192,8 +192,7 @@ def _atrial_side(
     kk = np.ones((max(3, int(round(0.5 * s.scale.ln(1.0))) | 1),) * 2, np.uint8)
     for j, i in enumerate(side_frames):
         ring[j] = cv2.dilate(sel[j].astype(np.uint8), kk).astype(bool) & s.flows[i] & ~s.turbs[i]
-    vals = s.velocity[side_frames][ring]
-    sign = float(np.mean(np.sign(vals))) if vals.size >= 20 else None
+    sign = _mean_sign(s.velocity[side_frames][ring])
     side, why = vl.infer_side(mean_depth, sign, depth_measured=s.calibrated)
     if side is None:
         return _Side(None, None, "image")
@@ -339,14 +338,20 @@ def _rival(
     return (second if sys_b > sys_a else main), True
 
 
+def _mean_sign(vals: np.ndarray) -> float | None:
+    """The mean velocity sign (-1..1, + toward the probe) of smooth flow pixels,
+    ``None`` with fewer than 20 of them."""
+    return float(np.mean(np.sign(vals))) if vals.size >= 20 else None
+
+
 def _flow_sign(s: ValveSearch, c: Cluster, p: AnalysisParams) -> float:
-    """The mean velocity sign (-1..1, + toward the probe) of the smooth colour flow
-    near a flow's orifices, on its frames: its jet's slow rim and the flow
-    converging on its orifice share the jet's direction."""
+    """:func:`_mean_sign` of the smooth colour flow near a flow's orifices, on its
+    frames (0 with too few pixels): its jet's slow rim and the flow converging
+    on its orifice share the jet's direction."""
     r = p.valve.rival_direction_cm * s.scale.ln(1.0)
     h, w = s.flows.shape[1:]
     yy, xx = np.mgrid[0:h, 0:w]
-    total, n = 0.0, 0
+    vals = []
     for f in sorted(_frames_of(c)):
         if f < 0:
             continue
@@ -354,10 +359,9 @@ def _flow_sign(s: ValveSearch, c: Cluster, p: AnalysisParams) -> float:
         for o in c:
             if o.frame == f:
                 near |= (xx - o.x) ** 2 + (yy - o.y) ** 2 <= r * r
-        vals = s.velocity[f][near & s.flows[f] & ~s.turbs[f]]
-        total += float(np.sign(vals).sum())
-        n += int(vals.size)
-    return total / n if n >= 20 else 0.0
+        vals.append(s.velocity[f][near & s.flows[f] & ~s.turbs[f]])
+    sign = _mean_sign(np.concatenate(vals)) if vals else None
+    return 0.0 if sign is None else sign
 
 
 def _fit_cluster(
