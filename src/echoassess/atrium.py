@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from .colourflow import channel_max, channel_min
+from .vena import running_median
 
 __all__ = ["AtriumResult", "la_blood_pool", "grey_and_colour"]
 
@@ -377,7 +378,7 @@ def _drop_leaks(radius: np.ndarray, open_ray: np.ndarray, *, win: int = 15) -> t
     """A ray much longer (x1.25) than the running median of its neighbours ran
     through a gap (a wall's dropout, the clip's shadow): it takes the median."""
     ext = np.concatenate([radius[-win:], radius, radius[:win]])
-    med = _median1d(ext, 2 * win + 1)[win:-win]
+    med = running_median(ext, 2 * win + 1)[win:-win]
     leak = radius > 1.25 * med
     return np.where(leak, med, radius), open_ray & ~leak
 
@@ -435,10 +436,3 @@ def _shown_region(grey: np.ndarray, blood: np.ndarray | None, s_px: float) -> np
 def _polygon_area(poly: np.ndarray) -> float:
     x, y = poly[:, 0], poly[:, 1]
     return float(0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-
-
-def _median1d(x: np.ndarray, size: int) -> np.ndarray:
-    """Running median of odd ``size``, edges repeated (scipy's ``mode="nearest"``)."""
-    k = max(1, int(size)) | 1
-    padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, k), axis=1)

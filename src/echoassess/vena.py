@@ -37,7 +37,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-__all__ = ["VenaContracta", "vena_contracta", "jet_origin_axis"]
+__all__ = ["VenaContracta", "vena_contracta", "jet_origin_axis", "running_median"]
 
 
 @dataclass(frozen=True)
@@ -347,14 +347,14 @@ def _neck_width(widths: np.ndarray, halves: np.ndarray, *, win: int, oblique: bo
     ``oblique`` jet, the slices cut on one side by the annulus line before the first
     complete one count with twice their uncut half (the jet is symmetric about its axis)."""
     filled = np.where(np.isfinite(widths), widths, np.inf)
-    sm = _median1d(filled, win)
+    sm = running_median(filled, win)
     sm = np.where(np.isfinite(widths), sm, np.inf)
     i = int(np.argmin(sm))
     width = float(sm[i])
     first = int(np.flatnonzero(np.isfinite(widths))[0])
     hv = np.where(np.isfinite(halves[:first]), halves[:first], np.inf)
     if oblique and np.isfinite(hv).sum() >= win:
-        hs = _median1d(hv, win)
+        hs = running_median(hv, win)
         hs = np.where(np.isfinite(hv), hs, np.inf)
         if float(hs.min()) < width:
             width = float(hs.min())
@@ -438,7 +438,7 @@ def _sample_slices(
     return s, p, perp, vals
 
 
-def _median1d(x: np.ndarray, size: int) -> np.ndarray:
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
     """Running median of odd ``size``, edges repeated (scipy's ``mode="nearest"``)."""
     k = max(1, int(size)) | 1
     padded = np.pad(np.asarray(x, float), k // 2, mode="edge")
