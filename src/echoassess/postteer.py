@@ -354,6 +354,7 @@ def post_teer_measures(
     fan: np.ndarray | None,
     la_polygon: Sequence[tuple[float, float]] | None = None,
     track_cm: float = 0.5,
+    vc_max_ratio: float = 1.6,
     la_kwargs: Mapping[str, float] | None = None,
 ) -> PostTeerMeasures:
     """Fold the per-frame vena contracta and the max frame's LA into the measures."""
@@ -379,7 +380,9 @@ def post_teer_measures(
         total_px += int(jm.area_px)
         best, best_f = (vc, max_frame) if vc is not None else (None, None)
         if vc is not None:
-            best, best_f = _widest_neck(vc, best_f, vcs_by_frame, along, track_cm=track_cm)
+            best, best_f = _widest_neck(
+                vc, best_f, vcs_by_frame, along, track_cm=track_cm, max_ratio=vc_max_ratio
+            )
         ratio = None if la_px is None else jm.area_px / la_px
         jets.append(
             JetPostTeer(
@@ -472,10 +475,14 @@ def _widest_neck(
     along: Callable[[tuple[float, float]], float],
     *,
     track_cm: float,
+    max_ratio: float = 1.6,
 ) -> tuple[vena.VenaContracta, int | None]:
     """``(neck, frame)``: the jet followed by its origin along the annulus (within
     ``track_cm``); its largest neck is the median of its three widest frames (one
-    frame where two jets merge, or a neck cut short, does not make the maximum)."""
+    frame where two jets merge, or a neck cut short, does not make the maximum).
+    A neck more than ``max_ratio`` times the jet's median neck over its frames is
+    left out first: one jet's neck does not jump so between frames, two jets
+    merged into one flow (touching jets, a frame where their split fails) do."""
     t0 = along(vc.origin_xy)
     series: list[tuple[float, int, vena.VenaContracta]] = []
     for i, vcs in vcs_by_frame.items():
@@ -483,6 +490,9 @@ def _widest_neck(
         if near:
             v = min(near, key=lambda v: abs(along(v.origin_xy) - t0))
             series.append((v.width_px, i, v))
+    if series:
+        typical = float(np.median([w for w, _, _ in series]))
+        series = [x for x in series if x[0] <= max_ratio * typical]
     series.sort(key=lambda x: x[0], reverse=True)
     if not series:
         return vc, max_frame

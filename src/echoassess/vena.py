@@ -18,7 +18,10 @@ orifice. Here it is measured on one jet's mask:
 4. a slice counts only when both of its ends lie clearly past the jet's
    upstream cut (an oblique jet is cut by the annulus line near the orifice:
    those slices are narrower than the neck and are not the vena contracta);
-5. the width profile is median-filtered over ``smooth_cm`` and its minimum is
+5. the neck comes before the jet widens: slices past the widest complete one
+   (within ``search_cm``) do not count, so a short jet, or one whose start
+   hides behind the leaflets' echo, is not measured at its tapering tip;
+6. the width profile is median-filtered over ``smooth_cm`` and its minimum is
    the vena contracta width; for a jet more than ``oblique_deg`` off the
    annulus normal, whose neck is cut by the annulus line on one side, the
    slices before the first complete one count with twice their uncut half.
@@ -174,6 +177,9 @@ def vena_contracta(
     s, widths, ends, perp, halves = slicer(o, ax)
     if not np.isfinite(widths).any() or _run_cm(s, widths, halves, ax, spacing_cm) < min_length_cm:
         return None
+    # the neck comes before the jet widens: past its widest slice it tapers to its tip
+    widest = int(np.nanargmax(widths))
+    widths[widest + 1 :], halves[widest + 1 :] = np.nan, np.nan
     win = max(1, int(round(smooth_cm / (step_px * s_px))) | 1)
     oblique = abs(float(ax @ np.asarray(normal_xy, float))) < math.cos(math.radians(oblique_deg))
     width, i = _neck_width(widths, halves, win=win, oblique=oblique)

@@ -62,8 +62,12 @@ def test_one_jet_against_truth(one_jet):
     assert t.la_complete and pt.la_status == "measured"
     assert pt.la_area_cm2 == pytest.approx(t.la_area_cm2, rel=0.06)
     (jet,) = pt.jets
-    assert jet.vc_width_cm == pytest.approx(np.nanmax(t.vc_width_cm_frames[:, 0]), abs=0.06)
-    assert jet.vc_at_max_cm == pytest.approx(t.vc_width_cm_frames[r.max_frame, 0], abs=0.06)
+    # a small jet (10 x 10 px at 0.076 cm/px): its 0.23 cm neck is 3 px, and its
+    # mask 4-5 px wide all along; within 2 px (the benchmark's worst-case target).
+    # Until 2026-12-04 it passed at 0.06 cm because its tapering tip was read as the neck.
+    px = r.pixel_spacing_cm[0]
+    assert jet.vc_width_cm == pytest.approx(np.nanmax(t.vc_width_cm_frames[:, 0]), abs=2 * px)
+    assert jet.vc_at_max_cm == pytest.approx(t.vc_width_cm_frames[r.max_frame, 0], abs=2 * px)
     assert pt.jet_la_ratio == pytest.approx(t.max_area_cm2 / t.la_area_cm2, abs=0.02)
     assert pt.jet_la_ratio == pytest.approx(r.max_jet_area_cm2 / pt.la_area_cm2, rel=1e-9)
     assert pt.vc_sum_note == "" and MULTI_JET_VC_NOTE not in r.warnings
@@ -221,3 +225,46 @@ def _walk(ds):
         if "ConceptNameCodeSequence" in item:
             yield item
         yield from _walk(item)
+
+
+def test_a_frame_where_two_touching_jets_merge_is_not_their_neck(tmp_path):
+    """Two jets 0.8 cm apart with 0.7 cm necks (parasternal, annulus hint; seed
+    13007 of the world benchmark). On two systolic frames the split fails and one
+    flow 1.8 cm wide is followed as the first jet: its largest neck read 1.81 cm
+    (true 0.72). Such a frame, more than 1.6x the jet's median neck, is left out."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_jets_world import _benchmark_clip
+
+    pre, path = _benchmark_clip(tmp_path, 13007, "plax", "fine", "overlays", post=False)
+    r = analyze_clip(path, annulus=pre.truth.annulus_xy, view="tte")
+    pt = r.post_teer
+    assert r.status == "measured" and len(pt.jets) == 2
+    widest = max(w for _, ws in pt.vc_by_frame for w in ws if w is not None)
+    assert widest > 1.5  # the merged frames are still in the per-frame table
+    truth = np.nanmax(pre.truth.vc_width_cm_frames, axis=0)
+    for jet in pt.jets:
+        k = int(
+            np.argmin(
+                [np.hypot(x - jet.origin_xy[0], y - jet.origin_xy[1]) for x, y in pre.truth.orifices_xy]
+            )
+        )
+        assert jet.vc_width_cm < 1.6 * truth[k]
+
+
+def test_widest_neck_leaves_out_a_neck_twice_the_jets_own():
+    from echoassess.postteer import _widest_neck
+    from echoassess.vena import VenaContracta
+
+    def neck(w):
+        return VenaContracta(w * 0.05, w, ((0, 0), (w, 0)), (10.0, 10.0), (10.0, 30.0), 0.3)
+
+    widths = {0: 10.0, 1: 12.0, 2: 25.0, 3: 12.5, 4: 26.0, 5: 11.0}
+    vcs = {i: {1: neck(w)} for i, w in widths.items()}
+    along = lambda p: p[0] * 0.05  # noqa: E731
+    best, frame = _widest_neck(vcs[3][1], 3, vcs, along, track_cm=0.5)
+    assert (best.width_px, frame) == (12.0, 1)  # the second widest of 12.5, 12, 11, 10
+    best, _ = _widest_neck(vcs[3][1], 3, vcs, along, track_cm=0.5, max_ratio=10)
+    assert best.width_px == 25.0  # without the rule: a merged frame

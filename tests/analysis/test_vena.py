@@ -127,3 +127,18 @@ def test_a_chord_ending_on_the_upstream_cut_does_not_count():
     # every turned chord through (60, 62) ends on the cut within 2 px: only the
     # ones that stay past it count, none shorter than the jet's width
     assert found is None or found[0] >= 2.0 - 0.05
+
+
+def test_a_short_jet_tapering_to_its_tip_is_not_measured_at_the_tip():
+    """A jet shorter than the search (0.8 cm of 1 cm): a 10 px neck widening to
+    24 px, then tapering to a point. The tip is narrower than the neck but comes
+    after the jet's widest slice; the neck is before it."""
+    h, w = 80, 80
+    yy, xx = np.mgrid[0:h, 0:w].astype(float)
+    s = yy - 10
+    half = np.interp(s, [0, 4, 10, 14, 20], [5, 5, 12, 12, 0.5])
+    m = (s >= 0) & (s <= 20) & (np.abs(xx - 40) <= half)
+    vc = vena_contracta(m, (0.0, 1.0), spacing_cm=(0.04, 0.04))
+    assert vc is not None
+    assert vc.width_cm == pytest.approx(11 * 0.04, abs=0.045)
+    assert vc.distance_cm < 0.3

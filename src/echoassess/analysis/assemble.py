@@ -139,6 +139,7 @@ def _with_post_teer(
         scale_cm=scale_cm,
         la_polygon=la_poly,
         track_cm=pt.vc_track_cm,
+        vc_max_ratio=pt.vc_max_ratio,
         la_kwargs=pt.la_kwargs(),
         fan=None,  # read from the frame itself: the detected sector can be off on zoomed displays
     )

@@ -404,6 +404,9 @@ class PostTeerParams:
         The neck is the narrowest chord through its middle within this angle.
     vc_track_cm : float
         A jet is followed over frames by its origin along the annulus within this.
+    vc_max_ratio : float
+        A frame's neck more than this times the jet's median neck over frames is
+        two jets seen as one flow, left out of the jet's largest neck.
     la_smooth_cm, la_open_cm : float
         B-mode smoothing, and the opening that keeps narrow wall gaps from joining
         another chamber to the atrium's core.
@@ -427,6 +430,7 @@ class PostTeerParams:
     vc_min_length_cm: float = 0.4
     vc_max_tilt_deg: float = 30.0
     vc_track_cm: float = 0.5
+    vc_max_ratio: float = 1.6
     la_smooth_cm: float = 0.12
     la_open_cm: float = 0.5
     la_margin_cm: float = 0.3
