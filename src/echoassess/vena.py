@@ -292,7 +292,7 @@ def _drawn_segment(
     widths: np.ndarray,
     width: float,
     i: int,
-    ends: list[tuple[float, float] | None],
+    ends: np.ndarray,
     centres: np.ndarray,
     perp: np.ndarray,
 ) -> tuple[int, tuple[tuple[float, float], tuple[float, float]]]:
@@ -301,9 +301,7 @@ def _drawn_segment(
     ``centres`` are the slices' points on the axis."""
     cand = np.flatnonzero(np.isfinite(widths))
     j = int(cand[np.argmin(np.abs(widths[cand] - width) + 1e-3 * np.abs(cand - i))])
-    ab = ends[j]
-    assert ab is not None  # a complete slice has both ends
-    pa, pb = ab
+    pa, pb = (float(v) for v in ends[j])  # a complete slice has both ends
     c = centres[j]
     seg = (
         (float(c[0] + pa * perp[0]), float(c[1] + pa * perp[1])),
@@ -338,7 +336,7 @@ def _centreline_axis(
         ok = np.isfinite(widths)
         if ok.sum() < 4:
             break
-        mids = np.array([o + s[i] * ax + 0.5 * (ends[i][0] + ends[i][1]) * perp for i in np.flatnonzero(ok)])
+        mids = o + s[ok, None] * ax + (0.5 * (ends[ok, 0] + ends[ok, 1]))[:, None] * perp
         c = mids.mean(axis=0)
         u, sv, vt = np.linalg.svd(mids - c)
         new = vt[0] if vt[0] @ ax > 0 else -vt[0]
@@ -379,7 +377,7 @@ def _slices(
     cut_margin_px: float,
 ):
     """Widths across the axis every ``step_px`` past ``o``: ``(s, widths_cm, ends,
-    perp, halves_cm)`` (``NaN`` width and ``None`` ends for incomplete slices; the
+    perp, halves_cm)`` (``NaN`` widths and ends for incomplete slices; the
     doubled uncut half of slices cut on one side by the jet's upstream cut)."""
     nx, ny = normal_xy
     s, p, perp, vals = _sample_slices(sub, o, ax, spacing_cm, search_cm, step_px)
@@ -389,7 +387,7 @@ def _slices(
     perp_cm = float(np.hypot(perp[0] * spacing_cm[0], perp[1] * spacing_cm[1]))
     widths = np.full(n_s, np.nan)
     halves = np.full(n_s, np.nan)
-    ends: list[tuple[float, float] | None] = [None] * n_s
+    ends = np.full((n_s, 2), np.nan)
     rows, j, a, b = _runs_near(inside, zero)
     # the run on the axis, else the nearest one within 0.1 cm of it; not cut by the window
     near = inside[rows, zero] | (np.abs(p[j]) * perp_cm <= 0.1)
@@ -410,8 +408,7 @@ def _slices(
     halves[rows[half_ok]] = 2 * np.where(cut_a, pb, -pa)[half_ok] * perp_cm
     whole = ~cut_a & ~cut_b
     widths[rows[whole]] = (pb - pa)[whole] * perp_cm
-    for i, ea_, eb_ in zip(rows[whole].tolist(), pa[whole].tolist(), pb[whole].tolist(), strict=True):
-        ends[i] = (ea_, eb_)
+    ends[rows[whole]] = np.stack([pa[whole], pb[whole]], axis=1)
     return s, widths, ends, perp, halves
 
 
