@@ -156,12 +156,7 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
     for axis in (1, 0):
         g_re, g_im, g_n = _lag_products(cos, sin, f, 1, axis)
         gr, gi = box(g_re), box(g_im)
-        mag = np.maximum(np.hypot(gr, gi), 1e-6)
-        # exp(-i L theta) of the local gradient theta
-        ang = np.arctan2(gi, gr) * L
-        c_l, s_l = np.cos(ang), -np.sin(ang)
-        ok_grad = mag > 1e-3
-        c_l, s_l = np.where(ok_grad, c_l, 1.0), np.where(ok_grad, s_l, 0.0)
+        c_l, s_l = _unit_power(gr, gi, L)
         d_re, d_im, d_n = (g_re, g_im, g_n) if L == 1 else _lag_products(cos, sin, f, L, axis)
         r_re = d_re * c_l - d_im * s_l
         r_im = d_re * s_l + d_im * c_l
@@ -170,6 +165,21 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
     lag_coh = num / np.maximum(den, 1.0)
     turb = 1.0 - np.maximum(coherence, lag_coh)
     return np.where(flow, turb, 0.0).astype(np.float32)
+
+
+def _unit_power(gr: np.ndarray, gi: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(cos, sin)`` of ``-L theta``, ``theta`` the angle of ``gr + i gi``: the
+    ``L``-th power of the conjugate unit vector, by multiplication (no
+    trigonometry); ``(1, 0)`` where the vector is about zero (``|g| <= 1e-3``)."""
+    mag = np.hypot(gr, gi)
+    ok = mag > 1e-3
+    inv = np.divide(1.0, mag, out=np.zeros_like(mag), where=ok)
+    c, s = gr * inv, -gi * inv
+    c[~ok] = 1.0
+    pc, ps = c, s
+    for _ in range(L - 1):
+        pc, ps = pc * c - ps * s, pc * s + ps * c
+    return pc, ps
 
 
 def _lag_products(
