@@ -144,7 +144,7 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
         return cv2.boxFilter(a, -1, k, normalize=False, borderType=cv2.BORDER_CONSTANT)
 
     n = box(f)
-    coherence = np.hypot(box(cos), box(sin)) / np.maximum(n, 1.0)
+    coherence = cv2.magnitude(box(cos), box(sin)) / np.maximum(n, 1.0)
     # phase differences lag_px apart, z(p + lag) * conj(z(p)), across and down,
     # after removing the local phase gradient (from neighbours one pixel apart):
     # aliasing rings of any spacing are a gradient and leave a coherent
@@ -160,7 +160,7 @@ def _turbulence(velocity: np.ndarray, flow: np.ndarray, window_px: int, lag_px: 
         d_re, d_im, d_n = (g_re, g_im, g_n) if L == 1 else _lag_products(cos, sin, f, L, axis)
         r_re = d_re * c_l - d_im * s_l
         r_im = d_re * s_l + d_im * c_l
-        num += np.hypot(box(r_re), box(r_im))
+        num += cv2.magnitude(box(r_re), box(r_im))
         den += box(d_n)
     lag_coh = num / np.maximum(den, 1.0)
     turb = 1.0 - np.maximum(coherence, lag_coh)
@@ -171,7 +171,7 @@ def _unit_power(gr: np.ndarray, gi: np.ndarray, L: int) -> tuple[np.ndarray, np.
     """``(cos, sin)`` of ``-L theta``, ``theta`` the angle of ``gr + i gi``: the
     ``L``-th power of the conjugate unit vector, by multiplication (no
     trigonometry); ``(1, 0)`` where the vector is about zero (``|g| <= 1e-3``)."""
-    mag = np.hypot(gr, gi)
+    mag = cv2.magnitude(gr, gi)
     ok = mag > 1e-3
     inv = np.divide(1.0, mag, out=np.zeros_like(mag), where=ok)
     c, s = gr * inv, -gi * inv
@@ -275,7 +275,7 @@ def _coarse_turbulence(velocity: np.ndarray, flow: np.ndarray, k: int, window_px
 
     n = blocks(f)
     c, s_ = blocks(np.cos(ph) * f), blocks(np.sin(ph) * f)
-    mag = np.hypot(c, s_) / np.maximum(n, 1e-6)
+    mag = cv2.magnitude(c, s_) / np.maximum(n, 1e-6)
     ok = (n >= 0.5) & (mag >= 0.5)
     v = (np.arctan2(s_, c) / np.pi).astype(np.float32)
     tb = turbulence_map(v, ok, window_px=max(5, (window_px // k) | 1), lag_px=2)
