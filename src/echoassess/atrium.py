@@ -140,7 +140,8 @@ def la_blood_pool(
     shown = _shown_region(g, blood, s_px)
     fan = shown if fan is None else (np.asarray(fan, bool) & shown)
     ann = _Annulus.of(annulus_xy, normal_xy, base_px=base_cm / s_px)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy = np.arange(h, dtype=np.float32)[:, None]  # open grids, broadcast below
+    xx = np.arange(w, dtype=np.float32)[None, :]
     t, d = ann.along(xx, yy), ann.depth(xx, yy)
     sm = _smoothed_grey(g, blood, sigma=max(0.8, smooth_cm / s_px))
     reach = reach_cm / s_px
@@ -426,8 +427,9 @@ def _shown_region(grey: np.ndarray, blood: np.ndarray | None, s_px: float) -> np
     if n <= 1:
         return np.ones_like(on)
     k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    pts = cv2.findNonZero((lab == k).astype(np.uint8))
-    hull = cv2.convexHull(pts)
+    # the hull of the region is the hull of its outer boundary (far fewer points)
+    contours, _ = cv2.findContours((lab == k).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(np.concatenate(contours))
     out = np.zeros(on.shape, np.uint8)
     cv2.fillConvexPoly(out, hull, 1)
     return out.astype(bool)

@@ -59,7 +59,9 @@ class Sector:
 def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
     """Boolean ``(rows, cols)`` mask of the pixels inside ``sector``."""
     rows, cols = shape[:2]
-    yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    # open grids: the arithmetic below broadcasts them to (rows, cols)
+    yy = np.arange(rows, dtype=np.float32)[:, None]
+    xx = np.arange(cols, dtype=np.float32)[None, :]
     dx = xx - sector.apex_x
     dy = yy - sector.apex_y
     r = np.hypot(dx, dy)

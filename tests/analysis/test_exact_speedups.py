@@ -118,7 +118,8 @@ def test_slices_equal_the_per_slice_loop(seed):
         np.testing.assert_array_equal(w2, w1)  # NaN where NaN, else the same bits
         np.testing.assert_array_equal(h2, h1)
         np.testing.assert_array_equal(p2, p1)
-        assert e2 == e1
+        e1a = np.array([(np.nan, np.nan) if e is None else e for e in e1], float).reshape(-1, 2)
+        np.testing.assert_array_equal(e2, e1a)  # ends: NaN for incomplete slices
         n_measured += int(np.isfinite(w1).any())
     assert n_measured > 30  # the comparison covered measured slices, not only empty ones
 
