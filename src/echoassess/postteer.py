@@ -36,6 +36,7 @@ __all__ = [
     "check_la_polygon",
     "frame_vena_contracta",
     "post_teer_measures",
+    "at_max_note",
     "summary_lines",
     "change",
     "table_row",
@@ -504,6 +505,23 @@ def _fmt(v: float | None, unit: str, digits: int = 2) -> str:
     return "n/a" if v is None else f"{v:.{digits}f} {unit}".rstrip()
 
 
+def at_max_note(pt: PostTeerMeasures) -> str:
+    """What the figure shows, when it differs from the reported widths: each jet's
+    reported vena contracta is its largest over systole, the drawn one is on the
+    max-jet frame. ``""`` when they agree (to 0.01 cm) or were not measured."""
+    pairs = [
+        (j.vc_width_cm, j.vc_at_max_cm)
+        for j in pt.jets
+        if j.vc_width_cm is not None and j.vc_at_max_cm is not None
+    ]
+    if not pt.calibrated or not pairs or len(pairs) < len(pt.jets):
+        return ""
+    if all(abs(a - b) < 0.005 for a, b in pairs):
+        return ""
+    shown = ", ".join(f"{b:.2f}" for _, b in pairs)
+    return f"(each jet's largest over systole; drawn on the max-jet frame: {shown} cm)"
+
+
 def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
     """Plain-text lines for the CLI: vena contracta per jet, LA area, jet/LA ratio."""
     if pt is None:
@@ -515,6 +533,9 @@ def summary_lines(pt: PostTeerMeasures | None) -> list[str]:
         for j in pt.jets
     )
     lines = [f"  vena contracta {vcs or 'n/a'} (ASE: < 0.3 mild, >= 0.7 cm severe)"]
+    at_max = at_max_note(pt)
+    if at_max:
+        lines.append(f"                 {at_max}")
     if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
         lines.append(f"  VC sum         {pt.vc_sum_cm:.2f} {unit} ({MULTI_JET_VC_NOTE})")
     if pt.la_status == "cannot_measure":

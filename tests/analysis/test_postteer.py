@@ -268,3 +268,24 @@ def test_widest_neck_leaves_out_a_neck_twice_the_jets_own():
     assert (best.width_px, frame) == (12.0, 1)  # the second widest of 12.5, 12, 11, 10
     best, _ = _widest_neck(vcs[3][1], 3, vcs, along, track_cm=0.5, max_ratio=10)
     assert best.width_px == 25.0  # without the rule: a merged frame
+
+
+def test_text_says_which_vena_contracta_the_figure_draws(one_jet):
+    """The reported width is each jet's largest over systole, the drawn one is on
+    the max-jet frame: when they differ, the text names the drawn widths."""
+    from dataclasses import replace
+
+    from echoassess.postteer import at_max_note, summary_lines
+
+    _, _, r = one_jet
+    pt = r.post_teer
+    (jet,) = pt.jets
+    same = replace(pt, jets=(replace(jet, vc_at_max_cm=jet.vc_width_cm),))
+    assert at_max_note(same) == "" and len(summary_lines(same)) == len(summary_lines(pt)) - bool(
+        at_max_note(pt)
+    )
+    other = replace(pt, jets=(replace(jet, vc_width_cm=0.78, vc_at_max_cm=0.64),))
+    note = at_max_note(other)
+    assert "largest over systole" in note and "0.64 cm" in note
+    assert any(note in line for line in summary_lines(other))
+    assert at_max_note(replace(pt, jets=(replace(jet, vc_at_max_cm=None),))) == ""

@@ -136,6 +136,9 @@ def post_teer_html(c: Comparison) -> str:
             cells.append(f"jet {k}: {w} {class_badge(j.vc_class) if j.vc_class else ''}")
         if len(pt.jets) > 1 and pt.vc_sum_cm is not None:
             cells.append(f"sum {pt.vc_sum_cm:.2f} cm <i>({esc(postteer.MULTI_JET_VC_NOTE)})</i>")
+        note = postteer.at_max_note(pt)
+        if note:
+            cells.append(f"<i>{esc(note)}</i>")
         return "<br>".join(cells)
 
     def la(pt: Any) -> str:
