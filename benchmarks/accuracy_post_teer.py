@@ -27,8 +27,8 @@ the jet benchmark's sixth (``tee_lvot x coarse x no_ecg``, seeds 9950-9964,
 now ``--world-sixth-held-out``), with fresh seeds 13000-13027; the newest is
 the jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
 ``tee_lvot x fine x frozen_ecg``, ``--world-held-out``, seeds 9970-9984: the
-same clips as ``accuracy_world.py --held-out``), to be run with fresh seeds
-14000-14027.
+same clips as ``accuracy_world.py --held-out``), run once with fresh seeds
+14000-14027 at the end of the seventh round (now seen).
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
