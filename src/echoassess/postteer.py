@@ -508,7 +508,7 @@ def _fmt(v: float | None, unit: str, digits: int = 2) -> str:
 def at_max_note(pt: PostTeerMeasures) -> str:
     """What the figure shows, when it differs from the reported widths: each jet's
     reported vena contracta is its largest over systole, the drawn one is on the
-    max-jet frame. ``""`` when they agree (to 0.01 cm) or were not measured."""
+    max-jet frame. ``""`` when they agree as shown (within 0.005 cm) or were not measured."""
     pairs = [
         (j.vc_width_cm, j.vc_at_max_cm)
         for j in pt.jets
