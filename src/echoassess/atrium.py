@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from .colourflow import channel_max, channel_min
+from .fan import open_grid
 from .vena import running_median
 
 __all__ = ["AtriumResult", "la_blood_pool", "grey_and_colour"]
@@ -140,8 +141,7 @@ def la_blood_pool(
     shown = _shown_region(g, blood, s_px)
     fan = shown if fan is None else (np.asarray(fan, bool) & shown)
     ann = _Annulus.of(annulus_xy, normal_xy, base_px=base_cm / s_px)
-    yy = np.arange(h, dtype=np.float32)[:, None]  # open grids, broadcast below
-    xx = np.arange(w, dtype=np.float32)[None, :]
+    yy, xx = open_grid((h, w))
     t, d = ann.along(xx, yy), ann.depth(xx, yy)
     sm = _smoothed_grey(g, blood, sigma=max(0.8, smooth_cm / s_px))
     reach = reach_cm / s_px

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Sector", "detect_sector", "sector_mask"]
+__all__ = ["Sector", "detect_sector", "open_grid", "sector_mask"]
 
 #: Smallest side (px) of an image searched for a fan: a fan needs 20 rows of
 #: straight edges, and the morphology below uses windows of up to 9 px.
@@ -56,12 +56,22 @@ class Sector:
         return sector_mask(shape, self)
 
 
+def open_grid(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``(yy, xx)``: the pixel rows ``(h, 1)`` and columns ``(1, w)`` as float32, an
+    open grid that arithmetic broadcasts to ``(h, w)`` (the same values as
+    ``np.mgrid[0:h, 0:w].astype(np.float32)``, without building it).
+
+    >>> yy, xx = open_grid((2, 3))
+    >>> (yy + 10 * xx).tolist()
+    [[0.0, 10.0, 20.0], [1.0, 11.0, 21.0]]
+    """
+    h, w = shape[:2]
+    return np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]
+
+
 def sector_mask(shape: tuple[int, int], sector: Sector) -> np.ndarray:
     """Boolean ``(rows, cols)`` mask of the pixels inside ``sector``."""
-    rows, cols = shape[:2]
-    # open grids: the arithmetic below broadcasts them to (rows, cols)
-    yy = np.arange(rows, dtype=np.float32)[:, None]
-    xx = np.arange(cols, dtype=np.float32)[None, :]
+    yy, xx = open_grid(shape)
     dx = xx - sector.apex_x
     dy = yy - sector.apex_y
     r = np.hypot(dx, dy)

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .fan import open_grid
+
 __all__ = [
     "Annulus",
     "Origin",
@@ -86,9 +88,7 @@ class Annulus:
     def coords(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """``(t, d)`` of every pixel: position along the annulus from its centre,
         and signed distance into the atrium (negative on the ventricular side)."""
-        h, w = shape
-        yy = np.arange(h, dtype=np.float32)[:, None]  # open grids, broadcast below
-        xx = np.arange(w, dtype=np.float32)[None, :]
+        yy, xx = open_grid(shape)
         dx, dy = xx - np.float32(self.cx), yy - np.float32(self.cy)
         t = dx * np.float32(self.ux) + dy * np.float32(self.uy)
         d = dx * np.float32(self.nx) + dy * np.float32(self.ny)
@@ -148,9 +148,7 @@ def annulus_from_points(
 
 def atrial_depth(shape: tuple[int, int], apex_xy: tuple[float, float], side: int) -> np.ndarray:
     """``side * distance from the apex`` of every pixel, ``(h, w)`` float32."""
-    h, w = shape
-    yy = np.arange(h, dtype=np.float32)[:, None]  # open grids, broadcast below
-    xx = np.arange(w, dtype=np.float32)[None, :]
+    yy, xx = open_grid(shape)
     return np.float32(side) * np.hypot(xx - np.float32(apex_xy[0]), yy - np.float32(apex_xy[1]))
 
 
