@@ -6,7 +6,8 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9970-9984  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9985-9999  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-seen-family seventh --seeds 9970-9984
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -20,15 +21,18 @@ commissural view, fine mosaic, coloured overlays in the box), seeds 9800-9814,
 with fresh seeds 10000-10027 of every other family. The third, for the
 first final run of 2026-12-04, was the jet benchmark's fourth family
 (``tee_me4c x coarse x no_ecg``, seeds 9700-9714, now
-``--world-fourth-held-out``), with fresh seeds 11000-11027; the fourth was the
+``--world-seen-family fourth``), with fresh seeds 11000-11027; the fourth was the
 jet benchmark's fifth (``tee_comm x edge_aliased x no_ecg``, seeds 9900-9914,
-now ``--world-fifth-held-out``), with fresh seeds 12000-12027; the fifth was
+now ``--world-seen-family fifth``), with fresh seeds 12000-12027; the fifth was
 the jet benchmark's sixth (``tee_lvot x coarse x no_ecg``, seeds 9950-9964,
-now ``--world-sixth-held-out``), with fresh seeds 13000-13027; the newest is
-the jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
-``tee_lvot x fine x frozen_ecg``, ``--world-held-out``, seeds 9970-9984: the
-same clips as ``accuracy_world.py --held-out``), run once with fresh seeds
-14000-14027 at the end of the seventh round (now seen).
+now ``--world-seen-family sixth``), with fresh seeds 13000-13027; the sixth was
+the jet benchmark's seventh (``tee_lvot x fine x frozen_ecg``, seeds
+9970-9984, now ``--world-seen-family seventh``), with fresh seeds 14000-14027.
+The newest is the jet benchmark's current never-tuned family
+(``accuracy_world.HELD_OUT``, ``tee_me4c x fine x overlays``,
+``--world-held-out``, seeds 9985-9999: the same clips as ``accuracy_world.py
+--held-out``), fixed at the start of the eighth round, to be run once at its
+end with fresh seeds 15000-15027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
@@ -59,11 +63,10 @@ from pathlib import Path
 import numpy as np
 from accuracy import parse_seeds  # beside this file
 from accuracy_world import (
-    FIFTH_HELD_OUT,
-    FOURTH_HELD_OUT,
     HELD_OUT,
     HELD_OUT_TAG,
-    SIXTH_HELD_OUT,
+    SEEN_FAMILIES,
+    TAGS,
     family_for,
     hint_kwargs,
     write_study,
@@ -80,12 +83,8 @@ TARGETS = {"la_err_median": 0.08, "vc_err_median": 0.05, "vc_err_worst": 0.15, "
 def make_patient(
     seed: int, folder: Path, never_tuned: bool, second: bool = False, world: bool | str = False
 ) -> tuple[Path, Path]:
-    if world == "fourth":
-        return write_study(seed, folder, "u", FOURTH_HELD_OUT)  # the files accuracy_world.py writes
-    if world == "fifth":
-        return write_study(seed, folder, "v", FIFTH_HELD_OUT)
-    if world == "sixth":
-        return write_study(seed, folder, "x", SIXTH_HELD_OUT)
+    if world in SEEN_FAMILIES:  # the files accuracy_world.py writes
+        return write_study(seed, folder, TAGS[world], SEEN_FAMILIES[world])
     if world:
         return write_study(seed, folder, HELD_OUT_TAG, HELD_OUT)
     if second:
@@ -230,13 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--second-never-tuned", action="store_true")
     ap.add_argument("--world-held-out", action="store_true", help="accuracy_world.py's never-tuned family")
     ap.add_argument(
-        "--world-fourth-held-out", action="store_true", help="accuracy_world.py's fourth (seen) family"
-    )
-    ap.add_argument(
-        "--world-fifth-held-out", action="store_true", help="accuracy_world.py's fifth (seen) family"
-    )
-    ap.add_argument(
-        "--world-sixth-held-out", action="store_true", help="accuracy_world.py's sixth (seen) family"
+        "--world-seen-family",
+        choices=list(SEEN_FAMILIES),
+        default=None,
+        help="one of accuracy_world.py's earlier (seen) held-out families",
     )
     ap.add_argument("--json", default=None, help="write the per-clip rows here")
     ap.add_argument(
@@ -260,13 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             folder,
             a.never_tuned,
             a.second_never_tuned,
-            "fourth"
-            if a.world_fourth_held_out
-            else "fifth"
-            if a.world_fifth_held_out
-            else "sixth"
-            if a.world_sixth_held_out
-            else a.world_held_out,
+            a.world_seen_family or a.world_held_out,
         ):
             hint_runs = (False, True) if load_truth(truth_path_for(path)).view == "plax" else (False,)
             for hint in hint_runs:
