@@ -34,6 +34,7 @@ __all__ = [
     "Origin",
     "annulus_from_points",
     "atrial_depth",
+    "box_edge",
     "core_origins",
     "cluster_origins",
     "find_neck",
@@ -163,9 +164,17 @@ class Origin:
 
 
 def core_origins(
-    cores: np.ndarray, depth: np.ndarray, *, frame: int, min_area_px: int, end_px: float
+    cores: np.ndarray,
+    depth: np.ndarray,
+    *,
+    frame: int,
+    min_area_px: int,
+    end_px: float,
+    cut: np.ndarray | None = None,
 ) -> list[Origin]:
-    """The upstream end of each turbulent core of one frame.
+    """The upstream end of each turbulent core of one frame; none for a core
+    whose upstream end lies on ``cut`` (the colour box's edge: that flow starts
+    outside the box, where no orifice can be seen).
 
     Parameters
     ----------
@@ -176,6 +185,8 @@ def core_origins(
         so a jet's orifice is the end of its core with the smallest atrial depth.
     end_px : float
         The pixels within this atrial depth of the core's upstream end make its origin.
+    cut : (h, w) bool, optional
+        Where the colour display stops (:func:`box_edge`).
 
     Examples
     --------
@@ -196,9 +207,41 @@ def core_origins(
         dd = depth[y0 : y0 + h, x0 : x0 + w]
         top = float(dd[sub].min())
         sel = sub & (dd <= top + end_px)
+        if cut is not None and (sel & cut[y0 : y0 + h, x0 : x0 + w]).any():
+            continue
         ys, xs = np.nonzero(sel)
         out.append(Origin(frame, float(xs.mean() + x0), float(ys.mean() + y0), area))
     return out
+
+
+def box_edge(ever: np.ndarray, apex_xy: tuple[float, float], *, tol_px: float = 1.5) -> np.ndarray:
+    """The edge of the colour display: where a flow seen touching it is cut off.
+
+    ``ever`` is the colour flow of all frames together (crop-sized). The edge is
+    the crop's border and, seen from the transducer at ``apex_xy``, the nearest
+    and farthest depth and the two outermost angles at which any flow shows
+    (a sector colour box), each within ``tol_px``.
+
+    >>> ever = np.zeros((30, 30), bool); ever[5:25, 5:25] = True
+    >>> e = box_edge(ever, (15.0, -100.0))
+    >>> bool(e[15, 15]), bool(e[24, 15]), bool(e[5, 15]), bool(e[15, 5]), bool(e[0, 15])
+    (False, True, True, True, True)
+    """
+    h, w = ever.shape
+    edge = np.zeros((h, w), bool)
+    edge[:1, :] = edge[-1:, :] = edge[:, :1] = edge[:, -1:] = True
+    if not ever.any():
+        return edge
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx - apex_xy[0], yy - apex_xy[1]
+    r = np.hypot(dx, dy)
+    ang = np.arctan2(dx, dy)
+    r_in, a_in = r[ever], ang[ever]
+    edge |= r >= r_in.max() - tol_px
+    edge |= r <= r_in.min() + tol_px
+    edge |= r * (ang - a_in.min()) <= tol_px
+    edge |= r * (a_in.max() - ang) <= tol_px
+    return edge
 
 
 def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Origin]]:

@@ -156,3 +156,24 @@ def test_one_wide_jet_is_not_split_without_orifices_seen_apart():
     wander = {0: [(-12.0, -4.0), (2.0, 10.0)], 1: [(-40.0, -30.0), (20.0, 30.0)], 2: [(-12.0, 10.0)]}
     assert orifice_positions(wander, max_spread_px=14) == []
     assert len(_tracked([apart, touching, touching, touching])[2]) == 1  # a single frame apart
+
+
+def test_a_core_cut_off_by_the_colour_box_edge_has_no_orifice():
+    """Two turbulent cores seen from a probe above the box: one starts inside the
+    box (its upstream end, the deepest part here, is in view), the other runs off
+    the box's far edge (its upstream end is outside the box). Only the first
+    gets an origin; without the edge both did."""
+    from echoassess.valve import box_edge, core_origins
+
+    depth = (H - YY).astype(np.float32)  # the atrium toward the probe: upstream is deep
+    inside = (np.abs(XX - 20) < 4) & (YY >= 20) & (YY < 60)
+    cut = (np.abs(XX - 60) < 4) & (YY >= 40)  # reaches the last row of colour
+    ever = np.zeros((H, W), bool)
+    ever[5:, 5:75] = True  # the colour shown over the clip: the box
+    ever[H - 1 :, :] = False
+    kw = dict(frame=0, min_area_px=10, end_px=3.0)
+    both = core_origins(inside | cut, depth, **kw)
+    assert sorted(round(o.x) for o in both) == [20, 60]
+    edge = box_edge(ever, (40.0, -200.0))
+    kept = core_origins(inside | cut, depth, cut=edge, **kw)
+    assert [round(o.x) for o in kept] == [20]

@@ -212,9 +212,13 @@ def _origin_clusters(
     valve point, only those near it (or the point itself)."""
     px_per_cm = s.scale.ln(1.0)
     end_px = p.valve.origin_end_cm * px_per_cm
+    # a flow cut off by the colour box's edge starts outside it: no orifice there
+    cut = vl.box_edge(s.flows.any(axis=0), s.apex)
     origins: list[vl.Origin] = []
     for i in jet_frames:
-        origins += vl.core_origins(cores[i], depth_a, frame=int(i), min_area_px=min_core_px, end_px=end_px)
+        origins += vl.core_origins(
+            cores[i], depth_a, frame=int(i), min_area_px=min_core_px, end_px=end_px, cut=cut
+        )
     if valve_xy is not None:
         vx, vy = valve_xy[0] - s.offset[0], valve_xy[1] - s.offset[1]
         near = p.valve.origin_cluster_cm * px_per_cm
