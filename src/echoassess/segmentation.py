@@ -147,10 +147,55 @@ def _cut_opposite_flow(
     min_core_px: int,
 ) -> np.ndarray:
     """``mask`` without the smooth flow against the jet's direction on its edge or
-    between two jets (venous inflow), keeping jets with ``min_core_px`` turbulent pixels."""
+    between two jets (venous inflow), keeping jets with ``min_core_px`` turbulent pixels.
+
+    A patch that meets the jet's smooth flow mostly across a velocity wrap (both
+    sides fast, of opposite signs: :func:`_aliasing_rings`) is the jet's own
+    aliasing ring and stays."""
     opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
-    mask = mask & ~_edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
+    cut = _edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
+    if cut.any():
+        cut &= ~_aliasing_rings(cut, mask & ~cut & ~turbulent, velocity, jet_sign)
+    mask = mask & ~cut
     return _with_core(mask, turbulent, min_core_px)
+
+
+def _aliasing_rings(
+    patches: np.ndarray,
+    smooth: np.ndarray,
+    velocity: np.ndarray,
+    jet_sign: int,
+    *,
+    fast: float = 0.5,
+    min_wrap_fraction: float = 0.5,
+) -> np.ndarray:
+    """The pieces of ``patches`` (smooth flow against the jet's direction) that
+    meet the jet's ``smooth`` flow mostly across a velocity wrap: the patch's
+    pixels there and their neighbours on the jet's side both at least ``fast``
+    (a fraction of the Nyquist velocity), of opposite signs. That is aliasing
+    (the flow speeds up past the Nyquist velocity and its colour wraps to the
+    other end of the bar), not venous inflow, which meets the jet's slow shell
+    slowly.
+
+    >>> v = np.zeros((9, 12), np.float32)
+    >>> v[:, :4] = 0.3; v[:, 4:8] = -0.8; v[:, 8:] = 0.9   # shell, wrapped band, shell
+    >>> patch = v < 0
+    >>> bool(_aliasing_rings(patch, ~patch, v, +1).any())
+    True
+    >>> v[:, 8:] = 0.3                                      # both neighbours slow: inflow
+    >>> bool(_aliasing_rings(patch, ~patch, v, +1).any())
+    False
+    """
+    k3 = np.ones((3, 3), np.uint8)
+    near_smooth = cv2.dilate(smooth.astype(np.uint8), k3).astype(bool)
+    fast_jet = smooth & (np.sign(velocity) == int(jet_sign)) & (np.abs(velocity) >= fast)
+    near_fast = cv2.dilate(fast_jet.astype(np.uint8), k3).astype(bool)
+    n, lab = cv2.connectedComponents(patches.astype(np.uint8), connectivity=8)
+    touch = np.bincount(lab[patches & near_smooth], minlength=n)
+    wrap = np.bincount(lab[patches & near_fast & (np.abs(velocity) >= fast)], minlength=n)
+    keep = (touch > 0) & (wrap >= min_wrap_fraction * touch)
+    keep[0] = False
+    return keep[lab]
 
 
 def _fill_jets(

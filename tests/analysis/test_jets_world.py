@@ -242,9 +242,10 @@ def test_parasternal_clip_the_file_does_not_name_is_never_a_false_no_jet(tmp_pat
     3 % of the systolic turbulence); then it could not measure. Decoded by
     libjpeg-turbo instead of pylibjpeg (one grey level here and there), the
     valve search now fits the annulus across the flow convergence, 2.5 cm
-    upstream and 68 deg off, and measures the right jet 19 % large: never
-    again a false "no jet" or a near-zero area, and with the annulus it
-    measures within 15 %."""
+    upstream and 68 deg off, and measures the right jet 19 % large (20 % since
+    a jet's aliasing ring is no longer cut off as inflow; another frame is now
+    the largest): never again a false "no jet" or a near-zero area, and with
+    the annulus it measures within 15 %."""
     pre, path = _benchmark_clip(tmp_path, 12003, "plax", "variance", "frozen_ecg", post=False)
     r = analyze_clip(path, keep_masks=True)
     if r.status == "cannot_measure":
@@ -252,7 +253,7 @@ def test_parasternal_clip_the_file_does_not_name_is_never_a_false_no_jet(tmp_pat
         assert "turbulent flow of systole" in r.status_reason
         assert any("--annulus" in w for w in r.warnings)
     else:  # the right jet, if not within 15 %
-        _check_measured(pre, r, area_rel=0.2, dice_min=0.7)
+        _check_measured(pre, r, area_rel=0.25, dice_min=0.7)
     h = analyze_clip(path, annulus=pre.truth.annulus_xy, view="tte", keep_masks=True)
     _check_measured(pre, h, area_rel=0.15, dice_min=0.85)
 
@@ -353,3 +354,16 @@ def test_an_aortic_jet_cut_off_by_the_colour_box_is_not_taken_for_the_valve(tmp_
     assert off_cm < 0.75
     assert r.n_jets_at_max == truth.n_jets[truth.max_frame] == 2
     assert r.max_jet_area_cm2 < 2 * truth.areas_cm2.max()
+
+
+def test_a_jets_aliasing_ring_is_not_cut_off_as_inflow(tmp_path):
+    """TEE long-axis pre-clip clip, fine mosaic, frozen ECG (the seventh
+    never-tuned family, seed 9978, seen once): a wide jet whose slow outer shell
+    (toward the probe) wraps past the Nyquist velocity into a band of the
+    opposite colour before the mosaic core. That band was cut off as smooth
+    flow against the jet's direction (venous inflow): -18 % of the area. It
+    meets the shell across a velocity wrap (both sides fast, opposite signs),
+    so it is the jet's aliasing ring and stays."""
+    pre, path = _benchmark_clip(tmp_path, 9978, "tee_lvot", "fine", "frozen_ecg", post=False)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(pre, r, area_rel=0.05, dice_min=0.95)
