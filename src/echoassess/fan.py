@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Sector", "detect_sector", "open_grid", "sector_mask"]
+__all__ = ["Sector", "box_edge", "detect_sector", "open_grid", "sector_mask"]
 
 #: Smallest side (px) of an image searched for a fan: a fan needs 20 rows of
 #: straight edges, and the morphology below uses windows of up to 9 px.
@@ -275,3 +275,33 @@ def _sector_from_edges(
     if not (radius > 10 and angle_right - angle_left > 5):
         return None
     return Sector(float(apex_x), float(apex_y), radius, angle_left, angle_right)
+
+
+def box_edge(ever: np.ndarray, apex_xy: tuple[float, float], *, tol_px: float = 1.5) -> np.ndarray:
+    """The edge of the colour display: where a flow seen touching it is cut off.
+
+    ``ever`` is the colour flow of all frames together (crop-sized). The edge is
+    the crop's border and, seen from the transducer at ``apex_xy``, the nearest
+    and farthest depth and the two outermost angles at which any flow shows
+    (a sector colour box), each within ``tol_px``.
+
+    >>> ever = np.zeros((30, 30), bool); ever[5:25, 5:25] = True
+    >>> e = box_edge(ever, (15.0, -100.0))
+    >>> bool(e[15, 15]), bool(e[24, 15]), bool(e[5, 15]), bool(e[15, 5]), bool(e[0, 15])
+    (False, True, True, True, True)
+    """
+    h, w = ever.shape
+    edge = np.zeros((h, w), bool)
+    edge[:1, :] = edge[-1:, :] = edge[:, :1] = edge[:, -1:] = True
+    if not ever.any():
+        return edge
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx - apex_xy[0], yy - apex_xy[1]
+    r = np.hypot(dx, dy)
+    ang = np.arctan2(dx, dy)
+    r_in, a_in = r[ever], ang[ever]
+    edge |= r >= r_in.max() - tol_px
+    edge |= r <= r_in.min() + tol_px
+    edge |= r * (ang - a_in.min()) <= tol_px
+    edge |= r * (a_in.max() - ang) <= tol_px
+    return edge

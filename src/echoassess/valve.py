@@ -34,7 +34,6 @@ __all__ = [
     "Origin",
     "annulus_from_points",
     "atrial_depth",
-    "box_edge",
     "core_origins",
     "cluster_origins",
     "find_neck",
@@ -186,7 +185,7 @@ def core_origins(
     end_px : float
         The pixels within this atrial depth of the core's upstream end make its origin.
     cut : (h, w) bool, optional
-        Where the colour display stops (:func:`box_edge`).
+        Where the colour display stops (:func:`echoassess.fan.box_edge`).
 
     Examples
     --------
@@ -212,36 +211,6 @@ def core_origins(
         ys, xs = np.nonzero(sel)
         out.append(Origin(frame, float(xs.mean() + x0), float(ys.mean() + y0), area))
     return out
-
-
-def box_edge(ever: np.ndarray, apex_xy: tuple[float, float], *, tol_px: float = 1.5) -> np.ndarray:
-    """The edge of the colour display: where a flow seen touching it is cut off.
-
-    ``ever`` is the colour flow of all frames together (crop-sized). The edge is
-    the crop's border and, seen from the transducer at ``apex_xy``, the nearest
-    and farthest depth and the two outermost angles at which any flow shows
-    (a sector colour box), each within ``tol_px``.
-
-    >>> ever = np.zeros((30, 30), bool); ever[5:25, 5:25] = True
-    >>> e = box_edge(ever, (15.0, -100.0))
-    >>> bool(e[15, 15]), bool(e[24, 15]), bool(e[5, 15]), bool(e[15, 5]), bool(e[0, 15])
-    (False, True, True, True, True)
-    """
-    h, w = ever.shape
-    edge = np.zeros((h, w), bool)
-    edge[:1, :] = edge[-1:, :] = edge[:, :1] = edge[:, -1:] = True
-    if not ever.any():
-        return edge
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    dx, dy = xx - apex_xy[0], yy - apex_xy[1]
-    r = np.hypot(dx, dy)
-    ang = np.arctan2(dx, dy)
-    r_in, a_in = r[ever], ang[ever]
-    edge |= r >= r_in.max() - tol_px
-    edge |= r <= r_in.min() + tol_px
-    edge |= r * (ang - a_in.min()) <= tol_px
-    edge |= r * (a_in.max() - ang) <= tol_px
-    return edge
 
 
 def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Origin]]:

@@ -163,7 +163,8 @@ def test_a_core_cut_off_by_the_colour_box_edge_has_no_orifice():
     box (its upstream end, the deepest part here, is in view), the other runs off
     the box's far edge (its upstream end is outside the box). Only the first
     gets an origin; without the edge both did."""
-    from echoassess.valve import box_edge, core_origins
+    from echoassess.fan import box_edge
+    from echoassess.valve import core_origins
 
     depth = (H - YY).astype(np.float32)  # the atrium toward the probe: upstream is deep
     inside = (np.abs(XX - 20) < 4) & (YY >= 20) & (YY < 60)

@@ -18,6 +18,7 @@ import numpy as np
 from .. import segmentation
 from .. import valve as vl
 from ..dicom import EchoClip
+from ..fan import box_edge
 from ..valve import Annulus
 from .params import AnalysisParams, ValveParams
 from .screen import Scale
@@ -213,7 +214,7 @@ def _origin_clusters(
     px_per_cm = s.scale.ln(1.0)
     end_px = p.valve.origin_end_cm * px_per_cm
     # a flow cut off by the colour box's edge starts outside it: no orifice there
-    cut = vl.box_edge(s.flows.any(axis=0), s.apex)
+    cut = box_edge(np.any(s.flows, axis=0), s.apex)
     origins: list[vl.Origin] = []
     for i in jet_frames:
         origins += vl.core_origins(
