@@ -31,8 +31,9 @@ the jet benchmark's seventh (``tee_lvot x fine x frozen_ecg``, seeds
 The newest is the jet benchmark's current never-tuned family
 (``accuracy_world.HELD_OUT``, ``tee_me4c x fine x overlays``,
 ``--world-held-out``, seeds 9985-9999: the same clips as ``accuracy_world.py
---held-out``), fixed at the start of the eighth round, to be run once at its
-end with fresh seeds 15000-15027.
+--held-out``), fixed at the start of the eighth round and run once at its end
+with fresh seeds 15000-15027 (commit 6a07331): now seen. The next round must
+fix a new family first.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
