@@ -6,8 +6,8 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9985-9999  # the newest one
-    python benchmarks/accuracy_post_teer.py --world-seen-family seventh --seeds 9970-9984
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9400-9414  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-seen-family eighth --seeds 9985-9999
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -27,13 +27,14 @@ now ``--world-seen-family fifth``), with fresh seeds 12000-12027; the fifth was
 the jet benchmark's sixth (``tee_lvot x coarse x no_ecg``, seeds 9950-9964,
 now ``--world-seen-family sixth``), with fresh seeds 13000-13027; the sixth was
 the jet benchmark's seventh (``tee_lvot x fine x frozen_ecg``, seeds
-9970-9984, now ``--world-seen-family seventh``), with fresh seeds 14000-14027.
-The newest is the jet benchmark's current never-tuned family
-(``accuracy_world.HELD_OUT``, ``tee_me4c x fine x overlays``,
-``--world-held-out``, seeds 9985-9999: the same clips as ``accuracy_world.py
---held-out``), fixed at the start of the eighth round and run once at its end
-with fresh seeds 15000-15027 (commit 6a07331): now seen. The next round must
-fix a new family first.
+9970-9984, now ``--world-seen-family seventh``), with fresh seeds 14000-14027;
+the seventh was the jet benchmark's eighth (``tee_me4c x fine x overlays``,
+seeds 9985-9999, now ``--world-seen-family eighth``), with fresh seeds
+15000-15027 (commit 6a07331). The newest is the jet benchmark's current
+never-tuned family (``accuracy_world.HELD_OUT``, ``tee_lvot x edge_aliased x
+frozen_ecg``, ``--world-held-out``, seeds 9400-9414: the same clips as
+``accuracy_world.py --held-out``), fixed at the start of the ninth round, to be
+run once at its end with fresh seeds 16000-16027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
