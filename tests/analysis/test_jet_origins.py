@@ -35,6 +35,31 @@ def test_a_jet_starting_late_beside_a_large_one_gets_its_own_origin():
     assert _late_origins(big | crumb, T_, D_, found, band_px=10, start_px=20, min_px=36) == []
 
 
+def test_a_late_jet_lying_against_its_neighbour_keeps_the_origin_it_showed_apart():
+    """A late-starting jet (20 px into the atrium) beside a jet that widens: on
+    three frames the two are apart near the valve, on three the big one has
+    widened against the late one's side, whose start is then a shelf on the big
+    one's flank, not a dip of its own. It stays a jet there (it was merged into
+    its neighbour: one of two post-clip jets at the maximal frame); a late start
+    never seen apart, or seen on a single frame, gives none."""
+    late = (np.abs(XX - 54) < 4) & (D_ >= 20) & (D_ < 60)
+
+    def big(spread: float) -> np.ndarray:
+        return (np.abs(XX - 40) < 2 + spread * D_) & (D_ >= 0) & (D_ < 60)
+
+    apart, against = big(0.2) | late, big(0.5) | late
+    runs = _tracked([apart] * 3 + [against] * 3)
+    assert [len(runs[i]) for i in range(6)] == [2] * 6
+    lab, n = label_by_origins(against, T_, D_, runs[5], band_px=20)
+    assert n == 2 and lab[50, 54] == 2 and lab[50, 40] == 1
+    assert [len(r) for r in _tracked([against] * 6).values()] == [1] * 6
+    assert [len(r) for r in _tracked([apart] + [against] * 5).values()] == [1] * 6
+    # nor where its neighbour's origin comes within the origin gap (4 px) of its
+    # stretch: there the two would be one origin (a jet's neck and its body)
+    wide = against | ((np.abs(XX - 40) < 8) & (D_ >= 0) & (D_ < 10))  # origin -7..7, late one 11..17
+    assert [len(r) for r in _tracked([apart] * 3 + [wide] * 3).values()] == [2, 2, 2, 1, 1, 1]
+
+
 def _hourglass(before_turbulent: bool):
     """Two frames of one flow region: a wide part (rows 12-34), a neck (35-37) and
     a wide part past it (38-60)."""

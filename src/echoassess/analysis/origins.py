@@ -148,12 +148,15 @@ def track_origins(
     start_px: float = 0.0,
     min_px: int = 10,
     apart_share: float = 0.33,
+    late_share: float = 0.15,
 ) -> dict[int, list[tuple[float, float]]]:
     """Per systolic frame (the keys of ``searches``, each its
     :func:`origin_search_mask`), the origins (along-annulus runs) of orifices
     seen on >= 2 frames; orifices seen apart on ``apart_share`` of the frames
-    with origins are split apart where their jets touch (:func:`split_at_orifices`)."""
-    runs = {}
+    with origins are split apart where their jets touch (:func:`split_at_orifices`);
+    a late-starting jet seen on ``late_share`` of them keeps its origin on the
+    frames where it lies against another jet (:func:`_carry_late`)."""
+    runs, late = {}, {}
     for i, search in searches.items():
         # jets widen fast: look at thin slices of the band and keep the one
         # that shows the most separate origins
@@ -166,9 +169,8 @@ def track_origins(
                 best = rr
         # a jet whose first millimetres hide in the clip's shadow starts further
         # on: every separate jet without an origin gets one where it starts
-        runs[i] = sorted(
-            best + _late_origins(jet_masks[i], t, d, best, band_px=band_px, start_px=start_px, min_px=min_px)
-        )
+        late[i] = _late_origins(jet_masks[i], t, d, best, band_px=band_px, start_px=start_px, min_px=min_px)
+        runs[i] = sorted(best + late[i])
     centres = sorted((0.5 * (a + b), i) for i, rr in runs.items() for a, b in rr)
     # 1D tracks: centres within track_px of the previous one
     tracks: list[list[tuple[float, int]]] = []
@@ -180,8 +182,66 @@ def track_origins(
     need = 2 if len(runs) >= 2 else 1
     good = {ci for tr in tracks if len({i for _, i in tr}) >= need for ci in tr}
     kept = {i: [(a, b) for a, b in rr if (0.5 * (a + b), i) in good] for i, rr in runs.items()}
+    kept = _carry_late(
+        kept,
+        {i: [r for r in rr if (0.5 * (r[0] + r[1]), i) in good] for i, rr in late.items()},
+        jet_masks,
+        t,
+        d,
+        reach_px=start_px + band_px,
+        track_px=track_px,
+        gap_px=gap_px,
+        min_px=min_px,
+        min_share=late_share,
+    )
     orifices = orifice_positions(kept, max_spread_px=2 * track_px, min_share=apart_share)
     return {i: split_at_orifices(rr, orifices, min_px=gap_px) for i, rr in kept.items()}
+
+
+def _carry_late(
+    kept: dict[int, list[tuple[float, float]]],
+    late: dict[int, list[tuple[float, float]]],
+    jet_masks: np.ndarray,
+    t: np.ndarray,
+    d: np.ndarray,
+    *,
+    reach_px: float,
+    track_px: float,
+    gap_px: float,
+    min_px: int,
+    min_share: float,
+) -> dict[int, list[tuple[float, float]]]:
+    """``kept`` with each late origin (:func:`_late_origins`) that stays in place
+    over at least ``min_share`` of the frames with origins (and three frames)
+    given to the frames that lack it, where the jet mask still shows
+    ``min_px`` pixels over its stretch of the annulus within ``reach_px`` of it
+    and no other origin comes within ``gap_px`` of that stretch (nearer, the
+    two would be one origin: a jet's neck and its body, apart on a few frames). A jet that starts past the valve band and
+    lies against its neighbour shows no start of its own on those frames (its
+    start is a shelf on the neighbour's side, not a dip), so it was merged into
+    the neighbour on them: one jet of two at the maximal frame."""
+    n_frames = sum(1 for rr in kept.values() if rr)
+    pts = sorted((0.5 * (a + b), a, b, i) for i, rr in late.items() for a, b in rr)
+    groups: list[list[tuple[float, float, float, int]]] = []
+    for p in pts:
+        if groups and p[0] - groups[-1][-1][0] <= track_px:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    out = {i: list(rr) for i, rr in kept.items()}
+    for g in groups:
+        frames = {i for *_, i in g}
+        if len(frames) < max(3, min_share * n_frames):
+            continue
+        a = float(np.median([p[1] for p in g]))
+        b = float(np.median([p[2] for p in g]))
+        there = (t >= a - 0.5) & (t <= b + 0.5) & (d <= reach_px)
+        for i, rr in out.items():
+            if i in frames or not rr or any(fa < b + 1 + gap_px and fb > a - 1 - gap_px for fa, fb in rr):
+                continue
+            if int((jet_masks[i] & there).sum()) >= min_px:
+                out[i] = sorted(rr + [(a, b)])
+    return out
 
 
 def orifice_positions(
