@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from .fan import open_grid
+from .leaflets import best_tissue_line
 
 __all__ = [
     "Annulus",
@@ -312,15 +313,21 @@ def fit_annulus(
     max_tilt_deg: float = 45.0,
     end_px: float = 0.0,
     downstream_cm: float = 1.6,
+    flow: np.ndarray | None = None,
+    keep: float = 0.75,
 ) -> Annulus:
     """The annulus line through the orifices of the main jet cluster.
 
-    The line passes through the (area-weighted) median orifice. Its direction:
-    the line through two groups of orifices side by side when they lie at
-    least 0.5 cm apart along a line (post-clip: one orifice either side of the
-    device); but first the line, within ``max_tilt_deg`` of perpendicular to
-    the beam and up to 1 cm upstream, along which the tissue (closed leaflets,
-    annulus, clip) is brightest; otherwise perpendicular to the beam.
+    First choice: the line, within ``max_tilt_deg`` of perpendicular to the
+    beam, along which the tissue (closed leaflets, annulus, clip) is brightest,
+    sought near the (area-weighted) median orifice, near the far third of that
+    orifice's starts (a flow-convergence dome) and, with ``flow``, near the far
+    third of all the starts (another jet's orifice, or a dome leaning across
+    the beam); of the lines nearly as bright as the brightest that the flow
+    crosses, the one it crosses narrowest. Without such a line: through the median
+    orifice, along two groups of orifices side by side when they lie at least
+    0.5 cm apart along a line (post-clip: one orifice either side of the
+    device), otherwise perpendicular to the beam.
 
     Parameters
     ----------
@@ -329,18 +336,26 @@ def fit_annulus(
     tissue : (h, w) float or None
         Mean grey level of the non-flow pixels over the systolic frames
         (NaN where no tissue was seen).
+    flow : (h, w) float, optional
+        The share of the cluster's frames with flow at each pixel. With it,
+        the lines through the orifices of other jets in the cluster are tried
+        too, and of the bright lines (within ``keep`` of the brightest's
+        contrast) the one the flow crosses least, but crosses, is the annulus
+        (:func:`echoassess.leaflets.best_tissue_line`).
     """
     xs = np.array([o.x for o in origins], float)
     ys = np.array([o.y for o in origins], float)
     wts = np.array([o.area_px for o in origins], float)
-    starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)
+    starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side, px_per_cm=px_per_cm)
+    if flow is not None:  # and the far third of all of them: another jet's orifice
+        starts += [p for p in _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:] if p not in starts]
     cx, cy = starts[0]
     angle = _origin_line(xs, ys, wts, px_per_cm)
     # without leaflets to go by, the valve is at the upstream end of the
     # turbulence, half an origin depth above the origins' mean
     offset = -0.5 * end_px
     if tissue is not None:
-        best = _brightest_tissue_line(
+        best = best_tissue_line(
             tissue,
             starts,
             apex_xy=apex_xy,
@@ -348,6 +363,8 @@ def fit_annulus(
             px_per_cm=px_per_cm,
             max_tilt_deg=max_tilt_deg,
             downstream_cm=downstream_cm,
+            flow=flow,
+            keep=keep,
         )
         if best is not None:
             (angle, offset, _), (cx, cy) = best
@@ -368,50 +385,38 @@ def fit_annulus(
 
 
 def _start_points(
-    xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, *, apex_xy: tuple[float, float], side: int
+    xs: np.ndarray,
+    ys: np.ndarray,
+    wts: np.ndarray,
+    *,
+    apex_xy: tuple[float, float],
+    side: int,
+    px_per_cm: float = 0.0,
+    same_orifice_cm: float = 0.4,
 ) -> list[tuple[float, float]]:
     """Where the annulus line may pass: the area-weighted median orifice, and (with
-    six orifices or more) the median of the most downstream third (frames whose
-    turbulence starts inside a large flow-convergence dome put the upstream end
-    well before the orifice)."""
-    starts = [(_weighted_median(xs, wts), _weighted_median(ys, wts))]
+    six orifices or more beside it) the median of their most downstream third
+    (frames whose turbulence starts inside a large flow-convergence dome put the
+    upstream end well before the orifice).
+
+    "Beside it" is within ``same_orifice_cm`` across the beam: the same
+    orifice. A second jet beside the device (post-clip) is not the far end of
+    this one's dome; taken as one, its origin became a start of its own, and a
+    brighter tissue line through it could tilt the annulus into the first
+    jet's dome."""
+    cx, cy = _weighted_median(xs, wts), _weighted_median(ys, wts)
+    starts = [(cx, cy)]
+    if px_per_cm > 0:
+        bx, by = cx - apex_xy[0], cy - apex_xy[1]
+        r = math.hypot(bx, by) or 1.0
+        across = np.abs((xs - cx) * (-by / r) + (ys - cy) * (bx / r))
+        same = across <= same_orifice_cm * px_per_cm
+        xs, ys = xs[same], ys[same]
     if len(xs) >= 6:
         a = side * np.hypot(xs - apex_xy[0], ys - apex_xy[1])
         far = a >= np.percentile(a, 67)
         starts.append((float(np.median(xs[far])), float(np.median(ys[far]))))
     return starts
-
-
-def _brightest_tissue_line(
-    tissue: np.ndarray,
-    starts: list[tuple[float, float]],
-    *,
-    apex_xy: tuple[float, float],
-    side: int,
-    px_per_cm: float,
-    max_tilt_deg: float,
-    downstream_cm: float,
-) -> tuple[tuple[float, float, float], tuple[float, float]] | None:
-    """``((angle, offset, score), start)``: of the tissue lines found through each
-    start point (see :func:`_tissue_line`), the brightest; ``None`` when none is."""
-    best = None
-    for sx, sy in starts:
-        rx, ry = sx - apex_xy[0], sy - apex_xy[1]
-        r = math.hypot(rx, ry) or 1.0
-        found = _tissue_line(
-            tissue,
-            sx,
-            sy,
-            math.atan2(-rx / r, ry / r),
-            px_per_cm,
-            max_tilt_deg,
-            side=side,
-            apex_xy=apex_xy,
-            downstream_cm=downstream_cm,
-        )
-        if found is not None and (best is None or found[2] > best[0][2]):
-            best = (found, (sx, sy))
-    return best
 
 
 def find_neck(
@@ -501,77 +506,3 @@ def _origin_line(xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, px_per_cm: flo
     if wts[lo].sum() < 0.2 * wts.sum() or wts[hi].sum() < 0.2 * wts.sum():
         return None
     return float(math.atan2(evecs[1, 1], evecs[0, 1]))
-
-
-def _tissue_line(
-    tissue: np.ndarray,
-    cx: float,
-    cy: float,
-    base: float,
-    px_per_cm: float,
-    max_tilt_deg: float,
-    *,
-    side: int,
-    apex_xy: tuple[float, float],
-    downstream_cm: float = 1.6,
-) -> tuple[float, float, float] | None:
-    """The line near ``(cx, cy)`` along which the tissue is brightest: the closed
-    leaflets and the annulus (the clip device too).
-
-    Searches directions within ``max_tilt_deg`` of ``base`` and offsets along
-    the normal from 0.5 cm into the ventricle to 1.6 cm into the atrium (the
-    upstream end of the turbulence can be the far edge of a flow-convergence
-    dome whose tight aliasing rings read as mosaic). The score is a low percentile of the grey level
-    along the segment (+-1.6 cm, the orifice excluded), so a line must be
-    bright along its length, not just cross one wall.
-
-    Returns
-    -------
-    (angle, offset_px, contrast) or None
-        ``None`` when no line stands out.
-    """
-    h, w = tissue.shape
-    r = np.concatenate([np.linspace(-1.6, -0.3, 14), np.linspace(0.3, 1.6, 14)]) * px_per_cm
-    offsets = np.arange(-0.5, downstream_cm + 0.41, 0.05) * px_per_cm
-    angles = base + np.radians(np.arange(-max_tilt_deg, max_tilt_deg + 0.1, 3.0))
-    # sample every line at once: (angles, offsets, points along the line)
-    ux, uy = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
-    nx, ny = -uy, ux
-    # the normal toward the atrium: its sign per angle, as _normal_toward_atrium
-    rx, ry = cx - apex_xy[0], cy - apex_xy[1]
-    flip = np.where((nx * rx + ny * ry) * side < 0, -1.0, 1.0)
-    nx, ny = nx * flip, ny * flip
-    off = offsets[None, :, None]
-    px = np.round(cx + off * nx + r[None, None, :] * ux).astype(int)
-    py = np.round(cy + off * ny + r[None, None, :] * uy).astype(int)
-    inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
-    vals = np.full(px.shape, np.nan, np.float32)
-    vals[inside] = tissue[py[inside], px[inside]]
-    n_ok = np.isfinite(vals).sum(axis=-1)
-    # the 30th percentile of each line's valid samples (NaN sorts last)
-    srt = np.sort(vals, axis=-1)
-    k = 0.3 * np.maximum(n_ok - 1, 0)
-    k0 = np.floor(k).astype(int)
-    k1 = np.minimum(k0 + 1, np.maximum(n_ok - 1, 0))
-    v0 = np.take_along_axis(srt, k0[..., None], axis=-1)[..., 0]
-    v1 = np.take_along_axis(srt, k1[..., None], axis=-1)[..., 0]
-    grid = np.where(n_ok >= 10, v0 + (k - k0) * (v1 - v0), np.nan)
-    if not np.isfinite(grid).any():
-        return None
-    # the leaflets lie at most 1.6 cm downstream of the turbulence's upstream
-    # end (which can be the far edge of a flow-convergence dome)
-    search = np.where(offsets[None, :] <= downstream_cm * px_per_cm, grid, np.nan)
-    a_i, o_i = np.unravel_index(np.nanargmax(search), grid.shape)
-    peak = grid[a_i, o_i]
-    background = float(np.nanmedian(grid))
-    # a real bright line stands out from the other lines
-    if peak - background < 10.0:
-        return None
-    # the atrium starts at the leaflets' atrial edge
-    prof = grid[a_i]
-    edge = o_i
-    while (
-        edge + 1 < len(offsets) and np.isfinite(prof[edge + 1]) and prof[edge + 1] > 0.5 * (peak + background)
-    ):
-        edge += 1
-    return float(angles[a_i]), float(offsets[edge]), float(peak - background)

@@ -203,3 +203,24 @@ def test_a_core_cut_off_by_the_colour_box_edge_has_no_orifice():
     edge = box_edge(ever, (40.0, -200.0))
     kept = core_origins(inside | cut, depth, cut=edge, **kw)
     assert [round(o.x) for o in kept] == [20]
+
+
+def test_the_annulus_search_starts_at_the_main_orifice_not_at_a_second_jet_beside_it():
+    """Post-clip, two jets 1 cm apart across the beam (probe above, 20 px/cm): the
+    main one's turbulence starts 10 px up in its flow-convergence dome. The
+    annulus line is searched from the main orifice and, for a dome, from the most
+    downstream third of the same orifice's starts; the second jet's origins are
+    not that third (a tissue line through them tilted the annulus into the main
+    jet's dome: +33 % jet area on a TEE commissural clip)."""
+    from echoassess.valve import _start_points
+
+    apex = (50.0, -200.0)
+    main_x = np.full(12, 40.0)
+    main_y = np.array([30.0] * 8 + [34.0] * 4)  # the dome's far edge, and nearer the orifice
+    beside_x, beside_y = np.full(8, 60.0), np.full(8, 41.0)
+    xs, ys = np.r_[main_x, beside_x], np.r_[main_y, beside_y]
+    wts = np.r_[np.full(12, 30.0), np.full(8, 10.0)]
+    starts = _start_points(xs, ys, wts, apex_xy=apex, side=1, px_per_cm=20.0)
+    assert starts[0] == (40.0, 30.0)
+    assert all(abs(x - 40.0) < 2 for x, _ in starts)  # none at the second jet (x = 60)
+    assert starts[1][1] == 34.0  # the dome's downstream starts, same orifice

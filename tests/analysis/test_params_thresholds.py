@@ -132,9 +132,15 @@ def test_the_post_teer_thresholds_are_parameters_and_reach_the_measures(pre):
     }
     assert params_hash(AnalysisParams(la_core_level=0.3)) != params_hash(AnalysisParams())
     assert AnalysisParams(post_teer=PostTeerParams(vc_track_cm=0.2)).post_teer.vc_track_cm == 0.2
-    # no turning of the neck: the sample's slanted neck is wider, as before the chord
-    straight = analyze_clip(PRE, AnalysisParams(vc_max_tilt_deg=0.0)).post_teer
-    assert straight.jets[0].vc_width_cm > pre.post_teer.jets[0].vc_width_cm
+    # no turning of the neck: the post-clip sample's slanted necks are wider, as
+    # before the chord (the pre-clip jet's neck lies square to its annulus)
+    post = ROOT / "sample_data" / "patient01_post.dcm"
+    turned = analyze_clip(post).post_teer
+    straight = analyze_clip(post, AnalysisParams(vc_max_tilt_deg=0.0)).post_teer
+    assert [s.vc_width_cm > t.vc_width_cm for s, t in zip(straight.jets, turned.jets, strict=True)] == [
+        True,
+        True,
+    ]
     # rays that end within 1 cm of the core never close an atrium: cannot measure
     short = analyze_clip(PRE, AnalysisParams(la_reach_cm=1.0)).post_teer
     assert pre.post_teer.la_status == "measured" and short.la_status == "cannot_measure"

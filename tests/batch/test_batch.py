@@ -176,7 +176,11 @@ def test_records_are_json_per_file_named_by_key(mixed_run):
     rec = json.loads((out / "results" / f"{file_key(pre)}.json").read_text())
     assert rec["status"] == "ok" and rec["result"]["max_jet_area_cm2"] > 0
     assert rec["size"] == pre.stat().st_size
-    assert 20 < rec["peak_rss_mb"] < 1000 and rec["seconds"] > 0
+    # a serial run works in this process: its peak is this test session's so far
+    # (the earlier tests' clips included), never above the peak now
+    from echoassess.batch.worker import _peak_rss_mb
+
+    assert 20 < rec["peak_rss_mb"] <= _peak_rss_mb() and rec["seconds"] > 0
     assert not list((out / "results").glob(".*"))  # no temporary files left
 
 

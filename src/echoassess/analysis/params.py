@@ -191,6 +191,10 @@ class ValveParams:
         The annulus fitted to bright tissue tilts at most this from the beam's perpendicular.
     tissue_downstream_cm, neck_downstream_cm : float
         How far downstream of the orifices (at necks: of the necks) that tissue line is sought.
+    tissue_line_keep : float
+        Tissue lines (through the orifices of different jets) within this share
+        of the brightest one's contrast compete on the flow crossing them: the
+        annulus is the one the flow crosses narrowest.
     sibling_max_offset_cm : float
         Another cluster of orifices on the main one's frames whose orifices lie
         within this of the main one's depth from the fitted annulus line is a
@@ -229,6 +233,7 @@ class ValveParams:
     tissue_max_tilt_deg: float = 45.0
     tissue_downstream_cm: float = 1.6
     neck_downstream_cm: float = 0.5
+    tissue_line_keep: float = 0.75
     sibling_max_offset_cm: float = 0.5
     sibling_min_weight: float = 0.1
     annulus_max_half_length_cm: float = 3.0

@@ -418,6 +418,8 @@ def _fit_cluster(
         max_tilt_deg=v.tissue_max_tilt_deg,
         end_px=0.0 if necks else end_px,
         downstream_cm=downstream,
+        flow=_flow_share(flows, main),
+        keep=v.tissue_line_keep,
     )
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, v.annulus_half_length_cm * px_per_cm)
     ann = _hold_siblings(ann, main, clusters, px_per_cm, v)
@@ -429,6 +431,12 @@ def _fit_cluster(
     if min(to_beam, abs(ann.tilt_deg)) > v.max_auto_tilt_deg:
         return None, "the valve found lies steeply across the beam (a parasternal view?)"
     return ann, ""
+
+
+def _flow_share(flows: np.ndarray, cluster: Cluster) -> np.ndarray | None:
+    """The share of the cluster's frames with flow at each pixel."""
+    frames = sorted({o.frame for o in cluster if o.frame >= 0})
+    return flows[frames].mean(axis=0, dtype=np.float32) if frames else None
 
 
 def _hold_siblings(
