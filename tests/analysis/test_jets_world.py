@@ -224,6 +224,25 @@ def _benchmark_clip(tmp_path, seed, view, texture, artefacts, *, post):
     return clip, clip.save(tmp_path / f"{seed}_{int(post)}.dcm", encoding=encoding)[0]
 
 
+def test_a_parasternal_jet_is_not_cut_by_a_narrower_line_through_its_body(tmp_path):
+    """Parasternal long-axis clip whose file names no view (jet aliased to its
+    edge, frozen ECG; seed 16010, ninth round's fresh seeds): the brightest
+    tissue line at the jet's start lies steeply across the beam (the
+    parasternal annulus) and the analysis said "cannot measure". A dimmer line
+    through the same start, 1.6 cm downstream across the jet's body, is
+    crossed by less flow; chosen as the annulus by the flow-crossing rule, it
+    measured half the jet (4.28 for 8.26 cm^2). Lines through one place now
+    compete on their tissue only: "cannot measure" again, and with the true
+    annulus the jet is measured."""
+    clip, path = _benchmark_clip(tmp_path, 16010, "plax", "edge_aliased", "frozen_ecg", post=False)
+    r = analyze_clip(path)
+    assert r.status == "cannot_measure", (r.status, r.max_jet_area_cm2)
+    assert r.max_jet_area_cm2 is None
+    assert any("--annulus" in w for w in r.warnings)
+    h = analyze_clip(path, annulus=clip.truth.annulus_xy, view="tte", keep_masks=True)
+    _check_measured(clip, h, area_rel=0.1, dice_min=0.9)
+
+
 def test_post_clip_jets_touching_at_the_valve_on_some_frames(tmp_path):
     """Three post-clip jets (apical 2-chamber, variance map; a fresh seed of the
     world benchmark, 11000): the two close orifices are seen apart on most
