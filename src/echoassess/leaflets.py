@@ -32,7 +32,6 @@ def best_tissue_line(
     keep: float = 0.75,
     min_crossing: float = 1.0,
     narrower: float = 0.8,
-    same_place_cm: float = 0.3,
 ) -> _Line | None:
     """``((angle, offset, contrast), start)``: of the tissue lines found through
     each start point (:func:`tissue_line`), the brightest; with ``flow`` (the
@@ -40,10 +39,7 @@ def best_tissue_line(
     ``keep`` of the brightest's contrast and crossed by at least
     ``min_crossing`` of flow (a line no jet crosses is not at the jets'
     valve), the one the flow crosses least (:func:`flow_crossing`) when that
-    is at most ``narrower`` times the flow across the brightest of them. Lines
-    through start points within ``same_place_cm`` of a brighter line's start
-    do not compete: they are the same orifice's, where the brighter line is
-    the leaflets and a narrower crossing is the jet's body downstream.
+    is at most ``narrower`` times the flow across the brightest of them.
     ``None`` when no line stands out.
 
     Two jets beside a clip device give two starts, each with a bright line
@@ -90,28 +86,8 @@ def best_tissue_line(
     top = max(f[0][2] for f in found)
     if flow is None:
         return next(f for f in found if f[0][2] == top)
-    close = _brightest_per_place([f for f in found if f[0][2] >= keep * top], same_place_cm * px_per_cm)
+    close = [f for f in found if f[0][2] >= keep * top]
     return _narrowest(close, flow, apex_xy, side, px_per_cm, min_crossing, narrower)
-
-
-def _brightest_per_place(lines: list[_Line], radius_px: float) -> list[_Line]:
-    """Of lines whose start points lie within ``radius_px`` of a brighter
-    one's, only the brightest: lines through one place compete on their
-    tissue; only the valve's different orifices compete on the flow crossing
-    them (a narrow crossing chosen over a brighter line at the same orifice
-    is a line through the jet's body, further downstream).
-
-    >>> lines = [((0.0, 0.0, 50.0), (10.0, 10.0)), ((0.5, 9.0, 40.0), (11.0, 10.0)),
-    ...          ((0.1, 0.0, 45.0), (30.0, 10.0))]
-    >>> [f[0][2] for f in _brightest_per_place(lines, 5.0)]
-    [50.0, 45.0]
-    """
-    kept: list[_Line] = []
-    for f in sorted(lines, key=lambda f: -f[0][2]):
-        (sx, sy) = f[1]
-        if all(math.hypot(sx - k[1][0], sy - k[1][1]) > radius_px for k in kept):
-            kept.append(f)
-    return kept
 
 
 def _narrowest(

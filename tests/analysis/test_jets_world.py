@@ -231,9 +231,9 @@ def test_a_parasternal_jet_is_not_cut_by_a_narrower_line_through_its_body(tmp_pa
     parasternal annulus) and the analysis said "cannot measure". A dimmer line
     through the same start, 1.6 cm downstream across the jet's body, is
     crossed by less flow; chosen as the annulus by the flow-crossing rule, it
-    measured half the jet (4.28 for 8.26 cm^2). Lines through one place now
-    compete on their tissue only: "cannot measure" again, and with the true
-    annulus the jet is measured."""
+    measured half the jet (4.28 for 8.26 cm^2). A steep brightest line at the
+    main orifice now says "cannot measure" whichever line is chosen; with the
+    true annulus the jet is measured."""
     clip, path = _benchmark_clip(tmp_path, 16010, "plax", "edge_aliased", "frozen_ecg", post=False)
     r = analyze_clip(path)
     assert r.status == "cannot_measure", (r.status, r.max_jet_area_cm2)

@@ -9,6 +9,7 @@ tissue around it (:func:`echoassess.valve.fit_annulus`).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -409,7 +410,8 @@ def _fit_cluster(
     downstream = v.tissue_downstream_cm
     if necks:
         main, downstream = necks, v.neck_downstream_cm
-    ann = vl.fit_annulus(
+    fit = functools.partial(
+        vl.fit_annulus,
         main,
         tissue,
         apex_xy=apex,
@@ -418,19 +420,26 @@ def _fit_cluster(
         max_tilt_deg=v.tissue_max_tilt_deg,
         end_px=0.0 if necks else end_px,
         downstream_cm=downstream,
-        flow=_flow_share(flows, main),
         keep=v.tissue_line_keep,
     )
+    ann = fit(flow=_flow_share(flows, main))
     ann = Annulus(ann.cx, ann.cy, ann.ux, ann.uy, ann.nx, ann.ny, v.annulus_half_length_cm * px_per_cm)
     ann = _hold_siblings(ann, main, clusters, px_per_cm, v)
     # apical and transoesophageal annuli lie within ~30 deg of the horizontal and
-    # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line
+    # of the beam's perpendicular; a steeper one is a parasternal view or a wrong line.
+    # So is the brightest tissue line at the main orifice (the leaflets): a
+    # narrower crossing chosen over it can be a line across a parasternal jet's body
+    if _steep(ann, apex) > v.max_auto_tilt_deg or _steep(fit(flow=None), apex) > v.max_auto_tilt_deg:
+        return None, "the valve found lies steeply across the beam (a parasternal view?)"
+    return ann, ""
+
+
+def _steep(ann: Annulus, apex: tuple[float, float]) -> float:
+    """How far (deg) the annulus lies from both the horizontal and the beam's perpendicular."""
     rx, ry = ann.cx - apex[0], ann.cy - apex[1]
     cos_beam = abs(ann.ux * rx + ann.uy * ry) / (math.hypot(rx, ry) or 1.0)
     to_beam = math.degrees(math.asin(min(1.0, cos_beam)))
-    if min(to_beam, abs(ann.tilt_deg)) > v.max_auto_tilt_deg:
-        return None, "the valve found lies steeply across the beam (a parasternal view?)"
-    return ann, ""
+    return min(to_beam, abs(ann.tilt_deg))
 
 
 def _flow_share(flows: np.ndarray, cluster: Cluster) -> np.ndarray | None:
