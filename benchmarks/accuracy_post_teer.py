@@ -36,8 +36,9 @@ seeds 9985-9999, now ``--world-seen-family eighth``), with fresh seeds
 The newest is the jet benchmark's current never-tuned family
 (``accuracy_world.HELD_OUT``, ``tee_lvot x variance x clean``,
 ``--world-held-out``, seeds 9300-9314: the same clips as ``accuracy_world.py
---held-out``), fixed at the start of the tenth round, to be run once at its end
-with fresh seeds 17000-17027.
+--held-out``), fixed at the start of the tenth round and run once at its end
+with fresh seeds 17000-17027 (commit d78f888): now seen. The next round must fix
+a new family first.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
