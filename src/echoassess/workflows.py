@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -319,13 +319,19 @@ def analyse_pair(
     roles = ("pre", "post")
     inputs = (_inputs(pre), _inputs(post))
     clips = (load(inputs[0]), load(inputs[1]))
-    results, frames, views = [], [], []
+    results = []
     for role, clip, given in zip(roles, clips, inputs, strict=True):
         _say(progress, f"analysing the {role}-clip acquisition {clip.path.name}")
-        res = analyse(clip, params, hints=given.hints, keep_masks=True)
+        results.append(analyse(clip, params, hints=given.hints, keep_masks=True))
+    for k in (0, 1):
+        shared = _with_shared_view(results[k], results[1 - k], clips[k], inputs[k], roles[1 - k], params)
+        if shared is not None:
+            _say(progress, f"analysing the {roles[k]}-clip acquisition again as {shared.diagnostics.view}")
+            results[k] = shared
+    frames, views = [], []
+    for clip, res in zip(clips, results, strict=True):
         raw = clip.read_frames()
         view = imaging_view(raw, clip=clip, result=res, masks=res.masks)
-        results.append(res)
         frames.append(view.blank(raw))
         views.append(view)
     described = [describe(v) for v in views]
@@ -339,6 +345,47 @@ def analyse_pair(
         frames=(frames[0], frames[1]),
         views=(views[0], views[1]),
         notes=tuple(notes),
+    )
+
+
+def _with_shared_view(
+    res: ClipResult,
+    other: ClipResult,
+    clip: EchoClip,
+    given: ClipInputs,
+    other_role: str,
+    params: AnalysisParams | None,
+) -> ClipResult | None:
+    """``res`` measured again with the view (TTE or TEE) read from the other
+    acquisition of the pair, when ``res`` could not tell them apart and the
+    user gave none: the pre- and post-clip acquisitions of one procedure come
+    from one probe. The result says where its view came from; ``None`` when
+    nothing changes or the clip still cannot be measured."""
+    view = other.diagnostics.view
+    if (
+        res.status != "cannot_measure"
+        or res.diagnostics.view is not None
+        or given.hints.view not in (None, "auto")
+        or view not in ("tte", "tee")
+    ):
+        return None
+    again = analyse(clip, params, hints=replace(given.hints, view=view), keep_masks=True)
+    if again.status == "cannot_measure":
+        return None
+    source = f"the {other_role}-clip acquisition ({other.diagnostics.view_source})"
+    note = (
+        f"this clip alone could not tell a transthoracic from a transoesophageal view "
+        f"({res.status_reason}); measured as {view.upper()}, the view read from {source}"
+    )
+    inputs = tuple(
+        {**u, "text": f"view: {view.upper()}, read from {source}"} if u.get("input") == "view" else u
+        for u in again.user_inputs
+    )
+    return replace(
+        again,
+        diagnostics=replace(again.diagnostics, view_source=source),
+        user_inputs=inputs,
+        warnings=(*again.warnings, note),
     )
 
 
