@@ -372,13 +372,17 @@ def _with_shared_view(
     again = analyse(clip, params, hints=replace(given.hints, view=view), keep_masks=True)
     if again.status == "cannot_measure":
         return None
-    source = f"the {other_role}-clip acquisition ({other.diagnostics.view_source})"
+    read = other.diagnostics.view_source or ""
+    how = {"user": "given by you", "file": "named in its file"}.get(read, read)
+    if read.startswith("image (") and read.endswith(")"):
+        how = f"its image: {read[len('image (') : -1]}"
+    source = f"the {other_role}-clip acquisition ({how})"
     note = (
-        f"this clip alone could not tell a transthoracic from a transoesophageal view "
-        f"({res.status_reason}); measured as {view.upper()}, the view read from {source}"
+        "this clip alone could not tell a transthoracic from a transoesophageal view: "
+        f"measured as {view.upper()}, the view of {source}"
     )
     inputs = tuple(
-        {**u, "text": f"view: {view.upper()}, read from {source}"} if u.get("input") == "view" else u
+        {**u, "text": f"view: {view.upper()}, from {source}"} if u.get("input") == "view" else u
         for u in again.user_inputs
     )
     return replace(
