@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _world_clips import benchmark_study
 
 from echoassess import analyze_clip
 from echoassess.synthetic import WorldParams, generate_world_clip
@@ -207,20 +208,8 @@ def test_post_clip_jets_far_apart_on_a_tilted_annulus(tmp_path):
 def _benchmark_clip(tmp_path, seed, view, texture, artefacts, *, post):
     """The pre or post clip of patient ``seed`` of ``benchmarks/accuracy_world.py``
     (its family given; frame size and encoding as the benchmark rotates them)."""
-    from echoassess.synthetic import generate_world_study
-
-    rows, cols = [(600, 800), (480, 640), (768, 1024), (420, 560)][seed % 4]
-    clips = generate_world_study(
-        np.random.default_rng([seed, 11]),
-        patient=seed % 999 + 1,
-        view=view,
-        texture=texture,
-        artefacts=artefacts,
-        rows=rows,
-        cols=cols,
-    )
+    clips, encoding = benchmark_study(seed, view, texture, artefacts)
     clip = clips[1] if post else clips[0]
-    encoding = ["jpeg", "rgb"][(seed // 4) % 2]
     return clip, clip.save(tmp_path / f"{seed}_{int(post)}.dcm", encoding=encoding)[0]
 
 

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pydicom
 import pytest
+from _world_clips import benchmark_study
 
 from echoassess import analyze_clip, loading, workflows
 from echoassess.analysis import inputs as analysis_inputs
@@ -143,33 +144,14 @@ def test_run_demo_needs_sample_data(tmp_path):
         workflows.run_demo(tmp_path / "out", data_dir=tmp_path)
 
 
-def _world_pair(tmp_path, seed, view, texture, artefacts):
-    """Patient ``seed`` of ``benchmarks/accuracy_world.py`` (its family given):
-    the pre and post clips, as the benchmark writes them."""
-    from echoassess.synthetic import generate_world_study
-
-    rows, cols = [(600, 800), (480, 640), (768, 1024), (420, 560)][seed % 4]
-    clips = generate_world_study(
-        np.random.default_rng([seed, 11]),
-        patient=seed % 999 + 1,
-        view=view,
-        texture=texture,
-        artefacts=artefacts,
-        rows=rows,
-        cols=cols,
-    )
-    encoding = ["jpeg", "rgb"][(seed // 4) % 2]
-    paths = [c.save(tmp_path / f"{seed}_{k}.dcm", encoding=encoding)[0] for k, c in enumerate(clips)]
-    return clips, paths
-
-
 def test_a_pair_shares_the_view_one_clip_could_not_tell(tmp_path):
     """TEE commissural pair (jets aliased to their edge, frozen ECG; seed 17002 of
     the world benchmark, tenth round, now seen): the post-clip acquisition alone
     cannot tell a transthoracic from a transoesophageal view ("cannot
     measure"); the pre-clip one can (TEE). Both come from one probe: the pair
     measures the post-clip clip as TEE, says so, and gets its jet area."""
-    clips, (pre, post) = _world_pair(tmp_path, 17002, "tee_comm", "edge_aliased", "frozen_ecg")
+    clips, encoding = benchmark_study(17002, "tee_comm", "edge_aliased", "frozen_ecg")
+    pre, post = (c.save(tmp_path / f"17002_{k}.dcm", encoding=encoding)[0] for k, c in enumerate(clips))
     alone = analyze_clip(post)
     assert alone.status == "cannot_measure" and alone.diagnostics.view is None
     pair = workflows.analyse_pair(pre, post)
