@@ -6,8 +6,8 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9300-9314  # the newest one
-    python benchmarks/accuracy_post_teer.py --world-seen-family ninth --seeds 9400-9414
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9200-9214  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-seen-family tenth --seeds 9300-9314
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
 excluded, and this benchmark's own). The never-tuned family of this benchmark, fixed before any
@@ -33,12 +33,13 @@ seeds 9985-9999, now ``--world-seen-family eighth``), with fresh seeds
 15000-15027 (commit 6a07331); the eighth was the jet benchmark's ninth
 (``tee_lvot x edge_aliased x frozen_ecg``, seeds 9400-9414, now
 ``--world-seen-family ninth``), with fresh seeds 16000-16027 (commit 30f7d0d).
-The newest is the jet benchmark's current never-tuned family
-(``accuracy_world.HELD_OUT``, ``tee_lvot x variance x clean``,
-``--world-held-out``, seeds 9300-9314: the same clips as ``accuracy_world.py
---held-out``), fixed at the start of the tenth round and run once at its end
-with fresh seeds 17000-17027 (commit d78f888): now seen. The next round must fix
-a new family first.
+The ninth was the jet benchmark's tenth (``tee_lvot x variance x clean``,
+seeds 9300-9314, now ``--world-seen-family tenth``), with fresh seeds
+17000-17027 (commit d78f888). The newest is the jet benchmark's current
+never-tuned family (``accuracy_world.HELD_OUT``, ``tee_lvot x fine x no_ecg``,
+``--world-held-out``, seeds 9200-9214: the same clips as ``accuracy_world.py
+--held-out``), fixed at the start of the eleventh round, to be run once at its
+end with fresh seeds 18000-18027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
