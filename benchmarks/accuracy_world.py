@@ -172,6 +172,23 @@ def hint_kwargs(truth, hint: bool) -> dict:
     return {"annulus": truth.annulus_xy, "view": "tee" if truth.view.startswith("tee") else "tte"}
 
 
+def true_jets_at_max(truth) -> tuple[list[float], int]:
+    """The true jets of the maximal frame: each one's area (cm^2) and how many of
+    them touch another jet (8-connected): a wrong post-clip count is read against
+    these (a merged pair of touching jets, a jet too small to see, or neither)."""
+    import cv2
+
+    lab = np.asarray(truth.jet_labels[truth.max_frame])
+    areas = np.asarray(truth.jet_areas_cm2)
+    areas = areas[truth.max_frame] if areas.ndim == 2 else areas
+    ids = [v for v in np.unique(lab) if v > 0]
+    touching = 0
+    for v in ids:
+        ring = cv2.dilate((lab == v).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        touching += bool(np.isin(lab[ring], [u for u in ids if u != v]).any())
+    return [round(float(a), 2) for a in areas], touching
+
+
 def evaluate(path: Path, *, hint: bool = False) -> dict:
     truth = load_truth(truth_path_for(path))
     kwargs = hint_kwargs(truth, hint)
@@ -201,6 +218,7 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
         "max_cm2": got_max,
         "n_jets": res.n_jets_at_max,
         "true_n_jets": int(truth.n_jets[truth.max_frame]),
+        "true_jets": true_jets_at_max(truth),
         "diastolic_cm2": float(np.median(diastolic)) if diastolic else 0.0,
         "phase_agreement": float(np.mean([f.phase == t for f, t in zip(res.per_frame, truth.phase)])),
         "seconds": seconds,
@@ -294,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{r['file']:18s} {r['family']:34s}{' hint' if hint else '     '} "
                         f"{r['status']:14s} dice {np.median(r['dice']) if r['dice'] else 0:.3f} "
                         f"max {r['max_cm2']:6.2f} / {r['true_max_cm2']:6.2f} ({100 * r['area_err']:+6.1f} %) "
-                        f"jets {r['n_jets']}/{r['true_n_jets']} dia {r['diastolic_cm2']:.3f} "
+                        f"jets {r['n_jets']}/{r['true_n_jets']} {r['true_jets'][0]} "
+                        f"({r['true_jets'][1]} touching) dia {r['diastolic_cm2']:.3f} "
                         f"phase {100 * r['phase_agreement']:.0f} % {r['seconds']:.1f} s {r['reason']}",
                         flush=True,
                     )
@@ -323,6 +342,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{sum(r['status'] == 'cannot_measure' for r in plain)} of {len(plain)} "
         f"(PLAX without hint: {sum(r['status'] == 'cannot_measure' for r in plain if r['view'] == 'plax')} "
         f"of {sum(r['view'] == 'plax' for r in plain)})"
+    )
+    wrong = [
+        r for r in scored if r["post"] and r["status"] != "cannot_measure" and r["n_jets"] != r["true_n_jets"]
+    ]
+    under = [r for r in wrong if r["n_jets"] < r["true_n_jets"]]
+    print(
+        f"wrong post-clip counts: {len(wrong)} ({len(wrong) - len(under)} too many; {len(under)} too few, "
+        f"of which {sum(r['true_jets'][1] > 0 for r in under)} with touching true jets and "
+        f"{sum(min(r['true_jets'][0], default=0) < 0.1 for r in under)} with a true jet under 0.1 cm^2)"
     )
     if "phase_agreement" in total:
         print(
