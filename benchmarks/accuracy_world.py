@@ -186,7 +186,8 @@ def true_jets_at_max(truth) -> tuple[list[float], int]:
     for v in ids:
         ring = cv2.dilate((lab == v).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         touching += bool(np.isin(lab[ring], [u for u in ids if u != v]).any())
-    return [round(float(a), 2) for a in areas], touching
+    # only the jets the frame shows (as truth.n_jets counts them)
+    return [round(float(a), 2) for a in areas if a > 0], touching
 
 
 def evaluate(path: Path, *, hint: bool = False) -> dict:
