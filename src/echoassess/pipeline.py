@@ -177,6 +177,10 @@ def _measure(
         ),
     )
     _log_stages(clip, found, turb, outcome)
+    if outcome.status == "measured":
+        atrial = jets.with_weak_jets(
+            atrial, flow, turb, outcome.valve, outcome.systole, scale, p, region=region
+        )
     measured = jets.measure_frames(
         atrial, flow, outcome.systole, clip, found, scale, p, keep_masks=keep_masks
     )

@@ -83,6 +83,30 @@ def test_separate_jets_keeps_touching_jets_when_asked():
     assert np.array_equal(shown, before)
 
 
+def test_separate_jets_keeps_the_piece_at_the_orifice_of_a_crossed_jet():
+    # jet 2 (a vertical band) crosses jet 1 and cuts it in two: a small piece at
+    # jet 1's orifice (top left) and a larger one past the crossing
+    src = np.zeros((20, 20), np.uint8)
+    src[2:5, 2:7] = 1  # 15 px at the orifice
+    src[10:17, 10:17] = 1  # 49 px past jet 2
+    src[:, 7:10] = 2
+    shown = src > 0
+    before = shown.copy()
+    separate_jets(src, shown, 2, touching=True, origins=[(2, 2), (0, 8)])
+    # nothing is un-coloured: the far piece is part of the merged plume, jet 2's
+    assert np.array_equal(shown, before)
+    assert (src[2:5, 2:7] == 1).all() and (src[10:17, 10:17] == 2).all()
+    eight = np.ones((3, 3), bool)
+    for j in (1, 2):
+        assert ndi.label(shown & (src == j), structure=eight)[1] == 1
+    # without the orifices the largest piece is kept, as before
+    src2 = np.zeros((20, 20), np.uint8)
+    src2[2:5, 2:7], src2[10:17, 10:17], src2[:, 7:10] = 1, 1, 2
+    shown2 = src2 > 0
+    separate_jets(src2, shown2, 2, touching=True)
+    assert (src2[10:17, 10:17] == 1).all() and (src2[2:5, 2:7] == 2).all()
+
+
 def test_ecg_points_span_the_strip_with_one_r_wave_per_beat():
     box = (10, 100, 410, 140)
     pts = ecg_points(box, rr_ms=1000.0, start_phase=0.0, t0=0.0, span=2000.0)

@@ -21,7 +21,15 @@ from .screen import Scale, Screen
 from .turbulence import Turbulence
 from .valve_search import ValveFit, ValveSearch, locate_valve
 
-__all__ = ["FrameJets", "JetMasks", "atrial_jets", "hint_cut_warning", "measure_frames", "turbulence_share"]
+__all__ = [
+    "FrameJets",
+    "JetMasks",
+    "atrial_jets",
+    "hint_cut_warning",
+    "measure_frames",
+    "turbulence_share",
+    "with_weak_jets",
+]
 
 
 @dataclass(frozen=True)
@@ -73,35 +81,125 @@ def atrial_jets(
     """The flow on the atrial side of ``valve``'s annulus, every frame (none
     without an annulus); ``region`` limits it to the user's roi."""
     T, h, w = flow.flows.shape
-    det = p.detection
-    band = max(2.0, scale.ln(det.valve_band_cm))
+    band = max(2.0, scale.ln(p.detection.valve_band_cm))
     masks = np.zeros((T, h, w), bool)
     ann = valve.annulus
     if ann is None:
         return JetMasks(masks, None, None, None, band)
     t, d = ann.coords((h, w))
+    jets = JetMasks(masks, ann, t, d, band)
+    min_core_px = scale.px(p.valve.min_core_area_cm2)
     for i in range(T):
         if turbulent_frames_only and not turb.turbs[i].any():
             continue
-        masks[i] = segmentation.atrial_jet_mask(
-            flow.flows[i],
-            turb.turbs[i],
-            t=t,
-            d=d,
-            half_length_px=ann.half_length_px,
-            band_px=band,
-            max_depth_px=scale.ln(det.la_max_depth_cm),
-            max_half_width_px=scale.ln(det.la_max_half_width_cm),
-            min_core_px=scale.px(p.valve.min_core_area_cm2),
-            close_px=turb.close_px,
-            velocity=flow.velocity[i],
-            jet_sign=-valve.side if valve.side else None,
-            min_attachment_px=scale.px(det.min_attachment_area_cm2),
-            fill_holes=det.fill_holes,
-            region=region,
-            start_px=scale.ln(det.max_jet_start_cm),
-        )
-    return JetMasks(masks, ann, t, d, band)
+        masks[i] = _frame_jets(jets, flow, turb, valve, scale, p, i, min_core_px=min_core_px, region=region)
+    return jets
+
+
+def _frame_jets(
+    jets: JetMasks,
+    flow: ColourFlow,
+    turb: Turbulence,
+    valve: ValveFit,
+    scale: Scale,
+    p: AnalysisParams,
+    i: int,
+    *,
+    min_core_px: int,
+    region: np.ndarray | None,
+) -> np.ndarray:
+    """Frame ``i``'s atrial jets (:func:`segmentation.atrial_jet_mask`), each
+    holding ``min_core_px`` turbulent pixels."""
+    assert jets.annulus is not None and jets.t is not None and jets.d is not None
+    det = p.detection
+    return segmentation.atrial_jet_mask(
+        flow.flows[i],
+        turb.turbs[i],
+        t=jets.t,
+        d=jets.d,
+        half_length_px=jets.annulus.half_length_px,
+        band_px=jets.band_px,
+        max_depth_px=scale.ln(det.la_max_depth_cm),
+        max_half_width_px=scale.ln(det.la_max_half_width_cm),
+        min_core_px=min_core_px,
+        close_px=turb.close_px,
+        velocity=flow.velocity[i],
+        jet_sign=-valve.side if valve.side else None,
+        min_attachment_px=scale.px(det.min_attachment_area_cm2),
+        fill_holes=det.fill_holes,
+        region=region,
+        start_px=scale.ln(det.max_jet_start_cm),
+    )
+
+
+def with_weak_jets(
+    jets: JetMasks,
+    flow: ColourFlow,
+    turb: Turbulence,
+    valve: ValveFit,
+    systole: Systole,
+    scale: Scale,
+    p: AnalysisParams,
+    *,
+    region: np.ndarray | None,
+) -> JetMasks:
+    """``jets`` with, on the systolic frames, the jets whose turbulent core is
+    short of the valve's minimum (down to ``p.detection.weak_core_share`` of it)
+    that start at an orifice: on the annulus segment, where jets with a full
+    core crossed the valve band on at least two systolic frames (a start up to
+    ``max_jet_start_cm`` past the valve, as for any jet). A small jet's mosaic thins out
+    on some frames (a variance map, a jet aliased to its edge): it is the same
+    jet from the same orifice, not a new one.
+
+    Diastolic frames are left as they are."""
+    import cv2
+
+    if jets.annulus is None or jets.t is None or jets.d is None or not systole.systolic.any():
+        return jets
+    t, d, band = jets.t, jets.d, jets.band_px
+    det = p.detection
+    frames = np.flatnonzero(systole.systolic)
+    at_valve = (d >= 0) & (d <= band)
+    # the orifices: positions along the annulus where full jets start, 2+ frames
+    lo = int(np.floor(t[at_valve].min())) if at_valve.any() else 0
+    seen = np.zeros(int(np.ceil(t.max())) - lo + 2, int)
+    for i in frames:
+        tv = np.unique(np.round(t[jets.masks[i] & at_valve]).astype(int) - lo)
+        seen[tv] += 1
+    orifice_t = seen >= 2
+    if not orifice_t.any():
+        return jets
+    ti = np.clip(np.round(t).astype(int) - lo, 0, len(seen) - 1)
+    at_orifice = orifice_t[ti] & (np.abs(t) <= jets.annulus.half_length_px)
+    reach = max(band, scale.ln(det.max_jet_start_cm))
+    zone = at_orifice & (d >= 0) & (d <= reach)
+    min_core_px = scale.px(p.valve.min_core_area_cm2)
+    weak_core_px = max(1, int(round(det.weak_core_share * min_core_px)))
+    min_jet_px = scale.px(det.min_jet_area_cm2)
+    masks = jets.masks.copy()
+    for i in frames:
+        # only frames with enough flow at an orifice outside the jets found
+        if int((flow.flows[i] & zone & ~masks[i]).sum()) < max(1, min_jet_px // 4):
+            continue
+        weak = _frame_jets(jets, flow, turb, valve, scale, p, int(i), min_core_px=weak_core_px, region=region)
+        extra = weak & ~masks[i]
+        if not extra.any():
+            continue
+        n, lab = cv2.connectedComponents(extra.astype(np.uint8), connectivity=8)
+        ring = cv2.dilate(masks[i].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        size = np.bincount(lab.ravel(), minlength=n)
+        # each piece's start: its first band's depth past its shallowest pixel
+        # (the clip's shadow may hide a jet's first millimetres)
+        first = np.full(n, np.inf)
+        np.minimum.at(first, lab[extra], d[extra])
+        head = extra & (d <= first[lab] + band) & (first[lab] <= reach)
+        starts = np.bincount(lab[head & at_orifice], minlength=n)
+        heads = np.bincount(lab[head], minlength=n)
+        joins = np.bincount(lab[extra & ring], minlength=n)
+        keep = (size >= min_jet_px) & (heads > 0) & (starts >= 0.5 * heads) & (joins == 0)
+        keep[0] = False
+        masks[i] |= keep[lab]
+    return JetMasks(masks, jets.annulus, t, d, band)
 
 
 def measure_frames(

@@ -328,6 +328,11 @@ class DetectionParams:
         systolic frames with jets stay apart where their jets touch at the valve.
     min_jet_area_cm2 : float
         Smallest jet counted separately.
+    weak_core_share : float
+        On a systolic frame, a jet with fewer turbulent pixels than the valve's
+        ``min_core_area_cm2`` (down to this share of it) still counts where it
+        starts at an orifice that jets with a full core showed on two frames or
+        more: a small jet whose mosaic thins out on some frames.
     fill_holes : bool
         Fill holes and dark streaks inside jets.
     min_attachment_area_cm2 : float
@@ -352,6 +357,7 @@ class DetectionParams:
     origin_track_cm: float = 0.35
     orifice_apart_share: float = 0.33
     min_jet_area_cm2: float = 0.05
+    weak_core_share: float = 0.25
     fill_holes: bool = True
     min_attachment_area_cm2: float = 0.05
     max_spike_ratio: float = 1.6

@@ -127,13 +127,20 @@ def flow_colours(lut: np.ndarray, vel: np.ndarray, var: np.ndarray, nyquist_cm_s
     return lut[row, vi]
 
 
-def separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int, *, touching: bool = False) -> None:
+def separate_jets(
+    src: np.ndarray,
+    shown: np.ndarray,
+    n_jets: int,
+    *,
+    touching: bool = False,
+    origins: list[tuple[int, int]] | None = None,
+) -> None:
     """Make each jet one 8-connected region, not touching another jet (in place).
 
     Un-colours the pixels of a jet that touch a later jet (unless ``touching``:
-    jets that merge downstream), then keeps each jet's largest piece (a
-    fragment cut off by the clip's shadow or by a ragged edge is not shown),
-    so that counting regions counts jets.
+    jets that merge downstream), then keeps one piece of each jet (a fragment
+    cut off by the clip's shadow or by a ragged edge is not shown), so that
+    counting regions counts jets.
 
     Parameters
     ----------
@@ -141,6 +148,16 @@ def separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int, *, touching: 
         Source of each pixel: ``1..n_jets`` for the jets.
     shown : (h, w) bool
         Coloured pixels.
+    touching : bool
+        The jets may touch (they converge and merge downstream).
+    origins : list of (row, col), optional
+        Each jet's orifice. The piece kept is then the one nearest it (of the
+        pieces at least a quarter the size of the largest): a jet crossed by
+        another is cut in two, and the piece past the crossing is not where the
+        jet starts. With ``touching``, such a piece goes to the jet it lies
+        against (it is part of the merged plume, and shown). Without
+        ``origins`` the largest piece is kept. (A jet whose first millimetres
+        hide in the clip's shadow keeps its one piece: it starts late.)
     """
     for j in range(1, n_jets) if not touching else ():
         later = shown & (src > j) & (src <= n_jets)
@@ -153,12 +170,31 @@ def separate_jets(src: np.ndarray, shown: np.ndarray, n_jets: int, *, touching: 
         if not m.any():
             continue
         lab, n = ndi.label(m, structure=_EIGHT)
-        if n > 1:
-            sizes = np.bincount(lab.ravel())
-            sizes[0] = 0
-            drop = m & (lab != int(np.argmax(sizes)))
-            shown &= ~drop
-            src[drop] = 0
+        sizes = np.bincount(lab.ravel())
+        sizes[0] = 0
+        keep = int(np.argmax(sizes))
+        if origins is not None and j <= len(origins):
+            r0, c0 = origins[j - 1]
+            big = np.flatnonzero(sizes >= 0.25 * sizes.max())
+            ys, xs = np.nonzero(lab)
+            near = np.full(n + 1, np.inf)
+            np.minimum.at(near, lab[ys, xs], np.hypot(ys - r0, xs - c0))
+            keep = int(big[np.argmin(near[big])])
+        if n <= 1:
+            continue
+        for k in range(1, n + 1):
+            if k == keep:
+                continue
+            piece = lab == k
+            if touching:
+                ring = cv2.dilate(piece.astype(np.uint8), _EIGHT).astype(bool) & ~piece & shown
+                other = src[ring]
+                other = other[(other > 0) & (other <= n_jets) & (other != j)]
+                if other.size:
+                    src[piece] = int(np.bincount(other).argmax())  # part of the merged plume
+                    continue
+            shown &= ~piece
+            src[piece] = 0
 
 
 def ecg_points(
