@@ -6,7 +6,7 @@ Run by hand (not part of the test suite)::
     python benchmarks/accuracy_post_teer.py --seeds 7000-7027               # fresh seeds, every view
     python benchmarks/accuracy_post_teer.py --never-tuned --seeds 9500-9514 # the never-tuned family
     python benchmarks/accuracy_post_teer.py --second-never-tuned --seeds 9800-9814  # the second one
-    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9200-9214  # the newest one
+    python benchmarks/accuracy_post_teer.py --world-held-out --seeds 9250-9264  # the newest one
     python benchmarks/accuracy_post_teer.py --world-seen-family tenth --seeds 9300-9314
 
 Patients are drawn exactly as in ``accuracy_world.py`` (its held-out families
@@ -35,11 +35,13 @@ seeds 9985-9999, now ``--world-seen-family eighth``), with fresh seeds
 ``--world-seen-family ninth``), with fresh seeds 16000-16027 (commit 30f7d0d).
 The ninth was the jet benchmark's tenth (``tee_lvot x variance x clean``,
 seeds 9300-9314, now ``--world-seen-family tenth``), with fresh seeds
-17000-17027 (commit d78f888). The newest is the jet benchmark's current
-never-tuned family (``accuracy_world.HELD_OUT``, ``tee_lvot x fine x no_ecg``,
-``--world-held-out``, seeds 9200-9214: the same clips as ``accuracy_world.py
---held-out``), fixed at the start of the eleventh round, to be run once at its
-end with fresh seeds 18000-18027.
+17000-17027 (commit d78f888). The tenth was the jet benchmark's eleventh
+(``tee_lvot x fine x no_ecg``, seeds 9200-9214, now ``--world-seen-family
+eleventh``), with fresh seeds 18000-18027 (commit 12376f8). The newest is the
+jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
+``tee_lvot x fine x zoom``, ``--world-held-out``, seeds 9250-9264: the same clips
+as ``accuracy_world.py --held-out``), fixed at the end of the eleventh round, to
+be run once at the end of the twelfth with fresh seeds 19000-19027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with
