@@ -39,6 +39,7 @@ __all__ = [
     "cluster_origins",
     "find_neck",
     "fit_annulus",
+    "split_by_frames",
     "infer_side",
 ]
 
@@ -236,6 +237,48 @@ def cluster_origins(origins: list[Origin], *, radius_px: float) -> list[list[Ori
     for i, o in enumerate(origins):
         groups.setdefault(find(i), []).append(o)
     return sorted(groups.values(), key=lambda g: -sum(o.area_px for o in g))
+
+
+def split_by_frames(
+    cluster: list[Origin], *, min_apart_px: float, max_shared: float, iterations: int = 10
+) -> list[list[Origin]]:
+    """``cluster`` as two clusters when its origins form two groups at least
+    ``min_apart_px`` apart that hardly share frames (at most ``max_shared`` of
+    the smaller group's frames), each seen on two frames or more; otherwise
+    ``[cluster]``. Two flows that start near each other but in different frames
+    (mitral regurgitation in systole and aortic regurgitation in diastole, in a
+    long-axis view where the two valves are 1-2 cm apart) chain into one cluster
+    by distance alone; jets from two orifices of one valve share their frames.
+
+    >>> a = [Origin(f, 10.0, 10.0, 100) for f in (0, 1, 2)]
+    >>> b = [Origin(f, 10.0, 40.0, 100) for f in (3, 4, 5)]
+    >>> [len(c) for c in split_by_frames(a + b, min_apart_px=20, max_shared=0.3)]
+    [3, 3]
+    >>> b = [Origin(f, 10.0, 40.0, 100) for f in (0, 1, 2)]   # same frames: two orifices
+    >>> len(split_by_frames(a + b, min_apart_px=20, max_shared=0.3))
+    1
+    """
+    if len({o.frame for o in cluster}) < 4:
+        return [cluster]
+    pts = np.array([[o.x, o.y] for o in cluster], float)
+    w = np.array([o.area_px for o in cluster], float)
+    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+    i, j = np.unravel_index(int(np.argmax(d)), d.shape)
+    centres = pts[[i, j]].copy()
+    lab = np.zeros(len(cluster), int)
+    for _ in range(iterations):
+        lab = np.argmin(np.hypot(*(pts[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1)
+        if lab.min() == lab.max():
+            return [cluster]
+        centres = np.array([np.average(pts[lab == k], axis=0, weights=w[lab == k]) for k in (0, 1)])
+    if float(np.hypot(*(centres[0] - centres[1]))) < min_apart_px:
+        return [cluster]
+    groups = [[o for o, k in zip(cluster, lab, strict=True) if k == g] for g in (0, 1)]
+    frames = [{o.frame for o in g} for g in groups]
+    fewest = min(len(f) for f in frames)
+    if fewest < 2 or len(frames[0] & frames[1]) > max_shared * fewest:
+        return [cluster]
+    return sorted(groups, key=lambda g: -sum(o.area_px for o in g))
 
 
 def infer_side(

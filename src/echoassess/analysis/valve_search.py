@@ -227,7 +227,13 @@ def _origin_clusters(
         origins = [o for o in origins if math.hypot(o.x - vx, o.y - vy) <= near]
         if not origins:
             origins = [vl.Origin(-1, vx, vy, 1)]
-    return vl.cluster_origins(origins, radius_px=p.valve.origin_cluster_cm * px_per_cm)
+    clusters = []
+    for c in vl.cluster_origins(origins, radius_px=p.valve.origin_cluster_cm * px_per_cm):
+        # two flows in different frames chained by distance (MR and AI) are two
+        clusters += vl.split_by_frames(
+            c, min_apart_px=p.valve.separate_flows_cm * px_per_cm, max_shared=p.valve.rival_max_shared_frames
+        )
+    return sorted(clusters, key=lambda c: -_area_of(c))
 
 
 def _centre(c: Cluster) -> tuple[float, float]:
