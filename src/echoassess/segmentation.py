@@ -71,6 +71,7 @@ def atrial_jet_mask(
     velocity: np.ndarray | None = None,
     jet_sign: int | None = None,
     min_attachment_px: int = 0,
+    max_ring_px: float | None = None,
     fill_holes: bool = True,
     region: np.ndarray | None = None,
     start_px: float | None = None,
@@ -99,7 +100,8 @@ def atrial_jet_mask(
     jet_sign : {+1, -1}, optional
         Beam direction of the jet (+1 toward the probe: TEE; -1 away: TTE).
         Large smooth patches of the opposite direction on a jet's edge
-        (venous inflow touching the jet) are cut off when given.
+        (venous inflow touching the jet) are cut off when given, but for the
+        jet's aliasing rings, reaching no further than ``max_ring_px`` from it.
     region : (h, w) bool, optional
         A user region of interest: nothing outside counts.
     start_px : float, optional
@@ -112,11 +114,9 @@ def atrial_jet_mask(
 
     Examples
     --------
-    >>> h = w = 40
-    >>> yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    >>> yy, xx = np.mgrid[0:40, 0:40].astype(np.float32)
     >>> t, d = xx - 20, yy - 10          # a horizontal annulus at row 10, atrium below
-    >>> flow = (np.abs(xx - 20) < 4) & (yy > 2) & (yy < 30)   # PISA above, jet below
-    >>> turb = flow & (yy > 12)
+    >>> flow = (np.abs(xx - 20) < 4) & (yy > 2) & (yy < 30); turb = flow & (yy > 12)  # PISA, jet
     >>> m = atrial_jet_mask(flow, turb, t=t, d=d, half_length_px=12, band_px=4,
     ...                     max_depth_px=40, max_half_width_px=20, min_core_px=10)
     >>> int(np.flatnonzero(m.any(1))[0]), bool(m[5].any())
@@ -130,9 +130,9 @@ def atrial_jet_mask(
     reach = band_px if start_px is None else max(band_px, start_px)
     at_valve = (d <= reach) & (np.abs(t) <= half_length_px + band_px) & allowed
     jets = _valve_components(grown, turbulent & allowed, at_valve, min_core_px=min_core_px)
-    mask = jets & allowed
-    if jet_sign is not None and velocity is not None and min_attachment_px > 0 and mask.any():
-        mask = _cut_opposite_flow(mask, turbulent, velocity, jet_sign, min_attachment_px, min_core_px)
+    mask = _cut_opposite_flow(
+        jets & allowed, turbulent, velocity, jet_sign, min_attachment_px, min_core_px, max_ring_px
+    )
     if fill_holes and mask.any():
         mask = _fill_jets(mask, grown & jets if close_px > 1 else mask, flow, d, region)
     return mask
@@ -141,23 +141,51 @@ def atrial_jet_mask(
 def _cut_opposite_flow(
     mask: np.ndarray,
     turbulent: np.ndarray,
-    velocity: np.ndarray,
-    jet_sign: int,
+    velocity: np.ndarray | None,
+    jet_sign: int | None,
     min_attachment_px: int,
     min_core_px: int,
+    max_ring_px: float | None = None,
 ) -> np.ndarray:
     """``mask`` without the smooth flow against the jet's direction on its edge or
     between two jets (venous inflow), keeping jets with ``min_core_px`` turbulent pixels.
 
     A patch that meets the jet's smooth flow mostly across a velocity wrap (both
     sides fast, of opposite signs: :func:`_aliasing_rings`) is the jet's own
-    aliasing ring and stays."""
+    aliasing ring and stays, unless it reaches further than ``max_ring_px`` from
+    the rest of the jet: a ring lies in the jet's shell, a vein's flow runs away
+    from the jet. Without ``velocity`` and ``jet_sign`` (or ``min_attachment_px``), ``mask``."""
+    if jet_sign is None or velocity is None or min_attachment_px <= 0 or not mask.any():
+        return mask
     opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
     cut = _edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
     if cut.any():
-        cut &= ~_aliasing_rings(cut, mask & ~cut & ~turbulent, velocity, jet_sign)
+        rings = _aliasing_rings(cut, mask & ~cut & ~turbulent, velocity, jet_sign)
+        if max_ring_px is not None and rings.any():
+            rings &= ~_reaching_out(rings, mask & ~cut, max_ring_px)
+        cut &= ~rings
     mask = mask & ~cut
     return _with_core(mask, turbulent, min_core_px)
+
+
+def _reaching_out(patches: np.ndarray, rest: np.ndarray, max_px: float) -> np.ndarray:
+    """The pieces of ``patches`` with a pixel further than ``max_px`` from ``rest``.
+
+    >>> rest = np.zeros((5, 20), bool); rest[:, :5] = True
+    >>> patch = np.zeros_like(rest); patch[:, 5:7] = True   # a ring along the edge
+    >>> int(_reaching_out(patch, rest, 3).sum())
+    0
+    >>> patch[0, 7:19] = True                               # ... running 14 px away
+    >>> int(_reaching_out(patch, rest, 3).sum()), int(_reaching_out(patch, rest, 20).sum())
+    (22, 0)
+    """
+    dist = cv2.distanceTransform((~rest).astype(np.uint8), cv2.DIST_L2, 3)
+    n, lab = cv2.connectedComponents(patches.astype(np.uint8), connectivity=8)
+    far = np.zeros(n, np.float32)
+    np.maximum.at(far, lab[patches], dist[patches])
+    out = far > max_px
+    out[0] = False
+    return out[lab]
 
 
 def _aliasing_rings(

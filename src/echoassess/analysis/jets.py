@@ -126,6 +126,7 @@ def _frame_jets(
         velocity=flow.velocity[i],
         jet_sign=-valve.side if valve.side else None,
         min_attachment_px=scale.px(det.min_attachment_area_cm2),
+        max_ring_px=scale.ln(det.max_ring_cm),
         fill_holes=det.fill_holes,
         region=region,
         start_px=scale.ln(det.max_jet_start_cm),

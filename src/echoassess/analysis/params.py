@@ -338,6 +338,9 @@ class DetectionParams:
     min_attachment_area_cm2 : float
         Smooth patches flowing against the jet's direction this large on a
         jet's edge (venous inflow touching the jet) are cut off the jet.
+    max_ring_cm : float
+        ... unless they meet the jet across a velocity wrap (its own aliasing
+        ring, kept) and reach no further than this from the rest of the jet.
     max_spike_ratio : float
         A systolic frame whose jet area is more than this many times both of its
         (systolic) neighbours' with a jet, or than the one with a jet when the
@@ -360,6 +363,7 @@ class DetectionParams:
     weak_core_share: float = 0.25
     fill_holes: bool = True
     min_attachment_area_cm2: float = 0.05
+    max_ring_cm: float = 0.6
     max_spike_ratio: float = 1.6
     hint_keep_fraction: float = 0.85
 
