@@ -170,6 +170,8 @@ def separate_jets(
         if not m.any():
             continue
         lab, n = ndi.label(m, structure=_EIGHT)
+        if n <= 1:
+            continue
         sizes = np.bincount(lab.ravel())
         sizes[0] = 0
         keep = int(np.argmax(sizes))
@@ -180,8 +182,6 @@ def separate_jets(
             near = np.full(n + 1, np.inf)
             np.minimum.at(near, lab[ys, xs], np.hypot(ys - r0, xs - c0))
             keep = int(big[np.argmin(near[big])])
-        if n <= 1:
-            continue
         for k in range(1, n + 1):
             if k == keep:
                 continue

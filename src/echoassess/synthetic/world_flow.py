@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -142,6 +143,15 @@ class FlowScene:
     mosaic: MosaicGrid
     lut: np.ndarray
     spacing_cm: float
+
+    @cached_property
+    def orifice_px(self) -> list[tuple[int, int]]:
+        """Each jet's orifice as the nearest crop pixel ``(row, col)``."""
+        out = []
+        for ox, oy in self.jets.orifices:
+            k = int(np.argmin((self.crop.cx - ox) ** 2 + (self.crop.cy - oy) ** 2))
+            out.append(divmod(k, self.crop.shape[1]))
+        return out
 
     @property
     def v_show(self) -> float:
@@ -340,15 +350,6 @@ class FrameTruth:
     ai: np.ndarray | None  # (H, W) bool
 
 
-def _orifice_pixels(fs: FlowScene) -> list[tuple[int, int]]:
-    """Each jet's orifice as the nearest crop pixel ``(row, col)``."""
-    out = []
-    for ox, oy in fs.jets.orifices:
-        k = int(np.argmin((fs.crop.cx - ox) ** 2 + (fs.crop.cy - oy) ** 2))
-        out.append(divmod(k, fs.crop.shape[1]))
-    return out
-
-
 def render_flow(
     fs: FlowScene, frame: np.ndarray, truth: FrameTruth, tm: Timing, E: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
@@ -363,7 +364,7 @@ def render_flow(
     dark &= (src > 0) & (src < 100)
     shown = (src > 0) & crop.colour_ok & ~dark
     if p.n_jets and tm.systolic:
-        separate_jets(src, shown, p.n_jets, touching=p.touching, origins=_orifice_pixels(fs))
+        separate_jets(src, shown, p.n_jets, touching=p.touching, origins=fs.orifice_px)
     dark &= crop.colour_ok
     _keep_dark_inside(dark, shown, src, p.n_jets, p.touching)
     if shown.any():
