@@ -300,7 +300,8 @@ def infer_side(
         The depth comes from the file's calibration (not an assumed scale).
         Then a clear depth (at most 6 cm, or at least 10 cm) decides when the
         flow's sign disagrees: a jet aliased to its edge wraps its rim's
-        velocity to the other sign.
+        velocity to the other sign. Without it a depth of 7.5-10 cm (a zoomed
+        display of a TEE atrium, on the assumed scale) is no evidence.
 
     Returns
     -------
@@ -310,8 +311,8 @@ def infer_side(
     --------
     >>> infer_side(3.5, 0.6)
     (-1, 'jets 3.5 cm from the probe, flowing toward it: transoesophageal')
-    >>> infer_side(13.0, None)[0]
-    1
+    >>> infer_side(13.0, None)[0], infer_side(8.0, None)[0], infer_side(8.0, None, depth_measured=True)[0]
+    (1, None, 1)
     >>> infer_side(6.5, -0.1)[0] is None
     True
     >>> infer_side(3.4, -0.8)[0] is None, infer_side(3.4, -0.8, depth_measured=True)[0]
@@ -321,9 +322,11 @@ def infer_side(
     """
     by_depth = None
     if mean_depth_cm is not None:
+        # an assumed scale (no calibration; a zoomed display magnifies) is only
+        # trusted where the depth is clear
         if mean_depth_cm <= 6.0:
             by_depth = -1
-        elif mean_depth_cm >= 7.5:
+        elif mean_depth_cm >= (7.5 if depth_measured else 10.0):
             by_depth = 1
     by_sign = None
     if flow_sign is not None and abs(flow_sign) >= 0.25:

@@ -95,3 +95,18 @@ def test_venous_flow_at_a_jet_tip_is_not_taken_for_its_aliasing_ring(tmp_path):
     r = analyze_clip(path, keep_masks=True)
     _check_measured(post, r, area_rel=0.05, dice_min=0.9)
     assert r.n_jets_at_max == 2
+
+
+def test_a_zoomed_uncalibrated_tee_clip_is_not_read_as_transthoracic(tmp_path):
+    """TEE commissural clip, zoomed, with no calibration (seed 12002): on the
+    assumed 16 cm scale its jet lay 7.6 cm from the probe, read as a
+    transthoracic depth, and the annulus went to the jet's far end (-39 %). On
+    an assumed scale a depth of 7.5-10 cm is no evidence: with no flow direction
+    to go by either, the analysis asks for the view."""
+    pre, path = _benchmark_clip(tmp_path, 12002, "tee_comm", "coarse", "zoom", post=False)
+    assert not pre.truth.calibrated
+    r = analyze_clip(path)
+    assert r.status == "cannot_measure" and r.max_jet_area_cm2 is None
+    assert any("--view" in w for w in r.warnings)
+    h = analyze_clip(path, view="tee")
+    assert h.status == "measured"
