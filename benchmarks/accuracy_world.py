@@ -182,7 +182,7 @@ def hint_kwargs(truth, hint: bool) -> dict:
 MIN_JET_CM2 = AnalysisParams().detection.min_jet_area_cm2
 
 
-def true_jets_at_max(truth, *, rounded: bool = True) -> tuple[list[float], int]:
+def true_jets_at_max(truth) -> tuple[list[float], int]:
     """The true jets of the maximal frame: each one's area (cm^2) and how many of
     them touch another jet (8-connected): a wrong post-clip count is read against
     these (a merged pair of touching jets, a jet too small to see, or neither)."""
@@ -197,7 +197,7 @@ def true_jets_at_max(truth, *, rounded: bool = True) -> tuple[list[float], int]:
         ring = cv2.dilate((lab == v).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         touching += bool(np.isin(lab[ring], [u for u in ids if u != v]).any())
     # only the jets the frame shows (as truth.n_jets counts them)
-    return [round(float(a), 2) if rounded else float(a) for a in areas if a > 0], touching
+    return [float(a) for a in areas if a > 0], touching
 
 
 def evaluate(path: Path, *, hint: bool = False) -> dict:
@@ -213,6 +213,7 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
     # the result's maximum (its max frame: systolic, one-frame spikes left out), in the
     # truth's units (calibrated or not); until 2026-12-04 the largest mask of any frame
     got_max = 0.0 if res.max_frame is None else float(masks[res.max_frame].sum()) * px_cm2
+    true_areas, touching = true_jets_at_max(truth)
     return {
         "file": path.name,
         "view": truth.view,
@@ -229,10 +230,10 @@ def evaluate(path: Path, *, hint: bool = False) -> dict:
         "max_cm2": got_max,
         "n_jets": res.n_jets_at_max,
         "true_n_jets": int(truth.n_jets[truth.max_frame]),
-        "true_jets": true_jets_at_max(truth),
+        "true_jets": ([round(a, 2) for a in true_areas], touching),
         # the jets at least the analysis's smallest counted jet (below it a jet
         # joins its neighbour by design): what the count can be held to
-        "true_n_jets_seen": sum(a >= MIN_JET_CM2 for a in true_jets_at_max(truth, rounded=False)[0]),
+        "true_n_jets_seen": sum(a >= MIN_JET_CM2 for a in true_areas),
         "diastolic_cm2": float(np.median(diastolic)) if diastolic else 0.0,
         "phase_agreement": float(np.mean([f.phase == t for f, t in zip(res.per_frame, truth.phase)])),
         "seconds": seconds,

@@ -160,9 +160,10 @@ def _cut_opposite_flow(
     opposite = mask & ~turbulent & (np.sign(velocity) == -int(jet_sign))
     cut = _edge_attachments(mask, opposite, min_area_px=min_attachment_px, min_rim_fraction=0.0)
     if cut.any():
-        rings = _aliasing_rings(cut, mask & ~cut & ~turbulent, velocity, jet_sign)
+        rest = mask & ~cut
+        rings = _aliasing_rings(cut, rest & ~turbulent, velocity, jet_sign)
         if max_ring_px is not None and rings.any():
-            rings &= ~_reaching_out(rings, mask & ~cut, max_ring_px)
+            rings &= ~_reaching_out(rings, rest, max_ring_px)
         cut &= ~rings
     mask = mask & ~cut
     return _with_core(mask, turbulent, min_core_px)
