@@ -422,11 +422,21 @@ def _sample_slices(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(s, p, perp, vals)``: ``sub`` sampled on slices across the axis ``ax``
     every ``step_px`` past ``o`` (``s``, up to ``search_cm``), each 2 cm either side
-    every 0.25 px (``p``, along ``perp``); ``vals`` is ``(len(s), len(p))``."""
+    every 0.25 px (``p``, along ``perp``); ``vals`` is ``(len(s), len(p))``.
+
+    Only the part of the 2 cm either side that comes within 2 px of ``sub`` (and
+    the axis point) is sampled: beyond it every sample is 0, so the runs found on
+    the slices, and whether they reach the window's ends, are the same."""
     perp = np.array([-ax[1], ax[0]])
     n_s = int(_px_len(ax, search_cm, spacing_cm) / step_px) + 1
     half = _px_len(perp, 2.0, spacing_cm)
     p = np.arange(-half, half + 0.25, 0.25, dtype=np.float32)
+    h, w = sub.shape
+    corners = (np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], float) - o) @ perp
+    zero = int(np.argmin(np.abs(p)))
+    i0 = min(zero, int(np.searchsorted(p, corners.min() - 2.0)))
+    i1 = max(zero + 1, int(np.searchsorted(p, corners.max() + 2.0, side="right")))
+    p = p[i0:i1]
     s = np.arange(n_s, dtype=np.float32) * np.float32(step_px)
     cxs = o[0] + s[:, None] * ax[0] + p[None, :] * perp[0]
     cys = o[1] + s[:, None] * ax[1] + p[None, :] * perp[1]

@@ -142,3 +142,29 @@ def test_a_short_jet_tapering_to_its_tip_is_not_measured_at_the_tip():
     assert vc is not None
     assert vc.width_cm == pytest.approx(11 * 0.04, abs=0.045)
     assert vc.distance_cm < 0.3
+
+
+@pytest.mark.parametrize("angle", [-35.0, 0.0, 25.0])
+@pytest.mark.parametrize(
+    "shape_kw",
+    [
+        {"neck_len_px": 12},  # widening well past the first centimetre
+        {"neck_len_px": 4, "width_px": 90, "length_px": 30},  # stubby: widest within 1 cm
+    ],
+)
+def test_result_does_not_depend_on_the_empty_margin_around_the_jet(angle, shape_kw):
+    """The slices are sampled only where they come near the mask's box: the same
+    jet cut out with the 4 px margin the per-frame measure uses, or in a wide
+    empty canvas, measures the same."""
+    m = _jet(10, angle_deg=angle, **shape_kw)
+    ys, xs = np.nonzero(m)
+    tight = np.pad(m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], 4)
+    wide = np.zeros((tight.shape[0] + 300, tight.shape[1] + 400), bool)
+    wide[100 : 100 + tight.shape[0], 250 : 250 + tight.shape[1]] = tight
+    a, b = (vena_contracta(x, (0.0, 1.0), spacing_cm=(0.04, 0.04)) for x in (tight, wide))
+    assert a is not None and b is not None
+    # (float32 sample positions round a little differently at another offset)
+    assert a.width_cm == pytest.approx(b.width_cm, abs=2e-3)
+    assert a.distance_cm == pytest.approx(b.distance_cm, abs=1e-3)
+    for (ax_, ay), (bx, by) in zip(a.segment_xy, b.segment_xy, strict=True):
+        assert (bx - 250, by - 100) == pytest.approx((ax_, ay), abs=0.25)
