@@ -37,11 +37,14 @@ The ninth was the jet benchmark's tenth (``tee_lvot x variance x clean``,
 seeds 9300-9314, now ``--world-seen-family tenth``), with fresh seeds
 17000-17027 (commit d78f888). The tenth was the jet benchmark's eleventh
 (``tee_lvot x fine x no_ecg``, seeds 9200-9214, now ``--world-seen-family
-eleventh``), with fresh seeds 18000-18027 (commit 12376f8). The newest is the
-jet benchmark's current never-tuned family (``accuracy_world.HELD_OUT``,
-``tee_lvot x fine x zoom``, ``--world-held-out``, seeds 9250-9264: the same clips
-as ``accuracy_world.py --held-out``), fixed at the end of the eleventh round, to
-be run once at the end of the twelfth with fresh seeds 19000-19027.
+eleventh``), with fresh seeds 18000-18027 (commit 12376f8). The eleventh was the
+jet benchmark's twelfth (``tee_lvot x fine x zoom``, seeds 9250-9264, now
+``--world-seen-family twelfth``), with fresh seeds 19000-19027 (commit 81c93bb).
+The newest is the jet benchmark's current never-tuned family
+(``accuracy_world.HELD_OUT``, ``tee_lvot x variance x zoom`` stored as 4:2:0 JPEG
+of quality 50-75, ``--world-held-out``, seeds 9150-9164: the same clips as
+``accuracy_world.py --held-out``), fixed at the end of the twelfth round, to be
+run once at the end of the thirteenth with fresh seeds 20000-20027.
 
 Truth (the generator's, exact): each jet's drawn neck width on each frame
 (``truth.vc_width_cm_frames``), the LA blood pool (``truth.la_mask``, with

@@ -13,19 +13,20 @@ held-out family below), frame size and encoding rotate with ``s``, and the
 generator randomises everything else (colour map, Nyquist, gain, noise, PISA,
 eccentric and touching jets, mirrored displays, calibration present or not).
 
-The held-out ("never-tuned") family is the combination
-``tee_lvot x fine x zoom`` (TEE mid-oesophageal long-axis view, fine mosaic,
-zoomed display). It was fixed on 2026-12-06, at the end of the eleventh round
-and before any change after that round's final run: it is the last TEE
-combination that no seed range (0-27, 5000-5055, 6000-6027, 7000-7027,
-8000-8027, 10000-10027, ..., 18000-18027, with the post-TEER benchmark's
-redraws) and no test draws (the tests' draws recorded over a full test run), so
-it is never generated during development. Its seeds are 9250-9264; the fresh
-seeds of every other family for the same final run are 19000-19027. It is run
-once, at the end of the twelfth round. (No TEE combination is left undrawn after
-it: a thirteenth family needs a new axis of the generator.)
+The held-out ("never-tuned") family is the combination ``tee_lvot x variance
+x zoom`` *stored as heavily compressed JPEG with 4:2:0 chroma* (quality 50-75,
+chroma halved both ways, as video-grade and heavily compressed archives store
+clips; every other clip here is JPEG quality 90 with 4:2:2 chroma, or
+uncompressed). The storage is a new axis of the generator, added on 2026-12-06
+at the end of the twelfth round because no TEE combination of view, texture and
+artefacts was left undrawn; no seed range and no test draws it, so the family is
+never generated during development (its view, texture and artefacts were drawn
+at random, ``numpy.random.default_rng(13)``, over the TEE views, textures and
+artefact sets). Its seeds are 9150-9164; the fresh seeds of every other family
+for the same final run are 20000-20027. It is run once, at the end of the
+thirteenth round.
 
-Eleven earlier held-out families were each run once and their numbers seen, so
+Twelve earlier held-out families were each run once and their numbers seen, so
 they no longer count as never tuned and are reported as such
 (``--seen-family NAME``): ``first`` = ``tee_comm x coarse x frozen_overlays``
 (seeds 9000-9009, before the second round), ``second`` = ``tee_lvot x
@@ -40,8 +41,10 @@ seeds 15000-15027), ``ninth`` = ``tee_lvot x edge_aliased x frozen_ecg``
 (seeds 9400-9414, commit 30f7d0d, with fresh seeds 16000-16027), ``tenth`` =
 ``tee_lvot x variance x clean`` (seeds 9300-9314, commit d78f888, with fresh
 seeds 17000-17027) and ``eleventh`` = ``tee_lvot x fine x no_ecg`` (seeds
-9200-9214, commit 12376f8, with fresh seeds 18000-18027), each at the end of
-its round. All twelve families are excluded from the random draws.
+9200-9214, commit 12376f8, with fresh seeds 18000-18027) and ``twelfth`` =
+``tee_lvot x fine x zoom`` (seeds 9250-9264, commit 81c93bb, with fresh seeds
+19000-19027), each at the end of its round. All twelve are excluded from the
+random draws (which never store as 4:2:0 JPEG either).
 
 PLAX clips are scored twice: as they come (the analysis may answer "cannot
 measure", never a false "no jet") and with the true annulus given as a hint.
@@ -79,8 +82,11 @@ from echoassess.synthetic import (
     truth_path_for,
 )
 
-HELD_OUT = ("tee_lvot", "fine", "zoom")
-HELD_OUT_TAG = "q"  # file names of its clips: q09250_pre.dcm, ...
+#: (view, texture, artefacts, storage): the storage is the JPEG encoding of
+#: echoassess.synthetic's ``save`` (jpeg420: 4:2:0 chroma, quality 50-75 by seed)
+HELD_OUT = ("tee_lvot", "variance", "zoom", "jpeg420")
+HELD_OUT_TAG = "s"  # file names of its clips: s09150_pre.dcm, ...
+TWELFTH_HELD_OUT = ("tee_lvot", "fine", "zoom")
 ELEVENTH_HELD_OUT = ("tee_lvot", "fine", "no_ecg")
 TENTH_HELD_OUT = ("tee_lvot", "variance", "clean")
 NINTH_HELD_OUT = ("tee_lvot", "edge_aliased", "frozen_ecg")
@@ -104,6 +110,7 @@ SEEN_FAMILIES = {
     "ninth": NINTH_HELD_OUT,
     "tenth": TENTH_HELD_OUT,
     "eleventh": ELEVENTH_HELD_OUT,
+    "twelfth": TWELFTH_HELD_OUT,
 }
 # file-name letter of each set's clips (the seen families keep the letters of their runs)
 TAGS = {
@@ -118,6 +125,7 @@ TAGS = {
     "ninth": "k",
     "tenth": "j",
     "eleventh": "e",
+    "twelfth": "q",
     True: HELD_OUT_TAG,
     False: "w",
 }
@@ -132,7 +140,7 @@ TARGETS = {
 }
 
 
-def family_for(seed: int, held_out: bool | str) -> tuple[str, str, str]:
+def family_for(seed: int, held_out: bool | str) -> tuple[str, ...]:
     if held_out in SEEN_FAMILIES:
         return SEEN_FAMILIES[held_out]
     if held_out:
@@ -144,12 +152,16 @@ def family_for(seed: int, held_out: bool | str) -> tuple[str, str, str]:
             return fam
 
 
-def write_study(seed: int, folder: Path, tag: str, family: tuple[str, str, str]) -> tuple[Path, Path]:
-    """Patient ``seed`` of ``family`` (view, texture, artefacts) as ``{tag}{seed}_pre/post.dcm``
-    in ``folder`` (kept when already there); size and encoding rotate with the seed."""
-    view, texture, artefacts = family
+def write_study(seed: int, folder: Path, tag: str, family: tuple[str, ...]) -> tuple[Path, Path]:
+    """Patient ``seed`` of ``family`` (view, texture, artefacts[, storage]) as
+    ``{tag}{seed}_pre/post.dcm`` in ``folder`` (kept when already there); size and
+    encoding rotate with the seed, unless the family names its storage."""
+    view, texture, artefacts = family[:3]
     rows, cols = FRAME_SIZES[seed % len(FRAME_SIZES)]
     encoding = ENCODINGS[(seed // len(FRAME_SIZES)) % 2]
+    quality = 90
+    if len(family) > 3:
+        encoding, quality = family[3], 50 + (7 * seed) % 26
     pre_p, post_p = folder / f"{tag}{seed:05d}_pre.dcm", folder / f"{tag}{seed:05d}_post.dcm"
     if not (pre_p.exists() and post_p.exists()):
         pre, post = generate_world_study(
@@ -161,8 +173,8 @@ def write_study(seed: int, folder: Path, tag: str, family: tuple[str, str, str])
             rows=rows,
             cols=cols,
         )
-        pre.save(pre_p, encoding=encoding)
-        post.save(post_p, encoding=encoding)
+        pre.save(pre_p, encoding=encoding, jpeg_quality=quality)
+        post.save(post_p, encoding=encoding, jpeg_quality=quality)
     return pre_p, post_p
 
 

@@ -79,6 +79,12 @@ def synthetic_jpegs(tmp_path_factory):
             d / "apical.dcm", encoding="jpeg"
         )[0]
     ]
+    # chroma halved both ways (video-grade archives), heavily compressed
+    paths += [
+        generate_clip(SceneParams.random(4, rows=240, cols=320, n_frames=8), rng=4).save(
+            d / "apical_420.dcm", encoding="jpeg420", jpeg_quality=55
+        )[0]
+    ]
     for seed, view, texture in ((5, "tee_me4c", "variance"), (6, "plax", "coarse")):
         clip = generate_world_clip(
             WorldParams.random(seed, view=view, texture=texture, rows=300, cols=400, n_frames=8), rng=seed

@@ -200,10 +200,10 @@ def test_wall_hugging_jet_reaches_the_wall():
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, clip):
     out = tmp_path_factory.mktemp("synthetic")
-    return {enc: clip.save(out / f"clip_{enc}.dcm", encoding=enc)[0] for enc in ("rgb", "jpeg")}
+    return {enc: clip.save(out / f"clip_{enc}.dcm", encoding=enc)[0] for enc in ("rgb", "jpeg", "jpeg420")}
 
 
-@pytest.mark.parametrize("encoding", ["rgb", "jpeg"])
+@pytest.mark.parametrize("encoding", ["rgb", "jpeg", "jpeg420"])
 def test_dicom_round_trip_through_load_clip(saved, clip, encoding):
     loaded = load_clip(saved[encoding])
     t = clip.truth
@@ -222,6 +222,24 @@ def test_dicom_round_trip_through_load_clip(saved, clip, encoding):
     else:
         assert loaded.photometric_interpretation == "YBR_FULL_422"
         assert err.mean() < 3.0
+        assert loaded.metadata.transfer_syntax_uid == "1.2.840.10008.1.2.4.50"
+
+
+def test_jpeg420_halves_the_chroma_both_ways(saved):
+    """4:2:0 keeps a quarter of the chroma samples (4:2:2 half): its codestream's
+    chroma components are sampled 1x1 against the luma's 2x2 (4:2:2: 2x1)."""
+    import pydicom
+    from pydicom.encaps import generate_frames
+
+    def sampling(path):
+        ds = pydicom.dcmread(path)
+        jpg = next(generate_frames(ds.PixelData, number_of_frames=int(ds.NumberOfFrames)))
+        sof = jpg.index(b"\xff\xc0")  # baseline frame header: components after 10 bytes
+        n = jpg[sof + 9]
+        return [jpg[sof + 11 + 3 * i] for i in range(n)]  # (h << 4) | v per component
+
+    assert sampling(saved["jpeg"]) == [0x21, 0x11, 0x11]
+    assert sampling(saved["jpeg420"]) == [0x22, 0x11, 0x11]
 
 
 def test_truth_file_round_trip(saved, clip):

@@ -15,7 +15,7 @@ from pathlib import Path
 def _size(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--rows", type=int, default=None, help="frame height (default: 600)")
     ap.add_argument("--cols", type=int, default=None, help="frame width (default: 800)")
-    ap.add_argument("--encoding", choices=("rgb", "jpeg"), default="jpeg")
+    ap.add_argument("--encoding", choices=("rgb", "jpeg", "jpeg420"), default="jpeg")
     ap.add_argument("--jpeg-quality", type=int, default=90)
 
 

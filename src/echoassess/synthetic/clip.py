@@ -86,11 +86,11 @@ class SyntheticClip:
 
         Parameters
         ----------
-        encoding : {"rgb", "jpeg"}
+        encoding : {"rgb", "jpeg", "jpeg420"}
             Uncompressed RGB (explicit VR little endian) or JPEG Baseline with
             YBR_FULL_422 (each frame a JPEG, 4:2:2 chroma subsampling).
         jpeg_quality : int
-            1..100, for ``"jpeg"``.
+            1..100, for the JPEG encodings.
         """
         from .dicom import clip_to_dataset
 

@@ -50,7 +50,7 @@ def make_cohort(
     n_patients : int
         1..100000.
     seed : int
-    encoding : {"rgb", "jpeg"}
+    encoding : {"rgb", "jpeg", "jpeg420"}
     jpeg_quality : int
     progress : callable, optional
         Called as ``progress(done, total)`` after each patient.

@@ -28,19 +28,24 @@ __all__ = ["clip_to_dataset", "encode_jpeg_frames", "ENCODINGS"]
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 JPEG_BASELINE = "1.2.840.10008.1.2.4.50"
-#: Storage encodings accepted by :func:`clip_to_dataset`.
-ENCODINGS = ("rgb", "jpeg")
+#: Storage encodings accepted by :func:`clip_to_dataset`: uncompressed RGB, JPEG
+#: Baseline with 4:2:2 chroma (most scanners' lossy export) and with 4:2:0 chroma
+#: (chroma halved both ways, as video-grade and heavily compressed archives store it).
+ENCODINGS = ("rgb", "jpeg", "jpeg420")
+_SAMPLING = {"jpeg": "422", "jpeg420": "420"}
 _IMPLEMENTATION_UID = "1.2.826.0.1.3680043.8.498.7010"  # pydicom root + project suffix
 
 
-def encode_jpeg_frames(frames: np.ndarray, *, quality: int = 90) -> list[bytes]:
-    """JPEG Baseline codestreams (YCbCr, 4:2:2 chroma) for RGB frames.
+def encode_jpeg_frames(frames: np.ndarray, *, quality: int = 90, chroma: str = "422") -> list[bytes]:
+    """JPEG Baseline codestreams (YCbCr, 4:2:2 or 4:2:0 chroma) for RGB frames.
 
     Parameters
     ----------
     frames : (T, H, W, 3) uint8
     quality : int
         1..100.
+    chroma : {"422", "420"}
+        Chroma subsampling: halved across (4:2:2) or across and down (4:2:0).
 
     Returns
     -------
@@ -51,7 +56,7 @@ def encode_jpeg_frames(frames: np.ndarray, *, quality: int = 90) -> list[bytes]:
         cv2.IMWRITE_JPEG_QUALITY,
         int(quality),
         cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
-        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422,
+        {"422": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422, "420": cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420}[chroma],
         cv2.IMWRITE_JPEG_OPTIMIZE,
         1,
     ]
@@ -131,9 +136,10 @@ def clip_to_dataset(clip: SyntheticClip, *, encoding: str = "rgb", jpeg_quality:
     Parameters
     ----------
     clip : SyntheticClip
-    encoding : {"rgb", "jpeg"}
+    encoding : {"rgb", "jpeg", "jpeg420"}
+        See :data:`ENCODINGS`.
     jpeg_quality : int
-        1..100 (``"jpeg"`` only).
+        1..100 (JPEG encodings only).
 
     Returns
     -------
@@ -173,7 +179,7 @@ def _file_meta(st: StudyInfo, encoding: str) -> Any:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(US_MULTIFRAME)
     meta.MediaStorageSOPInstanceUID = UID(st.sop_instance_uid)
-    meta.TransferSyntaxUID = UID(JPEG_BASELINE if encoding == "jpeg" else EXPLICIT_LE)
+    meta.TransferSyntaxUID = UID(JPEG_BASELINE if encoding in _SAMPLING else EXPLICIT_LE)
     meta.ImplementationClassUID = UID(_IMPLEMENTATION_UID)
     meta.ImplementationVersionName = f"ECHOASSESS_{__version__}"[:16]
     return meta
@@ -298,8 +304,10 @@ def _pixels(ds: Any, frames: np.ndarray, encoding: str, jpeg_quality: int) -> No
     ds.HighBit = 7
     ds.PixelRepresentation = 0
     ds.PlanarConfiguration = 0
-    if encoding == "jpeg":
-        fragments = encode_jpeg_frames(frames, quality=jpeg_quality)
+    if encoding in _SAMPLING:
+        fragments = encode_jpeg_frames(frames, quality=jpeg_quality, chroma=_SAMPLING[encoding])
+        # (DICOM has no 4:2:0 photometric interpretation: YBR_FULL_422 names any
+        # subsampled YCbCr JPEG stream, as scanners write it)
         ds.PhotometricInterpretation = "YBR_FULL_422"
         ds.LossyImageCompression = "01"
         ratio = (n * rows * cols * 3) / sum(len(f) for f in fragments)

@@ -66,7 +66,7 @@ def generate_world_clip(
     Returns
     -------
     SyntheticClip
-        ``.save(path, encoding="rgb" | "jpeg")`` writes the DICOM and its
+        ``.save(path, encoding="rgb" | "jpeg" | "jpeg420")`` writes the DICOM and its
         ``.truth.npz``; ``.truth`` carries the world fields (``view``,
         ``mirrored``, ``texture``, ``artefacts``, ``annulus_xy``, ``la_mask``,
         ``vc_width_cm``, ``ai_masks``, ``overlay_mask``, ``ecg_xyxy``).
