@@ -112,6 +112,8 @@ def _frame_jets(
     holding ``min_core_px`` turbulent pixels."""
     assert jets.annulus is not None and jets.t is not None and jets.d is not None
     det = p.detection
+    # an assumed scale may be a zoomed display's: the atrium's bounds stretch
+    reach = det.assumed_scale_reach if scale.assumed else 1.0
     return segmentation.atrial_jet_mask(
         flow.flows[i],
         turb.turbs[i],
@@ -119,8 +121,8 @@ def _frame_jets(
         d=jets.d,
         half_length_px=jets.annulus.half_length_px,
         band_px=jets.band_px,
-        max_depth_px=scale.ln(det.la_max_depth_cm),
-        max_half_width_px=scale.ln(det.la_max_half_width_cm),
+        max_depth_px=reach * scale.ln(det.la_max_depth_cm),
+        max_half_width_px=reach * scale.ln(det.la_max_half_width_cm),
         min_core_px=min_core_px,
         close_px=turb.close_px,
         velocity=flow.velocity[i],

@@ -274,6 +274,11 @@ class PhaseParams:
     trace_min_level, trace_min_chroma : int
         ECG trace pixels: the brightest RGB channel above ``trace_min_level`` and this
         much above the darkest (thin anti-aliased traces fade to half their brightness).
+    fan_dark_level, fan_shown_fraction, fan_gap_rows : float
+        The fan hides an ECG only where it shows the image: down to the last run of
+        rows with at least ``fan_shown_fraction`` of their fan pixels brighter than
+        ``fan_dark_level`` (gaps of ``fan_gap_rows`` bridged). A zoomed display cuts
+        the image off above the fan's arc, and the ECG below it lies in the fan.
     min_r_spike_px : float
         A trace whose tallest spike rises less than this above its baseline shows no R wave.
     file_rr_agreement : float
@@ -298,6 +303,9 @@ class PhaseParams:
     max_rr_ms: float = 2500.0
     trace_min_level: int = 70
     trace_min_chroma: int = 35
+    fan_dark_level: int = 12
+    fan_shown_fraction: float = 0.2
+    fan_gap_rows: int = 8
     min_r_spike_px: float = 8.0
     file_rr_agreement: float = 0.25
     frozen_rr_agreement: float = 0.2
@@ -317,6 +325,9 @@ class DetectionParams:
     la_max_depth_cm, la_max_half_width_cm : float
         How far into the atrium and to either side of the annulus centre flow
         may count.
+    assumed_scale_reach : float
+        On an uncalibrated clip (an assumed scale, which a zoomed display makes
+        too large by 2x or more) the two bounds above are this many times longer.
     origin_gap_cm : float
         Jet pixels along the annulus separated by at least this are separate
         origins.
@@ -356,6 +367,7 @@ class DetectionParams:
     max_jet_start_cm: float = 1.0
     la_max_depth_cm: float = 7.0
     la_max_half_width_cm: float = 4.5
+    assumed_scale_reach: float = 2.0
     origin_gap_cm: float = 0.2
     origin_track_cm: float = 0.35
     orifice_apart_share: float = 0.33

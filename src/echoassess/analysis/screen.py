@@ -47,6 +47,8 @@ class Scale:
     """The clip's pixel size (cm), to turn physical thresholds into pixels."""
 
     cm_per_px: float
+    #: the size is assumed (an uncalibrated clip), not the file's or the user's
+    assumed: bool = False
 
     def px(self, area_cm2: float) -> int:
         """An area in pixels (at least one)."""
@@ -112,7 +114,7 @@ def clip_scale(clip: EchoClip, p: AnalysisParams, warnings: list[str]) -> Scale:
     warnings.append(
         f"uncalibrated clip: areas in pixels; size thresholds assume a {g.nominal_depth_cm:g} cm deep image"
     )
-    return Scale(g.nominal_depth_cm / (g.nominal_depth_fraction * clip.shape[0]))
+    return Scale(g.nominal_depth_cm / (g.nominal_depth_fraction * clip.shape[0]), assumed=True)
 
 
 def roi_mask(
@@ -146,7 +148,9 @@ def ecg_trace(
     x0, y0, x1, y1 = box
     exclude[y0 : y1 + 1, x0 : x1 + 1] = True
     if sector is not None:
-        exclude |= Sector(**sector).mask(frame.shape[:2])  # the dict holds Sector's fields
+        fan = Sector(**sector).mask(frame.shape[:2])  # the dict holds Sector's fields
+        end = _image_end_row(frame, fan, ph.fan_dark_level, ph.fan_shown_fraction, ph.fan_gap_rows)
+        exclude[: end + 1] |= fan[: end + 1]
     return ecg.find_trace(
         frame,
         exclude=exclude,
@@ -154,6 +158,29 @@ def ecg_trace(
         min_level=ph.trace_min_level,
         min_chroma=ph.trace_min_chroma,
     )
+
+
+def _image_end_row(frame: np.ndarray, fan: np.ndarray, dark: int, shown: float, gap: int) -> int:
+    """The last row of the image shown in the fan: the end of the last run of at
+    least 30 rows (gaps of up to ``gap`` rows bridged) with at least ``shown`` of
+    their fan pixels brighter than ``dark``; the fan's last row when there is none.
+    A zoomed display cuts the fan off above its arc, and the ECG drawn below the
+    image lies inside the fan's extension (its flat baseline a few rows, bridged).
+
+    >>> frame = np.zeros((100, 60, 3), np.uint8); frame[:70] = 80   # image rows 0-69
+    >>> frame[90, :] = (0, 200, 0)                                   # an ECG's flat baseline
+    >>> _image_end_row(frame, np.ones((100, 60), bool), 12, 0.2, 8)
+    69
+    """
+    rows = np.flatnonzero(fan.any(axis=1))
+    if rows.size == 0:
+        return -1
+    bright = (frame.max(axis=2) > dark) & fan
+    frac = bright.sum(axis=1)[rows] / fan.sum(axis=1)[rows]
+    on = rows[frac >= shown]
+    runs = np.split(on, np.flatnonzero(np.diff(on) > gap + 1) + 1) if on.size else []
+    ends = [int(r[-1]) for r in runs if r[-1] - r[0] + 1 >= 30]
+    return ends[-1] if ends else int(rows[-1])
 
 
 def find_sector(frame: np.ndarray, p: AnalysisParams) -> dict[str, float] | None:
