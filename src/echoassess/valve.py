@@ -418,7 +418,9 @@ def fit_annulus(
     r = math.hypot(rx, ry) or 1.0
     base = math.atan2(-rx / r, ry / r)  # direction perpendicular to the beam
     base_u = (math.cos(base), math.sin(base))
-    if angle is None:
+    if angle is None or _off_by_deg(angle, base) > max_tilt_deg:
+        # (orifices spread along the beam are one jet's turbulence starting
+        # at different depths frame to frame, not orifices side by side)
         angle = base
     ux, uy = math.cos(angle), math.sin(angle)
     # keep the tilt within the allowed range of the beam's perpendicular
@@ -532,6 +534,16 @@ def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
     order = np.argsort(v)
     cw = np.cumsum(w[order])
     return float(v[order][int(np.searchsorted(cw, 0.5 * cw[-1]))])
+
+
+def _off_by_deg(a: float, b: float) -> float:
+    """The angle (deg, 0-90) between two undirected lines at angles ``a`` and ``b`` (rad).
+
+    >>> round(_off_by_deg(0.0, math.pi), 6), round(_off_by_deg(0.1, math.pi / 2 + 0.1), 6)
+    (0.0, 90.0)
+    """
+    d = math.degrees(a - b) % 180.0
+    return min(d, 180.0 - d)
 
 
 def _origin_line(xs: np.ndarray, ys: np.ndarray, wts: np.ndarray, px_per_cm: float) -> float | None:

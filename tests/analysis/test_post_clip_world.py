@@ -110,3 +110,17 @@ def test_a_zoomed_uncalibrated_tee_clip_is_not_read_as_transthoracic(tmp_path):
     assert any("--view" in w for w in r.warnings)
     h = analyze_clip(path, view="tee")
     assert h.status == "measured"
+
+
+def test_one_jets_starts_along_the_beam_do_not_tilt_the_annulus(tmp_path):
+    """Apical 4-chamber post-clip clip, one jet (variance map, coloured overlays;
+    seed 19018, the twelfth round's fresh seeds). No tissue line stood out, so the
+    annulus followed the line through the jet's starts: they spread along the beam
+    (the turbulence begins at different depths frame to frame), the line lay 52 deg
+    off the beam's perpendicular and the clip said "cannot measure" (a parasternal
+    view?). Starts spread along a line steeper than the tissue search allows are
+    not orifices side by side."""
+    post, path = _benchmark_clip(tmp_path, 19018, "a4c", "variance", "overlays", post=True)
+    r = analyze_clip(path, keep_masks=True)
+    _check_measured(post, r, area_rel=0.1, dice_min=0.9)
+    assert r.n_jets_at_max == 1
