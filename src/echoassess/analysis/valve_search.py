@@ -159,8 +159,13 @@ def _turbulent_cores(s: ValveSearch, p: AnalysisParams) -> tuple[np.ndarray, np.
     cores_found = bool(area.max() >= min_core_px) if T else False
     if not cores_found:
         return cores, area, None
-    jet_frames = np.flatnonzero(area >= max(min_systole_px, p.valve.jet_frame_fraction * area.max()))
-    return cores, area, jet_frames
+    top = area >= max(min_systole_px, p.valve.jet_frame_fraction * area.max())
+    sys_ = s.ecg_systolic
+    if sys_ is not None and (area[sys_] >= min_core_px).any():
+        # MR is systolic: the ECG's systole gets its own most turbulent frames
+        # (a diastolic aortic jet can hold several times the mitral jets' mosaic)
+        top |= sys_ & (area >= max(min_systole_px, p.valve.jet_frame_fraction * area[sys_].max()))
+    return cores, area, np.flatnonzero(top)
 
 
 def _atrial_side(
