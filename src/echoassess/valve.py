@@ -418,9 +418,7 @@ def fit_annulus(
     r = math.hypot(rx, ry) or 1.0
     base = math.atan2(-rx / r, ry / r)  # direction perpendicular to the beam
     base_u = (math.cos(base), math.sin(base))
-    if angle is None or _off_by_deg(angle, base) > max_tilt_deg:
-        # (orifices spread along the beam are one jet's turbulence starting
-        # at different depths frame to frame, not orifices side by side)
+    if angle is None or _off_by_deg(angle, base) > max_tilt_deg:  # starts along the beam: one jet's
         angle = base
     ux, uy = math.cos(angle), math.sin(angle)
     # keep the tilt within the allowed range of the beam's perpendicular
@@ -538,6 +536,9 @@ def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
 
 def _off_by_deg(a: float, b: float) -> float:
     """The angle (deg, 0-90) between two undirected lines at angles ``a`` and ``b`` (rad).
+    (Orifices spread along a line steeper than the tissue search allows are one
+    jet's turbulence starting at different depths frame to frame, not orifices
+    side by side.)
 
     >>> round(_off_by_deg(0.0, math.pi), 6), round(_off_by_deg(0.1, math.pi / 2 + 0.1), 6)
     (0.0, 90.0)
