@@ -175,8 +175,12 @@ def _image_end_row(frame: np.ndarray, fan: np.ndarray, dark: int, shown: float, 
     rows = np.flatnonzero(fan.any(axis=1))
     if rows.size == 0:
         return -1
-    bright = (frame.max(axis=2) > dark) & fan
-    frac = bright.sum(axis=1)[rows] / fan.sum(axis=1)[rows]
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    f = frame[r0:r1]
+    top = np.maximum(np.maximum(f[..., 0], f[..., 1]), f[..., 2])  # channel by channel: fast
+    fan_rows = fan[r0:r1]
+    frac = np.count_nonzero((top > dark) & fan_rows, axis=1) / np.count_nonzero(fan_rows, axis=1)
+    frac = frac[rows - r0]
     on = rows[frac >= shown]
     runs = np.split(on, np.flatnonzero(np.diff(on) > gap + 1) + 1) if on.size else []
     ends = [int(r[-1]) for r in runs if r[-1] - r[0] + 1 >= 30]
