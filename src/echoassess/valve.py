@@ -394,7 +394,7 @@ def fit_annulus(
     wts = np.array([o.area_px for o in origins], float)
     starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side, px_per_cm=px_per_cm)
     if flow is not None:  # and the far third of all of them: another jet's orifice
-        starts += [p for p in _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:] if p not in starts]
+        starts += _beside(starts, _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:], apex_xy, px_per_cm)
     cx, cy = starts[0]
     angle = _origin_line(xs, ys, wts, px_per_cm)
     # without leaflets to go by, the valve is at the upstream end of the
@@ -428,6 +428,28 @@ def fit_annulus(
     # the line moves along its normal to the leaflets (negative: toward the ventricle)
     cx, cy = cx + offset * nx, cy + offset * ny
     return Annulus(float(cx), float(cy), float(ux), float(uy), float(nx), float(ny), float(1.6 * px_per_cm))
+
+
+def _beside(
+    starts: list[tuple[float, float]],
+    more: list[tuple[float, float]],
+    apex_xy: tuple[float, float],
+    px_per_cm: float,
+    max_spread_cm: float = 1.6,
+) -> list[tuple[float, float]]:
+    """The points of ``more`` not yet in ``starts`` whose distance from the probe is
+    within ``max_spread_cm`` of the first start's: another orifice on the same
+    annulus (3.2 cm long, tilted up to 30 deg to the beam's perpendicular) lies no
+    further along the beam. The far third of one jet's starts, where its mosaic
+    breaks into pieces well downstream, is no orifice.
+
+    >>> _beside([(0.0, 10.0)], [(5.0, 20.0), (0.0, 50.0)], (0.0, 0.0), 10.0)
+    [(5.0, 20.0)]
+    """
+    d0 = math.dist(starts[0], apex_xy)
+    return [
+        p for p in more if p not in starts and abs(math.dist(p, apex_xy) - d0) <= max_spread_cm * px_per_cm
+    ]
 
 
 def _start_points(
