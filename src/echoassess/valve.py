@@ -394,7 +394,9 @@ def fit_annulus(
     wts = np.array([o.area_px for o in origins], float)
     starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side, px_per_cm=px_per_cm)
     if flow is not None:  # and the far third of all of them: another jet's orifice
-        starts += _beside(starts, _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:], apex_xy, px_per_cm)
+        starts += _beside(
+            starts, _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:], apex_xy, px_per_cm
+        )
     cx, cy = starts[0]
     angle = _origin_line(xs, ys, wts, px_per_cm)
     # without leaflets to go by, the valve is at the upstream end of the
@@ -435,12 +437,13 @@ def _beside(
     more: list[tuple[float, float]],
     apex_xy: tuple[float, float],
     px_per_cm: float,
-    max_spread_cm: float = 1.6,
+    max_spread_cm: float = 2.5,
 ) -> list[tuple[float, float]]:
     """The points of ``more`` not yet in ``starts`` whose distance from the probe is
     within ``max_spread_cm`` of the first start's: another orifice on the same
-    annulus (3.2 cm long, tilted up to 30 deg to the beam's perpendicular) lies no
-    further along the beam. The far third of one jet's starts, where its mosaic
+    annulus (3.2 cm long, tilted up to 30 deg to the beam's perpendicular: 1.6 cm)
+    lies no further along the beam, give or take a flow-convergence dome (about
+    1 cm) before one of them. The far third of one jet's starts, where its mosaic
     breaks into pieces well downstream, is no orifice.
 
     >>> _beside([(0.0, 10.0)], [(5.0, 20.0), (0.0, 50.0)], (0.0, 0.0), 10.0)

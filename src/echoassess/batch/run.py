@@ -42,6 +42,7 @@ from ..pipeline import ALGORITHM, AnalysisParams
 from ..store import TEMP_GLOB
 from .executors import MAIN_GUARD_HINT, Executor, Item, get_executor
 from .outdir import JsonLog, OutputLock, load_salt
+from .pairview import share_views
 from .records import RECORD_SCHEMA, FileRecord, fingerprint, params_hash, read_record
 from .tables import ERROR_COLUMNS, duplicates, sr_table, tables, write_csv, write_parquet
 from .worker import SR_DIR, WorkerOptions, crash_record, process_file
@@ -323,14 +324,7 @@ def _run(job: _Job) -> BatchOutputs:
             )
             recorder.report()
             if todo:
-                options = WorkerOptions(
-                    params=job.params,
-                    salt=salt,
-                    hints=job.hints,
-                    sr_dir=str(out / SR_DIR) if job.sr else None,
-                    qc_out=str(out.resolve()) if job.qc else None,
-                )
-                job.executor.run(todo, process_file, options, recorder)
+                job.executor.run(todo, process_file, _options(job, salt), recorder)
             return _finish(job, recorder, salt, n_analysed=len(todo))
     finally:
         jlog.close()
@@ -453,6 +447,17 @@ class _Pairing:
 def _finish(job: _Job, recorder: _Recorder, salt: bytes, *, n_analysed: int) -> BatchOutputs:
     """Write the tables, comparisons and QC pages; the batch's outputs."""
     out = job.out
+    if job.requests is not None or job.pair_by is not None:
+        # a pair shares its view: a clip that cannot tell TTE from TEE takes its pair's
+        files = list(recorder.files.values())
+        shared = share_views(
+            _specs(job, files, duplicates(files), salt),
+            recorder.files,
+            _options(job, salt),
+            out / RESULTS_DIR,
+        )
+        for key in shared:
+            recorder.jlog("shared_view", file=recorder.files[key].display)
     files = list(recorder.files.values())
     dup = duplicates(files)
     clips, errors, skipped = tables(files, dup)
@@ -511,13 +516,19 @@ def _finish(job: _Job, recorder: _Recorder, salt: bytes, *, n_analysed: int) -> 
     return outputs
 
 
-def _pair(job: _Job, files: list[FileRecord], dup: dict[str, str], salt: bytes) -> _Pairing | None:
-    """Pair and compare the clips (``pairs`` or ``pair_by``); ``None`` (and no old files) without."""
-    if job.requests is None and job.pair_by is None:
-        # the outputs always describe this run: no pairing, no comparison files
-        for name in ("comparisons.csv", "cohort.png"):
-            (job.out / name).unlink(missing_ok=True)
-        return None
+def _options(job: _Job, salt: bytes) -> WorkerOptions:
+    """What the workers get besides a file's path."""
+    return WorkerOptions(
+        params=job.params,
+        salt=salt,
+        hints=job.hints,
+        sr_dir=str(job.out / SR_DIR) if job.sr else None,
+        qc_out=str(job.out.resolve()) if job.qc else None,
+    )
+
+
+def _specs(job: _Job, files: list[FileRecord], dup: dict[str, str], salt: bytes) -> list[cohort.PairSpec]:
+    """The batch's pairs (``pairs`` manifest or ``pair_by``)."""
     # a duplicate never stands for a clip: its first copy does
     entries = [
         cohort.Entry(
@@ -529,9 +540,18 @@ def _pair(job: _Job, files: list[FileRecord], dup: dict[str, str], salt: bytes) 
         if not f.missing
     ]
     if job.requests is not None and job.pairs is not None:
-        specs = cohort.pairs_from_manifest(job.requests, job.pairs.parent, entries, salt)
-    else:
-        specs = cohort.pairs_by_study_time(entries)
+        return cohort.pairs_from_manifest(job.requests, job.pairs.parent, entries, salt)
+    return cohort.pairs_by_study_time(entries)
+
+
+def _pair(job: _Job, files: list[FileRecord], dup: dict[str, str], salt: bytes) -> _Pairing | None:
+    """Pair and compare the clips (``pairs`` or ``pair_by``); ``None`` (and no old files) without."""
+    if job.requests is None and job.pair_by is None:
+        # the outputs always describe this run: no pairing, no comparison files
+        for name in ("comparisons.csv", "cohort.png"):
+            (job.out / name).unlink(missing_ok=True)
+        return None
+    specs = _specs(job, files, dup, salt)
     comparisons, errors, compared = cohort.compare_pairs(specs)
     csv = write_csv(comparisons, job.out / "comparisons.csv")
     figure = cohort.write_cohort_figure(compared, job.out / "cohort.png")
