@@ -393,10 +393,8 @@ def fit_annulus(
     ys = np.array([o.y for o in origins], float)
     wts = np.array([o.area_px for o in origins], float)
     starts = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side, px_per_cm=px_per_cm)
-    if flow is not None:  # and the far third of all of them: another jet's orifice
-        starts += _beside(
-            starts, _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:], apex_xy, px_per_cm
-        )
+    far = _start_points(xs, ys, wts, apex_xy=apex_xy, side=side)[1:] if flow is not None else []
+    starts += _beside(starts, far, apex_xy, px_per_cm)  # with flow, the far third of all: another orifice
     cx, cy = starts[0]
     angle = _origin_line(xs, ys, wts, px_per_cm)
     # without leaflets to go by, the valve is at the upstream end of the
