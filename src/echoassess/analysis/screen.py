@@ -179,8 +179,8 @@ def _image_end_row(frame: np.ndarray, fan: np.ndarray, dark: int, shown: float, 
     f = frame[r0:r1]
     top = np.maximum(np.maximum(f[..., 0], f[..., 1]), f[..., 2])  # channel by channel: fast
     fan_rows = fan[r0:r1]
-    frac = np.count_nonzero((top > dark) & fan_rows, axis=1) / np.count_nonzero(fan_rows, axis=1)
-    frac = frac[rows - r0]
+    shown_px = np.count_nonzero((top > dark) & fan_rows, axis=1)[rows - r0]
+    frac = shown_px / np.count_nonzero(fan_rows, axis=1)[rows - r0]  # rows with fan pixels only
     on = rows[frac >= shown]
     runs = np.split(on, np.flatnonzero(np.diff(on) > gap + 1) + 1) if on.size else []
     ends = [int(r[-1]) for r in runs if r[-1] - r[0] + 1 >= 30]
