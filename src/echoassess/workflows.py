@@ -348,6 +348,24 @@ def analyse_pair(
     )
 
 
+def shared_view_note(view: str, other_role: str, read: str) -> tuple[str, str]:
+    """``(source, warning)`` of a view (``"tte"``/``"tee"``) taken from the pair's
+    ``other_role`` clip, whose own view came from ``read`` (its ``view_source``).
+
+    >>> shared_view_note("tee", "pre", "file")[0]
+    'the pre-clip acquisition (named in its file)'
+    """
+    how = {"user": "given by you", "file": "named in its file"}.get(read, read)
+    if read.startswith("image (") and read.endswith(")"):
+        how = f"its image: {read[len('image (') : -1]}"
+    source = f"the {other_role}-clip acquisition ({how})"
+    note = (
+        "this clip alone could not tell a transthoracic from a transoesophageal view: "
+        f"measured as {view.upper()}, the view of {source}"
+    )
+    return source, note
+
+
 def _with_shared_view(
     res: ClipResult,
     other: ClipResult,
@@ -372,15 +390,7 @@ def _with_shared_view(
     again = analyse(clip, params, hints=replace(given.hints, view=view), keep_masks=True)
     if again.status == "cannot_measure":
         return None
-    read = other.diagnostics.view_source or ""
-    how = {"user": "given by you", "file": "named in its file"}.get(read, read)
-    if read.startswith("image (") and read.endswith(")"):
-        how = f"its image: {read[len('image (') : -1]}"
-    source = f"the {other_role}-clip acquisition ({how})"
-    note = (
-        "this clip alone could not tell a transthoracic from a transoesophageal view: "
-        f"measured as {view.upper()}, the view of {source}"
-    )
+    source, note = shared_view_note(view, other_role, other.diagnostics.view_source or "")
     inputs = tuple(
         {**u, "text": f"view: {view.upper()}, from {source}"} if u.get("input") == "view" else u
         for u in again.user_inputs

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import cohort
 from ..hints import ClipHints, HintsTable
+from ..workflows import shared_view_note
 from .records import FileRecord
 from .worker import WorkerOptions, process_file
 
@@ -92,16 +93,9 @@ def _again(
     if rec.get("status") != "ok" or res.get("status") == "cannot_measure":
         return None
     read = (other["result"].get("settings") or {}).get("view_source") or ""
-    how = {"user": "given by you", "file": "named in its file"}.get(read, read)
-    if read.startswith("image (") and read.endswith(")"):
-        how = f"its image: {read[len('image (') : -1]}"
-    source = f"the {other_role}-clip acquisition ({how})"
+    source, note = shared_view_note(view, other_role, read)
     res["settings"] = {**(res.get("settings") or {}), "view_source": source}
-    res["warnings"] = [
-        *(res.get("warnings") or []),
-        "this clip alone could not tell a transthoracic from a transoesophageal view: "
-        f"measured as {view.upper()}, the view of {source}",
-    ]
+    res["warnings"] = [*(res.get("warnings") or []), note]
     rec["result"] = res
     rec["shared_view"] = {"view": view, "from": other.get("file")}
     for k in _KEEP:
