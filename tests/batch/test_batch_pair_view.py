@@ -5,6 +5,7 @@ a transthoracic from a transoesophageal view; its pre-clip clip reads TEE)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def test_the_clip_that_cannot_tell_the_view_takes_its_pairs(study, tmp_path):
     out = tmp_path / "out"
     result = run_batch([data], out, executor="serial", salt=SALT, pair_by="study-time")
     assert list(result.comparisons["status"]) == ["ok"]
+    assert result.n_shared_view == 1
     rec = _record(out, "post.dcm")
     assert rec["status"] == "ok" and rec["result"]["status"] == "measured"
     assert rec["shared_view"]["view"] == "tee"
@@ -60,7 +62,7 @@ def test_the_clip_that_cannot_tell_the_view_takes_its_pairs(study, tmp_path):
     assert row["max_jet_area_px"] == px and row["view"] == "tee"
     # a resumed run reuses the shared-view record and analyses nothing again
     again = run_batch([data], out, executor="serial", salt=SALT, pair_by="study-time")
-    assert again.n_analysed == 0 and again.n_reused == 2
+    assert again.n_analysed == 0 and again.n_reused == 2 and again.n_shared_view == 0
     assert _record(out, "post.dcm")["result"]["max_jet_area_px"] == px
 
 
@@ -70,3 +72,27 @@ def test_without_pairing_nothing_is_shared(study, tmp_path):
     run_batch([data], out, executor="serial", salt=SALT)
     rec = _record(out, "post.dcm")
     assert rec["result"]["status"] == "cannot_measure" and "shared_view" not in rec
+
+
+def test_the_batch_summary_says_a_view_was_shared(study, tmp_path):
+    data, _, _ = study
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "echoassess",
+            "batch",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+            "--pair-by",
+            "study-time",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "1 clip(s) that alone could not tell a transthoracic from a transoesophageal view" in out.stdout

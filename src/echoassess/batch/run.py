@@ -105,6 +105,8 @@ class BatchOutputs:
     srs: Any = field(default=None, repr=False)
     #: ``index.html`` of the QC pictures (``qc=True``), else ``None``
     qc_index: Path | None = None
+    #: paired clips analysed again this run with their pair's view (TTE or TEE)
+    n_shared_view: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -447,6 +449,7 @@ class _Pairing:
 def _finish(job: _Job, recorder: _Recorder, salt: bytes, *, n_analysed: int) -> BatchOutputs:
     """Write the tables, comparisons and QC pages; the batch's outputs."""
     out = job.out
+    shared: list[str] = []
     if job.requests is not None or job.pair_by is not None:
         # a pair shares its view: a clip that cannot tell TTE from TEE takes its pair's
         files = list(recorder.files.values())
@@ -503,6 +506,7 @@ def _finish(job: _Job, recorder: _Recorder, salt: bytes, *, n_analysed: int) -> 
         srs_csv=srs_csv,
         srs=srs,
         qc_index=index,
+        n_shared_view=len(shared),
     )
     recorder.jlog(
         "end",

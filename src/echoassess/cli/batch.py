@@ -283,6 +283,11 @@ def _print_summary(o: Any, web: Any, store: bool) -> None:
                 + (f", {o.cohort_figure.name}" if o.cohort_figure else "")
             )
         )
+        if o.n_shared_view:
+            typer.echo(
+                f"{o.n_shared_view} clip(s) that alone could not tell a transthoracic from a "
+                "transoesophageal view measured with their pair's view (see their warnings)"
+            )
     if o.qc_index is not None:
         typer.echo(printable(f"quality control: {o.qc_index}"))
     if o.srs_csv is not None:
