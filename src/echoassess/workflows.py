@@ -348,6 +348,24 @@ def analyse_pair(
     )
 
 
+def needs_shared_view(
+    status: str, own_view: str | None, given_view: str | None, other_view: str | None
+) -> bool:
+    """Whether a clip (its ``status`` and the view it read) takes its pair's
+    ``other_view``: it could not be measured without telling TTE from TEE, the
+    user gave no view, and the other clip read one.
+
+    >>> needs_shared_view("cannot_measure", None, None, "tee"), needs_shared_view("cannot_measure", None, "tte", "tee")
+    (True, False)
+    """
+    return (
+        status == "cannot_measure"
+        and own_view is None
+        and given_view in (None, "auto")
+        and other_view in ("tte", "tee")
+    )
+
+
 def shared_view_note(view: str, other_role: str, read: str) -> tuple[str, str]:
     """``(source, warning)`` of a view (``"tte"``/``"tee"``) taken from the pair's
     ``other_role`` clip, whose own view came from ``read`` (its ``view_source``).
@@ -380,13 +398,9 @@ def _with_shared_view(
     from one probe. The result says where its view came from; ``None`` when
     nothing changes or the clip still cannot be measured."""
     view = other.diagnostics.view
-    if (
-        res.status != "cannot_measure"
-        or res.diagnostics.view is not None
-        or given.hints.view not in (None, "auto")
-        or view not in ("tte", "tee")
-    ):
+    if not needs_shared_view(str(res.status), res.diagnostics.view, given.hints.view, view):
         return None
+    assert view is not None
     again = analyse(clip, params, hints=replace(given.hints, view=view), keep_masks=True)
     if again.status == "cannot_measure":
         return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import cohort
 from ..hints import ClipHints, HintsTable
-from ..workflows import shared_view_note
+from ..workflows import needs_shared_view, shared_view_note
 from .records import FileRecord
 from .worker import WorkerOptions, process_file
 
@@ -71,12 +71,8 @@ def _view_to_share(mine: dict[str, Any], other: dict[str, Any]) -> str | None:
         return None
     given = (mine.get("hints") or {}).get("view")
     view = (oth.get("settings") or {}).get("view")
-    if (
-        res.get("status") != "cannot_measure"
-        or (res.get("settings") or {}).get("view") is not None
-        or given not in (None, "auto")
-        or view not in ("tte", "tee")
-    ):
+    own = (res.get("settings") or {}).get("view")
+    if not needs_shared_view(str(res.get("status")), own, given, view):
         return None
     return str(view)
 
