@@ -66,6 +66,43 @@ def test_process_executor_isolates_a_worker_crash_to_its_file():
     assert all(got[key]["status"] == "ok" for key, _ in items if key != "kc")
 
 
+class _DiesOnSubmit:
+    """A process pool (in this process) whose worker dies on a ``crash`` file, so
+    that the next ``submit`` already finds the pool broken: the race a crash
+    under load runs into (a new pool is whole again)."""
+
+    def __init__(self, n, mp_context=None):
+        self.broken = False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.broken:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future = Future()
+        if args and "crash" in str(args[0]):
+            self.broken = True
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        else:
+            future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_pool_broken_between_two_submissions_still_reports_every_file(monkeypatch):
+    from echoassess.batch import executors
+
+    monkeypatch.setattr(executors, "_Pool", _DiesOnSubmit)
+    items = [ITEMS[0], ("kc", "/x/crash.dcm"), *ITEMS[1:]]
+    got = _collect(ProcessExecutor(2), echo, items, "opts")
+    assert set(got) == {key for key, _ in items}
+    assert got["kc"]["error_type"] == "WorkerCrash"
+    assert all(got[key]["status"] == "ok" for key, _ in ITEMS)
+
+
 @pytest.mark.parametrize(
     "executor, description",
     [

@@ -182,7 +182,13 @@ class ProcessExecutor:
             while (queue or inflight) and not suspects:
                 while queue and len(inflight) < 2 * n:
                     item = queue.popleft()
-                    inflight[ex.submit(fn, item[1], options)] = item
+                    try:
+                        inflight[ex.submit(fn, item[1], options)] = item
+                    except BrokenProcessPool:  # a worker died since the last wait: its file
+                        queue.appendleft(item)  # fails below; this one never ran
+                        break
+                if not inflight:  # (the pool broke with nothing left to report)
+                    break
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
                     item = inflight.pop(future)
